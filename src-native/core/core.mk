@@ -1,14 +1,14 @@
 # core/core.mk — the sandbox core: $(BUILD)/lib/libkvmfilter.so (for JNA) and
 # $(BUILD)/lib/libkvmfilter.a (linked into kvmrun, tests and benchmarks).
 CORE_SRCS := $(wildcard core/*.c)
-CORE_OBJS := $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_SRCS)) $(BUILD)/core/stub.o
+CORE_OBJS := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CORE_SRCS)) $(BUILD)/obj/core/stub.o
 CORE_HEADERS := $(wildcard core/*.h) include/kvmfilter.h
 
-$(BUILD)/core/%.o: core/%.c $(CORE_HEADERS)
+$(BUILD)/obj/core/%.o: core/%.c $(CORE_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -c $< -o $@
 
-$(BUILD)/core/stub.o: core/stub.S core/layout.h
+$(BUILD)/obj/core/stub.o: core/stub.S core/layout.h
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
