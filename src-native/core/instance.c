@@ -17,6 +17,11 @@
 
 #include "core.h"
 
+/* Pages a request may dirty beyond max_request_memory before it counts as out of memory: its stack,
+ * its input and libc's own bookkeeping, so that a program which stays within its allocations (brk
+ * and mmap are charged against max_request_memory) is never refused. */
+#define DIRTY_SLACK (U(2) << 20)
+
 #define STAT_ADD(field, value) __atomic_fetch_add(&(field), (value), __ATOMIC_RELAXED)
 
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out)
@@ -283,8 +288,9 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
         struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
         *f = p->frozen_frame;
         f->rax = 0;
-        /* Return from wait_for_requests_paused(); R11 and RDX are scratch across that call. */
-        frame_enter_user(in->vm.mem, p->host, f->rip + 2, in->fs_base);
+        /* Return from wait_for_requests_paused() (the frame's RIP is already past its `out`);
+         * R11 and RDX are scratch across that call. */
+        frame_enter_user(in->vm.mem, p->host, f->rip, in->fs_base);
         return KVMF_OK;
     }
     if (h->request) {
@@ -403,9 +409,9 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     }
     uint64_t dirtied = 0;
     if (ex->error == KVMF_OK && collect_dirty(in, &dirtied) == KVMF_OK &&
-        dirtied * PAGE_SIZE > p->config.max_request_memory)
+        dirtied * PAGE_SIZE > p->config.max_request_memory + DIRTY_SLACK)
         exchange_fail(in, KVMF_OUT_OF_MEMORY, "the request wrote %llu pages (%llu KiB), more than max_request_memory "
-                      "(%llu KiB)", (unsigned long long)dirtied, (unsigned long long)(dirtied * 4),
+                      "(%llu KiB) allows", (unsigned long long)dirtied, (unsigned long long)(dirtied * 4),
                       (unsigned long long)(p->config.max_request_memory >> 10));
     int error = ex->error;
     if (error != KVMF_OK) {

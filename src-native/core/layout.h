@@ -54,8 +54,9 @@
 
 #define MAIN_STACK_SIZE (U(8) << 20)
 #define REQUEST_STACK_SIZE (U(8) << 20)
-/* Below each stack one unmapped page turns an overflow into a page fault. */
-#define STACK_GUARD_SIZE PAGE_SIZE
+/* Below each stack an unmapped 1 MiB turns an overflow into a page fault, even when one stack
+ * frame is larger than a page. */
+#define STACK_GUARD_SIZE (U(1) << 20)
 
 /* The stub leaves the guest with `out %al, $TRAP_PORT`. */
 #define TRAP_PORT 0x7f

@@ -446,8 +446,9 @@ int kvmf_program_acquire(kvmf_program *p, uint64_t timeout_ms, kvmf_instance **o
         if (!wait_start) {
             if (p->waiters >= p->config.max_queue) {
                 p->queue_timeouts++;
-                rc = kvmf_fail(KVMF_QUEUE_TIMEOUT, "program \"%s\": %llu requests are already waiting for an "
-                               "instance (max_queue)", p->name, (unsigned long long)p->waiters);
+                rc = kvmf_fail(KVMF_QUEUE_TIMEOUT, "program \"%s\": the wait queue is full (%llu waiting, "
+                               "max_queue %llu)", p->name, (unsigned long long)p->waiters,
+                               (unsigned long long)p->config.max_queue);
                 break;
             }
             wait_start = now_ns();
