@@ -48,7 +48,8 @@
 #define PT_POOL_ADDR U(0x10000)
 #define PT_POOL_END U(0x400000)
 
-/* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits). */
+/* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits).
+ * It is also where the dirty-logged memory slot starts, so it is a multiple of 64 pages. */
 #define USER_MIN U(0x400000)
 #define PIE_LOAD_BASE U(0x400000)
 
