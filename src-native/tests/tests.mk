@@ -35,4 +35,4 @@ $(BUILD)/tests/run-tests: $(TEST_SUITE_SRCS) tests/harness.h include/kvmfilter.h
 	$(CC) $(CFLAGS) -D_GNU_SOURCE -o $@ $(TEST_SUITE_SRCS) $(BUILD)/lib/libkvmfilter.a -lpthread -lrt
 
 TEST_TARGETS += $(TEST_GUESTS) $(BUILD)/tests/run-tests
-TEST_COMMANDS += '$(BUILD)/tests/run-tests $(BUILD)/tests/guests'
+TEST_COMMANDS += '$(BUILD)/tests/run-tests $(BUILD)/tests/guests' tests/test_kvmrun.sh
