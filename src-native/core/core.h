@@ -51,7 +51,7 @@ struct kvm_host {
     void *cpuid;                /* struct kvm_cpuid2 *, from KVM_GET_SUPPORTED_CPUID */
     uint64_t xcr0;              /* XCR0 the guest gets (0 when KVM does not manage it, as on PVM) */
     bool xsave;                 /* the stub may use xrstor */
-    bool fsgsbase;              /* the stub may use wrfsbase/wrgsbase */
+    bool fsgsbase;              /* CR4.FSGSBASE may be set: programs may use wrfsbase themselves */
     uint64_t hwcap;             /* AT_HWCAP: CPUID.1:EDX */
 };
 
@@ -71,8 +71,8 @@ struct vm {
 
 int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log);
 void vm_destroy(struct vm *vm);
-/* Puts the vCPU into the stub's resume point in ring 0, with RSP at the trap frame. */
-int vm_enter_stub(struct vm *vm);
+/* Sets the FS base (arch_prctl) while the vCPU is stopped in the stub. */
+int vm_set_fs_base(struct vm *vm, uint64_t fs_base);
 /* Makes the next KVM_RUN start directly in ring 3 with the frame's registers and `fs_base`, through
  * the sync-regs area (no separate ioctls, no pass through the stub). */
 void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
@@ -119,7 +119,7 @@ int pt_map(struct page_tables *pt, uint64_t addr, uint64_t len, uint64_t flags);
 /* Same with 2 MiB pages; addr and len must be 2 MiB aligned. */
 int pt_map_huge(struct page_tables *pt, uint64_t addr, uint64_t len, uint64_t flags);
 /* Writes GDT, TSS, IDT, the stub, the user trap page, GS table, stub data and FPU image. */
-int sysarea_write(uint8_t *mem, struct page_tables *pt, const struct kvm_host *host);
+int sysarea_write(uint8_t *mem, struct page_tables *pt);
 
 /* ---- the trap frame ---------------------------------------------------------------------- */
 
@@ -200,7 +200,6 @@ struct kvmf_instance {
     uint32_t index;
     struct vm vm;
     bool is_boot;               /* the boot VM: memory shared with the frozen image, no reset */
-    bool in_stub;               /* vCPU parked in the stub: a frame write starts the next run */
     bool needs_reset;
     bool busy;
     uint64_t npages;

@@ -51,7 +51,6 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
         goto fail;
     in->fs_base = p->frozen_fs_base;
-    in->in_stub = true;
     *out = in;
     return KVMF_OK;
 fail:
@@ -120,11 +119,6 @@ int instance_reset(struct kvmf_instance *in)
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
         return rc;
     in->fs_base = p->frozen_fs_base;
-    if (!in->in_stub) {
-        if ((rc = vm_enter_stub(&in->vm)) != KVMF_OK)
-            return rc;
-        in->in_stub = true;
-    }
     in->needs_reset = false;
     STAT_ADD(in->stats.resets, 1);
     STAT_ADD(in->stats.reset_ns, now_ns() - start);
@@ -133,41 +127,18 @@ int instance_reset(struct kvmf_instance *in)
 
 void frame_enter_user(struct kvmf_instance *in, uint64_t target)
 {
-    uint8_t *mem = in->vm.mem;
-    struct trap_frame *f = (struct trap_frame *)(mem + FRAME_ADDR);
-    uint64_t command = STUB_CMD_SET_FS | STUB_CMD_SET_GS;
-    if (in->program->host->xsave) {
-        f->r11 = target;
-        f->rip = ENTRY_TRAMPOLINE_ADDR;
-    } else {
-        f->rip = target;
-        command |= STUB_CMD_RESET_FPU;
-    }
+    struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
+    f->r11 = target;
+    f->rip = in->program->host->xsave ? ENTRY_TRAMPOLINE_ADDR : ENTRY_TRAMPOLINE_FXRSTOR_ADDR;
     f->cs = USER_CS;
     f->ss = USER_DS;
-    uint8_t *data = mem + STUB_DATA_ADDR;
-    memcpy(data + STUB_FS_BASE, &in->fs_base, 8);
-    *(uint64_t *)(data + STUB_COMMAND) |= command;
 }
 
 int instance_launch(struct kvmf_instance *in)
 {
-    if (in->program->host->xsave) {
-        /* Straight into ring 3 through the sync-regs area: on PVM this saves the stub's iretq and
-         * its emulated wrfsbase/wrgsbase, about half of an empty request's cost. The trampoline
-         * resets the vector state; FS and GS bases come with the segment registers. */
-        *(uint64_t *)(in->vm.mem + STUB_DATA_ADDR + STUB_COMMAND) = 0;
-        vm_enter_user(&in->vm, (const struct trap_frame *)(in->vm.mem + FRAME_ADDR), in->fs_base);
-        in->in_stub = false;
-        return KVMF_OK;
-    }
-    /* Without XSAVE the stub resets the FPU with fxrstor and sets the bases, then irets. */
-    if (!in->in_stub) {
-        int rc = vm_enter_stub(&in->vm);
-        if (rc != KVMF_OK)
-            return rc;
-        in->in_stub = true;
-    }
+    /* Straight into ring 3 through KVM's sync-regs area: no register ioctls and no pass through the
+     * stub, whose iretq and base-register writes PVM emulates at great cost. */
+    vm_enter_user(&in->vm, (const struct trap_frame *)(in->vm.mem + FRAME_ADDR), in->fs_base);
     return KVMF_OK;
 }
 

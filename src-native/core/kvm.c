@@ -49,7 +49,6 @@
 /* RFLAGS bits cleared on syscall entry: TF, DF, IF, AC, NT. */
 #define SYSCALL_MASK 0x47700ULL
 
-extern const uint8_t kvmf_stub_begin[], kvmf_stub_resume[];
 
 static struct kvm_host host;
 static int host_status = -1;
@@ -188,7 +187,8 @@ static void segment(struct kvm_segment *s, uint16_t selector, bool code, unsigne
     s->g = 1;
 }
 
-static int setup_sregs(struct vm *vm, bool user)
+/* Long mode, paging, the descriptor tables, and ring-3 code and stack segments. */
+static int setup_sregs(struct vm *vm)
 {
     struct kvm_sregs sregs;
     if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
@@ -201,8 +201,8 @@ static int setup_sregs(struct vm *vm, bool user)
     if (host.fsgsbase)
         sregs.cr4 |= CR4_FSGSBASE;
     sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-    segment(&sregs.cs, user ? USER_CS : KERNEL_CS, true, user ? 3 : 0);
-    segment(&sregs.ss, user ? USER_DS : KERNEL_DS, false, user ? 3 : 0);
+    segment(&sregs.cs, USER_CS, true, 3);
+    segment(&sregs.ss, USER_DS, false, 3);
     segment(&sregs.ds, USER_DS, false, 3);
     segment(&sregs.es, USER_DS, false, 3);
     segment(&sregs.fs, USER_DS, false, 3);
@@ -228,7 +228,7 @@ static int setup_sregs(struct vm *vm, bool user)
 /* The segment state of ring 3, computed once per VM for vm_enter_user(). */
 static int capture_user_sregs(struct vm *vm)
 {
-    int rc = setup_sregs(vm, true);
+    int rc = setup_sregs(vm);
     if (rc != KVMF_OK)
         return rc;
     vm->user_sregs = malloc(sizeof *vm->user_sregs);
@@ -349,8 +349,6 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
     }
     if ((rc = setup_msrs(vm)) != KVMF_OK || (rc = capture_user_sregs(vm)) != KVMF_OK)
         goto fail;
-    if ((rc = vm_enter_stub(vm)) != KVMF_OK)
-        goto fail;
     return KVMF_OK;
 fail:
     vm_destroy(vm);
@@ -371,18 +369,14 @@ void vm_destroy(struct vm *vm)
     vm->vcpu_fd = vm->fd = -1;
 }
 
-int vm_enter_stub(struct vm *vm)
+int vm_set_fs_base(struct vm *vm, uint64_t fs_base)
 {
-    int rc = setup_sregs(vm, false);
-    if (rc != KVMF_OK)
-        return rc;
-    struct kvm_regs regs;
-    memset(&regs, 0, sizeof regs);
-    regs.rip = STUB_CODE_ADDR + (uint64_t)(kvmf_stub_resume - kvmf_stub_begin);
-    regs.rsp = FRAME_ADDR;
-    regs.rflags = 0x2;
-    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-        return kvmf_fail_errno("KVM_SET_REGS");
+    struct kvm_sregs sregs;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+    sregs.fs.base = fs_base;
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_SET_SREGS");
     return KVMF_OK;
 }
 

@@ -9,7 +9,7 @@
  *   0x005000             user trap page: the syscall landing (LSTAR), the handler return address
  *                        and the entry trampoline
  *   0x006000             per-vCPU table read through %gs (user, read-only)
- *   0x007000             stub data: host commands for the stub, CR2 (supervisor)
+ *   0x007000             stub data: CR2 for the host (supervisor)
  *   0x008000             FPU/SSE/AVX initial state image for xrstor/fxrstor (user, read-only)
  *   0x009000 - 0x00ffff  IST stack of the stub; the trap frame sits at its top (supervisor)
  *   0x010000 - 0x3fffff  page-table pool (supervisor)
@@ -40,6 +40,7 @@
 #define SYSCALL_ENTRY_ADDR (USER_TRAP_PAGE + 0x00) /* LSTAR: a ud2, so every syscall traps */
 #define HANDLER_RETURN_ADDR (USER_TRAP_PAGE + 0x10) /* handlers "return" here: a ud2 */
 #define ENTRY_TRAMPOLINE_ADDR (USER_TRAP_PAGE + 0x100) /* resets vector state, jumps to R11 */
+#define ENTRY_TRAMPOLINE_FXRSTOR_ADDR (ENTRY_TRAMPOLINE_ADDR + 0x20) /* the same without XSAVE */
 #define GS_TABLE_ADDR U(0x6000)
 #define STUB_DATA_ADDR U(0x7000)
 #define FPU_INIT_ADDR U(0x8000)
@@ -69,16 +70,8 @@
 #define USER_CS 0x23
 #define TSS_SEL 0x28
 
-/* Stub data page fields (offsets from STUB_DATA_ADDR); the stub reads them after each exit. */
-#define STUB_COMMAND 0x00      /* bit set of STUB_CMD_*; the stub clears it */
-#define STUB_FS_BASE 0x08
-#define STUB_GS_BASE 0x10
-#define STUB_CR2 0x20          /* written by the stub on a page fault */
-#define STUB_WRFSBASE 0x28     /* 1: set bases with wrfsbase/wrgsbase, 0: with wrmsr */
-
-#define STUB_CMD_RESET_FPU 0x1
-#define STUB_CMD_SET_FS 0x2
-#define STUB_CMD_SET_GS 0x4
+/* Stub data page fields (offsets from STUB_DATA_ADDR). */
+#define STUB_CR2 0x00          /* written by the stub on a page fault */
 
 /* The trap frame the stub builds on its IST stack: 15 registers, vector, error code, then
  * what the CPU pushed. Its address is fixed, so the host reads and writes it directly. */

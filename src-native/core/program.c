@@ -230,7 +230,6 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
         free(boot);
         return rc;
     }
-    boot->in_stub = true;
     as_copy(&boot->as, &p->frozen_as);
     struct trap_frame *f = (struct trap_frame *)(mem + FRAME_ADDR);
     memset(f, 0, sizeof *f);
@@ -337,7 +336,7 @@ int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, con
     struct page_tables pt;
     pt_init(&pt, mem, p->mem_size);
     uint64_t sp = 0;
-    if ((rc = sysarea_write(mem, &pt, host)) != KVMF_OK ||
+    if ((rc = sysarea_write(mem, &pt)) != KVMF_OK ||
         (rc = elf_load(elf, elf_len, mem, p->mem_size, &pt, &p->elf)) != KVMF_OK ||
         (rc = map_program_memory(p, &pt)) != KVMF_OK || (rc = build_stack(p, mem, &sp)) != KVMF_OK)
         goto fail;

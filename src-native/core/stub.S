@@ -9,9 +9,8 @@
  *   - real faults: page faults, invalid opcodes, divide errors, ...
  * The handler saves all registers into the trap frame at a fixed address (FRAME_ADDR), and
  * exits to the host with `out %al, $TRAP_PORT`. The host reads and rewrites the frame in guest
- * memory, may leave commands in the stub data page (reset the FPU, set FS/GS bases), and
- * resumes the vCPU, which then returns to whatever the frame says with iretq. So a request
- * is started by writing a frame and resuming: no register ioctls on the fast path.
+ * memory and resumes the vCPU, which returns to whatever the frame says with iretq. A new run
+ * (boot, request, on_error) does not come through here: the host loads its registers directly.
  *
  * This file is assembled into the host library as data and copied to STUB_CODE_ADDR.
  */
@@ -19,7 +18,7 @@
 
     .section .rodata.kvmf_stub, "a"
     .code64
-    .globl kvmf_stub_begin, kvmf_stub_end, kvmf_stub_resume
+    .globl kvmf_stub_begin, kvmf_stub_end
 
     .balign 16
 kvmf_stub_begin:
@@ -58,45 +57,8 @@ trap_common:
     movq %rax, STUB_DATA_ADDR + STUB_CR2
 1:  outb %al, $TRAP_PORT
 
-/* The host starts new instances here too, with RSP = FRAME_ADDR. */
-kvmf_stub_resume:
-    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
-    testq %rax, %rax
-    jz restore_registers
-    testq $STUB_CMD_RESET_FPU, %rax
-    jz set_fs
-    /* x87 and SSE state back to initial values. When the CPU has XSAVE the user-mode
-     * trampoline below does the complete job instead (PVM cannot run xrstor in ring 0). */
-    fxrstor64 FPU_INIT_ADDR
-set_fs:
-    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
-    testq $STUB_CMD_SET_FS, %rax
-    jz set_gs
-    cmpq $0, STUB_DATA_ADDR + STUB_WRFSBASE
-    je 3f
-    movq STUB_DATA_ADDR + STUB_FS_BASE, %rax
-    wrfsbase %rax
-    jmp set_gs
-3:  movl $0xc0000100, %ecx
-    movl STUB_DATA_ADDR + STUB_FS_BASE, %eax
-    movl STUB_DATA_ADDR + STUB_FS_BASE + 4, %edx
-    wrmsr
-set_gs:
-    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
-    testq $STUB_CMD_SET_GS, %rax
-    jz commands_done
-    cmpq $0, STUB_DATA_ADDR + STUB_WRFSBASE
-    je 4f
-    movq STUB_DATA_ADDR + STUB_GS_BASE, %rax
-    wrgsbase %rax
-    jmp commands_done
-4:  movl $0xc0000101, %ecx
-    movl STUB_DATA_ADDR + STUB_GS_BASE, %eax
-    movl STUB_DATA_ADDR + STUB_GS_BASE + 4, %edx
-    wrmsr
-commands_done:
-    movq $0, STUB_DATA_ADDR + STUB_COMMAND
-
+/* The host resumes the vCPU here after handling the exit. */
+resume:
 restore_registers:
     popq %r15
     popq %r14
@@ -118,15 +80,17 @@ restore_registers:
 kvmf_stub_end:
 
 /*
- * The user-mode entry trampoline, copied to ENTRY_TRAMPOLINE_ADDR (user, executable). Every run
- * (boot, request, on_error) enters the program through it when the CPU has XSAVE: it puts all
- * x87, SSE, AVX and AVX-512 state (XCR0 bits 0-2 and 5-7) in its initial state, so no vector
- * register carries data from one request to the next, then jumps to the target in R11. It keeps
- * the argument registers; RAX, R10 and R11 are scratch at a function entry.
+ * The user-mode entry trampolines, copied to the user trap page. Every run (boot, request,
+ * on_error) enters the program through one of them: it puts the vector state in its initial
+ * state, so no register carries data from one request to the next, then jumps to the target in
+ * R11. They keep the argument registers; RAX, R10 and R11 are scratch at a function entry.
+ * Ring 3 because PVM cannot run xrstor in its emulated ring 0.
  */
-    .globl kvmf_trampoline_begin, kvmf_trampoline_end
+    .globl kvmf_trampoline_begin, kvmf_trampoline_fxrstor, kvmf_trampoline_end
     .balign 16
 kvmf_trampoline_begin:
+    /* With XSAVE: x87, SSE, AVX and AVX-512 (XCR0 bits 0-2 and 5-7); components such as AMX are
+     * left alone, restoring them while the host arms XFD would fault. */
     movq %rdx, %r10
     movl $0xe7, %eax
     xorl %edx, %edx
@@ -134,6 +98,12 @@ kvmf_trampoline_begin:
     movq %r10, %rdx
     xorl %eax, %eax
     xorl %r10d, %r10d
+    jmp *%r11
+    .balign 16
+kvmf_trampoline_fxrstor:
+    /* Without XSAVE: x87 and SSE. */
+    fxrstor64 FPU_INIT_ADDR
+    xorl %eax, %eax
     jmp *%r11
 kvmf_trampoline_end:
 

@@ -6,7 +6,8 @@
 
 #include "core.h"
 
-extern const uint8_t kvmf_stub_begin[], kvmf_stub_end[], kvmf_trampoline_begin[], kvmf_trampoline_end[];
+extern const uint8_t kvmf_stub_begin[], kvmf_stub_end[], kvmf_trampoline_begin[], kvmf_trampoline_fxrstor[],
+    kvmf_trampoline_end[];
 
 static void put64(uint8_t *mem, uint64_t addr, uint64_t value)
 {
@@ -64,7 +65,7 @@ static void write_fpu_image(uint8_t *mem)
     memcpy(img + 24, &mxcsr, 4);
 }
 
-int sysarea_write(uint8_t *mem, struct page_tables *pt, const struct kvm_host *host)
+int sysarea_write(uint8_t *mem, struct page_tables *pt)
 {
     size_t stub_len = (size_t)(kvmf_stub_end - kvmf_stub_begin);
     if (stub_len > STUB_CODE_MAX)
@@ -81,10 +82,10 @@ int sysarea_write(uint8_t *mem, struct page_tables *pt, const struct kvm_host *h
         mem[USER_TRAP_PAGE + i + 1] = 0x0b;
     }
     memcpy(mem + ENTRY_TRAMPOLINE_ADDR, kvmf_trampoline_begin, (size_t)(kvmf_trampoline_end - kvmf_trampoline_begin));
+    if (kvmf_trampoline_fxrstor - kvmf_trampoline_begin != ENTRY_TRAMPOLINE_FXRSTOR_ADDR - ENTRY_TRAMPOLINE_ADDR)
+        return kvmf_fail(KVMF_INTERNAL, "the fxrstor trampoline is not where layout.h says");
     memset(mem + GS_TABLE_ADDR, 0, PAGE_SIZE); /* vcpuid() = 0, vcpureqid() = 0 */
     memset(mem + STUB_DATA_ADDR, 0, PAGE_SIZE);
-    put64(mem, STUB_DATA_ADDR + STUB_WRFSBASE, host->fsgsbase);
-    put64(mem, STUB_DATA_ADDR + STUB_GS_BASE, GS_TABLE_ADDR);
     write_fpu_image(mem);
 
     const uint64_t kernel_rw = PTE_WRITE | PTE_NX, kernel_ro = PTE_NX;

@@ -341,9 +341,11 @@ static int64_t sys_arch_prctl(struct kvmf_instance *in, struct trap_frame *f)
     case ARCH_SET_FS:
         if (A1 >= (1ULL << 47))
             return -EPERM; /* not a canonical user address */
+        if (vm_set_fs_base(&in->vm, A1) != KVMF_OK) {
+            exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
+            return -EIO;
+        }
         in->fs_base = A1;
-        memcpy(in->vm.mem + STUB_DATA_ADDR + STUB_FS_BASE, &in->fs_base, 8);
-        *(uint64_t *)(in->vm.mem + STUB_DATA_ADDR + STUB_COMMAND) |= STUB_CMD_SET_FS;
         return 0;
     case ARCH_GET_FS:
         if (!guest_ptr(in, A1, 8))

@@ -218,12 +218,10 @@ void vcpu_run(struct kvmf_instance *in)
     while (!ex->finished) {
         if (ioctl(in->vm.vcpu_fd, KVM_RUN, 0) < 0) {
             if (errno != EINTR && errno != EAGAIN) {
-                in->in_stub = false;
                 exchange_fail(in, KVMF_INTERNAL, "KVM_RUN failed: %s (errno %d)", strerror(errno), errno);
                 break;
             }
             if (now_ns() >= ex->deadline_ns) {
-                in->in_stub = false; /* stopped somewhere in the program */
                 uint64_t limit = ex->phase == PHASE_BOOT ? in->program->config.max_boot_time_ms
                                  : ex->phase == PHASE_ON_ERROR ? in->program->config.on_error_time_ms
                                                                : in->program->config.max_request_time_ms;
@@ -237,37 +235,30 @@ void vcpu_run(struct kvmf_instance *in)
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
             if (run->io.port == TRAP_PORT && run->io.direction == KVM_EXIT_IO_OUT) {
-                in->in_stub = true;
                 handle_trap(in);
             } else {
-                in->in_stub = false;
                 exchange_fail(in, KVMF_CPU_EXCEPTION, "port I/O to port 0x%x", run->io.port);
             }
             break;
         case KVM_EXIT_MMIO:
-            in->in_stub = false;
             exchange_fail(in, KVMF_MEMORY_FAULT, "memory fault: access to address 0x%llx outside guest memory",
                           (unsigned long long)run->mmio.phys_addr);
             break;
         case KVM_EXIT_HLT:
-            in->in_stub = false;
             exchange_fail(in, KVMF_CPU_EXCEPTION, "the CPU halted (hlt)");
             break;
         case KVM_EXIT_SHUTDOWN:
-            in->in_stub = false;
             exchange_fail(in, KVMF_CPU_EXCEPTION, "triple fault: the virtual CPU shut down");
             break;
         case KVM_EXIT_INTR:
             break;
         case KVM_EXIT_INTERNAL_ERROR:
-            in->in_stub = false;
             exchange_fail(in, KVMF_INTERNAL, "KVM internal error, suberror %u (data %llx %llx %llx %llx)",
                           run->internal.suberror, (unsigned long long)run->internal.data[0],
                           (unsigned long long)run->internal.data[1], (unsigned long long)run->internal.data[2],
                           (unsigned long long)run->internal.data[3]);
             break;
         default:
-            in->in_stub = false;
             exchange_fail(in, KVMF_INTERNAL, "unexpected KVM exit reason %u", run->exit_reason);
         }
     }

@@ -39,6 +39,7 @@ static const struct hostile_case cases[] = {
     {"exit", KVMF_PROGRAM_EXIT, "exit with status 3"},
     {"abort", KVMF_PROGRAM_EXIT, "SIGABRT"},
     {"unknown-call", KVMF_OK, "-38"},
+    {"set-fs", KVMF_OK, "fs-moved=1 restored=1"},
 };
 
 static void run_cases(const char *guest)

@@ -147,6 +147,23 @@ static void on_get(const char *url, const char *arg)
             found |= 2;
         snprintf(text, sizeof text, "found=%d", found);
         respond_text(200, text);
+    } else if (!strcmp(arg, "set-fs")) {
+        /* Move the thread pointer mid-request (as a threading runtime would), use TLS through it,
+         * then move it back: FS must follow arch_prctl exactly. */
+        unsigned long fs = 0, moved = 0;
+        static unsigned long fake_tcb[64];
+        syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs);
+        /* A copy of the real thread control block (libc reads its stack canary there, even inside
+         * syscall()), pointing at itself as x86-64 TLS requires. */
+        memcpy(fake_tcb, (const void *)fs, sizeof fake_tcb);
+        fake_tcb[0] = (unsigned long)fake_tcb;
+        syscall(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, (unsigned long)fake_tcb);
+        __asm__ volatile("mov %%fs:0, %0" : "=r"(moved));
+        syscall(SYS_arch_prctl, 0x1002, fs);
+        errno = 0;
+        char *p = malloc(100); /* glibc's malloc uses TLS: it crashes if FS were wrong */
+        snprintf(text, sizeof text, "fs-moved=%d restored=%d", moved == (unsigned long)fake_tcb, p != NULL);
+        respond_text(200, text);
     } else if (!strcmp(arg, "unknown-call")) {
         snprintf(text, sizeof text, "%ld", sys_unknown_call(1));
         respond_text(200, text);
