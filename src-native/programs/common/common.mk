@@ -13,9 +13,10 @@ PROGRAMS_COMMON_MK := 1
 PROGRAMS_COMMON_SRCS := programs/common/json.c programs/common/args.c programs/common/program.c
 PROGRAMS_COMMON_HDRS := programs/common/json.h programs/common/args.h programs/common/program.h sdk/kvm_api.h
 # decoding, orientation, crop and resize of images (webp, avif)
-PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_ops.c programs/common/image_args.c
+PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_ops.c programs/common/image_args.c \
+                       programs/common/image_exif.c
 PROGRAMS_IMAGE_HDRS := programs/common/image.h
-PROGRAMS_IMAGE_LIBS := -lwebp -lsharpyuv -lpng16 -ljpeg -lgif -lz -lm
+PROGRAMS_IMAGE_LIBS := -lwebpdemux -lwebp -lpng16 -ljpeg -lgif -lz -lm
 
 PROGRAMS_CFLAGS := -Iprograms/common -Isdk
 endif
