@@ -10,4 +10,4 @@ $(BUILD)/programs/avif: $(AVIF_SRCS) $(AVIF_HDRS) $(PROGRAMS_COMMON_HDRS) $(PROG
 	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -static -o $@ $(AVIF_SRCS) -laom $(PROGRAMS_IMAGE_LIBS) -lpthread
 
 PROGRAM_TARGETS += $(BUILD)/programs/avif
-TEST_COMMANDS += programs/common/tests/test-images.sh avif
+TEST_COMMANDS += programs/avif/test.sh

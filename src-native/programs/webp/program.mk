@@ -8,4 +8,4 @@ $(BUILD)/programs/webp: $(WEBP_SRCS) $(PROGRAMS_COMMON_HDRS) $(PROGRAMS_IMAGE_HD
 	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -static -o $@ $(WEBP_SRCS) $(PROGRAMS_IMAGE_LIBS)
 
 PROGRAM_TARGETS += $(BUILD)/programs/webp
-TEST_COMMANDS += programs/common/tests/test-images.sh webp
+TEST_COMMANDS += programs/webp/test.sh
