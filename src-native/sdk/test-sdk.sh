@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+kvmrun=${KVMRUN:-$BUILD/bin/kvmrun} # KVMRUN overrides, e.g. a kvmrun built elsewhere
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -41,12 +42,12 @@ check "sys_log stub is mov \$0x7F000,%eax; out; ret" expect_stub sys_log 0x7F000
 hello="$BUILD/programs/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
-if [[ -x "$BUILD/bin/kvmrun" ]]; then
+if [[ -x "$kvmrun" ]]; then
 	printf 'ping' >"$tmp/body"
-	check "hello GET in the sandbox" bash -c "'$BUILD/bin/kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
-	check "hello POST echo in the sandbox" bash -c "'$BUILD/bin/kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
+	check "hello GET in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
+	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
-	echo "SKIP sandbox cases: $BUILD/bin/kvmrun does not exist yet"
+	echo "SKIP sandbox cases: $kvmrun does not exist yet"
 fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -8,7 +8,8 @@
 #           status and headers on stderr.
 #   sandbox runs the same cases through build/bin/kvmrun (the intended interface:
 #           kvmrun --method POST --body FILE --arg JSON --content-type CT --out OUT --json RESULT.json PROGRAM).
-#           The mode may also be chosen with KVMFILTER_TEST_MODE=sandbox. Skipped while kvmrun does not exist.
+#           The mode may also be chosen with KVMFILTER_TEST_MODE=sandbox; KVMRUN=PATH selects another kvmrun.
+#           Skipped while kvmrun does not exist.
 # Prints one line per case and ends with "N passed, N failed"; exits non-zero when a case fails.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."   # src-native/
@@ -17,7 +18,7 @@ name=${1:?usage: $0 webp|avif [native|sandbox]}
 mode=${2:-${KVMFILTER_TEST_MODE:-native}}
 BUILD=${BUILD:-build}
 program="$BUILD/programs/$name"
-kvmrun="$BUILD/bin/kvmrun"
+kvmrun=${KVMRUN:-$BUILD/bin/kvmrun}  # KVMRUN overrides, e.g. a kvmrun built elsewhere
 data=programs/common/testdata
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -58,7 +59,9 @@ run() {
 		"$kvmrun" --method POST --body "$input" --arg "$arg" --content-type "$ct" --out "$out" \
 			--json "$tmp/result.json" "$program" >"$tmp/stderr" 2>&1 || rc=$?
 		status=$(grep -o '"status"[[:space:]]*:[[:space:]]*[0-9]*' "$tmp/result.json" 2>/dev/null | grep -o '[0-9]*$' | head -1 || true)
-		xfailed=$(grep -io '"x-failed[: ]*[^"]*"' "$tmp/result.json" 2>/dev/null | head -1 || true)
+		# kvmrun --json lists response headers as JSON strings: "X-Failed: reason" (with \" escapes).
+		xfailed=$(grep -io '"x-failed: \([^"\\]\|\\.\)*"' "$tmp/result.json" 2>/dev/null | head -1 |
+			sed 's/^"[^:]*: //; s/"$//; s/\\"/"/g' || true)
 		[[ -f $out ]] || : >"$out"
 	fi
 }
