@@ -4,7 +4,8 @@
 #   avif (quality Q, speed S)    vs  avifenc --min/--max QUANTIZER -s S -y 420 -r full -j 1
 # where QUANTIZER = round((100 - Q) * 63 / 100) as in programs/avif/avif.c (alpha: QUANTIZER / 2).
 # Prints a Markdown table: best of RUNS wall-clock times in milliseconds and output bytes.
-# usage: programs/common/tests/bench-images.sh [IMAGE...]     (run from src-native/; default: the shared corpus)
+# usage: programs/common/tests/bench-images.sh [IMAGE...]     (run from src-native/; default: the shared corpus,
+#        or the test images when it is absent)
 #   env: RUNS (default 3), AVIF_QUALITY (default 60), AVIF_SPEED (default 8)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -21,7 +22,10 @@ done
 for p in webp avif; do
 	[[ -x $BUILD/programs/$p ]] || { echo "$BUILD/programs/$p is not built" >&2; exit 2; }
 done
-if [[ $# -eq 0 ]]; then set -- /work/shared/corpus/images/*; fi
+if [[ $# -eq 0 ]]; then
+	if [[ -d /work/shared/corpus/images ]]; then set -- /work/shared/corpus/images/*
+	else set -- programs/common/testdata/*.jpg programs/common/testdata/*.png; fi
+fi
 
 # best_ms OUT COMMAND...: runs the command RUNS times, prints the fastest wall time in ms; output bytes in OUT.
 best_ms() {

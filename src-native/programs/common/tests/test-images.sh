@@ -233,5 +233,20 @@ printf 'GIF89a\xff\xff\xff\xff\x00\x00\x00;' >"$tmp/huge.gif"
 bad "GIF header of 65535x65535" "$tmp/huge.gif" '' 413
 bad "resize above max_pixels" $data/palette_color.png '{"resize":[2000,2000],"max_pixels":1000000}' 413
 
+# ---- sandbox only: GET, and on_error after a timeout ----
+if [[ $mode == sandbox ]]; then
+	"$kvmrun" --method GET --out "$tmp/get.out" --json "$tmp/get.json" "$program" >/dev/null 2>&1 || true
+	if grep -q '"status": *400' "$tmp/get.json" && grep -q 'X-Failed: GET is not supported' "$tmp/get.json"; then
+		pass "GET answers 400 with X-Failed"
+	else fail "GET answers 400 with X-Failed" "$(head -c 300 "$tmp/get.json")"; fi
+	# A 1 ms limit stops the conversion; on_error must answer the original bytes, with X-Failed.
+	"$kvmrun" --body $data/rocket.jpg --content-type image/jpeg --max-request-time 0.001 --out "$tmp/oe.out" \
+		--json "$tmp/oe.json" "$program" >/dev/null 2>&1 || true
+	if grep -q '"on_error_used": *true' "$tmp/oe.json" && grep -q 'X-Failed: ' "$tmp/oe.json" &&
+		grep -q '"content_type": *"image/jpeg"' "$tmp/oe.json" && cmp -s "$tmp/oe.out" $data/rocket.jpg; then
+		pass "on_error after a timeout answers the original bytes"
+	else fail "on_error after a timeout answers the original bytes" "$(head -c 400 "$tmp/oe.json")"; fi
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
