@@ -317,7 +317,8 @@ __attribute__((noreturn)) static inline void kvm_respond_str(int status, const c
 	kvm_respond(status, content_type, text, strlen(text));
 }
 
-/* Responds with extra response headers, each a NUL-terminated "Name: value" string; never returns. */
+/* Responds with extra response headers, each a NUL-terminated "Name: value" string; never returns. At most 32
+ * headers are sent (the list is built on the stack); call sys_backend_response() directly for more. */
 __attribute__((noreturn)) static inline void kvm_respond_with_headers(int status, const char *content_type,
                                                                       const void *body, size_t len,
                                                                       const char *const *headers,

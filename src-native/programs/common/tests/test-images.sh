@@ -33,7 +33,7 @@ if [[ $mode == sandbox && ! -x "$kvmrun" ]]; then
 	echo "0 passed, 0 failed"
 	exit 0
 fi
-for tool in convert identify dwebp cwebp avifdec; do
+for tool in convert identify dwebp cwebp img2webp avifdec; do
 	command -v "$tool" >/dev/null || { echo "missing test tool $tool (see src-native/mk/packages-test.txt)" >&2; exit 2; }
 done
 
@@ -81,6 +81,7 @@ decode() {
 
 # good NAME INPUT ARG EXPECTED_WxH [IM_OPS...]: a valid conversion. The output must decode with the independent
 # decoder and with ImageMagick, have the expected size, and match `convert INPUT -auto-orient IM_OPS` by SSIM.
+# Set ref=FILE for the call to compare against FILE instead of INPUT.
 good() {
 	local case=$1 input=$2 arg=$3 want=$4
 	shift 4
@@ -91,7 +92,7 @@ good() {
 	size=$(identify -format '%wx%h' "$tmp/decoded.png")
 	im_size=$(identify -format '%wx%h' "$out" 2>/dev/null || echo "ImageMagick cannot read it")
 	if [[ $size != "$want" || $im_size != "$want" ]]; then fail "$case" "size $size (ImageMagick: $im_size), expected $want"; return; fi
-	convert "${input}[0]" -auto-orient "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
+	convert "${ref:-$input}[0]" -auto-orient "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
 	convert "$tmp/decoded.png" -background gray50 -flatten -depth 8 "ppm:$tmp/got.ppm"
 	if ! ssim=$("$tmp/ssim" "$tmp/ref.ppm" "$tmp/got.ppm" 2>&1); then fail "$case" "SSIM: $ssim"; return; fi
 	if awk -v s="$ssim" -v m="$ssim_min" 'BEGIN { exit !(s >= m) }'; then
@@ -138,6 +139,13 @@ good "crop then resize" $data/grace_hopper.jpg '{"crop":[100,50,200,150],"resize
 	-crop 200x150+100+50 +repage -filter Triangle -resize '100x75!'
 good "crop on the oriented image" $data/orient-6.jpg '{"crop":[0,0,80,60]}' 80x60 -crop 80x60+0+0 +repage
 good "quality option" $data/rocket.jpg '{"quality":90}' 640x427
+good "odd size 3x5" $data/alpha.png '{"crop":[58,38,3,5]}' 3x5 -crop 3x5+58+38 +repage
+good "single pixel" $data/alpha.png '{"crop":[60,40,1,1]}' 1x1 -crop 1x1+60+40 +repage
+# An animated WebP (made with img2webp): the first frame is converted.
+convert $data/orient-1.jpg "$tmp/frame1.png"
+convert $data/orient-1.jpg -negate "$tmp/frame2.png"
+img2webp -q 95 "$tmp/frame1.png" "$tmp/frame2.png" -o "$tmp/animated.webp" >/dev/null 2>&1
+ref="$tmp/frame1.png" good "animated WebP input: first frame" "$tmp/animated.webp" '' 120x80
 if [[ $name == webp ]]; then
 	good "method option" $data/rocket.jpg '{"method":0}' 640x427
 	cwebp -quiet -q 90 $data/rocket.jpg -o "$tmp/input.webp"
