@@ -29,4 +29,7 @@ $(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/co
 
 TEST_TARGETS += $(BUILD)/tests/programs/json_test
 TEST_COMMANDS += $(BUILD)/tests/programs/json_test
+
+# webp and avif against cwebp and avifenc, natively and in the sandbox (a Markdown table)
+BENCH_COMMANDS += programs/common/tests/bench-images.sh
 endif
