@@ -124,6 +124,18 @@ good "PNG 16-bit" $data/rgb16.png '' 96x64
 good "PNG with alpha" $data/alpha.png '' 120x80
 good "GIF first frame of an animation" $data/no_time_for_that_tiny.gif '' 14x25
 good "GIF interlaced with transparency" $data/trans-interlaced.gif '' 120x80
+# More PNG colour types and JPEG codings, made from the test images with ImageMagick.
+convert $data/alpha.png -colorspace Gray PNG32:"$tmp/gray-alpha-rgba.png"
+convert "$tmp/gray-alpha-rgba.png" -define png:color-type=4 "$tmp/gray-alpha.png"
+good "PNG grayscale with alpha (colour type 4)" "$tmp/gray-alpha.png" '' 120x80
+convert $data/rocket.jpg -resize 64x43 -monochrome -define png:bit-depth=1 -define png:color-type=0 "$tmp/bw.png"
+good "PNG 1-bit grayscale" "$tmp/bw.png" '' 64x43
+convert $data/alpha.png -channel A -threshold 50% +channel PNG8:"$tmp/palette-trns.png"
+good "PNG palette with tRNS" "$tmp/palette-trns.png" '' 120x80
+convert $data/chelsea.png -interlace PNG "$tmp/adam7.png"
+good "PNG interlaced (Adam7)" "$tmp/adam7.png" '' 451x300
+convert $data/rocket.jpg -interlace JPEG -quality 90 "$tmp/progressive.jpg"
+good "JPEG progressive" "$tmp/progressive.jpg" '' 640x427
 good "JPEG CMYK" $data/cmyk.jpg '' 64x75
 good "JPEG grayscale" $data/gray.jpg '' 64x75
 for n in 1 2 3 4 5 6 7 8; do
