@@ -286,22 +286,23 @@ static inline bool kvm_is_sandboxed(void)
 	return getenv("KVM_NAME") != NULL;
 }
 
-/* Typed handler registration (call before wait_for_requests()). */
+/* Typed handler registration (call before wait_for_requests()). __extension__ keeps -Wpedantic quiet about passing
+ * a function pointer as void *, which the ABI requires. */
 static inline void kvm_set_get_handler(kvm_get_handler fn)
 {
-	register_func(KVM_HANDLER_GET, (void *)fn);
+	register_func(KVM_HANDLER_GET, __extension__(void *)fn);
 }
 static inline void kvm_set_post_handler(kvm_post_handler fn)
 {
-	register_func(KVM_HANDLER_POST, (void *)fn);
+	register_func(KVM_HANDLER_POST, __extension__(void *)fn);
 }
 static inline void kvm_set_request_handler(kvm_request_handler fn)
 {
-	register_func(KVM_HANDLER_REQUEST, (void *)fn);
+	register_func(KVM_HANDLER_REQUEST, __extension__(void *)fn);
 }
 static inline void kvm_set_error_handler(kvm_error_handler fn)
 {
-	register_func(KVM_HANDLER_ERROR, (void *)fn);
+	register_func(KVM_HANDLER_ERROR, __extension__(void *)fn);
 }
 
 /* Responds with status, a NUL-terminated content type and body[0..len); never returns. */

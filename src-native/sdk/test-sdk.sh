@@ -21,10 +21,11 @@ int main(void) { if (kvm_is_sandboxed()) { from_cxx(); wait_for_requests(); } re
 C
 cat >"$tmp/b.cpp" <<'C'
 #include "kvm_api.h"
-extern "C" void from_cxx(void) { struct meminfo m; get_meminfo(&m); sys_log("x", 1); }
+static void on_get(const char *, const char *) { kvm_respond_str(200, "text/plain", "x"); }
+extern "C" void from_cxx(void) { struct meminfo m; get_meminfo(&m); sys_log("x", 1); kvm_set_get_handler(on_get); }
 C
-check "kvm_api.h compiles as C11" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -c "$tmp/a.c" -o "$tmp/a.o"
-check "kvm_api.h compiles as C++17" g++ -std=c++17 -O2 -Wall -Wextra -Werror -Isdk -c "$tmp/b.cpp" -o "$tmp/b.o"
+check "kvm_api.h compiles as C11 (-Wpedantic)" gcc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -Isdk -c "$tmp/a.c" -o "$tmp/a.o"
+check "kvm_api.h compiles as C++17 (-Wpedantic)" g++ -std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror -Isdk -c "$tmp/b.cpp" -o "$tmp/b.o"
 check "two translation units link (weak stubs)" g++ -static -o "$tmp/ab" "$tmp/a.o" "$tmp/b.o"
 check "linked program runs natively" "$tmp/ab"
 # Each stub: b8 <imm32 little-endian> e7 00 c3
