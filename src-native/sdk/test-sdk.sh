@@ -46,6 +46,7 @@ check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo
 if [[ -x "$kvmrun" ]]; then
 	printf 'ping' >"$tmp/body"
 	check "hello GET in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
+	check "C and C++ units together in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/ab.out' '$tmp/ab' && [[ \"\$(cat '$tmp/ab.out')\" == x ]]"
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"
