@@ -341,8 +341,11 @@ static bool decode_gif(const uint8_t *data, size_t len, long max_pixels, struct 
 		/* Interlaced frames store rows in four passes: every 8th from 0, every 8th from 4, every 4th from 2,
 		 * every 2nd from 1. */
 		static const int pass_start[4] = {0, 4, 2, 1}, pass_step[4] = {8, 8, 4, 2};
-		if (!map)
-			return gif_failed(gif, img, out, "no colour map");
+		if (!map) {
+			program_fail(out, 422, "corrupt GIF: the first frame has no colour map");
+			DGifCloseFile(gif, &error);
+			return false;
+		}
 		if (d->Width <= 0 || d->Height <= 0 || !check_pixels((uint64_t)d->Width, (uint64_t)d->Height, max_pixels, "GIF frame", out)) {
 			if (out->status == 0)
 				program_fail(out, 422, "GIF frame has an empty size");
