@@ -1,0 +1,35 @@
+# programs/common/common.mk — shared code of the guest programs (webp, avif, minify).
+# Include it from a program's program.mk with
+#     include programs/common/common.mk
+# (paths are relative to src-native/, where the top Makefile runs). Safe to include more than once.
+# Then build a program as one static link of its sources plus $(PROGRAMS_COMMON_SRCS), e.g.
+#     $(BUILD)/programs/foo: programs/foo/foo.c $(PROGRAMS_COMMON_SRCS) $(PROGRAMS_COMMON_HDRS)
+#         mkdir -p $(@D)
+#         $(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -o $@ programs/foo/foo.c $(PROGRAMS_COMMON_SRCS) -static
+ifndef PROGRAMS_COMMON_MK
+PROGRAMS_COMMON_MK := 1
+
+# arg JSON parsing, validation and the sandboxed/native program skeleton
+PROGRAMS_COMMON_SRCS := programs/common/json.c programs/common/args.c programs/common/program.c
+PROGRAMS_COMMON_HDRS := programs/common/json.h programs/common/args.h programs/common/program.h sdk/kvm_api.h
+# decoding, orientation, crop and resize of images (webp, avif)
+PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_ops.c programs/common/image_args.c \
+                       programs/common/image_exif.c
+PROGRAMS_IMAGE_HDRS := programs/common/image.h
+PROGRAMS_IMAGE_LIBS := -lwebpdemux -lwebp -lpng16 -ljpeg -lgif -lz -lm
+
+PROGRAMS_CFLAGS := -Iprograms/common -Isdk
+
+# unit test of the arg JSON parser and accessors (native)
+$(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/common/json.c programs/common/args.c \
+                                   programs/common/json.h programs/common/args.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -o $@ programs/common/tests/json_test.c programs/common/json.c \
+		programs/common/args.c -lm
+
+TEST_TARGETS += $(BUILD)/tests/programs/json_test
+TEST_COMMANDS += $(BUILD)/tests/programs/json_test
+
+# webp and avif against cwebp and avifenc, natively and in the sandbox (a Markdown table)
+BENCH_COMMANDS += programs/common/tests/bench-images.sh
+endif
