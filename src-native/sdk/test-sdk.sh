@@ -40,7 +40,7 @@ expect_stub() { # symbol number
 check "wait_for_requests stub is mov \$0x10001,%eax; out; ret" expect_stub wait_for_requests 0x10001
 check "get_meminfo stub is mov \$0x10A00,%eax; out; ret" expect_stub get_meminfo 0x10A00
 check "sys_log stub is mov \$0x7F000,%eax; out; ret" expect_stub sys_log 0x7F000
-hello="$BUILD/programs/hello"
+hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
 if [[ -x "$kvmrun" ]]; then
