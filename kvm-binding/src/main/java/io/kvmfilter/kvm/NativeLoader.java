@@ -79,7 +79,7 @@ final class NativeLoader {
         }
     }
 
-    private static NativeLibrary find() {
+    static NativeLibrary find() {
         String resource = Platform.RESOURCE_PREFIX + "/" + FILE_NAME;
         String override = System.getProperty(PATH_PROPERTY);
         if (override != null && !override.isBlank()) {
