@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -107,8 +106,7 @@ public final class ProgramLibrary {
         }
         Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
         groups.put(Settings.DEFAULT_GROUP, new LinkedHashMap<>());
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             requireObject(where, e.getKey(), e.getValue());
             if (!isProgram(e.getValue())) {
                 Map<String, Object> group = groups.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>());
@@ -116,8 +114,7 @@ public final class ProgramLibrary {
             }
         }
         Map<String, Entry> programs = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (isProgram(e.getValue())) {
                 String name = e.getKey();
                 String owner = "Program '" + name + "'";
@@ -259,8 +256,7 @@ public final class ProgramLibrary {
 
     private static void applyKeys(String where, String owner, ObjectNode object, Map<String, Object> settings,
             boolean program, URI base) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : object.properties()) {
             String key = e.getKey();
             JsonNode value = e.getValue();
             Settings.Key spec = Settings.KEYS.get(key);
