@@ -12,7 +12,8 @@
  *   spin         loop forever (TIMEOUT)     fault        write to address 8 (MEMORY_FAULT)
  *   ud2          invalid opcode (CPU_EXCEPTION)          exit   exit_group(3) (PROGRAM_EXIT)
  *   none         return without answering (NO_RESPONSE) badcall answer with a wild pointer (BAD_API_CALL)
- *   oom:N        touch N MiB of fresh memory           big:N  answer N KiB of 'x'
+ *   oom:N        map and touch N MiB; when the map is refused, use the NULL pointer as a program would
+ *   dirty:N      write N MiB of the program's static memory   big:N  answer N KiB of 'x'
  * Main arguments: fail-boot (exit before wait_for_requests), spin-boot (never reach it), on-error
  * (register an on_error handler answering 200 "recovered: <exception>").
  */
@@ -107,6 +108,9 @@ static void put_number(unsigned long n)
     while (i) put(&digits[--i], 1);
 }
 
+/* Static memory for dirty:N (zero until a request writes it). */
+static volatile char scratch[16 << 20];
+
 static int argc_saved;
 static char **argv_saved;
 static char **envp_saved;
@@ -178,11 +182,18 @@ static void special(const char *arg)
         unsigned long bytes = (unsigned long)parse_number(arg + 4) << 20;
         volatile char *p = fresh_memory(bytes);
         if (!p) {
-            put_string("mmap failed");
-            answer(507, "text/plain");
+            /* What a C program does with a NULL from malloc: crash on it. */
+            volatile char *volatile null = NULL;
+            *null = 1;
         }
         for (unsigned long i = 0; i < bytes; i += 4096) p[i] = 1;
         put_string("touched");
+        answer(200, "text/plain");
+    } else if (starts_with(arg, "dirty:")) {
+        unsigned long bytes = (unsigned long)parse_number(arg + 6) << 20;
+        if (bytes > sizeof scratch) bytes = sizeof scratch;
+        for (unsigned long i = 0; i < bytes; i += 4096) scratch[i] = 1;
+        put_string("dirtied");
         answer(200, "text/plain");
     } else if (starts_with(arg, "big:")) {
         unsigned long bytes = (unsigned long)parse_number(arg + 4) << 10;

@@ -90,9 +90,19 @@ final class ProgramSlot {
         }
     }
 
-    /** Loads the program now unless it is loaded (eager start). */
+    /** Loads the program now unless it is loaded, and creates all its instances (eager start). */
     void start() throws LoadedProgram.LoadException {
-        retain().release();
+        LoadedProgram program = retain();
+        try {
+            // Already done at load for "start": true; creates the instances a lazily loaded program lacks.
+            int rc = KvmNative.kvmf_program_prepare_instances(program.handle);
+            if (rc != 0) {
+                throw new LoadedProgram.LoadException(new Failure(FailureKind.fromNative(rc), name(),
+                        "creating the " + definition.concurrency() + " instances failed: " + NativeStrings.lastError()));
+            }
+        } finally {
+            program.release();
+        }
     }
 
     /**
