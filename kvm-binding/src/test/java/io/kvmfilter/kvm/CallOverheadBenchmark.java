@@ -23,12 +23,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * (kvmf_program_acquire, kvmf_instance_run, kvmf_instance_release with buffers prepared in advance).
  * The difference of the two averages is the binding's overhead.
  *
- * <p>Not part of the test run. Run it with (JDK 17-22; JDK 23+ needs the JMH annotation processor in
- * the compiler's annotationProcessorPaths):
+ * <p>Not part of the test run (surefire only runs *Test classes). Run it with JDK 17-22 (JDK 23+ needs the
+ * JMH annotation processor in the compiler's annotationProcessorPaths), after {@code make -C src-native}:
  * <pre>
- * mvn -pl kvm-binding -am test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
- *     -Dexec.args="-cp %classpath io.kvmfilter.kvm.CallOverheadBenchmark"
+ * cd kvm-binding
+ * mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
+ * java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) io.kvmfilter.kvm.CallOverheadBenchmark
  * </pre>
+ * On a busy machine the error bars of single runs exceed the overhead; compare several runs, or pass a
+ * pattern (first argument) such as {@code CallOverheadBenchmark.get} to run one pair.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
