@@ -263,6 +263,8 @@ __attribute__((used)) void guest_main(uint64_t *stack)
         if (starts_with(argv_saved[i], "spin-boot")) for (;;) __asm__ volatile("" ::: "memory");
         if (starts_with(argv_saved[i], "on-error")) register_func(5, (void *)on_error);
     }
+    static const char hello[] = "jt-guest booting\n";
+    linux_syscall(1 /* write */, 1, (long)hello, sizeof hello - 1, 0, 0, 0);
     register_func(1, (void *)on_get);
     register_func(2, (void *)on_post);
     wait_for_requests();

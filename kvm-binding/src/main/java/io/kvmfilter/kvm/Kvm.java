@@ -271,6 +271,15 @@ public final class Kvm implements AutoCloseable {
         return slot(program).definition;
     }
 
+    /**
+     * @return what a program wrote (stdout, stderr, sys_log) while booting, bounded by the core; "" when it is
+     *     not loaded
+     * @throws IllegalArgumentException when there is no such program
+     */
+    public String bootLog(String program) {
+        return slot(program).bootLog();
+    }
+
     /** @return the name of this Kvm in JMX and logs */
     public String name() {
         return name;

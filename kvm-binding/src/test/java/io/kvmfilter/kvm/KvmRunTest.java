@@ -114,6 +114,12 @@ class KvmRunTest {
     }
 
     @Test
+    void bootOutputIsKept() {
+        kvm.run("echo", Request.get("/"));
+        assertThat(kvm.bootLog("echo")).contains("jt-guest booting");
+    }
+
+    @Test
     void nativeVersionNamesTheApi() {
         assertThat(Kvm.nativeVersion()).contains("(api 1)");
     }
