@@ -152,6 +152,15 @@ class KvmLifecycleTest {
     }
 
     @Test
+    void warmupRequestsAreFlaggedAsWarmup() {
+        try (Kvm kvm = KvmTestEnvironment.startGuest("flags", "\"main_arguments\": [\"generic\"], \"ephemeral\": false,"
+                + " \"warmup_requests\": 2, \"warmup_url\": \"/warm\"")) {
+            // A lazily loaded program warms up on its first request, before running it.
+            assertThat(kvm.run("flags", Request.get("/real")).bodyAsString()).endsWith("warmups=2");
+        }
+    }
+
+    @Test
     void startAsyncBootsInTheBackground() throws Exception {
         try (Kvm kvm = KvmTestEnvironment.startGuest("later", "\"concurrency\": 3")) {
             assertThat(kvm.stats().program("later").loaded()).isFalse();
