@@ -14,6 +14,8 @@ import java.util.Map;
  * step waits for its own); only the final body is copied into a Java array.
  */
 final class ChainRunner {
+    private static final System.Logger LOG = System.getLogger(ChainRunner.class.getName());
+
     private ChainRunner() {
     }
 
@@ -24,8 +26,6 @@ final class ChainRunner {
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
             byte[] javaBody, Failure failure, boolean onErrorUsed, String log) {
     }
-
-    private static final System.Logger LOG = System.getLogger(ChainRunner.class.getName());
 
     static Result run(Map<String, ProgramSlot> slots, List<Step> steps, Request request, boolean mergeHeaders) {
         long start = System.nanoTime();
