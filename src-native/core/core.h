@@ -49,7 +49,7 @@ struct kvm_host {
     int fd;                     /* /dev/kvm */
     int run_size;               /* KVM_GET_VCPU_MMAP_SIZE */
     void *cpuid;                /* struct kvm_cpuid2 *, from KVM_GET_SUPPORTED_CPUID */
-    uint64_t xcr0;              /* XCR0 the guest gets (0 when XSAVE is not usable) */
+    uint64_t xcr0;              /* XCR0 the guest gets (0 when KVM does not manage it, as on PVM) */
     bool xsave;                 /* the stub may use xrstor */
     bool fsgsbase;              /* the stub may use wrfsbase/wrgsbase */
     uint64_t hwcap;             /* AT_HWCAP: CPUID.1:EDX */

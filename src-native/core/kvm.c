@@ -141,6 +141,20 @@ static void probe_host(void)
     }
     __cpuid_count(7, 0, a, b, c, d);
     host.fsgsbase = b & 1;
+    /* The guest's XCR0 (hardware KVM): what KVM supports (CPUID leaf 0xD) and the host enabled, limited
+     * to x87, SSE, AVX and AVX-512; other components (AMX) would need extra permissions. */
+    /* KVM manages XCR0 only when its CPUID offers XSAVE (leaf 1, ECX bit 26); PVM hosts do not. */
+    uint64_t kvm_xcr0 = 0;
+    bool kvm_xsave = false;
+    struct kvm_cpuid2 *cpuid = host.cpuid;
+    for (unsigned i = 0; i < cpuid->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+        if (e->function == 0xd && e->index == 0)
+            kvm_xcr0 = ((uint64_t)e->edx << 32) | e->eax;
+        if (e->function == 1)
+            kvm_xsave = (e->ecx >> 26) & 1;
+    }
+    host.xcr0 = kvm_xsave ? host.xcr0 & kvm_xcr0 & 0xe7 : 0;
     host_status = KVMF_OK;
 }
 
@@ -319,15 +333,19 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
         rc = kvmf_fail_errno("KVM_SET_CPUID2");
         goto fail;
     }
-    if (host.xsave) {
+    if (host.xsave && host.xcr0) {
         /* Hardware KVM: the guest's XCR0 must cover what CPUID advertises, or SIMD libraries that
-         * trust CPUID fault. PVM hosts refuse this and run the guest with the host's XCR0. */
+         * trust CPUID fault. PVM hosts report no XSAVE support (xcr0 is 0 here) and run the guest
+         * with the host's own XCR0, which is why ring-3 AVX works there regardless. */
         struct kvm_xcrs xcrs;
         memset(&xcrs, 0, sizeof xcrs);
         xcrs.nr_xcrs = 1;
         xcrs.xcrs[0].xcr = 0;
         xcrs.xcrs[0].value = host.xcr0;
-        (void)ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs);
+        if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0) {
+            rc = kvmf_fail_errno("KVM_SET_XCRS");
+            goto fail;
+        }
     }
     if ((rc = setup_msrs(vm)) != KVMF_OK || (rc = capture_user_sregs(vm)) != KVMF_OK)
         goto fail;
