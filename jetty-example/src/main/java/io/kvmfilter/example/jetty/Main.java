@@ -1,0 +1,163 @@
+package io.kvmfilter.example.jetty;
+
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.eclipse.jetty.ee10.servlet.DefaultServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+
+/**
+ * The demo server: embedded Jetty 12 serving the files of one directory on the loopback interface.
+ *
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR]</pre>
+ *
+ * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
+ * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
+ * the usage to standard error and exit with status 1.
+ */
+public final class Main {
+
+    /** The address the server binds to: the demo is for this machine only. */
+    static final String HOST = "127.0.0.1";
+    /** The port used when no {@code --port} is given. */
+    static final int DEFAULT_PORT = 8080;
+    /** Where the files served without {@code --dir} live inside the jar. */
+    static final String SAMPLES = "samples/";
+
+    static final String USAGE = String.join(System.lineSeparator(),
+            "usage: java -jar jetty-example.jar [--port N] [--dir DIR]",
+            "  --port N   TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
+            "  --dir DIR  directory to serve (default: the sample files bundled in the jar)",
+            "  --help     print this help");
+
+    private Main() {
+    }
+
+    /**
+     * Starts the server and blocks until the JVM is asked to stop.
+     *
+     * @param args command line arguments, see the class description
+     * @throws Exception if Jetty fails after it started
+     */
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("jetty-example: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(1);
+            return;
+        }
+        if (options.help()) {
+            System.out.println(USAGE);
+            return;
+        }
+
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(HOST);
+        connector.setPort(options.port());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.setBaseResource(baseResource(context, options.dir()));
+        ServletHolder files = context.addServlet(DefaultServlet.class, "/");
+        files.setInitParameter("dirAllowed", "true");
+        server.setHandler(context);
+        // Stops Jetty from a shutdown hook, so SIGTERM closes connections and the port before the JVM exits.
+        server.setStopAtShutdown(true);
+
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("jetty-example: cannot start the server on " + HOST + ":" + options.port() + ": " + e);
+            server.stop();
+            System.exit(1);
+            return;
+        }
+        System.out.println("Listening on http://" + HOST + ":" + connector.getLocalPort() + "/");
+        System.out.flush();
+        server.join();
+    }
+
+    /** The directory given on the command line, or the samples inside the jar. */
+    private static Resource baseResource(ServletContextHandler context, Path dir) {
+        ResourceFactory resources = ResourceFactory.of(context);
+        if (dir != null) {
+            return resources.newResource(dir);
+        }
+        URL samples = Main.class.getResource("/" + SAMPLES);
+        if (samples == null) {
+            throw new IllegalStateException("the bundled sample files (" + SAMPLES + ") are missing from the class path");
+        }
+        try {
+            return resources.newResource(samples.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("unusable location of the bundled sample files: " + samples, e);
+        }
+    }
+
+    /** The parsed command line. {@code dir} is null when the bundled samples are served. */
+    record Options(int port, Path dir, boolean help) {
+
+        /**
+         * Parses the command line.
+         *
+         * @throws IllegalArgumentException naming the bad argument and what is allowed
+         */
+        static Options parse(String[] args) {
+            int port = DEFAULT_PORT;
+            Path dir = null;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--help", "-h" -> {
+                        return new Options(port, dir, true);
+                    }
+                    case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
+                    case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
+                    default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
+                }
+            }
+            return new Options(port, dir, false);
+        }
+
+        private static String valueOf(String[] args, int index, String option) {
+            if (index >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[index];
+        }
+
+        private static int parsePort(String value) {
+            int port;
+            try {
+                port = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--port '" + value + "' is not a number; allowed: 0 to 65535");
+            }
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("--port " + port + " is out of range; allowed: 0 to 65535");
+            }
+            return port;
+        }
+
+        private static Path parseDir(String value) {
+            Path dir = Path.of(value).toAbsolutePath().normalize();
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--dir " + dir + " is not a directory");
+            }
+            if (!Files.isReadable(dir)) {
+                throw new IllegalArgumentException("--dir " + dir + " is not readable");
+            }
+            return dir;
+        }
+    }
+}
