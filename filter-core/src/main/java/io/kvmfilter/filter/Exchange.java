@@ -65,7 +65,8 @@ final class Exchange {
 
     /**
      * Removes the suffix of the variant this request would be served from the tags in If-None-Match, so the
-     * application compares its own tag; other tags stay as they are (they cannot match the application's tag).
+     * application compares its own tag. Tags of our other variants are left out: they cannot match this response,
+     * and some applications (Jetty's DefaultServlet) ignore anything after "--" when comparing. Other tags stay.
      */
     private String mapIfNoneMatch(String header) {
         if (header == null) {
@@ -74,16 +75,16 @@ final class Exchange {
         List<String> mapped = new ArrayList<>();
         for (String tag : ETags.split(header)) {
             String variant = ETags.variantOf(tag);
-            if (variant != null && wouldServe(variant)) {
+            if (variant == null || variantNamed(variant).isEmpty()) {
+                mapped.add(tag);
+            } else if (wouldServe(variant)) {
                 String base = ETags.withoutSuffix(tag, variant);
                 strippedVariant = variant;
                 strippedTags.add(base);
                 mapped.add(base);
-            } else {
-                mapped.add(tag);
             }
         }
-        return String.join(", ", mapped);
+        return mapped.isEmpty() ? null : String.join(", ", mapped);
     }
 
     /** Would this request be served the named variant, judging by the path's media type and Accept? */
