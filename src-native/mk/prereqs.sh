@@ -39,6 +39,7 @@ fi
 
 mapfile -t missing < <(missing_packages)
 if ((${#missing[@]} == 0)); then
+    echo "prereqs: the Debian packages for the native $mode are present"
     exit 0
 fi
 

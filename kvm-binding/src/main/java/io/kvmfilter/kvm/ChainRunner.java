@@ -1,0 +1,162 @@
+package io.kvmfilter.kvm;
+
+import com.sun.jna.Pointer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs one program or a chain: for each step, take a reference to the program, acquire an instance
+ * (the core's bounded wait queue), run, read the response, release. Between steps the body stays in
+ * native memory (copied native to native once, so the previous instance can be released before the next
+ * step waits for its own); only the final body is copied into a Java array.
+ */
+final class ChainRunner {
+    private ChainRunner() {
+    }
+
+    private static final byte[] POST = NativeStrings.cString("POST");
+    private static final int RESPONSE_FIELDS = (int) (NativeLayout.RESPONSE_SIZE / 8);
+
+    /** What one step produced. */
+    private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
+            byte[] javaBody, Failure failure, boolean onErrorUsed, String log) {
+    }
+
+    static Result run(Map<String, ProgramSlot> slots, List<Step> steps, Request request, boolean mergeHeaders) {
+        long start = System.nanoTime();
+        if (steps.isEmpty()) {
+            return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, "", "the chain has no steps; give at least one"),
+                    start);
+        }
+        byte[] url = NativeStrings.cString(request.url());
+        byte[] headers = NativeStrings.headerBlock(request.headers());
+        long headersLen = headers == null ? 0 : headers.length;
+        byte[] method = NativeStrings.cString(request.method());
+        byte[] contentType = NativeStrings.cString(request.contentType());
+        long body = request.body() == null ? 0 : NativeMemory.copyOf(request.body());
+        long bodyLen = request.body() == null ? 0 : request.body().length;
+        Map<String, String> merged = mergeHeaders ? new LinkedHashMap<>() : null;
+        StringBuilder log = new StringBuilder();
+        boolean onErrorUsed = false;
+        try {
+            for (int i = 0; i < steps.size(); i++) {
+                Step step = steps.get(i);
+                boolean last = i == steps.size() - 1;
+                ProgramSlot slot = slots.get(step.program());
+                if (slot == null) {
+                    return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, step.program(), "no program '"
+                            + step.program() + "' in this Kvm; programs: " + String.join(", ", slots.keySet())), start);
+                }
+                byte[] arg = NativeStrings.cString(step.arg());
+                StepAnswer answer = runStep(slot, step.errorThreshold(), last, method, url, arg, contentType, body, bodyLen,
+                        headers, headersLen);
+                // The input of this step is no longer needed; the answer body (if any) is a fresh native copy.
+                NativeMemory.free(body);
+                body = answer.body();
+                bodyLen = answer.bodyLen();
+                onErrorUsed |= answer.onErrorUsed();
+                if (!answer.log().isEmpty()) {
+                    log.append(answer.log());
+                }
+                if (merged != null) {
+                    for (String header : answer.headers()) {
+                        int colon = header.indexOf(':');
+                        String name = (colon < 0 ? header : header.substring(0, colon)).strip().toLowerCase(Locale.ROOT);
+                        merged.remove(name); // a later step's header replaces an earlier one, in its new position
+                        merged.put(name, header);
+                    }
+                }
+                Failure failure = answer.failure();
+                if (failure == null && answer.status() >= step.errorThreshold()) {
+                    slot.countErrorStatus();
+                    failure = new Failure(FailureKind.ERROR_STATUS, step.program(), "step " + (i + 1) + " ('"
+                            + step.program() + "') answered status " + answer.status() + ", at or above its error threshold "
+                            + step.errorThreshold());
+                }
+                if (failure != null || last) {
+                    List<String> resultHeaders = merged != null ? new ArrayList<>(merged.values()) : answer.headers();
+                    return new Result(answer.status(), answer.contentType(), resultHeaders, answer.javaBody(), failure,
+                            onErrorUsed, System.nanoTime() - start,
+                            log.toString());
+                }
+                method = POST;
+                contentType = NativeStrings.cString(answer.contentType());
+            }
+            throw new AssertionError("unreachable: the last step returns");
+        } finally {
+            NativeMemory.free(body);
+        }
+    }
+
+    private static StepAnswer runStep(ProgramSlot slot, int errorThreshold, boolean last, byte[] method, byte[] url, byte[] arg, byte[] contentType,
+            long body, long bodyLen, byte[] headers, long headersLen) {
+        String name = slot.name();
+        LoadedProgram program;
+        try {
+            program = slot.retain();
+        } catch (LoadedProgram.LoadException e) {
+            return failedStep(e.failure);
+        }
+        try {
+            long[] out = new long[1];
+            long timeoutMs = program.definition.queueTimeout().toMillis();
+            int rc = KvmNative.kvmf_program_acquire(program.handle, timeoutMs, out);
+            if (rc != 0) {
+                return failedStep(new Failure(FailureKind.fromNative(rc), name, NativeStrings.lastError()));
+            }
+            long instance = out[0];
+            long response = NativeMemory.allocate(NativeLayout.RESPONSE_SIZE);
+            try {
+                KvmNative.kvmf_instance_run(instance, method, url, arg, contentType, body, bodyLen, headers, headersLen,
+                        0, response);
+                return readResponse(name, response, errorThreshold, last);
+            } finally {
+                KvmNative.kvmf_instance_release(instance);
+                NativeMemory.free(response);
+            }
+        } finally {
+            program.release();
+        }
+    }
+
+    /**
+     * Reads a struct kvmf_response (one copy of its fields). The body is copied once: into a Java array when
+     * it ends the call (last step, failure, error status), otherwise into fresh native memory for the next step.
+     */
+    private static StepAnswer readResponse(String name, long response, int errorThreshold, boolean last) {
+        long[] r = new long[RESPONSE_FIELDS];
+        new Pointer(response).read(0, r, 0, RESPONSE_FIELDS);
+        int status = (int) r[field(NativeLayout.RESPONSE_STATUS)];
+        long error = r[field(NativeLayout.RESPONSE_ERROR)];
+        String contentType = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_CONTENT_TYPE)],
+                r[field(NativeLayout.RESPONSE_CONTENT_TYPE_LEN)]);
+        List<String> headers = NativeStrings.headerLines(NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_HEADERS)],
+                r[field(NativeLayout.RESPONSE_HEADERS_LEN)]));
+        String log = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_LOG)], r[field(NativeLayout.RESPONSE_LOG_LEN)]);
+        boolean onErrorUsed = r[field(NativeLayout.RESPONSE_ON_ERROR_USED)] == 1;
+        Failure failure = null;
+        if (error != 0) {
+            failure = new Failure(FailureKind.fromNative(error), name,
+                    NativeStrings.fromCString(r[field(NativeLayout.RESPONSE_ERROR_MESSAGE)]));
+        }
+        long bodyAddress = r[field(NativeLayout.RESPONSE_BODY)];
+        long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
+        if (last || failure != null || status >= errorThreshold) {
+            return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
+                    onErrorUsed, log);
+        }
+        long body = NativeMemory.copyOf(bodyAddress, bodyLen);
+        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log);
+    }
+
+    private static int field(long offset) {
+        return (int) (offset / 8);
+    }
+
+    private static StepAnswer failedStep(Failure failure) {
+        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "");
+    }
+}

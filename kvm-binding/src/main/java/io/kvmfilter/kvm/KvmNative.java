@@ -1,0 +1,60 @@
+package io.kvmfilter.kvm;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+/**
+ * The C API of libkvmfilter.so (src-native/include/kvmfilter.h), mirrored one-to-one with JNA direct
+ * mapping: {@link Native#register} binds these static natives once, so calls do no per-call reflection.
+ *
+ * <p>Mapping rules, chosen for speed and so the layout cannot go wrong:
+ * pointers (kvmf_program*, kvmf_instance*, struct pointers, returned const char*) are passed as
+ * {@code long} addresses; out-pointers ({@code kvmf_program **}) are {@code long[1]}; NUL-terminated input
+ * strings are UTF-8 {@code byte[]} with a trailing 0 (see {@link NativeStrings}). Every struct field is
+ * 8 bytes wide, so the structs are read and written by offset ({@link NativeLayout}).
+ *
+ * <p>Call {@link NativeLoader#ensureLoaded()} before any method here.
+ */
+final class KvmNative {
+    private KvmNative() {
+    }
+
+    /** The API version this binding was written against (KVMF_API_VERSION). */
+    static final int API_VERSION = 1;
+
+    /** KVMF_RUN_WARMUP. */
+    static final long RUN_WARMUP = 0x1L;
+
+    static void register(NativeLibrary library) {
+        Native.register(KvmNative.class, library);
+    }
+
+    static native long kvmf_error_name(int kind);
+
+    static native long kvmf_last_error();
+
+    static native long kvmf_version();
+
+    static native int kvmf_check_kvm();
+
+    static native void kvmf_config_defaults(long config);
+
+    static native int kvmf_program_create(byte[] name, long elf, long elfLen, long config, long[] out);
+
+    static native int kvmf_program_destroy(long program);
+
+    static native long kvmf_program_boot_log(long program);
+
+    static native int kvmf_program_acquire(long program, long timeoutMs, long[] out);
+
+    static native void kvmf_instance_release(long instance);
+
+    static native int kvmf_program_prepare_instances(long program);
+
+    static native int kvmf_instance_run(long instance, byte[] method, byte[] url, byte[] arg, byte[] contentType,
+            long body, long bodyLen, byte[] headers, long headersLen, long flags, long response);
+
+    static native int kvmf_program_stats(long program, long out);
+
+    static native int kvmf_instance_stats(long program, long index, long out);
+}

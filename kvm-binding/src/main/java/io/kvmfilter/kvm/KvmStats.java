@@ -1,0 +1,129 @@
+package io.kvmfilter.kvm;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A snapshot of the statistics of a {@link Kvm}: per program (counters summed over every load of the
+ * program since the Kvm started, reloads included) and per instance of the currently loaded program.
+ *
+ * @param programs statistics by program name, in library order
+ */
+public record KvmStats(Map<String, Program> programs) {
+    /** Copies the map. */
+    public KvmStats {
+        programs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(programs));
+    }
+
+    /**
+     * @return the statistics of one program
+     * @throws IllegalArgumentException when there is no such program
+     */
+    public Program program(String name) {
+        Program p = programs.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("No program '" + name + "'; programs: " + programs.keySet());
+        }
+        return p;
+    }
+
+    /**
+     * Statistics of one program. Times are in nanoseconds, memory in bytes.
+     *
+     * @param name the program name
+     * @param loaded true while a booted program is current (not unloaded or never loaded)
+     * @param loads successful loads (boots), reloads included
+     * @param loadFailures loads that failed (file missing, checksum, boot failure)
+     * @param invocations requests run in the sandbox
+     * @param failures requests that failed in the sandbox, any kind
+     * @param failuresByKind failures by kind (every kind present, zeros included); QUEUE_TIMEOUT counts
+     *     acquires that gave up, ERROR_STATUS answers at or above a step's error threshold
+     * @param onErrorAnswers failures answered by the program's on_error handler
+     * @param resets instance resets
+     * @param resetNanos total time spent resetting
+     * @param runNanos total wall time in requests
+     * @param cpuNanos total CPU time in requests
+     * @param bytesIn request bodies copied into the guests
+     * @param bytesOut response bodies produced
+     * @param dirtyPages guest pages dirtied by requests
+     * @param queueWaits acquires that had to wait for a free instance
+     * @param queueTimeouts acquires that gave up (no free instance in time, or the queue was full)
+     * @param queueWaitNanos total time spent waiting for instances
+     * @param instances instances of the current program created so far
+     * @param instancesBusy instances running a request right now
+     * @param bootNanos time the current program's boot took
+     * @param frozenBytes bytes of the current program's frozen memory image
+     * @param instanceBytes bytes privately copied by its instances (resident estimate)
+     * @param maxMemory configured max_memory
+     * @param maxRequestMemory configured max_request_memory
+     * @param unsupportedCalls system or API calls answered with -ENOSYS
+     * @param instanceStats per instance of the current program
+     */
+    public record Program(
+            String name,
+            boolean loaded,
+            long loads,
+            long loadFailures,
+            long invocations,
+            long failures,
+            Map<FailureKind, Long> failuresByKind,
+            long onErrorAnswers,
+            long resets,
+            long resetNanos,
+            long runNanos,
+            long cpuNanos,
+            long bytesIn,
+            long bytesOut,
+            long dirtyPages,
+            long queueWaits,
+            long queueTimeouts,
+            long queueWaitNanos,
+            long instances,
+            long instancesBusy,
+            long bootNanos,
+            long frozenBytes,
+            long instanceBytes,
+            long maxMemory,
+            long maxRequestMemory,
+            long unsupportedCalls,
+            List<Instance> instanceStats) {
+
+        /** Copies the collections. */
+        public Program {
+            Objects.requireNonNull(name, "name");
+            failuresByKind = java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(failuresByKind));
+            instanceStats = List.copyOf(instanceStats);
+        }
+
+        /** @return failures of one kind */
+        public long failures(FailureKind kind) {
+            return failuresByKind.getOrDefault(kind, 0L);
+        }
+
+        /** @return requests that ran past max_request_time */
+        public long timeouts() {
+            return failures(FailureKind.TIMEOUT);
+        }
+    }
+
+    /**
+     * Statistics of one instance of the current program. Times in nanoseconds.
+     *
+     * @param index the instance number, 0 .. instances-1
+     * @param invocations requests run
+     * @param failures requests that failed
+     * @param resets resets
+     * @param resetNanos time spent resetting
+     * @param runNanos wall time in requests
+     * @param cpuNanos CPU time in requests
+     * @param bytesIn request bodies copied in
+     * @param bytesOut response bodies produced
+     * @param dirtyPages pages dirtied by all requests
+     * @param lastDirtyPages pages dirtied by the last request
+     * @param busy true while running a request
+     */
+    public record Instance(int index, long invocations, long failures, long resets, long resetNanos, long runNanos,
+            long cpuNanos, long bytesIn, long bytesOut, long dirtyPages, long lastDirtyPages, boolean busy) {
+    }
+}

@@ -1,0 +1,95 @@
+package io.kvmfilter.kvm;
+
+/**
+ * Byte offsets of the fields of the kvmfilter.h structs. Every field there is 8 bytes wide, so a field's
+ * offset is 8 times its position; the names below follow the header's field order.
+ */
+final class NativeLayout {
+    private NativeLayout() {
+    }
+
+    private static long field(int index) {
+        return 8L * index;
+    }
+
+    /** struct kvmf_config. */
+    static final long CONFIG_MAX_MEMORY = field(0);
+    static final long CONFIG_MAX_REQUEST_MEMORY = field(1);
+    static final long CONFIG_MAX_RESPONSE_SIZE = field(2);
+    static final long CONFIG_MAX_BOOT_TIME_MS = field(3);
+    static final long CONFIG_MAX_REQUEST_TIME_MS = field(4);
+    static final long CONFIG_ON_ERROR_TIME_MS = field(5);
+    static final long CONFIG_CONCURRENCY = field(6);
+    static final long CONFIG_MAX_QUEUE = field(7);
+    static final long CONFIG_EPHEMERAL = field(8);
+    static final long CONFIG_DEBUG = field(9);
+    static final long CONFIG_ARGUMENTS = field(10);
+    static final long CONFIG_ARGUMENTS_LEN = field(11);
+    static final long CONFIG_ENVIRONMENT = field(12);
+    static final long CONFIG_ENVIRONMENT_LEN = field(13);
+    static final long CONFIG_SIZE = field(14);
+
+    /** struct kvmf_response. */
+    static final long RESPONSE_STATUS = field(0);
+    static final long RESPONSE_ERROR = field(1);
+    static final long RESPONSE_CONTENT_TYPE = field(2);
+    static final long RESPONSE_CONTENT_TYPE_LEN = field(3);
+    static final long RESPONSE_BODY = field(4);
+    static final long RESPONSE_BODY_LEN = field(5);
+    static final long RESPONSE_HEADERS = field(6);
+    static final long RESPONSE_HEADERS_LEN = field(7);
+    static final long RESPONSE_ERROR_MESSAGE = field(8);
+    static final long RESPONSE_LOG = field(9);
+    static final long RESPONSE_LOG_LEN = field(10);
+    static final long RESPONSE_ON_ERROR_USED = field(11);
+    static final long RESPONSE_CACHEABLE = field(12);
+    static final long RESPONSE_TTL_MS = field(13);
+    static final long RESPONSE_GRACE_MS = field(14);
+    static final long RESPONSE_KEEP_MS = field(15);
+    static final long RESPONSE_RUN_NS = field(16);
+    static final long RESPONSE_CPU_NS = field(17);
+    static final long RESPONSE_DIRTY_PAGES = field(18);
+    static final long RESPONSE_SIZE = field(19);
+
+    /** KVMF_ERROR_KIND_COUNT: the length of failures_by_kind, KVMF_OK included. */
+    static final int ERROR_KIND_COUNT = 14;
+
+    /** struct kvmf_program_stats. */
+    static final long PSTATS_INVOCATIONS = field(0);
+    static final long PSTATS_FAILURES = field(1);
+    static final long PSTATS_FAILURES_BY_KIND = field(2);
+    static final long PSTATS_ON_ERROR_ANSWERS = field(2 + ERROR_KIND_COUNT);
+    static final long PSTATS_RESETS = field(3 + ERROR_KIND_COUNT);
+    static final long PSTATS_RESET_NS = field(4 + ERROR_KIND_COUNT);
+    static final long PSTATS_RUN_NS = field(5 + ERROR_KIND_COUNT);
+    static final long PSTATS_CPU_NS = field(6 + ERROR_KIND_COUNT);
+    static final long PSTATS_BYTES_IN = field(7 + ERROR_KIND_COUNT);
+    static final long PSTATS_BYTES_OUT = field(8 + ERROR_KIND_COUNT);
+    static final long PSTATS_DIRTY_PAGES = field(9 + ERROR_KIND_COUNT);
+    static final long PSTATS_QUEUE_WAITS = field(10 + ERROR_KIND_COUNT);
+    static final long PSTATS_QUEUE_TIMEOUTS = field(11 + ERROR_KIND_COUNT);
+    static final long PSTATS_QUEUE_WAIT_NS = field(12 + ERROR_KIND_COUNT);
+    static final long PSTATS_INSTANCES = field(13 + ERROR_KIND_COUNT);
+    static final long PSTATS_INSTANCES_BUSY = field(14 + ERROR_KIND_COUNT);
+    static final long PSTATS_BOOT_NS = field(15 + ERROR_KIND_COUNT);
+    static final long PSTATS_FROZEN_BYTES = field(16 + ERROR_KIND_COUNT);
+    static final long PSTATS_INSTANCE_BYTES = field(17 + ERROR_KIND_COUNT);
+    static final long PSTATS_MAX_MEMORY = field(18 + ERROR_KIND_COUNT);
+    static final long PSTATS_MAX_REQUEST_MEMORY = field(19 + ERROR_KIND_COUNT);
+    static final long PSTATS_UNSUPPORTED_CALLS = field(20 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(21 + ERROR_KIND_COUNT);
+
+    /** struct kvmf_instance_stats. */
+    static final long ISTATS_INVOCATIONS = field(0);
+    static final long ISTATS_FAILURES = field(1);
+    static final long ISTATS_RESETS = field(2);
+    static final long ISTATS_RESET_NS = field(3);
+    static final long ISTATS_RUN_NS = field(4);
+    static final long ISTATS_CPU_NS = field(5);
+    static final long ISTATS_BYTES_IN = field(6);
+    static final long ISTATS_BYTES_OUT = field(7);
+    static final long ISTATS_DIRTY_PAGES = field(8);
+    static final long ISTATS_LAST_DIRTY_PAGES = field(9);
+    static final long ISTATS_BUSY = field(10);
+    static final long ISTATS_SIZE = field(11);
+}

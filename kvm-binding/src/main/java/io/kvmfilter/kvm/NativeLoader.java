@@ -1,0 +1,128 @@
+package io.kvmfilter.kvm;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import java.io.File;
+import java.io.IOException;
+import java.net.URL;
+
+/**
+ * Finds and binds libkvmfilter.so once per class loader. Where it looks, in order:
+ * <ol>
+ *   <li>the system property {@value #PATH_PROPERTY}: the library file, or a directory holding it;</li>
+ *   <li>the class path resource {@code linux-x86-64/libkvmfilter.so} (inside the kvm-binding jar),
+ *       extracted by JNA to its temporary directory;</li>
+ *   <li>JNA's usual places: {@code jna.library.path}, then the system library path.</li>
+ * </ol>
+ * A failure is remembered and thrown again, with the same message, on every later attempt.
+ */
+final class NativeLoader {
+    private NativeLoader() {
+    }
+
+    /** System property overriding where the native library is loaded from. */
+    static final String PATH_PROPERTY = "kvmfilter.library.path";
+
+    static final String LIBRARY_NAME = "kvmfilter";
+    static final String FILE_NAME = "libkvmfilter.so";
+
+    private static volatile boolean loaded;
+    private static KvmUnavailableException failure;
+    private static String version;
+
+    /**
+     * Loads and binds the library unless done already.
+     *
+     * @throws KvmUnavailableException naming what was looked for and where
+     */
+    static void ensureLoaded() {
+        if (loaded) {
+            return;
+        }
+        synchronized (NativeLoader.class) {
+            if (loaded) {
+                return;
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            try {
+                NativeLibrary library = find();
+                KvmNative.register(library);
+                version = NativeStrings.fromCString(KvmNative.kvmf_version());
+                checkApiVersion(version, library);
+                loaded = true;
+            } catch (KvmUnavailableException e) {
+                failure = e;
+                throw e;
+            } catch (UnsatisfiedLinkError e) {
+                failure = new KvmUnavailableException("The native library " + FILE_NAME
+                        + " was found but cannot be bound: " + e.getMessage()
+                        + ". It must export every function of kvmfilter.h (api " + KvmNative.API_VERSION + ")", e);
+                throw failure;
+            }
+        }
+    }
+
+    /** @return the core's version string, e.g. "kvmfilter 0.1.0 (api 1)" */
+    static String version() {
+        ensureLoaded();
+        return version;
+    }
+
+    private static void checkApiVersion(String version, NativeLibrary library) {
+        String expected = "(api " + KvmNative.API_VERSION + ")";
+        if (!version.contains(expected)) {
+            throw new KvmUnavailableException("The native library " + library.getFile() + " reports \"" + version
+                    + "\" but this binding needs " + expected + "; use the libkvmfilter.so built with this kvm-binding");
+        }
+    }
+
+    static NativeLibrary find() {
+        String resource = Platform.RESOURCE_PREFIX + "/" + FILE_NAME;
+        String override = System.getProperty(PATH_PROPERTY);
+        if (override != null && !override.isBlank()) {
+            File file = new File(override.strip());
+            if (file.isDirectory()) {
+                file = new File(file, FILE_NAME);
+            }
+            if (!file.isFile()) {
+                throw new KvmUnavailableException("Native library not found: system property " + PATH_PROPERTY + "=\""
+                        + override + "\" names " + file.getAbsolutePath() + ", which does not exist. Give the path of "
+                        + FILE_NAME + " (or its directory), e.g. src-native/build/lib after `make -C src-native`");
+            }
+            return open(file.getAbsolutePath(), "system property " + PATH_PROPERTY);
+        }
+        ClassLoader loader = NativeLoader.class.getClassLoader();
+        URL url = loader == null ? null : loader.getResource(resource);
+        if (url != null) {
+            try {
+                File extracted = Native.extractFromResourcePath(LIBRARY_NAME, loader);
+                return open(extracted.getAbsolutePath(), "class path resource " + url);
+            } catch (IOException e) {
+                throw new KvmUnavailableException("Native library " + resource + " is on the class path (" + url
+                        + ") but could not be extracted to a temporary file: " + e.getMessage()
+                        + ". Set jna.tmpdir to a writable directory", e);
+            }
+        }
+        try {
+            return NativeLibrary.getInstance(LIBRARY_NAME);
+        } catch (UnsatisfiedLinkError e) {
+            throw new KvmUnavailableException("Native library (" + resource + ") not found: system property "
+                    + PATH_PROPERTY + " is not set, the class path has no resource " + resource
+                    + ", and " + FILE_NAME + " is not in jna.library.path (" + System.getProperty("jna.library.path", "unset")
+                    + ") or the system library path. Use the kvm-binding jar built with the native library (mvn package),"
+                    + " or set -D" + PATH_PROPERTY + "=/path/to/" + FILE_NAME, e);
+        }
+    }
+
+    private static NativeLibrary open(String path, String origin) {
+        try {
+            return NativeLibrary.getInstance(path);
+        } catch (UnsatisfiedLinkError e) {
+            throw new KvmUnavailableException("Native library " + path + " (from " + origin + ") cannot be loaded: "
+                    + e.getMessage() + ". It must be an x86-64 Linux shared library built from src-native", e);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.kvmfilter.kvm;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The effective settings of one program: its group's settings overridden by its own and by
+ * {@link ProgramLibrary#configure}. Immutable. The JSON keys, units and defaults are listed in
+ * docs/java-api.md and in {@link ProgramLibrary}.
+ *
+ * @param name the program name (the library key); argv[0] and KVM_NAME of the program
+ * @param group the group the defaults came from ("test" when none was named)
+ * @param source where the ELF is read from: file:, classpath: or bundled:NAME
+ * @param sha256 the expected SHA-256 of the ELF as 64 lower-case hex digits, checked at every load when present
+ * @param concurrency instances, i.e. requests running at once ({@code concurrency})
+ * @param maxBootTime time to reach wait_for_requests() ({@code max_boot_time}, seconds)
+ * @param maxRequestTime time for one request ({@code max_request_time}, seconds)
+ * @param onErrorTime time for the on_error second chance ({@code on_error_time}, seconds)
+ * @param queueTimeout how long a request waits for a free instance ({@code queue_timeout}, seconds)
+ * @param maxMemory bytes of guest memory, address space included ({@code max_memory}, MiB in JSON)
+ * @param maxRequestMemory bytes one request may dirty or allocate ({@code max_request_memory}, MiB in JSON)
+ * @param maxResponseSize bytes of response body ({@code max_response_size}, MiB in JSON)
+ * @param maxQueue threads that may wait for a free instance ({@code max_queue})
+ * @param ephemeral reset after every request ({@code ephemeral}); otherwise only after failures
+ * @param debug the program's sys_is_debug() answers 1 and KVM_DEBUG=1 ({@code debug})
+ * @param mainArguments arguments after argv[0] ({@code main_arguments})
+ * @param environment extra "NAME=value" variables ({@code environment})
+ * @param start boot and create all instances when the Kvm starts, instead of on first use ({@code start})
+ * @param reload reload the program when its file changes ({@code reload}; file sources only)
+ * @param warmupRequests GET requests run on each instance after start-up, flagged as warm-up ({@code warmup_requests})
+ * @param warmupUrl the URL of the warm-up requests ({@code warmup_url})
+ */
+public record ProgramDefinition(
+        String name,
+        String group,
+        URI source,
+        Optional<String> sha256,
+        int concurrency,
+        Duration maxBootTime,
+        Duration maxRequestTime,
+        Duration onErrorTime,
+        Duration queueTimeout,
+        long maxMemory,
+        long maxRequestMemory,
+        long maxResponseSize,
+        int maxQueue,
+        boolean ephemeral,
+        boolean debug,
+        List<String> mainArguments,
+        List<String> environment,
+        boolean start,
+        boolean reload,
+        int warmupRequests,
+        String warmupUrl) {
+
+    /** Checks that no component is null and copies the lists. */
+    public ProgramDefinition {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(sha256, "sha256");
+        Objects.requireNonNull(maxBootTime, "maxBootTime");
+        Objects.requireNonNull(maxRequestTime, "maxRequestTime");
+        Objects.requireNonNull(onErrorTime, "onErrorTime");
+        Objects.requireNonNull(queueTimeout, "queueTimeout");
+        mainArguments = List.copyOf(mainArguments);
+        environment = List.copyOf(environment);
+        Objects.requireNonNull(warmupUrl, "warmupUrl");
+    }
+}

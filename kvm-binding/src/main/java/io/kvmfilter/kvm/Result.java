@@ -1,0 +1,98 @@
+package io.kvmfilter.kvm;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The answer of a program or chain. Immutable. {@link #ok()} is true when every step answered with a
+ * status below its error threshold; otherwise {@link #failure()} says which step failed and why, and
+ * status, content type and body are whatever that step produced (often nothing).
+ */
+public final class Result {
+    private final int status;
+    private final String contentType;
+    private final List<String> headers;
+    private final byte[] body;
+    private final Failure failure;
+    private final boolean onErrorUsed;
+    private final long elapsedNanos;
+    private final String log;
+
+    Result(int status, String contentType, List<String> headers, byte[] body, Failure failure,
+            boolean onErrorUsed, long elapsedNanos, String log) {
+        this.status = status;
+        this.contentType = contentType;
+        this.headers = List.copyOf(headers);
+        this.body = body;
+        this.failure = failure;
+        this.onErrorUsed = onErrorUsed;
+        this.elapsedNanos = elapsedNanos;
+        this.log = log;
+    }
+
+    static final byte[] NO_BODY = new byte[0];
+
+    static Result failed(Failure failure, long startNanos) {
+        return new Result(0, "", List.of(), NO_BODY, failure, false, System.nanoTime() - startNanos, "");
+    }
+
+    /** @return true when the call produced a usable answer */
+    public boolean ok() {
+        return failure == null;
+    }
+
+    /** @return the HTTP status the (last run) program answered; 0 when it did not answer */
+    public int status() {
+        return status;
+    }
+
+    /** @return the content type of the answer; "" when none */
+    public String contentType() {
+        return contentType;
+    }
+
+    /**
+     * @return the headers the last step set ("Name: value" each); headers of earlier chain steps only
+     *     when the chain was run with mergeHeaders
+     */
+    public List<String> headers() {
+        return headers;
+    }
+
+    /** @return the body; do not modify the returned array (it is not copied) */
+    public byte[] body() {
+        return body;
+    }
+
+    /** @return the body decoded as UTF-8 */
+    public String bodyAsString() {
+        return new String(body, StandardCharsets.UTF_8);
+    }
+
+    /** @return why the call failed, or empty when {@link #ok()} */
+    public Optional<Failure> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** @return true when the answer came from the program's on_error handler after a failure */
+    public boolean onErrorUsed() {
+        return onErrorUsed;
+    }
+
+    /** @return wall time of the whole call in the binding, waiting included */
+    public long elapsedNanos() {
+        return elapsedNanos;
+    }
+
+    /** @return what the programs wrote (stdout, stderr, sys_log) during this call, bounded by the core */
+    public String log() {
+        return log;
+    }
+
+    @Override
+    public String toString() {
+        return "Result[" + (ok() ? "ok" : failure.toString()) + ", status " + status + ", " + contentType
+                + ", " + body.length + " bytes" + (onErrorUsed ? ", on_error" : "") + "]";
+    }
+}

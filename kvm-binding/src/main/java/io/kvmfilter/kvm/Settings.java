@@ -1,0 +1,225 @@
+package io.kvmfilter.kvm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration keys of a program library: their JSON types, units, ranges and defaults, and the
+ * conversion of a layered key → value map (built-in defaults, group, program, configure) into a
+ * {@link ProgramDefinition}. Keys and units follow the TinyKVM VMOD where it has them.
+ */
+final class Settings {
+    private Settings() {
+    }
+
+    static final long MIB = 1024L * 1024L;
+
+    // Defaults: the same values as kvmf_config_defaults() in kvmfilter.h, plus the binding's own keys.
+    static final int DEFAULT_CONCURRENCY = 1;
+    static final Duration DEFAULT_MAX_BOOT_TIME = Duration.ofSeconds(10);
+    static final Duration DEFAULT_MAX_REQUEST_TIME = Duration.ofSeconds(8);
+    static final Duration DEFAULT_ON_ERROR_TIME = Duration.ofSeconds(1);
+    static final long DEFAULT_MAX_MEMORY_MIB = 256;
+    static final long DEFAULT_MAX_REQUEST_MEMORY_MIB = 64;
+    static final long DEFAULT_MAX_RESPONSE_SIZE_MIB = 64;
+    static final int DEFAULT_MAX_QUEUE = 256;
+    static final boolean DEFAULT_EPHEMERAL = true;
+    static final String DEFAULT_WARMUP_URL = "/";
+    /** A program without "group" takes the built-in defaults, under this name (as the VMOD's "test" group). */
+    static final String DEFAULT_GROUP = "test";
+
+    // Ranges.
+    static final int MAX_CONCURRENCY = 1024;
+    static final double MAX_SECONDS = 3600;
+    static final long MAX_MEMORY_MIB = 64L * 1024;
+    static final int MAX_QUEUE_LIMIT = 1_000_000;
+    static final int MAX_WARMUP_REQUESTS = 100_000;
+
+    /** Where a key may appear. */
+    enum Scope { GROUP_OR_PROGRAM, PROGRAM_ONLY }
+
+    /** One configuration key: its scope, what is allowed (for messages) and its parser. */
+    record Key(String name, Scope scope, String allowed, Parser parser) {
+    }
+
+    @FunctionalInterface
+    interface Parser {
+        /** @return the typed value, or null when the node is not allowed */
+        Object parse(JsonNode node);
+    }
+
+    static final String SOURCE = "source"; // internal: the resolved file/uri
+
+    static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    private static void key(String name, Scope scope, String allowed, Parser parser) {
+        KEYS.put(name, new Key(name, scope, allowed, parser));
+    }
+
+    static {
+        key("group", Scope.PROGRAM_ONLY, "the name of a group defined in the same library", Settings::string);
+        key("filename", Scope.PROGRAM_ONLY, "a file path, relative to the library's directory", Settings::nonEmptyString);
+        key("uri", Scope.PROGRAM_ONLY, "a file:, classpath: or bundled: URI", Settings::nonEmptyString);
+        key("sha256", Scope.PROGRAM_ONLY, "64 hexadecimal digits", node -> {
+            String s = string(node) instanceof String str ? str : null;
+            return s != null && s.matches("[0-9a-fA-F]{64}") ? s.toLowerCase(java.util.Locale.ROOT) : null;
+        });
+        key("concurrency", Scope.GROUP_OR_PROGRAM, "an integer from 1 to " + MAX_CONCURRENCY,
+                node -> integer(node, 1, MAX_CONCURRENCY));
+        key("max_boot_time", Scope.GROUP_OR_PROGRAM, "seconds, a number above 0 and at most 3600 (decimals allowed)",
+                node -> seconds(node, false));
+        key("max_request_time", Scope.GROUP_OR_PROGRAM, "seconds, a number above 0 and at most 3600 (decimals allowed)",
+                node -> seconds(node, false));
+        key("on_error_time", Scope.GROUP_OR_PROGRAM, "seconds, a number above 0 and at most 3600 (decimals allowed)",
+                node -> seconds(node, false));
+        key("queue_timeout", Scope.GROUP_OR_PROGRAM, "seconds, a number from 0 to 3600 (decimals allowed)",
+                node -> seconds(node, true));
+        key("max_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
+                node -> integer(node, 1, MAX_MEMORY_MIB));
+        key("max_request_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
+                node -> integer(node, 1, MAX_MEMORY_MIB));
+        key("max_response_size", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
+                node -> integer(node, 1, MAX_MEMORY_MIB));
+        key("max_queue", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_QUEUE_LIMIT,
+                node -> integer(node, 0, MAX_QUEUE_LIMIT));
+        key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("start", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("reload", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("main_arguments", Scope.GROUP_OR_PROGRAM, "an array of strings", node -> strings(node, null));
+        key("environment", Scope.GROUP_OR_PROGRAM, "an array of \"NAME=value\" strings",
+                node -> strings(node, Pattern.compile("[^=\\x00]+=[^\\x00]*")));
+        key("warmup_requests", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_WARMUP_REQUESTS,
+                node -> integer(node, 0, MAX_WARMUP_REQUESTS));
+        key("warmup_url", Scope.GROUP_OR_PROGRAM, "a string starting with \"/\"", node -> {
+            Object s = string(node);
+            return s instanceof String str && str.startsWith("/") ? str : null;
+        });
+    }
+
+    /** TinyKVM VMOD keys that kvmfilter deliberately does not support: named in their own error message. */
+    static final Set<String> VMOD_ONLY_KEYS = Set.of("address_space", "req_mem_limit_after_reset", "shared_memory",
+            "hugepages", "hugepage_arena_size", "request_hugepage_arena_size", "split_hugepages", "executable_heap",
+            "allowed_paths", "remapping", "executable_remapping", "storage", "max_storage_memory", "max_storage_time",
+            "verbose", "key", "cold_start_file", "dylink_address_hint", "server", "ephemeral_keep_working_memory",
+            "warmup", "max_main_memory", "max_req_mem", "limit_req_mem", "current_working_directory");
+
+    // ---- JSON value parsers: return null for a value of the wrong type or range ----
+
+    private static Object string(JsonNode node) {
+        return node.isTextual() && node.textValue().indexOf('\0') < 0 ? node.textValue() : null;
+    }
+
+    private static Object nonEmptyString(JsonNode node) {
+        Object s = string(node);
+        return s instanceof String str && !str.isBlank() ? str : null;
+    }
+
+    private static Object bool(JsonNode node) {
+        return node.isBoolean() ? node.booleanValue() : null;
+    }
+
+    private static Object integer(JsonNode node, long min, long max) {
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            return null;
+        }
+        long v = node.longValue();
+        return v >= min && v <= max ? v : null;
+    }
+
+    private static Object seconds(JsonNode node, boolean zeroAllowed) {
+        if (!node.isNumber()) {
+            return null;
+        }
+        BigDecimal s = node.decimalValue();
+        boolean aboveMin = zeroAllowed ? s.signum() >= 0 : s.signum() > 0;
+        if (!aboveMin || s.compareTo(BigDecimal.valueOf(MAX_SECONDS)) > 0) {
+            return null;
+        }
+        long nanos = s.movePointRight(9).longValue();
+        Duration d = Duration.ofNanos(nanos);
+        // The core counts milliseconds: a positive time below 1 ms would become "no time at all".
+        if (!d.isZero() && d.toMillis() == 0) {
+            return null;
+        }
+        return d;
+    }
+
+    private static Object strings(JsonNode node, Pattern each) {
+        if (!node.isArray()) {
+            return null;
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode element : node) {
+            if (!element.isTextual() || element.textValue().indexOf('\0') >= 0) {
+                return null;
+            }
+            if (each != null && !each.matcher(element.textValue()).matches()) {
+                return null;
+            }
+            out.add(element.textValue());
+        }
+        return List.copyOf(out);
+    }
+
+    /** @return a short description of a JSON value for messages: the value and its JSON type */
+    static String describe(JsonNode node) {
+        String text = node.toString();
+        if (text.length() > 60) {
+            text = text.substring(0, 57) + "...";
+        }
+        String type = node.isTextual() ? "a string" : node.isBoolean() ? "a boolean" : node.isIntegralNumber()
+                ? "an integer" : node.isNumber() ? "a decimal number" : node.isArray() ? "an array"
+                : node.isObject() ? "an object" : node.isNull() ? "null" : "a " + node.getNodeType();
+        return text + " (" + type + ")";
+    }
+
+    // ---- from layered settings to a definition ----
+
+    @SuppressWarnings("unchecked")
+    static ProgramDefinition definition(String name, String group, Map<String, Object> settings) {
+        long maxMemory = mib(settings, "max_memory", DEFAULT_MAX_MEMORY_MIB);
+        long maxRequestMemory = mib(settings, "max_request_memory", DEFAULT_MAX_REQUEST_MEMORY_MIB);
+        Duration maxRequestTime = (Duration) settings.getOrDefault("max_request_time", DEFAULT_MAX_REQUEST_TIME);
+        if (maxRequestMemory > maxMemory) {
+            throw new KvmConfigurationException("Program '" + name + "': max_request_memory (" + maxRequestMemory / MIB
+                    + " MiB) is larger than max_memory (" + maxMemory / MIB + " MiB); allowed: at most max_memory");
+        }
+        return new ProgramDefinition(
+                name,
+                group,
+                (URI) settings.get(SOURCE),
+                Optional.ofNullable((String) settings.get("sha256")),
+                Math.toIntExact((Long) settings.getOrDefault("concurrency", (long) DEFAULT_CONCURRENCY)),
+                (Duration) settings.getOrDefault("max_boot_time", DEFAULT_MAX_BOOT_TIME),
+                maxRequestTime,
+                (Duration) settings.getOrDefault("on_error_time", DEFAULT_ON_ERROR_TIME),
+                // Without queue_timeout a request waits up to one request time for a free instance.
+                (Duration) settings.getOrDefault("queue_timeout", maxRequestTime),
+                maxMemory,
+                maxRequestMemory,
+                mib(settings, "max_response_size", DEFAULT_MAX_RESPONSE_SIZE_MIB),
+                Math.toIntExact((Long) settings.getOrDefault("max_queue", (long) DEFAULT_MAX_QUEUE)),
+                (Boolean) settings.getOrDefault("ephemeral", DEFAULT_EPHEMERAL),
+                (Boolean) settings.getOrDefault("debug", false),
+                (List<String>) settings.getOrDefault("main_arguments", List.of()),
+                (List<String>) settings.getOrDefault("environment", List.of()),
+                (Boolean) settings.getOrDefault("start", false),
+                (Boolean) settings.getOrDefault("reload", false),
+                Math.toIntExact((Long) settings.getOrDefault("warmup_requests", 0L)),
+                (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL));
+    }
+
+    private static long mib(Map<String, Object> settings, String key, long defaultMib) {
+        return (Long) settings.getOrDefault(key, defaultMib) * MIB;
+    }
+}

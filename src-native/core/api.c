@@ -1,0 +1,427 @@
+/*
+ * api.c — the program API of TinyKVM VMOD programs (see docs: guest-abi), plus the bookkeeping
+ * of one guest run (struct exchange): its failure, response, headers and log.
+ *
+ * A program calls the API with `mov $NUMBER,%eax; out %eax,$0` in ring 3, which faults into
+ * the stub; arguments are in rdi, rsi, rdx, rcx, r8, r9 and the result goes back in rax.
+ * Every pointer and length is checked; a bad one ends the request as BAD_API_CALL.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define MAX_LOG_BYTES (64 * 1024)
+#define MAX_HEADER_BYTES (64 * 1024)
+#define MAX_CONTENT_TYPE_BYTES (64 * 1024)
+#define MAX_RESPONSE_HEADERS 1000
+
+enum {
+    API_REGISTER_FUNC = 0x10000,
+    API_WAIT_FOR_REQUESTS = 0x10001,
+    API_WAIT_FOR_REQUESTS_PAUSED = 0x10002,
+    API_SET_CACHEABLE = 0x10005,
+    API_BACKEND_RESPONSE = 0x10010,
+    API_HTTP_APPEND = 0x10020,
+    API_HTTP_SET = 0x10021,
+    API_HTTP_FIND = 0x10022,
+    API_HTTP_METHOD = 0x10023,
+    API_GET_MEMINFO = 0x10A00,
+    API_FETCH = 0x20000,
+    API_SELF_REQUEST = 0x20001,
+    API_LOG = 0x7F000,
+    API_IS_DEBUG = 0x7FDEB,
+    API_BREAKPOINT = 0x7F7F7,
+};
+
+enum { HANDLER_GET = 1, HANDLER_POST = 2, HANDLER_REQUEST = 3, HANDLER_STREAM = 4, HANDLER_ON_ERROR = 5 };
+
+void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
+{
+    ex->phase = phase;
+    ex->deadline_ns = deadline_ns;
+    ex->finished = false;
+    ex->error = KVMF_OK;
+    ex->message[0] = '\0';
+    ex->froze = ex->paused_mode = false;
+    ex->paused_req_addr = 0;
+    ex->enomem = false;
+    ex->request_alloc = 0;
+    ex->status = 0;
+    ex->ctype_addr = ex->ctype_len = ex->body_addr = ex->body_len = 0;
+    header_list_clear(&ex->request_headers);
+    header_list_clear(&ex->response_headers);
+    buffer_clear(&ex->response_header_text);
+    buffer_clear(&ex->log);
+    ex->cacheable = -1;
+    ex->ttl_ms = ex->grace_ms = ex->keep_ms = 0;
+}
+
+void exchange_free(struct exchange *ex)
+{
+    header_list_clear(&ex->request_headers);
+    header_list_clear(&ex->response_headers);
+    free(ex->request_headers.items);
+    free(ex->response_headers.items);
+    buffer_free(&ex->response_header_text);
+    buffer_free(&ex->log);
+}
+
+void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)
+{
+    struct exchange *ex = &in->ex;
+    if (ex->finished && ex->error != KVMF_OK)
+        return; /* the first failure is the cause */
+    ex->finished = true;
+    ex->error = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ex->message, sizeof ex->message, fmt, ap);
+    va_end(ap);
+}
+
+void exchange_log(struct kvmf_instance *in, const char *text, size_t len)
+{
+    struct buffer *log = &in->ex.log;
+    if (log->len >= MAX_LOG_BYTES)
+        return;
+    if (!buffer_append(log, text, len, MAX_LOG_BYTES - 32))
+        buffer_append(log, "\n[log truncated]\n", 17, MAX_LOG_BYTES);
+}
+
+void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t number)
+{
+    __atomic_fetch_add(&in->unsupported_calls, 1, __ATOMIC_RELAXED);
+    uint64_t bit = 1ULL << (number % 64);
+    uint64_t seen = __atomic_fetch_or(&in->program->unsupported_logged, bit, __ATOMIC_RELAXED);
+    if (!(seen & bit)) {
+        char line[120];
+        int n = snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n", what,
+                         (unsigned long long)number, (unsigned long long)number);
+        exchange_log(in, line, (size_t)n);
+    }
+}
+
+/* "Name: value": a token, a colon, and a value without CR, LF or NUL. */
+static bool valid_header(const char *h, uint64_t len)
+{
+    static const char token_extra[] = "!#$%&'*+-.^_`|~";
+    uint64_t i = 0;
+    while (i < len && h[i] != ':') {
+        unsigned char c = (unsigned char)h[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c && strchr(token_extra, c))))
+            return false;
+        i++;
+    }
+    if (i == 0 || i == len)
+        return false;
+    for (; i < len; i++)
+        if (h[i] == '\r' || h[i] == '\n' || h[i] == '\0')
+            return false;
+    return true;
+}
+
+static struct header_list *header_set(struct kvmf_instance *in, uint64_t where)
+{
+    switch (where) {
+    case 0:
+    case 4:
+        return &in->ex.request_headers;
+    case 1:
+    case 5:
+        return &in->ex.response_headers;
+    default:
+        return NULL;
+    }
+}
+
+static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (f->rdi < HANDLER_GET || f->rdi > 7)
+        return -EINVAL;
+    if (!guest_ptr(in, f->rsi, 1)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "register_func(%llu): handler address 0x%llx is outside the program",
+                      (unsigned long long)f->rdi, (unsigned long long)f->rsi);
+        return -EFAULT;
+    }
+    struct handlers *h = &in->program->handlers;
+    switch (f->rdi) {
+    case HANDLER_GET: h->get = f->rsi; break;
+    case HANDLER_POST: h->post = f->rsi; break;
+    case HANDLER_REQUEST: h->request = f->rsi; break;
+    case HANDLER_STREAM: h->stream = f->rsi; break;
+    case HANDLER_ON_ERROR: h->on_error = f->rsi; break;
+    default: break; /* live-update serialize/restore: accepted, never called */
+    }
+    return 0;
+}
+
+static void api_wait_for_requests(struct kvmf_instance *in, struct trap_frame *f, bool paused)
+{
+    struct exchange *ex = &in->ex;
+    if (ex->phase != PHASE_BOOT) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s called during a request: it belongs to initialisation",
+                      paused ? "wait_for_requests_paused" : "wait_for_requests");
+        return;
+    }
+    if (paused && !guest_ptr(in, f->rdi, 104)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "wait_for_requests_paused: request struct at 0x%llx is invalid",
+                      (unsigned long long)f->rdi);
+        return;
+    }
+    ex->froze = true;
+    ex->paused_mode = paused;
+    ex->paused_req_addr = paused ? f->rdi : 0;
+    ex->finished = true;
+}
+
+static int64_t to_ms(float seconds)
+{
+    if (!(seconds > 0))
+        return 0;
+    return seconds > 1e9f ? (int64_t)1e12 : (int64_t)(seconds * 1000.0f);
+}
+
+static int add_response_header(struct kvmf_instance *in, uint64_t addr, uint64_t len, const char *who)
+{
+    const char *h = guest_ptr(in, addr, len);
+    if (!h || len > MAX_HEADER_BYTES) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: header at 0x%llx with length %llu is outside the program's memory "
+                      "or longer than %d bytes", who, (unsigned long long)addr, (unsigned long long)len,
+                      MAX_HEADER_BYTES);
+        return -1;
+    }
+    if (!valid_header(h, len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: \"%.*s\" is not a valid header (Name: value, no CR/LF/NUL)", who,
+                      (int)(len > 80 ? 80 : len), h);
+        return -1;
+    }
+    if (in->ex.response_headers.count >= MAX_RESPONSE_HEADERS) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: more than %d response headers", who, MAX_RESPONSE_HEADERS);
+        return -1;
+    }
+    return header_list_add(&in->ex.response_headers, h, len);
+}
+
+static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct exchange *ex = &in->ex;
+    int16_t status = (int16_t)f->rdi;
+    uint64_t ctype = f->rsi, ctype_len = f->rdx, body = f->rcx, body_len = f->r8, extra = f->r9;
+    if (ex->phase == PHASE_BOOT) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response called during initialisation");
+        return;
+    }
+    if (status < 100 || status > 599) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: status %d is outside 100-599", status);
+        return;
+    }
+    if (ctype_len > MAX_CONTENT_TYPE_BYTES || !guest_ptr(in, ctype, ctype_len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL,
+                      "sys_backend_response: content type at 0x%llx with length %llu is outside the program's memory",
+                      (unsigned long long)ctype, (unsigned long long)ctype_len);
+        return;
+    }
+    if (body_len > in->program->config.max_response_size) {
+        exchange_fail(in, KVMF_RESPONSE_TOO_LARGE, "response body of %llu bytes exceeds max_response_size (%llu bytes)",
+                      (unsigned long long)body_len, (unsigned long long)in->program->config.max_response_size);
+        return;
+    }
+    if (!guest_ptr(in, body, body_len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL,
+                      "sys_backend_response: body at 0x%llx with length %llu is outside the program's memory",
+                      (unsigned long long)body, (unsigned long long)body_len);
+        return;
+    }
+    if (extra) {
+        const uint8_t *x = guest_ptr(in, extra, 56);
+        if (!x) {
+            exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: extra at 0x%llx is outside the program's memory",
+                          (unsigned long long)extra);
+            return;
+        }
+        uint64_t headers;
+        uint16_t count;
+        bool cached;
+        float ttl, grace, keep;
+        memcpy(&headers, x, 8);
+        memcpy(&count, x + 8, 2);
+        memcpy(&cached, x + 10, 1);
+        memcpy(&ttl, x + 12, 4);
+        memcpy(&grace, x + 16, 4);
+        memcpy(&keep, x + 20, 4);
+        const uint64_t *list = count ? guest_ptr(in, headers, (uint64_t)count * 16) : NULL;
+        if (count && !list) {
+            exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: %u headers at 0x%llx are outside the program's "
+                          "memory", count, (unsigned long long)headers);
+            return;
+        }
+        for (uint16_t i = 0; i < count; i++)
+            if (add_response_header(in, list[2 * i], list[2 * i + 1], "sys_backend_response") < 0)
+                return;
+        if (cached || ttl > 0) {
+            ex->cacheable = cached;
+            ex->ttl_ms = to_ms(ttl);
+            ex->grace_ms = to_ms(grace);
+            ex->keep_ms = to_ms(keep);
+        }
+    }
+    ex->status = status;
+    ex->ctype_addr = ctype;
+    ex->ctype_len = ctype_len;
+    ex->body_addr = body;
+    ex->body_len = body_len;
+    ex->finished = true;
+}
+
+static int64_t api_http_append(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct header_list *set = header_set(in, f->rdi);
+    if (!set)
+        return -EINVAL;
+    if (set == &in->ex.response_headers)
+        return add_response_header(in, f->rsi, f->rdx, "sys_http_append") < 0 ? -EINVAL : 0;
+    const char *h = guest_ptr(in, f->rsi, f->rdx);
+    if (!h || f->rdx > MAX_HEADER_BYTES || !valid_header(h, f->rdx)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_append: invalid request header at 0x%llx, length %llu",
+                      (unsigned long long)f->rsi, (unsigned long long)f->rdx);
+        return -EINVAL;
+    }
+    return header_list_add(set, h, f->rdx) < 0 ? -ENOMEM : 0;
+}
+
+static int64_t api_http_set(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct header_list *set = header_set(in, f->rdi);
+    if (!set)
+        return -EINVAL;
+    const char *h = guest_ptr(in, f->rsi, f->rdx);
+    if (!h || f->rdx == 0 || f->rdx > MAX_HEADER_BYTES) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_set: header at 0x%llx with length %llu is invalid",
+                      (unsigned long long)f->rsi, (unsigned long long)f->rdx);
+        return -EINVAL;
+    }
+    const char *colon = memchr(h, ':', f->rdx);
+    size_t name_len = colon ? (size_t)(colon - h) : f->rdx;
+    long i;
+    while ((i = header_list_find(set, h, name_len)) >= 0)
+        header_list_remove(set, (size_t)i);
+    if (!colon)
+        return 0; /* a bare name removes the header */
+    if (set == &in->ex.response_headers)
+        return add_response_header(in, f->rsi, f->rdx, "sys_http_set") < 0 ? -EINVAL : 0;
+    if (!valid_header(h, f->rdx)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_set: \"%.*s\" is not a valid header",
+                      (int)(f->rdx > 80 ? 80 : f->rdx), h);
+        return -EINVAL;
+    }
+    return header_list_add(set, h, f->rdx) < 0 ? -ENOMEM : 0;
+}
+
+/* Copies `value` to the guest's (out, out_len) per the find/method convention: with out NULL
+ * the length, 0 when it does not fit, else the length copied. */
+static int64_t copy_out(struct kvmf_instance *in, const char *value, uint64_t len, uint64_t out, uint64_t out_len,
+                        const char *who)
+{
+    if (!out)
+        return (int64_t)len;
+    if (len > out_len)
+        return 0;
+    if (!guest_ptr(in, out, len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: output buffer at 0x%llx with length %llu is outside the program's "
+                      "memory", who, (unsigned long long)out, (unsigned long long)out_len);
+        return 0;
+    }
+    guest_write(in, out, value, len);
+    return (int64_t)len;
+}
+
+static int64_t api_http_find(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct header_list *set = header_set(in, f->rdi);
+    if (!set)
+        return 0;
+    const char *key = guest_ptr(in, f->rsi, f->rdx);
+    if (!key || f->rdx > MAX_HEADER_BYTES) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_find: key at 0x%llx with length %llu is invalid",
+                      (unsigned long long)f->rsi, (unsigned long long)f->rdx);
+        return 0;
+    }
+    long i = header_list_find(set, key, f->rdx);
+    if (i < 0)
+        return 0;
+    const struct header *h = &set->items[i];
+    const char *value = h->text + f->rdx + 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    return copy_out(in, value, h->len - (uint64_t)(value - h->text), f->rcx, f->r8, "sys_http_find");
+}
+
+static int64_t api_get_meminfo(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (!guest_ptr(in, f->rdi, 32)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "get_meminfo: struct at 0x%llx is outside the program's memory",
+                      (unsigned long long)f->rdi);
+        return 0;
+    }
+    const struct kvmf_config *c = &in->program->config;
+    uint64_t info[4] = {c->max_memory, c->max_request_memory, c->max_request_memory, in->ex.request_alloc};
+    guest_write(in, f->rdi, info, sizeof info);
+    return 0;
+}
+
+static int64_t api_log(struct kvmf_instance *in, struct trap_frame *f)
+{
+    const char *text = guest_ptr(in, f->rdi, f->rsi);
+    if (!text) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_log: text at 0x%llx with length %llu is outside the program's memory",
+                      (unsigned long long)f->rdi, (unsigned long long)f->rsi);
+        return 0;
+    }
+    exchange_log(in, text, f->rsi);
+    if (f->rsi == 0 || text[f->rsi - 1] != '\n')
+        exchange_log(in, "\n", 1);
+    return 0;
+}
+
+void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct exchange *ex = &in->ex;
+    uint32_t number = (uint32_t)f->rax;
+    int64_t result = 0;
+    switch (number) {
+    case API_REGISTER_FUNC: result = api_register_func(in, f); break;
+    case API_WAIT_FOR_REQUESTS: api_wait_for_requests(in, f, false); break;
+    case API_WAIT_FOR_REQUESTS_PAUSED: api_wait_for_requests(in, f, true); break;
+    case API_SET_CACHEABLE:
+        ex->cacheable = f->rdi & 1;
+        ex->ttl_ms = (int64_t)f->rsi;
+        ex->grace_ms = (int64_t)f->rdx;
+        ex->keep_ms = (int64_t)f->rcx;
+        break;
+    case API_BACKEND_RESPONSE: api_backend_response(in, f); break;
+    case API_HTTP_APPEND: result = api_http_append(in, f); break;
+    case API_HTTP_SET: result = api_http_set(in, f); break;
+    case API_HTTP_FIND: result = api_http_find(in, f); break;
+    case API_HTTP_METHOD:
+        result = copy_out(in, ex->method, strlen(ex->method), f->rdi, f->rsi, "sys_http_method");
+        break;
+    case API_GET_MEMINFO: result = api_get_meminfo(in, f); break;
+    case API_LOG: result = api_log(in, f); break;
+    case API_IS_DEBUG: result = in->program->config.debug ? 1 : 0; break;
+    case API_BREAKPOINT: break;
+    case API_FETCH:
+    case API_SELF_REQUEST:
+        result = -EPERM; /* outbound requests are denied */
+        break;
+    default:
+        note_unsupported(in, "API call", number);
+        result = -ENOSYS;
+    }
+    f->rax = (uint64_t)result;
+}

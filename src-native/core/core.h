@@ -1,0 +1,298 @@
+/*
+ * core.h — internal types and functions of the sandbox core. Only kvmfilter.h is public.
+ */
+#ifndef KVMF_CORE_H
+#define KVMF_CORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/kvmfilter.h"
+#include "layout.h"
+
+#define KVMF_VERSION "0.1.0"
+
+/* ---- errors (error.c) ---------------------------------------------------------------- */
+
+/* Records a message for kvmf_last_error() and returns `kind`. */
+int kvmf_fail(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* KVMF_INTERNAL naming the failed call and errno. */
+int kvmf_fail_errno(const char *call);
+
+/* ---- time ----------------------------------------------------------------------------- */
+
+uint64_t now_ns(void);
+uint64_t thread_cpu_ns(void);
+
+/* ---- growable byte buffer (buffer.c) --------------------------------------------------- */
+
+struct buffer {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+/* Appends up to `limit - len` bytes; returns false when truncated or out of memory. */
+bool buffer_append(struct buffer *b, const void *data, size_t len, size_t limit);
+void buffer_clear(struct buffer *b);
+void buffer_free(struct buffer *b);
+
+/* ---- KVM (kvm.c) ----------------------------------------------------------------------- */
+
+/* What the host's KVM offers, probed once. */
+struct kvm_host {
+    int fd;                     /* /dev/kvm */
+    int run_size;               /* KVM_GET_VCPU_MMAP_SIZE */
+    void *cpuid;                /* struct kvm_cpuid2 *, from KVM_GET_SUPPORTED_CPUID */
+    uint64_t xcr0;              /* XCR0 the guest gets (0 when XSAVE is not usable) */
+    bool xsave;                 /* the stub may use xrstor */
+    bool fsgsbase;              /* the stub may use wrfsbase/wrgsbase */
+    uint64_t hwcap;             /* AT_HWCAP: CPUID.1:EDX */
+};
+
+/* Opens /dev/kvm once per process; KVMF_UNAVAILABLE with an actionable message on failure. */
+int kvm_host_get(const struct kvm_host **out);
+
+/* One VM with one vCPU over one memory slot. */
+struct vm {
+    int fd;
+    int vcpu_fd;
+    struct kvm_run *run;
+    uint8_t *mem;               /* host mapping of guest memory */
+    uint64_t mem_size;
+    bool dirty_log;
+};
+
+int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log);
+void vm_destroy(struct vm *vm);
+/* Puts the vCPU into the stub's resume point in ring 0, with RSP at the trap frame. */
+int vm_enter_stub(struct vm *vm);
+/* Fetches (and clears) the dirty page bitmap of the memory slot into `bitmap`. */
+int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap);
+/* Reads the FS base of the vCPU (used once, when freezing). */
+int vm_get_fs_base(struct vm *vm, uint64_t *fs_base);
+
+/* ---- guest memory image (sysarea.c, paging.c, elf.c) ------------------------------------ */
+
+struct elf_image {
+    uint64_t entry;
+    uint64_t phdr_addr;
+    uint64_t phnum;
+    uint64_t load_start;        /* lowest loaded address */
+    uint64_t load_end;          /* end of the highest segment (memsz) */
+};
+
+/* Validates a static ELF executable and copies its segments into `mem`; the page table entries
+ * for them are added to `pt`. KVMF_INVALID_ARGUMENT with a precise message when malformed. */
+struct page_tables;
+int elf_load(const uint8_t *elf, uint64_t len, uint8_t *mem, uint64_t mem_size,
+             struct page_tables *pt, struct elf_image *out);
+
+/* Page-table builder writing into guest memory (the pool at PT_POOL_ADDR). */
+struct page_tables {
+    uint8_t *mem;
+    uint64_t mem_size;
+    uint64_t next_free;         /* next free page of the pool */
+};
+
+#define PTE_PRESENT 0x1ULL
+#define PTE_WRITE 0x2ULL
+#define PTE_USER 0x4ULL
+#define PTE_ACCESSED 0x20ULL
+#define PTE_DIRTY 0x40ULL
+#define PTE_HUGE 0x80ULL
+#define PTE_NX (1ULL << 63)
+
+void pt_init(struct page_tables *pt, uint8_t *mem, uint64_t mem_size);
+/* Maps [addr, addr+len) identity with 4 KiB pages and `flags` (PTE_* without PRESENT). */
+int pt_map(struct page_tables *pt, uint64_t addr, uint64_t len, uint64_t flags);
+/* Same with 2 MiB pages; addr and len must be 2 MiB aligned. */
+int pt_map_huge(struct page_tables *pt, uint64_t addr, uint64_t len, uint64_t flags);
+/* Writes GDT, TSS, IDT, the stub, the user trap page, GS table, stub data and FPU image. */
+int sysarea_write(uint8_t *mem, struct page_tables *pt, const struct kvm_host *host);
+
+/* ---- the trap frame ---------------------------------------------------------------------- */
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rcx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct trap_frame) == FRAME_QWORDS * 8, "frame layout matches stub.S");
+
+#define RFLAGS_USER_DEFAULT 0x202ULL   /* IF and the always-one bit */
+
+/* ---- guest address space bookkeeping (memory.c) ----------------------------------------- */
+
+struct range {
+    uint64_t addr;
+    uint64_t len;
+};
+
+/* Where brk and mmap hand out memory. Copied as a whole when freezing and resetting. */
+struct address_space {
+    uint64_t brk_start;
+    uint64_t brk;
+    uint64_t brk_high;          /* highest brk since the frozen state: above is known zero */
+    uint64_t mmap_floor;        /* mmap hands out memory top-down; below the floor is fresh */
+    uint64_t mmap_top;          /* start of the stack region */
+    struct range *holes;        /* freed ranges inside [mmap_floor, mmap_top), sorted */
+    size_t nholes;
+    size_t holes_cap;
+};
+
+int as_copy(struct address_space *dst, const struct address_space *src);
+void as_free(struct address_space *as);
+
+/* ---- programs and instances --------------------------------------------------------------- */
+
+enum phase { PHASE_BOOT, PHASE_REQUEST, PHASE_ON_ERROR };
+
+struct header {
+    char *text;                 /* "Name: value", NUL-terminated */
+    size_t len;
+};
+
+struct header_list {
+    struct header *items;
+    size_t count;
+    size_t cap;
+};
+
+/* One guest run: boot, a request, or on_error. Filled by the trap handlers. */
+struct exchange {
+    enum phase phase;
+    uint64_t deadline_ns;
+    bool finished;              /* a response, a freeze point or a failure ended the run */
+    int error;                  /* KVMF_OK or the failure kind */
+    char message[512];
+    bool froze;                 /* boot reached wait_for_requests (paused or not) */
+    bool paused_mode;           /* boot reached wait_for_requests_paused */
+    uint64_t paused_req_addr;   /* its struct kvm_request pointer */
+    bool enomem;                /* an allocation failed: a later crash is out-of-memory */
+    uint64_t request_alloc;     /* bytes brk/mmap handed out during this run */
+    int64_t status;
+    uint64_t ctype_addr, ctype_len;
+    uint64_t body_addr, body_len;
+    struct header_list request_headers;
+    struct header_list response_headers;
+    struct buffer response_header_text;
+    struct buffer log;
+    int64_t cacheable, ttl_ms, grace_ms, keep_ms;
+    char method[16];
+};
+
+struct kvmf_program;
+
+struct kvmf_instance {
+    struct kvmf_program *program;
+    uint32_t index;
+    struct vm vm;
+    bool is_boot;               /* the boot VM: memory shared with the frozen image, no reset */
+    bool in_stub;               /* vCPU parked in the stub: a frame write starts the next run */
+    bool needs_reset;
+    bool busy;
+    uint64_t npages;
+    uint64_t *dirty;            /* KVM dirty log buffer */
+    uint64_t *touched;          /* pages written since the last reset (guest and host) */
+    uint64_t fs_base;
+    struct address_space as;
+    struct exchange ex;
+    uint64_t input_addr, input_len; /* where the request's input block lives */
+    /* statistics (written only by the thread holding the instance) */
+    struct kvmf_instance_stats stats;
+    uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
+    uint64_t on_error_answers;
+    uint64_t unsupported_calls;
+    char error_message[600];
+};
+
+struct handlers {
+    uint64_t get, post, request, stream, on_error;
+};
+
+struct kvmf_program {
+    char *name;
+    struct kvmf_config config;
+    char *arguments;            /* owned copies of the config blobs */
+    char *environment;
+    const struct kvm_host *host;
+    int memfd;                  /* the frozen image */
+    uint8_t *frozen;            /* read-only mapping of the frozen image */
+    uint64_t mem_size;
+    struct address_space frozen_as;
+    struct trap_frame frozen_frame; /* registers at the freeze point */
+    uint64_t frozen_fs_base;
+    struct handlers handlers;
+    bool paused_mode;
+    uint64_t paused_req_addr;
+    uint64_t stack_top;         /* main stack */
+    uint64_t request_stack_top;
+    struct elf_image elf;
+    struct buffer boot_log;
+    uint64_t boot_ns;
+    /* the pool */
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct kvmf_instance **instances; /* [concurrency], NULL until created */
+    uint32_t created;
+    uint32_t creating;
+    uint64_t waiters;
+    uint64_t queue_waits, queue_timeouts, queue_wait_ns;
+    uint64_t unsupported_logged; /* bit per reported unsupported call, to log each once */
+};
+
+/* memory.c */
+/* Host pointer for guest range [addr, addr+len) if it lies in user memory, else NULL. */
+void *guest_ptr(struct kvmf_instance *in, uint64_t addr, uint64_t len);
+/* Copies into guest memory and records the pages as written (for the reset). */
+void guest_write(struct kvmf_instance *in, uint64_t addr, const void *src, uint64_t len);
+void mark_touched(struct kvmf_instance *in, uint64_t addr, uint64_t len);
+/* Reads a NUL-terminated guest string of at most max bytes; NULL when invalid. */
+const char *guest_string(struct kvmf_instance *in, uint64_t addr, uint64_t max, uint64_t *len_out);
+int64_t mem_brk(struct kvmf_instance *in, uint64_t new_brk);
+int64_t mem_mmap(struct kvmf_instance *in, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
+                 int64_t fd);
+int64_t mem_munmap(struct kvmf_instance *in, uint64_t addr, uint64_t len);
+int64_t mem_mremap(struct kvmf_instance *in, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                   uint64_t flags);
+/* Allocates guest memory for host-provided input (request data). 0 when out of memory. */
+uint64_t mem_alloc_input(struct kvmf_instance *in, uint64_t len);
+void as_layout(struct address_space *as, uint64_t brk_start, uint64_t mmap_top);
+
+/* syscalls.c: handles the Linux syscall in the frame; may finish the exchange. */
+void syscall_dispatch(struct kvmf_instance *in, struct trap_frame *f);
+/* api.c: handles the TinyKVM API call in the frame; may finish the exchange. */
+void api_dispatch(struct kvmf_instance *in, struct trap_frame *f);
+/* Ends the current run with a failure (keeps the first one). */
+void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void exchange_log(struct kvmf_instance *in, const char *text, size_t len);
+void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns);
+void exchange_free(struct exchange *ex);
+void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t number);
+
+/* vcpu.c: runs the guest until the exchange is finished (response, freeze, failure). */
+void vcpu_run(struct kvmf_instance *in);
+
+/* headers */
+int header_list_add(struct header_list *l, const char *text, size_t len);
+void header_list_clear(struct header_list *l);
+/* Index of the header whose name matches (case-insensitive), or -1. */
+long header_list_find(const struct header_list *l, const char *name, size_t name_len);
+void header_list_remove(struct header_list *l, size_t index);
+
+/* instance.c */
+int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out);
+void instance_destroy(struct kvmf_instance *in);
+int instance_reset(struct kvmf_instance *in);
+/* Points the trap frame at `target` in ring 3 through the entry trampoline (or the stub's FPU
+ * reset without XSAVE), with the FS base restored: how every run enters the program. */
+void frame_enter_user(uint8_t *mem, const struct kvm_host *host, uint64_t target, uint64_t fs_base);
+/* Starts a call of guest function `fn` with up to 6 arguments on the request stack. */
+void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * kvm.c — /dev/kvm: probing the host once, and creating VMs with one vCPU in 64-bit mode.
+ *
+ * The vCPU's control state (CR0/CR3/CR4/EFER, GDT, IDT, TSS, syscall MSRs) is set once when
+ * the VM is created and never changes: everything per request goes through guest memory
+ * (see stub.S), which is what keeps a request at one or two exits.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_MP (1ULL << 1)
+#define CR0_ET (1ULL << 4)
+#define CR0_NE (1ULL << 5)
+#define CR0_WP (1ULL << 16)
+#define CR0_AM (1ULL << 18)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define CR4_OSFXSR (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
+#define CR4_FSGSBASE (1ULL << 16)
+#define CR4_OSXSAVE (1ULL << 18)
+#define EFER_SCE (1ULL << 0)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* RFLAGS bits cleared on syscall entry: TF, DF, IF, AC, NT. */
+#define SYSCALL_MASK 0x47700ULL
+
+extern const uint8_t kvmf_stub_begin[], kvmf_stub_resume[];
+
+static struct kvm_host host;
+static int host_status = -1;
+static char host_message[1024];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static int unavailable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int unavailable(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(host_message, sizeof host_message, fmt, ap);
+    va_end(ap);
+    return KVMF_UNAVAILABLE;
+}
+
+static int open_kvm(void)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return unavailable("/dev/kvm does not exist (%s): this machine offers no KVM. Load the kvm_intel or "
+                               "kvm_amd module and enable virtualization in the firmware (on a cloud VM: enable "
+                               "nested virtualization); in a container, start it with --device /dev/kvm",
+                               strerror(e));
+        if (e == EACCES || e == EPERM)
+            return unavailable("/dev/kvm: permission denied for uid %d (%s). Add the user to the group owning "
+                               "the device, usually `kvm` (sudo usermod -aG kvm USER, then log in again), or "
+                               "in a container pass --device /dev/kvm",
+                               (int)getuid(), strerror(e));
+        return unavailable("cannot open /dev/kvm: %s (errno %d)", strerror(e), e);
+    }
+    return fd;
+}
+
+static void probe_host(void)
+{
+    int fd = open_kvm();
+    if (fd < 0 || fd == KVMF_UNAVAILABLE) {
+        host_status = KVMF_UNAVAILABLE;
+        return;
+    }
+    host.fd = fd;
+    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION) {
+        host_status = unavailable("/dev/kvm speaks KVM API version %d, kvmfilter needs %d", version,
+                                  KVM_API_VERSION);
+        return;
+    }
+    host.run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (host.run_size < (int)sizeof(struct kvm_run)) {
+        host_status = unavailable("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+        return;
+    }
+    /* The entry count is not known in advance (75 on PVM hosts): grow until it fits. */
+    for (int n = 64; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c = calloc(1, sizeof *c + n * sizeof(struct kvm_cpuid_entry2));
+        if (!c) {
+            host_status = unavailable("out of memory probing CPUID");
+            return;
+        }
+        c->nent = n;
+        if (ioctl(fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+            host.cpuid = c;
+            break;
+        }
+        free(c);
+        if (errno != E2BIG) {
+            host_status = unavailable("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+            return;
+        }
+    }
+    if (!host.cpuid) {
+        host_status = unavailable("KVM_GET_SUPPORTED_CPUID needs more than 4096 entries");
+        return;
+    }
+    /* The stub restores vector state with xrstor when the CPU and OS use XSAVE. On PVM hosts the
+     * guest runs with the host's XCR0, so the host's own view decides. */
+    unsigned a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    host.hwcap = d;
+    bool osxsave = (c >> 27) & 1;
+    if (osxsave) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        host.xcr0 = ((uint64_t)hi << 32) | lo;
+        host.xsave = true;
+    }
+    __cpuid_count(7, 0, a, b, c, d);
+    host.fsgsbase = b & 1;
+    host_status = KVMF_OK;
+}
+
+int kvm_host_get(const struct kvm_host **out)
+{
+    pthread_once(&host_once, probe_host);
+    if (host_status != KVMF_OK)
+        return kvmf_fail(host_status, "%s", host_message);
+    *out = &host;
+    return KVMF_OK;
+}
+
+int kvmf_check_kvm(void)
+{
+    const struct kvm_host *h;
+    return kvm_host_get(&h);
+}
+
+static void segment(struct kvm_segment *s, uint16_t selector, bool code, unsigned dpl)
+{
+    memset(s, 0, sizeof *s);
+    s->selector = selector;
+    s->base = 0;
+    s->limit = 0xffffffff;
+    s->type = code ? 11 : 3; /* execute/read accessed : read/write accessed */
+    s->present = 1;
+    s->dpl = dpl;
+    s->s = 1;
+    s->l = code;
+    s->db = !code;
+    s->g = 1;
+}
+
+static int setup_sregs(struct vm *vm, bool user)
+{
+    struct kvm_sregs sregs;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+    sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+    sregs.cr3 = PT_POOL_ADDR; /* the PML4 is the pool's first page */
+    sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (host.xsave)
+        sregs.cr4 |= CR4_OSXSAVE;
+    if (host.fsgsbase)
+        sregs.cr4 |= CR4_FSGSBASE;
+    sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+    segment(&sregs.cs, user ? USER_CS : KERNEL_CS, true, user ? 3 : 0);
+    segment(&sregs.ss, user ? USER_DS : KERNEL_DS, false, user ? 3 : 0);
+    segment(&sregs.ds, USER_DS, false, 3);
+    segment(&sregs.es, USER_DS, false, 3);
+    segment(&sregs.fs, USER_DS, false, 3);
+    segment(&sregs.gs, USER_DS, false, 3);
+    sregs.gs.base = GS_TABLE_ADDR;
+    memset(&sregs.tr, 0, sizeof sregs.tr);
+    sregs.tr.selector = TSS_SEL;
+    sregs.tr.base = TSS_ADDR;
+    sregs.tr.limit = 0x67;
+    sregs.tr.type = 11; /* busy 64-bit TSS */
+    sregs.tr.present = 1;
+    memset(&sregs.ldt, 0, sizeof sregs.ldt);
+    sregs.ldt.unusable = 1;
+    sregs.gdt.base = GDT_ADDR;
+    sregs.gdt.limit = 7 * 8 - 1;
+    sregs.idt.base = IDT_ADDR;
+    sregs.idt.limit = 32 * 16 - 1;
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_SET_SREGS");
+    return KVMF_OK;
+}
+
+static int setup_msrs(struct vm *vm)
+{
+    struct {
+        struct kvm_msrs header;
+        struct kvm_msr_entry entries[7];
+    } m;
+    memset(&m, 0, sizeof m);
+    const struct {
+        uint32_t index;
+        uint64_t value;
+    } values[] = {
+        /* syscall loads CS from STAR[47:32]; we never sysret, so [63:48] is unused. */
+        {MSR_STAR, (uint64_t)KERNEL_CS << 32},
+        {MSR_LSTAR, SYSCALL_ENTRY_ADDR},
+        {MSR_CSTAR, SYSCALL_ENTRY_ADDR},
+        {MSR_SYSCALL_MASK, SYSCALL_MASK},
+        {MSR_FS_BASE, 0},
+        {MSR_GS_BASE, GS_TABLE_ADDR},
+        {MSR_KERNEL_GS_BASE, 0},
+    };
+    for (unsigned i = 0; i < 7; i++) {
+        m.entries[i].index = values[i].index;
+        m.entries[i].data = values[i].value;
+    }
+    m.header.nmsrs = 7;
+    int n = ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m);
+    if (n < 0)
+        return kvmf_fail_errno("KVM_SET_MSRS");
+    if (n != 7)
+        return kvmf_fail(KVMF_INTERNAL, "KVM_SET_MSRS accepted only %d of 7 MSRs (MSR 0x%x refused)", n,
+                         values[n].index);
+    return KVMF_OK;
+}
+
+int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
+{
+    memset(vm, 0, sizeof *vm);
+    vm->fd = vm->vcpu_fd = -1;
+    vm->mem = mem;
+    vm->mem_size = mem_size;
+    vm->dirty_log = dirty_log;
+    int rc;
+    do
+        vm->fd = ioctl(host.fd, KVM_CREATE_VM, 0);
+    while (vm->fd < 0 && errno == EINTR);
+    if (vm->fd < 0)
+        return kvmf_fail_errno("KVM_CREATE_VM");
+    /* Harmless where unsupported; some Intel hosts want it before the first vCPU. */
+    (void)ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+        .guest_phys_addr = 0,
+        .memory_size = mem_size,
+        .userspace_addr = (uint64_t)(uintptr_t)mem,
+    };
+    if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        rc = kvmf_fail_errno("KVM_SET_USER_MEMORY_REGION");
+        goto fail;
+    }
+    vm->vcpu_fd = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpu_fd < 0) {
+        rc = kvmf_fail_errno("KVM_CREATE_VCPU");
+        goto fail;
+    }
+    vm->run = mmap(NULL, host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+    if (vm->run == MAP_FAILED) {
+        vm->run = NULL;
+        rc = kvmf_fail_errno("mmap of the vCPU run area");
+        goto fail;
+    }
+    if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, host.cpuid) < 0) {
+        rc = kvmf_fail_errno("KVM_SET_CPUID2");
+        goto fail;
+    }
+    if (host.xsave) {
+        /* Hardware KVM: the guest's XCR0 must cover what CPUID advertises, or SIMD libraries that
+         * trust CPUID fault. PVM hosts refuse this and run the guest with the host's XCR0. */
+        struct kvm_xcrs xcrs;
+        memset(&xcrs, 0, sizeof xcrs);
+        xcrs.nr_xcrs = 1;
+        xcrs.xcrs[0].xcr = 0;
+        xcrs.xcrs[0].value = host.xcr0;
+        (void)ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs);
+    }
+    if ((rc = setup_msrs(vm)) != KVMF_OK)
+        goto fail;
+    if ((rc = vm_enter_stub(vm)) != KVMF_OK)
+        goto fail;
+    return KVMF_OK;
+fail:
+    vm_destroy(vm);
+    return rc;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (vm->run)
+        munmap(vm->run, host.run_size);
+    if (vm->vcpu_fd >= 0)
+        close(vm->vcpu_fd);
+    if (vm->fd >= 0)
+        close(vm->fd);
+    vm->run = NULL;
+    vm->vcpu_fd = vm->fd = -1;
+}
+
+int vm_enter_stub(struct vm *vm)
+{
+    int rc = setup_sregs(vm, false);
+    if (rc != KVMF_OK)
+        return rc;
+    struct kvm_regs regs;
+    memset(&regs, 0, sizeof regs);
+    regs.rip = STUB_CODE_ADDR + (uint64_t)(kvmf_stub_resume - kvmf_stub_begin);
+    regs.rsp = FRAME_ADDR;
+    regs.rflags = 0x2;
+    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return kvmf_fail_errno("KVM_SET_REGS");
+    return KVMF_OK;
+}
+
+int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap)
+{
+    struct kvm_dirty_log log;
+    memset(&log, 0, sizeof log);
+    log.slot = 0;
+    log.dirty_bitmap = bitmap;
+    if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
+        return kvmf_fail_errno("KVM_GET_DIRTY_LOG");
+    return KVMF_OK;
+}
+
+int vm_get_fs_base(struct vm *vm, uint64_t *fs_base)
+{
+    struct kvm_sregs sregs;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+    *fs_base = sregs.fs.base;
+    return KVMF_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * layout.h — the guest memory map. Guest virtual addresses equal guest physical addresses
+ * (identity mapping); the host sees guest address A at host_base + A.
+ *
+ *   0x000000 - 0x000fff  never mapped: catches NULL dereferences
+ *   0x001000             GDT and TSS (supervisor)
+ *   0x002000             IDT (supervisor)
+ *   0x003000 - 0x004fff  ring-0 trap stub code (supervisor, executable)
+ *   0x005000             user trap page: the syscall landing (LSTAR), the handler return address
+ *                        and the entry trampoline
+ *   0x006000             per-vCPU table read through %gs (user, read-only)
+ *   0x007000             stub data: host commands for the stub, CR2 (supervisor)
+ *   0x008000             FPU/SSE/AVX initial state image for xrstor/fxrstor (user, read-only)
+ *   0x009000 - 0x00ffff  IST stack of the stub; the trap frame sits at its top (supervisor)
+ *   0x010000 - 0x3fffff  page-table pool (supervisor)
+ *   0x400000 - ...       the program: ELF segments, then brk heap growing up
+ *   ...                  mmap area growing down from the stacks
+ *   top - stacks         request stack and main stack, each below a guard page
+ */
+#ifndef KVMF_LAYOUT_H
+#define KVMF_LAYOUT_H
+
+/* The stub (stub.S) includes this file too: no C-only syntax outside U(). */
+#ifdef __ASSEMBLER__
+#define U(x) x
+#else
+#define U(x) x##ULL
+#endif
+
+#define PAGE_SIZE U(4096)
+#define PAGE_SHIFT 12
+#define HUGE_PAGE_SIZE (U(2) << 20)
+
+#define GDT_ADDR U(0x1000)
+#define TSS_ADDR (GDT_ADDR + 0x800)   /* same page as the GDT */
+#define IDT_ADDR U(0x2000)
+#define STUB_CODE_ADDR U(0x3000)
+#define STUB_CODE_MAX (2 * PAGE_SIZE)
+#define USER_TRAP_PAGE U(0x5000)
+#define SYSCALL_ENTRY_ADDR (USER_TRAP_PAGE + 0x00) /* LSTAR: a ud2, so every syscall traps */
+#define HANDLER_RETURN_ADDR (USER_TRAP_PAGE + 0x10) /* handlers "return" here: a ud2 */
+#define ENTRY_TRAMPOLINE_ADDR (USER_TRAP_PAGE + 0x100) /* resets vector state, jumps to R11 */
+#define GS_TABLE_ADDR U(0x6000)
+#define STUB_DATA_ADDR U(0x7000)
+#define FPU_INIT_ADDR U(0x8000)
+#define IST_STACK_BOTTOM U(0x9000)
+#define IST_STACK_TOP U(0x10000)
+#define PT_POOL_ADDR U(0x10000)
+#define PT_POOL_END U(0x400000)
+
+/* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits). */
+#define USER_MIN U(0x400000)
+#define PIE_LOAD_BASE U(0x400000)
+
+#define MAIN_STACK_SIZE (U(8) << 20)
+#define REQUEST_STACK_SIZE (U(8) << 20)
+/* Below each stack one unmapped page turns an overflow into a page fault. */
+#define STACK_GUARD_SIZE PAGE_SIZE
+
+/* The stub leaves the guest with `out %al, $TRAP_PORT`. */
+#define TRAP_PORT 0x7f
+
+/* Segment selectors (GDT indexes << 3 | RPL). */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS 0x1b
+#define USER_CS 0x23
+#define TSS_SEL 0x28
+
+/* Stub data page fields (offsets from STUB_DATA_ADDR); the stub reads them after each exit. */
+#define STUB_COMMAND 0x00      /* bit set of STUB_CMD_*; the stub clears it */
+#define STUB_FS_BASE 0x08
+#define STUB_GS_BASE 0x10
+#define STUB_CR2 0x20          /* written by the stub on a page fault */
+#define STUB_WRFSBASE 0x28     /* 1: set bases with wrfsbase/wrgsbase, 0: with wrmsr */
+
+#define STUB_CMD_RESET_FPU 0x1
+#define STUB_CMD_SET_FS 0x2
+#define STUB_CMD_SET_GS 0x4
+
+/* The trap frame the stub builds on its IST stack: 15 registers, vector, error code, then
+ * what the CPU pushed. Its address is fixed, so the host reads and writes it directly. */
+#define FRAME_QWORDS 22
+#define FRAME_ADDR (IST_STACK_TOP - FRAME_QWORDS * 8)
+
+#endif

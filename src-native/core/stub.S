@@ -1,0 +1,140 @@
+/*
+ * stub.S — the guest's ring-0 code: one tiny trap handler for every CPU exception.
+ *
+ * The guest program runs in ring 3. Everything that needs the host reaches this code through
+ * the IDT (on PVM hosts ring-3 port I/O, sysret and ring-0 syscall entry do not work, so the
+ * IDT is the only path that works on PVM and hardware KVM alike):
+ *   - Linux syscalls: LSTAR points at a ud2 on the user trap page, so `syscall` faults there;
+ *   - API calls (`out %eax,$0` in ring 3, as TinyKVM programs do): #GP;
+ *   - real faults: page faults, invalid opcodes, divide errors, ...
+ * The handler saves all registers into the trap frame at a fixed address (FRAME_ADDR), and
+ * exits to the host with `out %al, $TRAP_PORT`. The host reads and rewrites the frame in guest
+ * memory, may leave commands in the stub data page (reset the FPU, set FS/GS bases), and
+ * resumes the vCPU, which then returns to whatever the frame says with iretq. So a request
+ * is started by writing a frame and resuming: no register ioctls on the fast path.
+ *
+ * This file is assembled into the host library as data and copied to STUB_CODE_ADDR.
+ */
+#include "layout.h"
+
+    .section .rodata.kvmf_stub, "a"
+    .code64
+    .globl kvmf_stub_begin, kvmf_stub_end, kvmf_stub_resume
+
+    .balign 16
+kvmf_stub_begin:
+/* 32 entry points, 16 bytes apart: entry N is at kvmf_stub_begin + 16 * N. The CPU pushes an
+ * error code for vectors 8, 10-14, 17, 21, 29 and 30; the others push a zero to match. */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .balign 16
+    .if (\n != 8) && ((\n < 10) || (\n > 14)) && (\n != 17) && (\n != 21) && (\n != 29) && (\n != 30)
+    pushq $0
+    .endif
+    pushq $\n
+    jmp trap_common
+    .endr
+
+    .balign 16
+trap_common:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    pushq %rbx
+    pushq %rbp
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    /* A page fault's address is only in CR2: hand it to the host. */
+    cmpq $14, 15*8(%rsp)
+    jne 1f
+    movq %cr2, %rax
+    movq %rax, STUB_DATA_ADDR + STUB_CR2
+1:  outb %al, $TRAP_PORT
+
+/* The host starts new instances here too, with RSP = FRAME_ADDR. */
+kvmf_stub_resume:
+    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
+    testq %rax, %rax
+    jz restore_registers
+    testq $STUB_CMD_RESET_FPU, %rax
+    jz set_fs
+    /* x87 and SSE state back to initial values. When the CPU has XSAVE the user-mode
+     * trampoline below does the complete job instead (PVM cannot run xrstor in ring 0). */
+    fxrstor64 FPU_INIT_ADDR
+set_fs:
+    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
+    testq $STUB_CMD_SET_FS, %rax
+    jz set_gs
+    cmpq $0, STUB_DATA_ADDR + STUB_WRFSBASE
+    je 3f
+    movq STUB_DATA_ADDR + STUB_FS_BASE, %rax
+    wrfsbase %rax
+    jmp set_gs
+3:  movl $0xc0000100, %ecx
+    movl STUB_DATA_ADDR + STUB_FS_BASE, %eax
+    movl STUB_DATA_ADDR + STUB_FS_BASE + 4, %edx
+    wrmsr
+set_gs:
+    movq STUB_DATA_ADDR + STUB_COMMAND, %rax
+    testq $STUB_CMD_SET_GS, %rax
+    jz commands_done
+    cmpq $0, STUB_DATA_ADDR + STUB_WRFSBASE
+    je 4f
+    movq STUB_DATA_ADDR + STUB_GS_BASE, %rax
+    wrgsbase %rax
+    jmp commands_done
+4:  movl $0xc0000101, %ecx
+    movl STUB_DATA_ADDR + STUB_GS_BASE, %eax
+    movl STUB_DATA_ADDR + STUB_GS_BASE + 4, %edx
+    wrmsr
+commands_done:
+    movq $0, STUB_DATA_ADDR + STUB_COMMAND
+
+restore_registers:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rbp
+    popq %rbx
+    popq %rdx
+    popq %rcx
+    popq %rax
+    addq $16, %rsp      /* vector and error code */
+    iretq
+kvmf_stub_end:
+
+/*
+ * The user-mode entry trampoline, copied to ENTRY_TRAMPOLINE_ADDR (user, executable). Every run
+ * (boot, request, on_error) enters the program through it when the CPU has XSAVE: it puts all
+ * x87, SSE, AVX and AVX-512 state (XCR0 bits 0-2 and 5-7) in its initial state, so no vector
+ * register carries data from one request to the next, then jumps to the target in R11. It keeps
+ * the argument registers; RAX, R10 and R11 are scratch at a function entry.
+ */
+    .globl kvmf_trampoline_begin, kvmf_trampoline_end
+    .balign 16
+kvmf_trampoline_begin:
+    movq %rdx, %r10
+    movl $0xe7, %eax
+    xorl %edx, %edx
+    xrstor64 FPU_INIT_ADDR
+    movq %r10, %rdx
+    xorl %eax, %eax
+    xorl %r10d, %r10d
+    jmp *%r11
+kvmf_trampoline_end:
+
+    .section .note.GNU-stack, "", @progbits

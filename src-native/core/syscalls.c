@@ -1,0 +1,564 @@
+/*
+ * syscalls.c — the Linux system calls a static glibc or musl program makes, emulated.
+ *
+ * A table of small handlers indexed by syscall number. There are no files, sockets,
+ * processes or threads: those calls get the error a locked-down Linux would give. Anything not
+ * in the table answers -ENOSYS and is counted (and logged once per number).
+ * Arguments: rdi, rsi, rdx, r10, r8, r9. Pointers are checked with guest_ptr(): a bad one
+ * gives -EFAULT, exactly like Linux, and the program goes on.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core.h"
+
+#define A0 f->rdi
+#define A1 f->rsi
+#define A2 f->rdx
+#define A3 f->r10
+#define A4 f->r8
+#define A5 f->r9
+
+#define MAX_IOV 1024
+#define MAX_RANDOM (1ULL << 20)
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+typedef int64_t (*syscall_fn)(struct kvmf_instance *in, struct trap_frame *f);
+
+static bool is_std_fd(uint64_t fd)
+{
+    return fd <= 2;
+}
+
+static int64_t sys_read(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    return A0 == 0 ? 0 : -EBADF; /* stdin is empty */
+}
+
+static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A0 != 1 && A0 != 2)
+        return -EBADF;
+    const void *p = guest_ptr(in, A1, A2);
+    if (!p)
+        return -EFAULT;
+    exchange_log(in, p, A2);
+    return (int64_t)A2;
+}
+
+static int64_t sys_writev(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A0 != 1 && A0 != 2)
+        return -EBADF;
+    if (A2 > MAX_IOV)
+        return -EINVAL;
+    const uint64_t *iov = guest_ptr(in, A1, A2 * 16);
+    if (!iov)
+        return -EFAULT;
+    int64_t total = 0;
+    for (uint64_t i = 0; i < A2; i++) {
+        const void *p = guest_ptr(in, iov[2 * i], iov[2 * i + 1]);
+        if (!p)
+            return total ? total : -EFAULT;
+        exchange_log(in, p, iov[2 * i + 1]);
+        total += (int64_t)iov[2 * i + 1];
+    }
+    return total;
+}
+
+static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    return is_std_fd(A0) ? 0 : -EBADF;
+}
+
+/* A character device, which is what stdin/stdout/stderr look like. */
+static int64_t fill_stat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
+{
+    if (!is_std_fd(fd))
+        return -EBADF;
+    if (!guest_ptr(in, addr, 144))
+        return -EFAULT;
+    uint8_t st[144] = {0};
+    uint32_t mode = 020000 | 0620; /* S_IFCHR | rw--w---- */
+    uint64_t blksize = 4096;
+    memcpy(st + 24, &mode, 4);
+    memcpy(st + 56, &blksize, 8);
+    guest_write(in, addr, st, sizeof st);
+    return 0;
+}
+
+static int64_t sys_fstat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return fill_stat(in, A0, A1);
+}
+
+static int64_t sys_newfstatat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t len;
+    const char *path = guest_string(in, A1, 4096, &len);
+    if (!path)
+        return -EFAULT;
+    if (len == 0 && (A3 & AT_EMPTY_PATH))
+        return fill_stat(in, A0, A2);
+    return -ENOENT;
+}
+
+static int64_t sys_no_file(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return -ENOENT; /* the sandbox has no file system */
+}
+
+static int64_t sys_no_network(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return -EACCES; /* network access is denied */
+}
+
+static int64_t sys_lseek(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    return is_std_fd(A0) ? -ESPIPE : -EBADF;
+}
+
+static int64_t sys_ioctl(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    return is_std_fd(A0) ? -ENOTTY : -EBADF;
+}
+
+static int64_t sys_fcntl(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    if (!is_std_fd(A0))
+        return -EBADF;
+    return A1 == F_GETFL ? O_RDWR : 0;
+}
+
+static int64_t sys_mmap(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return mem_mmap(in, A0, A1, A2, A3, (int64_t)A4);
+}
+
+static int64_t sys_munmap(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return mem_munmap(in, A0, A1);
+}
+
+static int64_t sys_mremap(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return mem_mremap(in, A0, A1, A2, A3);
+}
+
+static int64_t sys_brk(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return mem_brk(in, A0);
+}
+
+static int64_t sys_zero(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return 0; /* accepted, nothing to do: mprotect, madvise, sigaltstack, set_robust_list... */
+}
+
+static int64_t sys_rt_sigaction(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A2) {
+        if (!guest_ptr(in, A2, 32))
+            return -EFAULT;
+        uint8_t none[32] = {0};
+        guest_write(in, A2, none, sizeof none);
+    }
+    return 0; /* handlers are accepted but never called: no signals are delivered */
+}
+
+static int64_t sys_rt_sigprocmask(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A2) {
+        if (A3 > 128 || !guest_ptr(in, A2, A3))
+            return -EFAULT;
+        uint8_t none[128] = {0};
+        guest_write(in, A2, none, A3);
+    }
+    return 0;
+}
+
+static int64_t sys_one(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return 1; /* getpid, gettid, set_tid_address: the only process and thread */
+}
+
+static int64_t sys_uname(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (!guest_ptr(in, A0, 6 * 65))
+        return -EFAULT;
+    char u[6][65];
+    memset(u, 0, sizeof u);
+    strcpy(u[0], "Linux");
+    strcpy(u[1], "kvmfilter");
+    strcpy(u[2], "6.1.0");
+    strcpy(u[3], "#1 kvmfilter sandbox");
+    strcpy(u[4], "x86_64");
+    strcpy(u[5], "(none)");
+    guest_write(in, A0, u, sizeof u);
+    return 0;
+}
+
+static int64_t readlink_common(struct kvmf_instance *in, uint64_t path_addr, uint64_t buf, uint64_t size)
+{
+    const char *path = guest_string(in, path_addr, 4096, NULL);
+    if (!path)
+        return -EFAULT;
+    if (strcmp(path, "/proc/self/exe") != 0)
+        return -ENOENT;
+    char exe[300];
+    int n = snprintf(exe, sizeof exe, "/program/%s", in->program->name);
+    uint64_t len = (uint64_t)n < size ? (uint64_t)n : size;
+    if (!guest_ptr(in, buf, len))
+        return -EFAULT;
+    guest_write(in, buf, exe, len);
+    return (int64_t)len;
+}
+
+static int64_t sys_readlink(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return readlink_common(in, A0, A1, A2);
+}
+
+static int64_t sys_readlinkat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return readlink_common(in, A1, A2, A3);
+}
+
+static int64_t write_time(struct kvmf_instance *in, clockid_t clock, uint64_t addr, bool micro)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    int64_t out[2] = {ts.tv_sec, micro ? ts.tv_nsec / 1000 : ts.tv_nsec};
+    if (!guest_ptr(in, addr, sizeof out))
+        return -EFAULT;
+    guest_write(in, addr, out, sizeof out);
+    return 0;
+}
+
+static int64_t sys_clock_gettime(struct kvmf_instance *in, struct trap_frame *f)
+{
+    clockid_t clock;
+    switch (A0) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+        clock = CLOCK_REALTIME;
+        break;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+        clock = CLOCK_MONOTONIC;
+        break;
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+        clock = CLOCK_THREAD_CPUTIME_ID; /* the guest's CPU time is its vCPU thread's */
+        break;
+    default:
+        return -EINVAL;
+    }
+    return write_time(in, clock, A1, false);
+}
+
+static int64_t sys_clock_getres(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (!A1)
+        return 0;
+    int64_t res[2] = {0, 1};
+    if (!guest_ptr(in, A1, sizeof res))
+        return -EFAULT;
+    guest_write(in, A1, res, sizeof res);
+    return 0;
+}
+
+static int64_t sys_gettimeofday(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return A0 ? write_time(in, CLOCK_REALTIME, A0, true) : 0;
+}
+
+static int64_t sys_time(struct kvmf_instance *in, struct trap_frame *f)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (A0) {
+        if (!guest_ptr(in, A0, 8))
+            return -EFAULT;
+        guest_write(in, A0, &now, 8);
+    }
+    return now;
+}
+
+static int64_t sys_nanosleep(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return 0; /* sleeping would only burn the request's time */
+}
+
+static int64_t sys_getrandom(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t len = A1 > MAX_RANDOM ? MAX_RANDOM : A1;
+    uint8_t *p = guest_ptr(in, A0, len);
+    if (!p)
+        return -EFAULT;
+    uint64_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom(p + done, len - done, 0);
+        if (n < 0 && errno != EINTR)
+            return -EIO;
+        if (n > 0)
+            done += (uint64_t)n;
+    }
+    mark_touched(in, A0, len);
+    return (int64_t)len;
+}
+
+static int64_t sys_arch_prctl(struct kvmf_instance *in, struct trap_frame *f)
+{
+    switch (A0) {
+    case ARCH_SET_FS:
+        if (A1 >= (1ULL << 47))
+            return -EPERM; /* not a canonical user address */
+        in->fs_base = A1;
+        memcpy(in->vm.mem + STUB_DATA_ADDR + STUB_FS_BASE, &in->fs_base, 8);
+        *(uint64_t *)(in->vm.mem + STUB_DATA_ADDR + STUB_COMMAND) |= STUB_CMD_SET_FS;
+        return 0;
+    case ARCH_GET_FS:
+        if (!guest_ptr(in, A1, 8))
+            return -EFAULT;
+        guest_write(in, A1, &in->fs_base, 8);
+        return 0;
+    default:
+        return -EINVAL; /* GS belongs to the sandbox (vcpuid), CET and the rest are absent */
+    }
+}
+
+static int64_t rlimit_value(uint64_t resource, struct kvmf_instance *in, uint64_t out[2])
+{
+    const uint64_t infinity = ~0ULL;
+    switch (resource) {
+    case 3: /* RLIMIT_STACK */
+        out[0] = out[1] = MAIN_STACK_SIZE;
+        break;
+    case 2: /* RLIMIT_DATA */
+    case 9: /* RLIMIT_AS */
+        out[0] = out[1] = in->vm.mem_size;
+        break;
+    case 7: /* RLIMIT_NOFILE */
+        out[0] = out[1] = 3;
+        break;
+    default:
+        if (resource >= 16)
+            return -EINVAL;
+        out[0] = out[1] = infinity;
+    }
+    return 0;
+}
+
+static int64_t sys_prlimit64(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A0 != 0 && A0 != 1)
+        return -ESRCH;
+    uint64_t lim[2];
+    int64_t rc = rlimit_value(A1, in, lim);
+    if (rc < 0)
+        return rc;
+    if (A3) {
+        if (!guest_ptr(in, A3, sizeof lim))
+            return -EFAULT;
+        guest_write(in, A3, lim, sizeof lim);
+    }
+    return A2 ? -EPERM : 0; /* limits are the sandbox's to set */
+}
+
+static int64_t sys_getrlimit(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t lim[2];
+    int64_t rc = rlimit_value(A0, in, lim);
+    if (rc < 0)
+        return rc;
+    if (!guest_ptr(in, A1, sizeof lim))
+        return -EFAULT;
+    guest_write(in, A1, lim, sizeof lim);
+    return 0;
+}
+
+static int64_t sys_futex(struct kvmf_instance *in, struct trap_frame *f)
+{
+    int op = (int)(A1 & FUTEX_CMD_MASK);
+    if (op == FUTEX_WAKE || op == FUTEX_WAKE_BITSET)
+        return 0; /* nobody else to wake */
+    if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) {
+        const uint32_t *word = guest_ptr(in, A0, 4);
+        if (!word)
+            return -EFAULT;
+        if (*word != (uint32_t)A2)
+            return -EAGAIN;
+        /* One thread waiting for a change only it could make: it would wait forever. */
+        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: futex wait at 0x%llx with no other thread to wake it",
+                      (unsigned long long)A0);
+        return -EDEADLK;
+    }
+    return -ENOSYS;
+}
+
+static int64_t sys_sched_getaffinity(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A1 < 8)
+        return -EINVAL;
+    if (!guest_ptr(in, A2, 8))
+        return -EFAULT;
+    uint64_t one_cpu = 1;
+    guest_write(in, A2, &one_cpu, 8);
+    return 8;
+}
+
+static int64_t sys_sysinfo(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint8_t info[112] = {0};
+    uint64_t total = in->vm.mem_size, free_ram = in->as.mmap_floor - in->as.brk_high;
+    uint16_t procs = 1;
+    uint32_t unit = 1;
+    memcpy(info + 32, &total, 8);
+    memcpy(info + 40, &free_ram, 8);
+    memcpy(info + 80, &procs, 2);
+    memcpy(info + 104, &unit, 4);
+    if (!guest_ptr(in, A0, sizeof info))
+        return -EFAULT;
+    guest_write(in, A0, info, sizeof info);
+    return 0;
+}
+
+static int64_t sys_getcwd(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (A1 < 2)
+        return -ERANGE;
+    if (!guest_ptr(in, A0, 2))
+        return -EFAULT;
+    guest_write(in, A0, "/", 2);
+    return 2;
+}
+
+static int64_t sys_exit(struct kvmf_instance *in, struct trap_frame *f)
+{
+    exchange_fail(in, KVMF_PROGRAM_EXIT, "the program called exit with status %lld", (long long)(int)A0);
+    return 0;
+}
+
+static int64_t sys_kill(struct kvmf_instance *in, struct trap_frame *f)
+{
+    int sig = (int)(f->rax == 62 ? A1 : f->rax == 200 ? A1 : A2); /* kill, tkill, tgkill */
+    if (sig == 0)
+        return 0;
+    const char *name = sigabbrev_np(sig);
+    exchange_fail(in, KVMF_PROGRAM_EXIT, "the program sent itself signal %d (SIG%s)%s", sig, name ? name : "?",
+                  sig == SIGABRT ? ": abort() or a failed assertion" : "");
+    return 0;
+}
+
+static int64_t sys_quiet_enosys(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)in;
+    (void)f;
+    return -ENOSYS; /* expected to be absent (rseq, membarrier): not worth a warning */
+}
+
+static const syscall_fn table[] = {
+    [0] = sys_read,
+    [1] = sys_write,
+    [2] = sys_no_file,           /* open */
+    [3] = sys_close,
+    [4] = sys_no_file,           /* stat */
+    [5] = sys_fstat,
+    [6] = sys_no_file,           /* lstat */
+    [8] = sys_lseek,
+    [9] = sys_mmap,
+    [10] = sys_zero,             /* mprotect */
+    [11] = sys_munmap,
+    [12] = sys_brk,
+    [13] = sys_rt_sigaction,
+    [14] = sys_rt_sigprocmask,
+    [16] = sys_ioctl,
+    [19] = sys_read,             /* readv: stdin is empty */
+    [20] = sys_writev,
+    [21] = sys_no_file,          /* access */
+    [24] = sys_zero,             /* sched_yield */
+    [25] = sys_mremap,
+    [28] = sys_zero,             /* madvise */
+    [35] = sys_nanosleep,
+    [39] = sys_one,              /* getpid */
+    [41] = sys_no_network,       /* socket */
+    [42] = sys_no_network,       /* connect */
+    [60] = sys_exit,
+    [62] = sys_kill,
+    [63] = sys_uname,
+    [72] = sys_fcntl,
+    [79] = sys_getcwd,
+    [89] = sys_readlink,
+    [96] = sys_gettimeofday,
+    [97] = sys_getrlimit,
+    [99] = sys_sysinfo,
+    [102] = sys_zero,            /* getuid */
+    [104] = sys_zero,            /* getgid */
+    [107] = sys_zero,            /* geteuid */
+    [108] = sys_zero,            /* getegid */
+    [110] = sys_zero,            /* getppid */
+    [131] = sys_zero,            /* sigaltstack */
+    [158] = sys_arch_prctl,
+    [186] = sys_one,             /* gettid */
+    [200] = sys_kill,            /* tkill */
+    [201] = sys_time,
+    [202] = sys_futex,
+    [204] = sys_sched_getaffinity,
+    [218] = sys_one,             /* set_tid_address */
+    [228] = sys_clock_gettime,
+    [229] = sys_clock_getres,
+    [230] = sys_nanosleep,       /* clock_nanosleep */
+    [231] = sys_exit,            /* exit_group */
+    [234] = sys_kill,            /* tgkill */
+    [257] = sys_no_file,         /* openat */
+    [262] = sys_newfstatat,
+    [267] = sys_readlinkat,
+    [269] = sys_no_file,         /* faccessat */
+    [273] = sys_zero,            /* set_robust_list */
+    [302] = sys_prlimit64,
+    [318] = sys_getrandom,
+    [324] = sys_quiet_enosys,    /* membarrier */
+    [332] = sys_no_file,         /* statx */
+    [334] = sys_quiet_enosys,    /* rseq */
+    [439] = sys_no_file,         /* faccessat2 */
+};
+
+void syscall_dispatch(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t nr = f->rax;
+    syscall_fn fn = nr < sizeof table / sizeof table[0] ? table[nr] : NULL;
+    if (fn) {
+        f->rax = (uint64_t)fn(in, f);
+    } else {
+        note_unsupported(in, "syscall", nr);
+        f->rax = (uint64_t)(int64_t)-ENOSYS;
+    }
+}

@@ -1,0 +1,214 @@
+/*
+ * kvmfilter.h — the C API of the kvmfilter sandbox core (libkvmfilter.so).
+ *
+ * A *program* is a static x86-64 Linux ELF executable. Creating a program boots it once in a
+ * tiny KVM virtual machine until it calls wait_for_requests(); that state is frozen. The
+ * program then owns up to `concurrency` *instances*, each a VM whose memory starts as a
+ * copy-on-write view of the frozen state. A request acquires an instance, runs one handler
+ * call in it, reads the response, and releases it; releasing resets the instance to the
+ * frozen state (ephemeral programs, or after any failure).
+ *
+ * Conventions:
+ *  - Functions return 0 (KVMF_OK) on success or a positive enum kvmf_error. On failure,
+ *    kvmf_last_error() returns a message for the calling thread ("what, where, what is
+ *    allowed"), valid until the next call on that thread.
+ *  - Every field of the structs below is 8 bytes wide, so that bindings (JNA) cannot get
+ *    the layout wrong.
+ *  - Thread safety: a program may be used from many threads at once; one instance is used
+ *    by one thread at a time (between acquire and release).
+ *  - Guest failures never terminate the host process.
+ */
+#ifndef KVMFILTER_H
+#define KVMFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KVMF_API_VERSION 1
+
+/* Failure kinds. The names are stable: bindings and the JSON output of kvmrun use them. */
+enum kvmf_error {
+    KVMF_OK = 0,
+    KVMF_TIMEOUT = 1,            /* the request (or boot) ran past its time limit */
+    KVMF_OUT_OF_MEMORY = 2,      /* guest memory or the per-request memory limit exhausted */
+    KVMF_MEMORY_FAULT = 3,       /* page fault: bad address or forbidden access (address, RIP) */
+    KVMF_CPU_EXCEPTION = 4,      /* any other CPU exception or forbidden instruction (vector, RIP) */
+    KVMF_BAD_API_CALL = 5,       /* an API call or syscall with an invalid pointer, length or argument */
+    KVMF_NO_RESPONSE = 6,        /* the handler returned, or no handler exists, without a response */
+    KVMF_PROGRAM_EXIT = 7,       /* the program called exit/exit_group during a request */
+    KVMF_BOOT_FAILED = 8,        /* the program did not reach wait_for_requests() */
+    KVMF_RESPONSE_TOO_LARGE = 9, /* the response body exceeded max_response_size */
+    KVMF_QUEUE_TIMEOUT = 10,     /* no instance became free in time, or the wait queue is full */
+    KVMF_INVALID_ARGUMENT = 11,  /* the host caller passed an invalid argument or configuration */
+    KVMF_UNAVAILABLE = 12,       /* KVM is missing or not accessible */
+    KVMF_INTERNAL = 13,          /* an unexpected host-side failure (ioctl, mmap), with errno */
+    KVMF_ERROR_KIND_COUNT = 14
+};
+
+/* The stable upper-case name of an error kind ("TIMEOUT", ...); "UNKNOWN" when out of range. */
+const char *kvmf_error_name(int kind);
+
+/* The message of the last failure on the calling thread ("" when none). */
+const char *kvmf_last_error(void);
+
+/* Library version string, e.g. "kvmfilter 0.1.0 (api 1)". */
+const char *kvmf_version(void);
+
+/*
+ * Checks that /dev/kvm can be opened and has the capabilities the core needs. Returns
+ * KVMF_OK or KVMF_UNAVAILABLE with an actionable message in kvmf_last_error(): the device,
+ * the errno, and the fix (the `kvm` group, `--device /dev/kvm`, loading the module).
+ */
+int kvmf_check_kvm(void);
+
+/* Program configuration. Fill with kvmf_config_defaults() and change what you need. */
+struct kvmf_config {
+    uint64_t max_memory;          /* bytes of guest memory, address space included (default 256 MiB) */
+    uint64_t max_request_memory;  /* bytes a single request may dirty or allocate (default 64 MiB) */
+    uint64_t max_response_size;   /* bytes of response body (default 64 MiB) */
+    uint64_t max_boot_time_ms;    /* time to reach wait_for_requests() (default 10000) */
+    uint64_t max_request_time_ms; /* time for one request (default 8000) */
+    uint64_t on_error_time_ms;    /* time for the on_error second chance (default 1000) */
+    uint64_t concurrency;         /* instances, i.e. requests running at once (default 1) */
+    uint64_t max_queue;           /* threads that may wait for a free instance (default 256) */
+    uint64_t ephemeral;           /* 1: reset after every request (default); 0: only after failures */
+    uint64_t debug;               /* 1: sys_is_debug() answers 1 and KVM_DEBUG=1 */
+    const char *arguments;        /* main arguments after argv[0], each NUL-terminated, back to back */
+    uint64_t arguments_len;       /* total bytes of `arguments` */
+    const char *environment;      /* extra "NAME=value" strings, each NUL-terminated, back to back */
+    uint64_t environment_len;     /* total bytes of `environment` */
+};
+
+void kvmf_config_defaults(struct kvmf_config *config);
+
+typedef struct kvmf_program kvmf_program;
+typedef struct kvmf_instance kvmf_instance;
+
+/*
+ * Loads `elf` (copied; the caller may free it afterwards), boots it until wait_for_requests()
+ * within max_boot_time_ms, and freezes it. `name` becomes argv[0] and KVM_NAME. On failure
+ * *out is NULL and the error is KVMF_INVALID_ARGUMENT (bad ELF or config: the message names the
+ * header, segment or setting), KVMF_BOOT_FAILED (the message includes the cause and the
+ * program's last output), KVMF_UNAVAILABLE or KVMF_INTERNAL.
+ */
+int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len,
+                        const struct kvmf_config *config, kvmf_program **out);
+
+/*
+ * Destroys the program and its instances. No instance may be acquired at that time
+ * (KVMF_INVALID_ARGUMENT otherwise, and nothing is destroyed).
+ */
+int kvmf_program_destroy(kvmf_program *program);
+
+/* The output the program wrote while booting (stdout, stderr, sys_log), bounded. */
+const char *kvmf_program_boot_log(const kvmf_program *program);
+
+/*
+ * Takes a free instance, creating it on first use (up to `concurrency`), waiting up to
+ * timeout_ms for one to become free. KVMF_QUEUE_TIMEOUT when none became free in time or
+ * when max_queue threads are already waiting.
+ */
+int kvmf_program_acquire(kvmf_program *program, uint64_t timeout_ms, kvmf_instance **out);
+
+/*
+ * Gives the instance back: resets it to the frozen state when the program is ephemeral or
+ * the last request failed, then wakes one waiting thread. The last response becomes invalid.
+ */
+void kvmf_instance_release(kvmf_instance *instance);
+
+/* Creates every instance not yet created (eager start); returns the first failure. */
+int kvmf_program_prepare_instances(kvmf_program *program);
+
+/* Flags of kvmf_instance_run. */
+#define KVMF_RUN_WARMUP 0x1u /* marks the request as warm-up (kvm_request.info_flags 0x1) */
+
+/* The response of one request. Pointers refer to memory owned by the instance and stay
+ * valid until kvmf_instance_release(). */
+struct kvmf_response {
+    int64_t status;               /* HTTP status from the program; 0 when the request failed */
+    int64_t error;                /* enum kvmf_error; KVMF_OK when the program answered */
+    const char *content_type;     /* not NUL-terminated */
+    uint64_t content_type_len;
+    const uint8_t *body;
+    uint64_t body_len;
+    const char *headers;          /* extra response headers, "Name: value\n" each */
+    uint64_t headers_len;
+    const char *error_message;    /* NUL-terminated; "" on success */
+    const char *log;              /* program output during the request, bounded; not NUL-terminated */
+    uint64_t log_len;
+    int64_t on_error_used;        /* 1 when the answer came from the on_error handler */
+    int64_t cacheable;            /* sys_set_cacheable: -1 never called, 0 or 1 */
+    int64_t ttl_ms;               /* sys_set_cacheable hints (0 when not given) */
+    int64_t grace_ms;
+    int64_t keep_ms;
+    uint64_t run_ns;              /* wall time from entering the guest to the response */
+    uint64_t cpu_ns;              /* CPU time of the calling thread for the request */
+    uint64_t dirty_pages;         /* guest pages the request wrote (host copies included) */
+};
+
+/*
+ * Runs one request in an acquired instance. `method`, `url`, `arg`, `content_type` are
+ * NUL-terminated (arg and content_type may be NULL, meaning ""). A POST (body != NULL) calls
+ * the POST handler, otherwise the GET handler; a program that registered the generic request
+ * handler gets every request there, with `headers` ("Name: value" lines separated by '\n').
+ * Returns the same value as response->error. After a failure the instance answers with
+ * on_error (when registered) or not at all; either way it is reset when released.
+ */
+int kvmf_instance_run(kvmf_instance *instance, const char *method, const char *url,
+                      const char *arg, const char *content_type, const void *body,
+                      uint64_t body_len, const char *headers, uint64_t headers_len,
+                      uint64_t flags, struct kvmf_response *response);
+
+/* Statistics of a program, summed over its instances. All counters only grow. */
+struct kvmf_program_stats {
+    uint64_t invocations;         /* requests run */
+    uint64_t failures;            /* requests that failed, any kind */
+    uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
+    uint64_t on_error_answers;    /* failures answered by on_error */
+    uint64_t resets;              /* instance resets */
+    uint64_t reset_ns;            /* total time spent resetting */
+    uint64_t run_ns;              /* total wall time in requests */
+    uint64_t cpu_ns;              /* total CPU time in requests */
+    uint64_t bytes_in;            /* request bodies copied into guests */
+    uint64_t bytes_out;           /* response bodies produced */
+    uint64_t dirty_pages;         /* pages dirtied by requests */
+    uint64_t queue_waits;         /* acquires that had to wait */
+    uint64_t queue_timeouts;      /* acquires that gave up */
+    uint64_t queue_wait_ns;       /* total time spent waiting */
+    uint64_t instances;           /* instances created so far */
+    uint64_t instances_busy;      /* instances acquired right now */
+    uint64_t boot_ns;             /* time the boot took */
+    uint64_t frozen_bytes;        /* bytes of the frozen memory image in use */
+    uint64_t instance_bytes;      /* bytes privately copied by instances (resident estimate) */
+    uint64_t max_memory;          /* configured limits, for reports */
+    uint64_t max_request_memory;
+    uint64_t unsupported_calls;   /* syscalls or API calls answered with -ENOSYS */
+};
+
+int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);
+
+/* Statistics of one instance (index 0 .. instances-1). */
+struct kvmf_instance_stats {
+    uint64_t invocations;
+    uint64_t failures;
+    uint64_t resets;
+    uint64_t reset_ns;
+    uint64_t run_ns;
+    uint64_t cpu_ns;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    uint64_t dirty_pages;
+    uint64_t last_dirty_pages;
+    uint64_t busy;                /* 1 while acquired */
+};
+
+int kvmf_instance_stats(const kvmf_program *program, uint64_t index, struct kvmf_instance_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KVMFILTER_H */

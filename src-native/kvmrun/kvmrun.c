@@ -1,0 +1,355 @@
+/*
+ * kvmrun — runs a program in the sandbox the way the server does, for program authors.
+ *
+ *   kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]
+ *          [--header 'N: V']... [--out FILE] [--repeat N] [--json FILE]
+ *          [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
+ *          [--max-request-memory MiB] [--ephemeral true|false] PROGRAM
+ *
+ * Boots PROGRAM, runs the request (POST when --body is given, else GET) --repeat times on one
+ * instance, writes the last response body to --out (default stdout) and the program's output to
+ * stderr. Exit status: 0 when the program produced a response (any HTTP status), 2 when the
+ * sandbox reports a failure, 1 for usage or configuration errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../include/kvmfilter.h"
+
+struct options {
+    const char *method, *url, *arg, *content_type, *body_file, *out_file, *json_file, *program;
+    char *headers;
+    size_t headers_len;
+    long repeat;
+    struct kvmf_config config;
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]\n"
+            "              [--header 'N: V']... [--out FILE] [--repeat N] [--json FILE]\n"
+            "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
+            "              [--max-request-memory MiB] [--ephemeral true|false] PROGRAM\n");
+}
+
+static int usage_error(const char *fmt, const char *value)
+{
+    fprintf(stderr, "kvmrun: ");
+    fprintf(stderr, fmt, value);
+    fprintf(stderr, "\n");
+    usage(stderr);
+    return 1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *data = malloc(cap);
+    while (data) {
+        size_t got = fread(data + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *grown = realloc(data, cap *= 2);
+        if (!grown) {
+            free(data);
+            data = NULL;
+        }
+        data = grown;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(data);
+        return NULL;
+    }
+    *len = n;
+    return data;
+}
+
+/* Seconds (decimals allowed) to milliseconds; false when not a positive number. */
+static bool parse_seconds(const char *s, uint64_t *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v > 0) || v > 86400)
+        return false;
+    *ms = (uint64_t)(v * 1000.0 + 0.5);
+    if (*ms == 0)
+        *ms = 1;
+    return true;
+}
+
+static bool parse_mib(const char *s, uint64_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v == 0 || v > (1ULL << 20))
+        return false;
+    *bytes = (uint64_t)v << 20;
+    return true;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+    enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_JSON, O_RTIME, O_BTIME,
+           O_MEM, O_RMEM, O_EPHEMERAL, O_HELP };
+    static const struct option longs[] = {
+        {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
+        {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
+        {"out", 1, 0, O_OUT}, {"repeat", 1, 0, O_REPEAT}, {"json", 1, 0, O_JSON},
+        {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
+        {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
+        {"ephemeral", 1, 0, O_EPHEMERAL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->url = "/";
+    o->repeat = 1;
+    kvmf_config_defaults(&o->config);
+    int c;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case O_METHOD: o->method = optarg; break;
+        case O_URL: o->url = optarg; break;
+        case O_ARG: o->arg = optarg; break;
+        case O_CTYPE: o->content_type = optarg; break;
+        case O_BODY: o->body_file = optarg; break;
+        case O_OUT: o->out_file = optarg; break;
+        case O_JSON: o->json_file = optarg; break;
+        case O_HEADER: {
+            if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n"))
+                return usage_error("--header '%s': expected 'Name: value' on one line", optarg);
+            size_t len = strlen(optarg);
+            char *grown = realloc(o->headers, o->headers_len + len + 2);
+            if (!grown)
+                return usage_error("out of memory%s", "");
+            o->headers = grown;
+            if (o->headers_len)
+                o->headers[o->headers_len++] = '\n';
+            memcpy(o->headers + o->headers_len, optarg, len + 1);
+            o->headers_len += len;
+            break;
+        }
+        case O_REPEAT:
+            o->repeat = strtol(optarg, &end, 10);
+            if (*end || o->repeat < 1 || o->repeat > 10000000)
+                return usage_error("--repeat %s: expected a whole number from 1 to 10000000", optarg);
+            break;
+        case O_RTIME:
+            if (!parse_seconds(optarg, &o->config.max_request_time_ms))
+                return usage_error("--max-request-time %s: expected seconds, more than 0 and at most 86400", optarg);
+            break;
+        case O_BTIME:
+            if (!parse_seconds(optarg, &o->config.max_boot_time_ms))
+                return usage_error("--max-boot-time %s: expected seconds, more than 0 and at most 86400", optarg);
+            break;
+        case O_MEM:
+            if (!parse_mib(optarg, &o->config.max_memory))
+                return usage_error("--max-memory %s: expected a whole number of MiB", optarg);
+            break;
+        case O_RMEM:
+            if (!parse_mib(optarg, &o->config.max_request_memory))
+                return usage_error("--max-request-memory %s: expected a whole number of MiB", optarg);
+            break;
+        case O_EPHEMERAL:
+            if (strcmp(optarg, "true") && strcmp(optarg, "false"))
+                return usage_error("--ephemeral %s: expected true or false", optarg);
+            o->config.ephemeral = strcmp(optarg, "true") == 0;
+            break;
+        case O_HELP: usage(stdout); exit(0);
+        default: usage(stderr); return 1;
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("%s", optind >= argc ? "missing PROGRAM" : "more than one PROGRAM given");
+    o->program = argv[optind];
+    if (!o->method)
+        o->method = o->body_file ? "POST" : "GET";
+    return 0;
+}
+
+static void json_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t percentile(uint64_t *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, compare_u64);
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void write_json(const char *path, const struct kvmf_response *r, int error, const char *message,
+                       uint64_t boot_us, uint64_t p50, uint64_t p99, uint64_t reset_p50)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "kvmrun: cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "{\"status\": %lld, \"content_type\": ", r ? (long long)r->status : 0LL);
+    if (r && r->status)
+        json_string(f, r->content_type, r->content_type_len);
+    else
+        fputs("null", f);
+    fputs(", \"headers\": [", f);
+    if (r && r->headers_len) {
+        size_t start = 0;
+        bool first = true;
+        for (size_t i = 0; i < r->headers_len; i++) {
+            if (r->headers[i] == '\n') {
+                if (!first)
+                    fputs(", ", f);
+                json_string(f, r->headers + start, i - start);
+                first = false;
+                start = i + 1;
+            }
+        }
+    }
+    fprintf(f, "], \"body_bytes\": %llu, \"error\": ", r ? (unsigned long long)r->body_len : 0ULL);
+    if (error) {
+        fprintf(f, "{\"kind\": \"%s\", \"message\": ", kvmf_error_name(error));
+        json_string(f, message, strlen(message));
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ", \"on_error_used\": %s, \"timings\": {\"boot_us\": %llu, \"request_p50_us\": %llu, "
+               "\"request_p99_us\": %llu, \"reset_p50_us\": %llu}}\n",
+            r && r->on_error_used ? "true" : "false", (unsigned long long)boot_us, (unsigned long long)p50,
+            (unsigned long long)p99, (unsigned long long)reset_p50);
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc;
+    size_t elf_len = 0, body_len = 0;
+    char *elf = read_file(o.program, &elf_len);
+    if (!elf) {
+        fprintf(stderr, "kvmrun: cannot read program %s: %s\n", o.program, strerror(errno));
+        return 1;
+    }
+    char *body = NULL;
+    if (o.body_file && !(body = read_file(o.body_file, &body_len))) {
+        fprintf(stderr, "kvmrun: cannot read body %s: %s\n", o.body_file, strerror(errno));
+        return 1;
+    }
+    if (!body && strcmp(o.method, "GET") && strcmp(o.method, "HEAD"))
+        body = calloc(1, 1); /* a POST without --body sends an empty body */
+    const char *name = strrchr(o.program, '/') ? strrchr(o.program, '/') + 1 : o.program;
+
+    kvmf_program *program = NULL;
+    rc = kvmf_program_create(name, elf, elf_len, &o.config, &program);
+    free(elf);
+    if (rc != KVMF_OK) {
+        fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
+        if (o.json_file)
+            write_json(o.json_file, NULL, rc, kvmf_last_error(), 0, 0, 0, 0);
+        return rc == KVMF_INVALID_ARGUMENT ? 1 : 2;
+    }
+    fputs(kvmf_program_boot_log(program), stderr);
+    struct kvmf_program_stats ps;
+    kvmf_program_stats(program, &ps);
+
+    uint64_t *runs = calloc((size_t)o.repeat, sizeof *runs), *resets = calloc((size_t)o.repeat, sizeof *resets);
+    size_t nresets = 0;
+    kvmf_instance *in = NULL;
+    struct kvmf_response resp;
+    int error = KVMF_OK;
+    char message[1024] = "";
+    if ((rc = kvmf_program_acquire(program, 60000, &in)) != KVMF_OK) {
+        fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
+        return 2;
+    }
+    for (long i = 0; i < o.repeat; i++) {
+        if (i > 0) {
+            uint64_t t = now_ns();
+            kvmf_instance_release(in);
+            resets[nresets++] = now_ns() - t;
+            if ((rc = kvmf_program_acquire(program, 60000, &in)) != KVMF_OK) {
+                fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
+                return 2;
+            }
+        }
+        error = kvmf_instance_run(in, o.method, o.url, o.arg, o.content_type, body, body_len, o.headers,
+                                  o.headers_len, 0, &resp);
+        runs[i] = resp.run_ns;
+        if (resp.log_len)
+            fwrite(resp.log, 1, resp.log_len, stderr);
+    }
+    if (error)
+        snprintf(message, sizeof message, "%s", resp.error_message);
+    if (error)
+        fprintf(stderr, "kvmrun: %s: %s%s\n", kvmf_error_name(error), message,
+                resp.on_error_used ? " (answered by on_error)" : "");
+    if (resp.status) {
+        FILE *out = o.out_file ? fopen(o.out_file, "wb") : stdout;
+        if (!out) {
+            fprintf(stderr, "kvmrun: cannot write %s: %s\n", o.out_file, strerror(errno));
+            return 1;
+        }
+        fwrite(resp.body, 1, resp.body_len, out);
+        if (out != stdout)
+            fclose(out);
+        else
+            fflush(stdout);
+    }
+    uint64_t p50 = percentile(runs, (size_t)o.repeat, 0.5) / 1000;
+    uint64_t p99 = percentile(runs, (size_t)o.repeat, 0.99) / 1000;
+    uint64_t reset50 = percentile(resets, nresets, 0.5) / 1000;
+    if (o.json_file)
+        write_json(o.json_file, &resp, error, message, ps.boot_ns / 1000, p50, p99, reset50);
+    bool answered = resp.status != 0;
+    kvmf_instance_release(in);
+    kvmf_program_destroy(program);
+    free(runs);
+    free(resets);
+    free(body);
+    free(o.headers);
+    return answered ? 0 : 2;
+}
