@@ -15,7 +15,8 @@ interface BodyTransform {
      * @param variant     the variant chosen for this request
      * @param body        the complete original body
      * @param contentType the original Content-Type, with its charset parameter when there is one
+     * @param url         the request URI (path and query), given to the programs as the request's URL
      * @return the transformed body and type, or the reason of the failure
      */
-    Outcome apply(Variant variant, byte[] body, String contentType);
+    Outcome apply(Variant variant, byte[] body, String contentType, String url);
 }

@@ -242,7 +242,7 @@ final class Exchange {
             return;
         }
         Variant variant = chosen.get();
-        Outcome outcome = filter.transform().apply(variant, body, contentType);
+        Outcome outcome = filter.transform().apply(variant, body, contentType, requestUrl());
         if (!outcome.ok()) {
             filter.stats().failure(variant.name(), outcome.failure(), outcome.detail(), uri());
             sendOriginal(body, rule, "fallback=" + variant.name() + ":" + outcome.failure());
@@ -377,6 +377,11 @@ final class Exchange {
         if (LOG.isLoggable(Level.DEBUG)) {
             LOG.log(Level.DEBUG, "kvmfilter: " + uri() + ": " + reason);
         }
+    }
+
+    private String requestUrl() {
+        String query = originalRequest.getQueryString();
+        return originalRequest.getRequestURI() + (query == null ? "" : "?" + query);
     }
 
     private String uri() {

@@ -9,10 +9,14 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import io.kvmfilter.kvm.KvmConfigurationException;
+import io.kvmfilter.kvm.KvmUnavailableException;
+import io.kvmfilter.kvm.ProgramLibrary;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A Jakarta Servlet filter that pipes response bodies through chains of sandboxed programs: WebP/AVIF conversion
@@ -32,12 +36,15 @@ import java.util.Objects;
 public class KvmFilter implements Filter {
 
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+    /** Numbers the sandboxes of filter instances, so their JMX names differ. */
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final KvmFilterConfig givenConfig;
     private final BodyTransform givenTransform;
     private final TransformStats stats = new TransformStats();
     private volatile KvmFilterConfig config;
     private volatile BodyTransform transform;
+    private volatile KvmTransform sandbox;
 
     /** A filter configured by init-params, context-params and MicroProfile Config (for web.xml). */
     public KvmFilter() {
@@ -77,8 +84,33 @@ public class KvmFilter implements Filter {
             }
         }
         config = effective;
-        transform = givenTransform != null ? givenTransform : new UnavailableTransform("kvm-binding not wired");
+        transform = givenTransform != null ? givenTransform : startSandbox(effective, filterConfig.getFilterName());
         LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
+    }
+
+    /**
+     * Loads the program library and starts the sandbox. When KVM is not usable here the filter still runs and
+     * serves every original (with {@code fallback=<variant>:unavailable}), so an application keeps working.
+     */
+    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName) throws ServletException {
+        ProgramLibrary library;
+        try {
+            library = KvmTransform.library(effective);
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+        }
+        String name = "filter-" + filterName.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + INSTANCES.incrementAndGet();
+        try {
+            KvmTransform started = KvmTransform.start(library, name);
+            sandbox = started;
+            return started;
+        } catch (KvmUnavailableException e) {
+            LOG.log(Level.WARNING, "kvmfilter: filter {0}: the sandbox is not available, every response is served"
+                    + " untransformed: {1}", filterName, e.getMessage());
+            return new UnavailableTransform(e.getMessage());
+        } catch (KvmConfigurationException e) {
+            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -166,9 +198,19 @@ public class KvmFilter implements Filter {
         }
     }
 
+    /** Stops the sandbox and its program instances. */
     @Override
     public void destroy() {
-        // The program library is closed here once the sandbox is wired in.
+        KvmTransform started = sandbox;
+        sandbox = null;
+        if (started != null) {
+            started.close();
+        }
+    }
+
+    /** True when programs run in the sandbox; false when KVM is unavailable and originals are served. */
+    public boolean sandboxRunning() {
+        return sandbox != null;
     }
 
     /** The frozen configuration (null before init when constructed for web.xml). */

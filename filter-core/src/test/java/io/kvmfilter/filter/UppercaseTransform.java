@@ -16,7 +16,7 @@ final class UppercaseTransform implements BodyTransform {
     final AtomicInteger calls = new AtomicInteger();
 
     @Override
-    public Outcome apply(Variant variant, byte[] body, String contentType) {
+    public Outcome apply(Variant variant, byte[] body, String contentType, String url) {
         calls.incrementAndGet();
         String ascii = new String(body, StandardCharsets.ISO_8859_1);
         int fail = ascii.indexOf("FAIL-");

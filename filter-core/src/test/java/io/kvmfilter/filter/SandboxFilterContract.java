@@ -1,0 +1,131 @@
+package io.kvmfilter.filter;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The filter with the real sandbox and the bundled programs, on real files served by the container's
+ * DefaultServlet. Skipped (with the reason) where KVM or the programs are missing; failing then under REQUIRE_KVM=1.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class SandboxFilterContract {
+
+    private ServletContainer container;
+    private Path staticDir;
+    private KvmFilter filter;
+    private byte[] jpeg;
+    private byte[] html;
+
+    abstract ServletContainer newContainer();
+
+    @BeforeAll
+    void start() throws Exception {
+        Sandbox.require();
+        staticDir = Files.createTempDirectory("kvmfilter-sandbox");
+        jpeg = resource("corpus/grace_hopper.jpg");
+        html = resource("corpus/im-architecture.html");
+        Files.write(staticDir.resolve("photo.jpg"), jpeg);
+        Files.write(staticDir.resolve("page.html"), html);
+        Files.write(staticDir.resolve("broken.jpg"), Arrays.copyOf(jpeg, 3000)); // a JPEG cut short
+        Files.write(staticDir.resolve("logo.png"), resource("corpus/palette_color.png"));
+        filter = new KvmFilter(KvmFilterConfig.builder()
+                .rules(KvmFilterConfig.DEFAULT_RULES)
+                .timeout(java.time.Duration.ofSeconds(30))
+                .build());
+        Deployment deployment = new Deployment().staticFiles(staticDir);
+        deployment.filter("kvm", filter, "/*", Map.of());
+        container = newContainer();
+        container.start(deployment);
+        assertThat(filter.sandboxRunning()).as("sandbox started").isTrue();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (container != null) {
+            container.close();
+        }
+        if (staticDir != null) {
+            try (var paths = Files.walk(staticDir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = SandboxFilterContract.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("test resource " + name + " missing");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    RequestSpecification http() {
+        return given().baseUri("http://127.0.0.1").port(container.port());
+    }
+
+    @Test
+    void jpegIsServedAsWebpToClientsAskingForIt() {
+        Response response = http().header("Accept", "image/webp,*/*").get("/photo.jpg");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(response.contentType()).isEqualTo("image/webp");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
+        assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(body.length).isLessThan(jpeg.length);
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+        assertThat(response.header("ETag")).endsWith("--webp\"");
+    }
+
+    @Test
+    void jpegIsServedAsAvifFirst() {
+        Response response = http().header("Accept", "image/avif,image/webp,*/*").get("/photo.jpg");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=avif");
+        assertThat(response.contentType()).isEqualTo("image/avif");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 4, 8, StandardCharsets.US_ASCII)).isEqualTo("ftypavif");
+        assertThat(body.length).isLessThan(jpeg.length);
+    }
+
+    @Test
+    void clientsNotAskingForNewFormatsGetTheOriginalBytes() {
+        Response response = http().header("Accept", "*/*").get("/photo.jpg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+    }
+
+    @Test
+    void htmlIsMinified() {
+        Response response = http().get("/page.html");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=minify");
+        assertThat(response.contentType()).startsWith("text/html");
+        byte[] body = response.asByteArray();
+        assertThat(body.length).isLessThan(html.length);
+        assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");
+    }
+
+    @Test
+    void brokenImageFallsBackToTheOriginalBytes() {
+        Response response = http().header("Accept", "image/webp").get("/broken.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).startsWith("fallback=webp:");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(Arrays.copyOf(jpeg, 3000));
+        assertThat(filter.counters().keySet()).anyMatch(key -> key.startsWith("fallback=webp:"));
+    }
+}
