@@ -16,8 +16,11 @@ import java.util.Optional;
  */
 final class Exchange {
 
-    /** Request attribute holding the exchange, so an ASYNC dispatch of the same request finds it again. */
-    static final String ATTRIBUTE = Exchange.class.getName();
+    /**
+     * Prefix of the request attribute holding the exchange, so an ASYNC dispatch of the same request finds it
+     * again; each filter instance appends its own number, so two instances on one request both work.
+     */
+    static final String ATTRIBUTE_PREFIX = Exchange.class.getName() + "#";
 
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
 
@@ -50,7 +53,7 @@ final class Exchange {
         this.response = new TransformResponse(response, this, config.maxBodySize());
         this.request = new TransformRequest(request, this, config.headAsGet(), hideRange,
                 mapIfNoneMatch(request.getHeader("If-None-Match")));
-        request.setAttribute(ATTRIBUTE, this);
+        request.setAttribute(filter.attributeName(), this);
     }
 
     TransformRequest request() {

@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class KvmFilter implements Filter {
 
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
-    /** Numbers the sandboxes of filter instances, so their JMX names differ. */
+    /** Numbers filter instances: their request attributes and sandbox (JMX) names must differ. */
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final KvmFilterConfig givenConfig;
@@ -45,6 +45,8 @@ public class KvmFilter implements Filter {
     private volatile KvmFilterConfig config;
     private volatile BodyTransform transform;
     private volatile KvmTransform sandbox;
+    private final int number = INSTANCES.incrementAndGet();
+    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
 
     /** A filter configured by init-params, context-params and MicroProfile Config (for web.xml). */
     public KvmFilter() {
@@ -99,7 +101,7 @@ public class KvmFilter implements Filter {
         } catch (IllegalArgumentException e) {
             throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
         }
-        String name = "filter-" + filterName.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + INSTANCES.incrementAndGet();
+        String name = "filter-" + filterName.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + number;
         try {
             KvmTransform started = KvmTransform.start(library, name);
             sandbox = started;
@@ -129,7 +131,7 @@ public class KvmFilter implements Filter {
             return;
         }
         // Is this a request we already wrap, dispatched again (async dispatch, forward, include)?
-        Object existing = request.getAttribute(Exchange.ATTRIBUTE);
+        Object existing = request.getAttribute(attributeName);
         if (existing instanceof Exchange exchange) {
             redispatch(exchange, request, response, chain);
             return;
@@ -224,6 +226,11 @@ public class KvmFilter implements Filter {
      */
     public Map<String, Long> counters() {
         return stats.snapshot();
+    }
+
+    /** The request attribute under which this filter instance keeps its exchange. */
+    String attributeName() {
+        return attributeName;
     }
 
     BodyTransform transform() {

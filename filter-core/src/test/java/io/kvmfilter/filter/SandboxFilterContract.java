@@ -42,12 +42,21 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("page.html"), html);
         Files.write(staticDir.resolve("broken.jpg"), Arrays.copyOf(jpeg, 3000)); // a JPEG cut short
         Files.write(staticDir.resolve("logo.png"), resource("corpus/palette_color.png"));
+        Files.createDirectories(staticDir.resolve("slow"));
+        Files.write(staticDir.resolve("slow/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
+                .excludedPaths("/slow/*")
                 .timeout(java.time.Duration.ofSeconds(30))
+                .build());
+        // A second instance on the same requests, whose AVIF encoder gets 1 ms: every run times out.
+        KvmFilter slow = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/avif: avif")
+                .programSetting("avif", "max_request_time", 0.001)
                 .build());
         Deployment deployment = new Deployment().staticFiles(staticDir);
         deployment.filter("kvm", filter, "/*", Map.of());
+        deployment.filter("slow", slow, "/slow/*", Map.of());
         container = newContainer();
         container.start(deployment);
         assertThat(filter.sandboxRunning()).as("sandbox started").isTrue();
@@ -117,6 +126,16 @@ abstract class SandboxFilterContract {
         byte[] body = response.asByteArray();
         assertThat(body.length).isLessThan(html.length);
         assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");
+    }
+
+    @Test
+    void programTimeoutFallsBackToTheOriginalBytes() {
+        Response response = http().header("Accept", "image/avif").get("/slow/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=avif:timeout");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("Vary")).isEqualTo("Accept");
     }
 
     @Test
