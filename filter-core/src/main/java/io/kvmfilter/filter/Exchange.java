@@ -218,14 +218,9 @@ final class Exchange {
             notModified();
             return;
         }
-        // Did something commit the response past us (a Servlet 6.1 method our wrapper does not know)?
+        // Did something commit the response past us (a Servlet 6.1 sendRedirect our wrapper does not know)?
         if (originalResponse.isCommitted()) {
             log("response was committed outside the filter: leaving it alone");
-            return;
-        }
-        // Is this a redirect made through a Servlet 6.1 sendRedirect variant? Redirects have no body of ours.
-        if (status >= 300 && status < 400 && response.containsHeader("Location")) {
-            log("redirect: dropping the buffered body");
             return;
         }
         byte[] body = response.body();

@@ -128,8 +128,15 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         return stream.size();
     }
 
-    /** Writes headers and, unless this is a HEAD request, the body; Content-Length is the body's length. */
+    /**
+     * Writes headers and, unless this is a HEAD request, the body; Content-Length is the body's length. Statuses
+     * without a body (1xx, 204, 304) get neither.
+     */
     void send(byte[] body, boolean headersOnly) throws IOException {
+        int status = getStatus();
+        if (status == SC_NO_CONTENT || status == SC_NOT_MODIFIED || status < 200) {
+            return; // no body and no Content-Length allowed (RFC 9110 §8.6)
+        }
         super.setContentLengthLong(body.length);
         if (!headersOnly && body.length > 0) {
             ServletOutputStream out = super.getOutputStream();

@@ -403,6 +403,28 @@ abstract class FilterMechanicsContract {
     }
 
     @Test
+    void noContentGetsNoContentLength() {
+        Response response = http().get("/no-content");
+        assertThat(response.statusCode()).isEqualTo(204);
+        assertThat(response.header("Content-Length")).isNull();
+        assertThat(response.header(HEADER)).isEqualTo("skipped=status");
+    }
+
+    @Test
+    void redirectWrittenByHandKeepsItsBody() {
+        Response response = http().get("/manual-redirect");
+        assertThat(response.statusCode()).isEqualTo(302);
+        assertThat(response.asString()).isEqualTo("moved to /type-before-length");
+    }
+
+    @Test
+    void postIsNotTransformed() {
+        Response response = http().post("/type-before-length");
+        assertThat(response.asString()).isEqualTo(TEXT);
+        assertThat(response.header(HEADER)).isNull();
+    }
+
+    @Test
     void responseWithoutContentTypeIsServedAsIs() {
         Response response = http().get("/no-type");
         assertThat(response.asString()).isEqualTo(TEXT);

@@ -28,11 +28,20 @@ final class TestServlets {
         void handle(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException;
     }
 
-    /** A servlet running one handler for every method (HEAD included: HttpServlet would drop the body). */
+    /**
+     * A servlet running one handler for GET and POST. HEAD goes through HttpServlet's doHead, which drops the body
+     * (and counts it for Content-Length) unless the filter presents the request as GET.
+     */
     static HttpServlet servlet(Handler handler) {
         return new HttpServlet() {
             @Override
             protected void doGet(HttpServletRequest request, HttpServletResponse response)
+                    throws IOException, ServletException {
+                handler.handle(request, response);
+            }
+
+            @Override
+            protected void doPost(HttpServletRequest request, HttpServletResponse response)
                     throws IOException, ServletException {
                 handler.handle(request, response);
             }
@@ -189,6 +198,16 @@ final class TestServlets {
             res.setContentType("text/plain");
             res.getWriter().print("partial body that must not appear");
             throw new ServletException("application failure");
+        }));
+        d.servlet("/no-content", servlet((req, res) -> {
+            res.setStatus(204);
+            res.setContentType("text/plain");
+        }));
+        d.servlet("/manual-redirect", servlet((req, res) -> {
+            res.setStatus(302);
+            res.setHeader("Location", "/type-before-length");
+            res.setContentType("text/plain");
+            res.getWriter().print("moved to /type-before-length");
         }));
         d.servlet("/no-type", servlet((req, res) -> res.getOutputStream().write(text)));
         d.servlet("/type-after-body", servlet((req, res) -> {
