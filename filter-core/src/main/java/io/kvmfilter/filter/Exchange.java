@@ -47,11 +47,12 @@ final class Exchange {
         this.negotiation = Negotiation.of(request.getHeader("Accept"), config.variantsForWildcards());
         String guessed = request.getServletContext() == null ? null : request.getServletContext().getMimeType(path);
         this.predictedType = MediaTypes.baseType(guessed);
-        // Range is hidden unless the path's extension says the response cannot be transformed (a video, say).
-        boolean hideRange = predictedType == null
+        // Unless the path's extension says the response cannot be transformed (a video, say), Range is hidden and
+        // HEAD runs as GET; for such paths both would only make the application send bytes nobody uses.
+        boolean mayTransform = predictedType == null
                 || (config.ruleFor(predictedType).isPresent() && config.mimeTypeIncluded(predictedType));
         this.response = new TransformResponse(response, this, config.maxBodySize());
-        this.request = new TransformRequest(request, this, config.headAsGet(), hideRange,
+        this.request = new TransformRequest(request, this, config.headAsGet() && mayTransform, mayTransform,
                 mapIfNoneMatch(request.getHeader("If-None-Match")));
         request.setAttribute(filter.attributeName(), this);
     }

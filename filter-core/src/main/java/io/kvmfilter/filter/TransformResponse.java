@@ -137,6 +137,13 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         if (status == SC_NO_CONTENT || status == SC_NOT_MODIFIED || status < 200) {
             return; // no body and no Content-Length allowed (RFC 9110 §8.6)
         }
+        if (headersOnly && body.length == 0) {
+            // A HEAD the application answered itself, without a body: keep the length it declared, if any.
+            if (contentLength >= 0) {
+                super.setContentLengthLong(contentLength);
+            }
+            return;
+        }
         super.setContentLengthLong(body.length);
         if (!headersOnly && body.length > 0) {
             ServletOutputStream out = super.getOutputStream();

@@ -246,6 +246,14 @@ abstract class FilterMechanicsContract {
         assertThat(head.header("Vary")).isEqualTo("Accept");
     }
 
+    @Test
+    void headOfAResourceNoRuleCoversIsLeftToTheApplication() {
+        Response head = http().head("/static/video.mp4");
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.header("Content-Length")).isEqualTo("5000");
+        assertThat(head.header(HEADER)).isNull();
+    }
+
     // 11. Range: never transform a 206; the whole body is transformed and Accept-Ranges: none.
 
     @Test
