@@ -4,6 +4,7 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
@@ -16,7 +17,9 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * A Jakarta Servlet filter that pipes response bodies through chains of sandboxed programs: WebP/AVIF conversion
@@ -47,6 +50,26 @@ public class KvmFilter implements Filter {
     private volatile KvmTransform sandbox;
     private final int number = INSTANCES.incrementAndGet();
     private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
+    private volatile ServletContext servletContext;
+    private volatile String registryKey;
+    private final StatsRegistry.Source statsSource = new StatsRegistry.Source() {
+        @Override
+        public Map<String, Long> counters() {
+            return KvmFilter.this.counters();
+        }
+
+        @Override
+        public Optional<String> statsJson() {
+            KvmTransform started = sandbox;
+            return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
+        }
+
+        @Override
+        public int invalidate(Pattern programNames) {
+            KvmTransform started = sandbox;
+            return started == null ? 0 : started.invalidate(programNames);
+        }
+    };
 
     /** A filter configured by init-params, context-params and MicroProfile Config (for web.xml). */
     public KvmFilter() {
@@ -87,6 +110,9 @@ public class KvmFilter implements Filter {
         }
         config = effective;
         transform = givenTransform != null ? givenTransform : startSandbox(effective, filterConfig.getFilterName());
+        servletContext = filterConfig.getServletContext();
+        registryKey = "filter:" + filterConfig.getFilterName();
+        StatsRegistry.register(servletContext, registryKey, statsSource);
         LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
     }
 
@@ -203,6 +229,7 @@ public class KvmFilter implements Filter {
     /** Stops the sandbox and its program instances. */
     @Override
     public void destroy() {
+        StatsRegistry.unregister(servletContext, registryKey, statsSource);
         KvmTransform started = sandbox;
         sandbox = null;
         if (started != null) {

@@ -7,11 +7,13 @@ import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
 import io.kvmfilter.kvm.Step;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -35,17 +37,36 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
      * @throws IllegalArgumentException naming the parameter and what is wrong
      */
     static ProgramLibrary library(KvmFilterConfig config) {
+        return library(config.library(), config.programSettings(), config.programsUsed(), KvmFilterConfig.PARAM_RULES,
+                config.rules(), config.timeout(), config.queueTimeout());
+    }
+
+    /**
+     * Builds a program library from the bundled one and the given settings.
+     *
+     * @param location      a library merged over the bundled one, if any
+     * @param settings      per-program setting overrides
+     * @param programsUsed  programs that must exist
+     * @param usedBy        the parameter naming those programs, for the error message
+     * @param usedByValue   its value
+     * @param timeout       max_request_time of the programs used, if set
+     * @param queueTimeout  queue_timeout of the programs used, if set
+     * @throws IllegalArgumentException naming the parameter and what is wrong
+     */
+    static ProgramLibrary library(Optional<URI> location, Map<String, Map<String, Object>> settings,
+            Set<String> programsUsed, String usedBy, String usedByValue, Optional<Duration> timeout,
+            Optional<Duration> queueTimeout) {
         ProgramLibrary library;
         try {
             library = ProgramLibrary.bundled();
-            if (config.library().isPresent()) {
-                library = library.merge(ProgramLibrary.load(config.library().get()));
+            if (location.isPresent()) {
+                library = library.merge(ProgramLibrary.load(location.get()));
             }
         } catch (KvmConfigurationException e) {
             throw KvmFilterConfig.Builder.invalid(KvmFilterConfig.PARAM_LIBRARY,
-                    config.library().map(Object::toString).orElse("(bundled)"), e.getMessage());
+                    location.map(Object::toString).orElse("(bundled)"), e.getMessage());
         }
-        for (Map.Entry<String, Map<String, Object>> entry : config.programSettings().entrySet()) {
+        for (Map.Entry<String, Map<String, Object>> entry : settings.entrySet()) {
             try {
                 library = library.configure(entry.getKey(), entry.getValue());
             } catch (KvmConfigurationException e) {
@@ -53,23 +74,22 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
                         entry.getKey() + " " + entry.getValue(), e.getMessage());
             }
         }
-        Set<String> missing = new TreeSet<>(config.programsUsed());
+        Set<String> missing = new TreeSet<>(programsUsed);
         missing.removeAll(library.programNames());
         if (!missing.isEmpty()) {
-            throw KvmFilterConfig.Builder.invalid(KvmFilterConfig.PARAM_RULES, config.rules(),
+            throw KvmFilterConfig.Builder.invalid(usedBy, usedByValue,
                     "program(s) " + missing + " are not in the program library, which has "
                             + new TreeSet<>(library.programNames()) + " (add them with the library parameter)");
         }
-        for (String program : config.programsUsed()) {
-            library = withTime(library, program, "max_request_time", config.timeout(), KvmFilterConfig.PARAM_TIMEOUT);
-            library = withTime(library, program, "queue_timeout", config.queueTimeout(),
-                    KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
+        for (String program : programsUsed) {
+            library = withTime(library, program, "max_request_time", timeout, KvmFilterConfig.PARAM_TIMEOUT);
+            library = withTime(library, program, "queue_timeout", queueTimeout, KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
         }
         return library;
     }
 
     private static ProgramLibrary withTime(ProgramLibrary library, String program, String key,
-            java.util.Optional<Duration> value, String param) {
+            Optional<Duration> value, String param) {
         if (value.isEmpty()) {
             return library;
         }
@@ -115,6 +135,11 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
     /** The sandbox's statistics as JSON, for programs matching the pattern. */
     String statsJson(String programPattern, int indentation) {
         return kvm.statsJson(programPattern, indentation);
+    }
+
+    /** Makes the matching programs load again on next use; returns how many were unloaded. */
+    int invalidate(java.util.regex.Pattern programNames) {
+        return kvm.invalidate(programNames);
     }
 
     @Override

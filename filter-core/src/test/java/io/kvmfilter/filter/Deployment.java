@@ -32,6 +32,11 @@ final class Deployment {
         return this;
     }
 
+    Deployment servlet(String pattern, Servlet servlet, Map<String, String> initParams) {
+        servlets.add(new ServletSpec("servlet" + servlets.size(), servlet, pattern, initParams));
+        return this;
+    }
+
     Deployment filter(String name, Filter filter, String pattern, Map<String, String> initParams) {
         filters.add(new FilterSpec(name, filter, pattern, initParams));
         return this;

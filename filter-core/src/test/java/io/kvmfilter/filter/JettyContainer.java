@@ -35,6 +35,7 @@ final class JettyContainer implements ServletContainer {
         for (Deployment.ServletSpec spec : deployment.servlets) {
             ServletHolder holder = new ServletHolder(spec.name(), spec.servlet());
             holder.setAsyncSupported(true);
+            spec.initParams().forEach(holder::setInitParameter);
             context.addServlet(holder, spec.pattern());
         }
         if (deployment.staticFiles != null) {

@@ -57,6 +57,10 @@ abstract class SandboxFilterContract {
         Deployment deployment = new Deployment().staticFiles(staticDir);
         deployment.filter("kvm", filter, "/*", Map.of());
         deployment.filter("slow", slow, "/slow/*", Map.of());
+        deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
+        deployment.servlet("/convert-slow", new ProgramServlet(),
+                Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
+        deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
         assertThat(filter.sandboxRunning()).as("sandbox started").isTrue();
@@ -126,6 +130,44 @@ abstract class SandboxFilterContract {
         byte[] body = response.asByteArray();
         assertThat(body.length).isLessThan(html.length);
         assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");
+    }
+
+    @Test
+    void programServletAnswersWithTheProgramsResponse() {
+        Response response = http().contentType("image/jpeg").body(jpeg).post("/convert");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.contentType()).isEqualTo("image/webp");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
+        assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isNull();
+    }
+
+    @Test
+    void programServletAnswers504WhenTheProgramTimesOut() {
+        Response response = http().contentType("image/jpeg").body(jpeg).post("/convert-slow");
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isEqualTo("failed=timeout");
+        assertThat(response.asString()).contains("program webp failed: timeout");
+    }
+
+    @Test
+    void statsServletReportsFiltersAndServletsAndReloadsPrograms() {
+        http().header("Accept", "image/webp").get("/photo.jpg");
+        Response stats = http().get("/admin/stats");
+        assertThat(stats.statusCode()).isEqualTo(200);
+        assertThat(stats.contentType()).isEqualTo("application/json");
+        assertThat(stats.jsonPath().getLong("'filter:kvm'.counters.'applied=webp'")).isGreaterThanOrEqualTo(1);
+        assertThat(stats.jsonPath().getMap("'filter:kvm'.sandbox")).containsKey("webp");
+        assertThat(stats.jsonPath().getMap("'servlet:servlet1'")).containsKey("counters");
+
+        Response reload = http().queryParam("invalidate", "webp").post("/admin/stats");
+        assertThat(reload.statusCode()).isEqualTo(200);
+        assertThat(reload.jsonPath().getInt("invalidated")).isGreaterThanOrEqualTo(1);
+        // The program loads again on next use.
+        assertThat(http().header("Accept", "image/webp").get("/photo.jpg").header("X-KVM-Transform"))
+                .isEqualTo("applied=webp");
+        assertThat(http().queryParam("invalidate", "[").post("/admin/stats").statusCode()).isEqualTo(400);
     }
 
     @Test

@@ -55,6 +55,7 @@ final class TomcatContainer implements ServletContainer {
         for (Deployment.ServletSpec spec : deployment.servlets) {
             Wrapper wrapper = Tomcat.addServlet(context, spec.name(), spec.servlet());
             wrapper.setAsyncSupported(true);
+            spec.initParams().forEach(wrapper::addInitParameter);
             context.addServletMappingDecoded(spec.pattern(), spec.name());
         }
         if (deployment.staticFiles != null) {
