@@ -24,6 +24,8 @@ final class Deployment {
     final Map<String, String> mimeTypes = new LinkedHashMap<>(Map.of("png", "image/png", "jpg", "image/jpeg",
             "txt", "text/plain", "html", "text/html", "css", "text/css", "js", "text/javascript",
             "mp4", "video/mp4"));
+    /** Whether filters are mapped for the ASYNC dispatcher type too (they should be). */
+    boolean filtersOnAsyncDispatch = true;
     /** Directory served by the container's DefaultServlet at "/" (none when null). */
     Path staticFiles;
 

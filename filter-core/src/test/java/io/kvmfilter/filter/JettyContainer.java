@@ -30,7 +30,8 @@ final class JettyContainer implements ServletContainer {
             holder.setName(spec.name());
             holder.setAsyncSupported(true);
             spec.initParams().forEach(holder::setInitParameter);
-            context.addFilter(holder, spec.pattern(), EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
+            context.addFilter(holder, spec.pattern(), deployment.filtersOnAsyncDispatch
+                    ? EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC) : EnumSet.of(DispatcherType.REQUEST));
         }
         for (Deployment.ServletSpec spec : deployment.servlets) {
             ServletHolder holder = new ServletHolder(spec.name(), spec.servlet());

@@ -49,7 +49,9 @@ final class TomcatContainer implements ServletContainer {
             map.setFilterName(spec.name());
             map.addURLPatternDecoded(spec.pattern());
             map.setDispatcher("REQUEST");
-            map.setDispatcher("ASYNC");
+            if (deployment.filtersOnAsyncDispatch) {
+                map.setDispatcher("ASYNC");
+            }
             context.addFilterMap(map);
         }
         for (Deployment.ServletSpec spec : deployment.servlets) {
