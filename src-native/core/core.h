@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct kvm_sregs;
+struct trap_frame;
+
 #include "../include/kvmfilter.h"
 #include "layout.h"
 
@@ -46,7 +49,7 @@ struct kvm_host {
     int fd;                     /* /dev/kvm */
     int run_size;               /* KVM_GET_VCPU_MMAP_SIZE */
     void *cpuid;                /* struct kvm_cpuid2 *, from KVM_GET_SUPPORTED_CPUID */
-    uint64_t xcr0;              /* XCR0 the guest gets (0 when XSAVE is not usable) */
+    uint64_t xcr0;              /* XCR0 the guest gets (0 when KVM does not manage it, as on PVM) */
     bool xsave;                 /* the stub may use xrstor */
     bool fsgsbase;              /* the stub may use wrfsbase/wrgsbase */
     uint64_t hwcap;             /* AT_HWCAP: CPUID.1:EDX */
@@ -63,13 +66,18 @@ struct vm {
     uint8_t *mem;               /* host mapping of guest memory */
     uint64_t mem_size;
     bool dirty_log;
+    struct kvm_sregs *user_sregs; /* ring-3 segment state, the template for vm_enter_user() */
 };
 
 int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log);
 void vm_destroy(struct vm *vm);
 /* Puts the vCPU into the stub's resume point in ring 0, with RSP at the trap frame. */
 int vm_enter_stub(struct vm *vm);
-/* Fetches (and clears) the dirty page bitmap of the memory slot into `bitmap`. */
+/* Makes the next KVM_RUN start directly in ring 3 with the frame's registers and `fs_base`, through
+ * the sync-regs area (no separate ioctls, no pass through the stub). */
+void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
+/* Fetches (and clears) the dirty page bitmap of the program's memory slot into `bitmap`: bit i is
+ * page USER_MIN / PAGE_SIZE + i. */
 int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap);
 /* Reads the FS base of the vCPU (used once, when freezing). */
 int vm_get_fs_base(struct vm *vm, uint64_t *fs_base);
@@ -290,8 +298,10 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
 void instance_destroy(struct kvmf_instance *in);
 int instance_reset(struct kvmf_instance *in);
 /* Points the trap frame at `target` in ring 3 through the entry trampoline (or the stub's FPU
- * reset without XSAVE), with the FS base restored: how every run enters the program. */
-void frame_enter_user(uint8_t *mem, const struct kvm_host *host, uint64_t target, uint64_t fs_base);
+ * reset without XSAVE), with the instance's FS base: how every run enters the program. */
+void frame_enter_user(struct kvmf_instance *in, uint64_t target);
+/* Makes the next KVM_RUN start the run the trap frame describes. */
+int instance_launch(struct kvmf_instance *in);
 /* Starts a call of guest function `fn` with up to 6 arguments on the request stack. */
 void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs);
 

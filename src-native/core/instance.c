@@ -17,6 +17,11 @@
 
 #include "core.h"
 
+/* Pages a request may dirty beyond max_request_memory before it counts as out of memory: its stack,
+ * its input and libc's own bookkeeping, so that a program which stays within its allocations (brk
+ * and mmap are charged against max_request_memory) is never refused. */
+#define DIRTY_SLACK (U(2) << 20)
+
 #define STAT_ADD(field, value) __atomic_fetch_add(&(field), (value), __ATOMIC_RELAXED)
 
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out)
@@ -78,7 +83,8 @@ void instance_destroy(struct kvmf_instance *in)
 /* Adds the guest's writes since the last call to `touched`; returns how many pages they were. */
 static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
 {
-    size_t words = (in->npages + 63) / 64;
+    const size_t first = USER_MIN / PAGE_SIZE / 64; /* the logged slot starts at USER_MIN */
+    size_t words = (in->npages + 63) / 64 - first;
     int rc = vm_get_dirty_log(&in->vm, in->dirty);
     if (rc != KVMF_OK)
         return rc;
@@ -86,7 +92,7 @@ static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
     for (size_t i = 0; i < words; i++) {
         if (in->dirty[i]) {
             n += (uint64_t)__builtin_popcountll(in->dirty[i]);
-            in->touched[i] |= in->dirty[i];
+            in->touched[first + i] |= in->dirty[i];
         }
     }
     *count = n;
@@ -125,11 +131,12 @@ int instance_reset(struct kvmf_instance *in)
     return KVMF_OK;
 }
 
-void frame_enter_user(uint8_t *mem, const struct kvm_host *host, uint64_t target, uint64_t fs_base)
+void frame_enter_user(struct kvmf_instance *in, uint64_t target)
 {
+    uint8_t *mem = in->vm.mem;
     struct trap_frame *f = (struct trap_frame *)(mem + FRAME_ADDR);
     uint64_t command = STUB_CMD_SET_FS | STUB_CMD_SET_GS;
-    if (host->xsave) {
+    if (in->program->host->xsave) {
         f->r11 = target;
         f->rip = ENTRY_TRAMPOLINE_ADDR;
     } else {
@@ -139,8 +146,29 @@ void frame_enter_user(uint8_t *mem, const struct kvm_host *host, uint64_t target
     f->cs = USER_CS;
     f->ss = USER_DS;
     uint8_t *data = mem + STUB_DATA_ADDR;
-    memcpy(data + STUB_FS_BASE, &fs_base, 8);
+    memcpy(data + STUB_FS_BASE, &in->fs_base, 8);
     *(uint64_t *)(data + STUB_COMMAND) |= command;
+}
+
+int instance_launch(struct kvmf_instance *in)
+{
+    if (in->program->host->xsave) {
+        /* Straight into ring 3 through the sync-regs area: on PVM this saves the stub's iretq and
+         * its emulated wrfsbase/wrgsbase, about half of an empty request's cost. The trampoline
+         * resets the vector state; FS and GS bases come with the segment registers. */
+        *(uint64_t *)(in->vm.mem + STUB_DATA_ADDR + STUB_COMMAND) = 0;
+        vm_enter_user(&in->vm, (const struct trap_frame *)(in->vm.mem + FRAME_ADDR), in->fs_base);
+        in->in_stub = false;
+        return KVMF_OK;
+    }
+    /* Without XSAVE the stub resets the FPU with fxrstor and sets the bases, then irets. */
+    if (!in->in_stub) {
+        int rc = vm_enter_stub(&in->vm);
+        if (rc != KVMF_OK)
+            return rc;
+        in->in_stub = true;
+    }
+    return KVMF_OK;
 }
 
 void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs)
@@ -157,7 +185,7 @@ void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t
         *regs[i] = args[i];
     f->rflags = RFLAGS_USER_DEFAULT;
     f->rsp = sp;
-    frame_enter_user(in->vm.mem, in->program->host, fn, in->fs_base);
+    frame_enter_user(in, fn);
 }
 
 /* ---- building a request's input in guest memory ------------------------------------------ */
@@ -283,8 +311,9 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
         struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
         *f = p->frozen_frame;
         f->rax = 0;
-        /* Return from wait_for_requests_paused(); R11 and RDX are scratch across that call. */
-        frame_enter_user(in->vm.mem, p->host, f->rip + 2, in->fs_base);
+        /* Return from wait_for_requests_paused() (the frame's RIP is already past its `out`);
+         * R11 and RDX are scratch across that call. */
+        frame_enter_user(in, f->rip);
         return KVMF_OK;
     }
     if (h->request) {
@@ -311,11 +340,6 @@ static bool run_on_error(struct kvmf_instance *in, uint64_t url, uint64_t arg, c
     const struct kvmf_program *p = in->program;
     if (!p->handlers.on_error || in->ex.error == KVMF_INTERNAL)
         return false;
-    if (!in->in_stub) {
-        if (vm_enter_stub(&in->vm) != KVMF_OK)
-            return false;
-        in->in_stub = true;
-    }
     uint64_t len = strlen(reason);
     uint64_t text = mem_alloc_input(in, len + 1);
     if (!text)
@@ -330,6 +354,8 @@ static bool run_on_error(struct kvmf_instance *in, uint64_t url, uint64_t arg, c
     header_list_clear(&ex->response_headers);
     uint64_t args[3] = {url, arg, text};
     instance_prepare_call(in, p->handlers.on_error, args, 3);
+    if (instance_launch(in) != KVMF_OK)
+        return false;
     vcpu_run(in);
     return ex->error == KVMF_OK && ex->status != 0;
 }
@@ -396,16 +422,16 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     if (rc != KVMF_OK) {
         exchange_fail(in, rc, "%s", kvmf_last_error());
     } else {
-        if (!in->in_stub && (rc = vm_enter_stub(&in->vm)) != KVMF_OK)
+        if ((rc = instance_launch(in)) != KVMF_OK)
             exchange_fail(in, rc, "%s", kvmf_last_error());
         else
             vcpu_run(in);
     }
     uint64_t dirtied = 0;
     if (ex->error == KVMF_OK && collect_dirty(in, &dirtied) == KVMF_OK &&
-        dirtied * PAGE_SIZE > p->config.max_request_memory)
+        dirtied * PAGE_SIZE > p->config.max_request_memory + DIRTY_SLACK)
         exchange_fail(in, KVMF_OUT_OF_MEMORY, "the request wrote %llu pages (%llu KiB), more than max_request_memory "
-                      "(%llu KiB)", (unsigned long long)dirtied, (unsigned long long)(dirtied * 4),
+                      "(%llu KiB) allows", (unsigned long long)dirtied, (unsigned long long)(dirtied * 4),
                       (unsigned long long)(p->config.max_request_memory >> 10));
     int error = ex->error;
     if (error != KVMF_OK) {

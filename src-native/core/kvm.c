@@ -141,6 +141,20 @@ static void probe_host(void)
     }
     __cpuid_count(7, 0, a, b, c, d);
     host.fsgsbase = b & 1;
+    /* The guest's XCR0 (hardware KVM): what KVM supports (CPUID leaf 0xD) and the host enabled, limited
+     * to x87, SSE, AVX and AVX-512; other components (AMX) would need extra permissions. */
+    /* KVM manages XCR0 only when its CPUID offers XSAVE (leaf 1, ECX bit 26); PVM hosts do not. */
+    uint64_t kvm_xcr0 = 0;
+    bool kvm_xsave = false;
+    struct kvm_cpuid2 *cpuid = host.cpuid;
+    for (unsigned i = 0; i < cpuid->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+        if (e->function == 0xd && e->index == 0)
+            kvm_xcr0 = ((uint64_t)e->edx << 32) | e->eax;
+        if (e->function == 1)
+            kvm_xsave = (e->ecx >> 26) & 1;
+    }
+    host.xcr0 = kvm_xsave ? host.xcr0 & kvm_xcr0 & 0xe7 : 0;
     host_status = KVMF_OK;
 }
 
@@ -211,6 +225,35 @@ static int setup_sregs(struct vm *vm, bool user)
     return KVMF_OK;
 }
 
+/* The segment state of ring 3, computed once per VM for vm_enter_user(). */
+static int capture_user_sregs(struct vm *vm)
+{
+    int rc = setup_sregs(vm, true);
+    if (rc != KVMF_OK)
+        return rc;
+    vm->user_sregs = malloc(sizeof *vm->user_sregs);
+    if (!vm->user_sregs)
+        return kvmf_fail(KVMF_INTERNAL, "out of memory");
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, vm->user_sregs) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+    return KVMF_OK;
+}
+
+void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
+{
+    struct kvm_regs *r = &vm->run->s.regs.regs;
+    r->rax = f->rax, r->rbx = f->rbx, r->rcx = f->rcx, r->rdx = f->rdx;
+    r->rsi = f->rsi, r->rdi = f->rdi, r->rsp = f->rsp, r->rbp = f->rbp;
+    r->r8 = f->r8, r->r9 = f->r9, r->r10 = f->r10, r->r11 = f->r11;
+    r->r12 = f->r12, r->r13 = f->r13, r->r14 = f->r14, r->r15 = f->r15;
+    r->rip = f->rip;
+    r->rflags = f->rflags;
+    struct kvm_sregs *s = &vm->run->s.regs.sregs;
+    *s = *vm->user_sregs;
+    s->fs.base = fs_base;
+    vm->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+}
+
 static int setup_msrs(struct vm *vm)
 {
     struct {
@@ -260,16 +303,20 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
         return kvmf_fail_errno("KVM_CREATE_VM");
     /* Harmless where unsupported; some Intel hosts want it before the first vCPU. */
     (void)ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
-    struct kvm_userspace_memory_region region = {
-        .slot = 0,
-        .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-        .guest_phys_addr = 0,
-        .memory_size = mem_size,
-        .userspace_addr = (uint64_t)(uintptr_t)mem,
+    /* Two slots: the system area, which the stub writes on every exit and the host rewrites before
+     * every run, is never dirty-logged (logging would cost write-protection faults on each request);
+     * the program's memory above USER_MIN is, when `dirty_log`. */
+    struct kvm_userspace_memory_region regions[2] = {
+        {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = USER_MIN,
+         .userspace_addr = (uint64_t)(uintptr_t)mem},
+        {.slot = 1, .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0, .guest_phys_addr = USER_MIN,
+         .memory_size = mem_size - USER_MIN, .userspace_addr = (uint64_t)(uintptr_t)(mem + USER_MIN)},
     };
-    if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-        rc = kvmf_fail_errno("KVM_SET_USER_MEMORY_REGION");
-        goto fail;
+    for (int i = 0; i < 2; i++) {
+        if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &regions[i]) < 0) {
+            rc = kvmf_fail_errno("KVM_SET_USER_MEMORY_REGION");
+            goto fail;
+        }
     }
     vm->vcpu_fd = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
     if (vm->vcpu_fd < 0) {
@@ -286,17 +333,21 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
         rc = kvmf_fail_errno("KVM_SET_CPUID2");
         goto fail;
     }
-    if (host.xsave) {
+    if (host.xsave && host.xcr0) {
         /* Hardware KVM: the guest's XCR0 must cover what CPUID advertises, or SIMD libraries that
-         * trust CPUID fault. PVM hosts refuse this and run the guest with the host's XCR0. */
+         * trust CPUID fault. PVM hosts report no XSAVE support (xcr0 is 0 here) and run the guest
+         * with the host's own XCR0, which is why ring-3 AVX works there regardless. */
         struct kvm_xcrs xcrs;
         memset(&xcrs, 0, sizeof xcrs);
         xcrs.nr_xcrs = 1;
         xcrs.xcrs[0].xcr = 0;
         xcrs.xcrs[0].value = host.xcr0;
-        (void)ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs);
+        if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0) {
+            rc = kvmf_fail_errno("KVM_SET_XCRS");
+            goto fail;
+        }
     }
-    if ((rc = setup_msrs(vm)) != KVMF_OK)
+    if ((rc = setup_msrs(vm)) != KVMF_OK || (rc = capture_user_sregs(vm)) != KVMF_OK)
         goto fail;
     if ((rc = vm_enter_stub(vm)) != KVMF_OK)
         goto fail;
@@ -310,6 +361,8 @@ void vm_destroy(struct vm *vm)
 {
     if (vm->run)
         munmap(vm->run, host.run_size);
+    free(vm->user_sregs);
+    vm->user_sregs = NULL;
     if (vm->vcpu_fd >= 0)
         close(vm->vcpu_fd);
     if (vm->fd >= 0)
@@ -337,7 +390,7 @@ int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap)
 {
     struct kvm_dirty_log log;
     memset(&log, 0, sizeof log);
-    log.slot = 0;
+    log.slot = 1; /* the program's memory, from USER_MIN */
     log.dirty_bitmap = bitmap;
     if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
         return kvmf_fail_errno("KVM_GET_DIRTY_LOG");

@@ -48,14 +48,16 @@
 #define PT_POOL_ADDR U(0x10000)
 #define PT_POOL_END U(0x400000)
 
-/* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits). */
+/* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits).
+ * It is also where the dirty-logged memory slot starts, so it is a multiple of 64 pages. */
 #define USER_MIN U(0x400000)
 #define PIE_LOAD_BASE U(0x400000)
 
 #define MAIN_STACK_SIZE (U(8) << 20)
 #define REQUEST_STACK_SIZE (U(8) << 20)
-/* Below each stack one unmapped page turns an overflow into a page fault. */
-#define STACK_GUARD_SIZE PAGE_SIZE
+/* Below each stack an unmapped 1 MiB turns an overflow into a page fault, even when one stack
+ * frame is larger than a page. */
+#define STACK_GUARD_SIZE (U(1) << 20)
 
 /* The stub leaves the guest with `out %al, $TRAP_PORT`. */
 #define TRAP_PORT 0x7f

@@ -236,10 +236,13 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
     memset(f, 0, sizeof *f);
     f->rflags = RFLAGS_USER_DEFAULT;
     f->rsp = sp;
-    frame_enter_user(mem, p->host, p->elf.entry, 0);
+    frame_enter_user(boot, p->elf.entry);
     uint64_t start = now_ns();
     exchange_reset(&boot->ex, PHASE_BOOT, start + p->config.max_boot_time_ms * 1000000ULL);
-    vcpu_run(boot);
+    if ((rc = instance_launch(boot)) != KVMF_OK)
+        exchange_fail(boot, rc, "%s", kvmf_last_error());
+    else
+        vcpu_run(boot);
     p->boot_ns = now_ns() - start;
     struct exchange *ex = &boot->ex;
     if (ex->log.len)
@@ -446,8 +449,9 @@ int kvmf_program_acquire(kvmf_program *p, uint64_t timeout_ms, kvmf_instance **o
         if (!wait_start) {
             if (p->waiters >= p->config.max_queue) {
                 p->queue_timeouts++;
-                rc = kvmf_fail(KVMF_QUEUE_TIMEOUT, "program \"%s\": %llu requests are already waiting for an "
-                               "instance (max_queue)", p->name, (unsigned long long)p->waiters);
+                rc = kvmf_fail(KVMF_QUEUE_TIMEOUT, "program \"%s\": the wait queue is full (%llu waiting, "
+                               "max_queue %llu)", p->name, (unsigned long long)p->waiters,
+                               (unsigned long long)p->config.max_queue);
                 break;
             }
             wait_start = now_ns();

@@ -5,6 +5,7 @@
  */
 #ifndef TEST_ABI_H
 #define TEST_ABI_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,7 +30,7 @@ struct ResponseHeader { const char *field; size_t field_len; };
 struct BackendResponseExtra {
     const struct ResponseHeader *headers;
     uint16_t num_headers;
-    _Bool cached;
+    bool cached;
     float ttl, grace, keep;
     uint64_t reserved[4];
 };
@@ -38,7 +39,7 @@ struct meminfo { uint64_t max_memory, max_reqmem, reqmem_upper, reqmem_current; 
 void register_func(int which, void *fn);
 void wait_for_requests(void);
 void wait_for_requests_paused(struct kvm_request *req);
-long sys_set_cacheable(_Bool cached, long ttl_ms, long grace_ms, long keep_ms);
+long sys_set_cacheable(bool cached, long ttl_ms, long grace_ms, long keep_ms);
 void sys_backend_response(int16_t status, const void *ctype, size_t ctype_len, const void *body, size_t body_len,
                           const struct BackendResponseExtra *extra);
 long sys_http_append(int where, const char *field, size_t len);

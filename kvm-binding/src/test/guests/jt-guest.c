@@ -15,7 +15,9 @@
  *   oom:N        map and touch N MiB; when the map is refused, use the NULL pointer as a program would
  *   dirty:N      write N MiB of the program's static memory   big:N  answer N KiB of 'x'
  * Main arguments: fail-boot (exit before wait_for_requests), spin-boot (never reach it), on-error
- * (register an on_error handler answering 200 "recovered: <exception>").
+ * (register an on_error handler answering 200 "recovered: <exception>"), generic (register the generic
+ * request handler instead, answering "<method> <url> arg=<arg> body=<length> headers=<h1>;<h2>;...
+ * warmups=<warm-up requests this instance saw>").
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -243,6 +245,53 @@ static void on_post(const char *url, const char *arg, const char *ctype, const u
     answer(200, content_type_of(arg, ctype));
 }
 
+/* struct kvm_request of the guest ABI (offsets in docs/guest-abi.md). */
+struct kvm_request_header {
+    const char *field;
+    uint32_t field_colon;
+    uint32_t field_len;
+};
+struct kvm_request {
+    const char *method, *url, *arg, *content_type;
+    uint16_t method_len, url_len, arg_len, content_type_len;
+    const uint8_t *content;
+    size_t content_len;
+    const struct kvm_request_header *headers;
+    uint16_t num_headers;
+    uint16_t info_flags;
+    uint32_t reserved0;
+    uint64_t prng[2];
+    uint64_t reserved1[2];
+};
+_Static_assert(sizeof(struct kvm_request) == 104, "struct kvm_request is 104 bytes");
+
+static unsigned long warmups;
+
+static void on_request(const struct kvm_request *req)
+{
+    requests++;
+    out_len = 0;
+    if (req->info_flags & 0x1) {
+        warmups++;
+        answer(200, "text/plain");
+    }
+    put(req->method, req->method_len);
+    put_string(" ");
+    put(req->url, req->url_len);
+    put_string(" arg=");
+    put(req->arg, req->arg_len);
+    put_string(" body=");
+    put_number(req->content ? req->content_len : 0);
+    put_string(" headers=");
+    for (unsigned i = 0; i < req->num_headers; i++) {
+        if (i) put_string(";");
+        put(req->headers[i].field, req->headers[i].field_len);
+    }
+    put_string(" warmups=");
+    put_number(warmups);
+    answer(200, "text/plain");
+}
+
 static void on_error(const char *url, const char *arg, const char *exception)
 {
     (void)url;
@@ -262,7 +311,10 @@ __attribute__((used)) void guest_main(uint64_t *stack)
         if (starts_with(argv_saved[i], "fail-boot")) linux_syscall(231, 1, 0, 0, 0, 0, 0);
         if (starts_with(argv_saved[i], "spin-boot")) for (;;) __asm__ volatile("" ::: "memory");
         if (starts_with(argv_saved[i], "on-error")) register_func(5, (void *)on_error);
+        if (starts_with(argv_saved[i], "generic")) register_func(3, (void *)on_request);
     }
+    static const char hello[] = "jt-guest booting\n";
+    linux_syscall(1 /* write */, 1, (long)hello, sizeof hello - 1, 0, 0, 0);
     register_func(1, (void *)on_get);
     register_func(2, (void *)on_post);
     wait_for_requests();

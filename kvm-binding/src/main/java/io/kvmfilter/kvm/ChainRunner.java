@@ -14,6 +14,8 @@ import java.util.Map;
  * step waits for its own); only the final body is copied into a Java array.
  */
 final class ChainRunner {
+    private static final System.Logger LOG = System.getLogger(ChainRunner.class.getName());
+
     private ChainRunner() {
     }
 
@@ -27,6 +29,19 @@ final class ChainRunner {
 
     static Result run(Map<String, ProgramSlot> slots, List<Step> steps, Request request, boolean mergeHeaders) {
         long start = System.nanoTime();
+        try {
+            return runSteps(slots, steps, request, mergeHeaders, start);
+        } catch (RuntimeException e) {
+            // A host-side surprise (native memory exhausted, a binding bug): the caller still gets a Result to fall
+            // back on, and the log keeps the stack trace.
+            LOG.log(System.Logger.Level.ERROR, "kvmfilter: unexpected failure running " + steps, e);
+            String step = steps.isEmpty() ? "" : steps.get(0).program();
+            return Result.failed(new Failure(FailureKind.INTERNAL, step, "unexpected host-side failure: " + e), start);
+        }
+    }
+
+    private static Result runSteps(Map<String, ProgramSlot> slots, List<Step> steps, Request request,
+            boolean mergeHeaders, long start) {
         if (steps.isEmpty()) {
             return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, "", "the chain has no steps; give at least one"),
                     start);

@@ -271,6 +271,15 @@ public final class Kvm implements AutoCloseable {
         return slot(program).definition;
     }
 
+    /**
+     * @return what a program wrote (stdout, stderr, sys_log) while booting, bounded by the core; "" when it is
+     *     not loaded
+     * @throws IllegalArgumentException when there is no such program
+     */
+    public String bootLog(String program) {
+        return slot(program).bootLog();
+    }
+
     /** @return the name of this Kvm in JMX and logs */
     public String name() {
         return name;
@@ -333,9 +342,8 @@ public final class Kvm implements AutoCloseable {
     private ObjectName registerMBean() {
         ObjectName objectName;
         try {
-            objectName = new ObjectName("io.kvmfilter", Map.of("type", "Kvm", "name", name).entrySet().stream()
-                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue,
-                            (a, b) -> a, java.util.Hashtable::new)));
+            // The name was checked against NAME, whose characters need no quoting in an ObjectName.
+            objectName = new ObjectName("io.kvmfilter:type=Kvm,name=" + name);
         } catch (JMException e) {
             throw new IllegalStateException("a checked name always makes a valid ObjectName", e);
         }

@@ -1,5 +1,8 @@
 package io.kvmfilter.kvm;
 
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,7 +16,7 @@ import java.util.Objects;
 public record KvmStats(Map<String, Program> programs) {
     /** Copies the map. */
     public KvmStats {
-        programs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(programs));
+        programs = Collections.unmodifiableMap(new LinkedHashMap<>(programs));
     }
 
     /**
@@ -92,7 +95,7 @@ public record KvmStats(Map<String, Program> programs) {
         /** Copies the collections. */
         public Program {
             Objects.requireNonNull(name, "name");
-            failuresByKind = java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(failuresByKind));
+            failuresByKind = Collections.unmodifiableMap(new EnumMap<>(failuresByKind));
             instanceStats = List.copyOf(instanceStats);
         }
 

@@ -52,6 +52,7 @@ final class NativeLoader {
                 KvmNative.register(library);
                 version = NativeStrings.fromCString(KvmNative.kvmf_version());
                 checkApiVersion(version, library);
+                checkErrorNames(library);
                 loaded = true;
             } catch (KvmUnavailableException e) {
                 failure = e;
@@ -76,6 +77,19 @@ final class NativeLoader {
         if (!version.contains(expected)) {
             throw new KvmUnavailableException("The native library " + library.getFile() + " reports \"" + version
                     + "\" but this binding needs " + expected + "; use the libkvmfilter.so built with this kvm-binding");
+        }
+    }
+
+    /** FailureKind mirrors enum kvmf_error by position: a core that numbers them differently must not be used. */
+    private static void checkErrorNames(NativeLibrary library) {
+        for (int code = 1; code <= FailureKind.NATIVE_KIND_COUNT; code++) {
+            String nativeName = NativeStrings.fromCString(KvmNative.kvmf_error_name(code));
+            String javaName = FailureKind.fromNative(code).name();
+            if (!nativeName.equals(javaName)) {
+                throw new KvmUnavailableException("The native library " + library.getFile() + " names error " + code
+                        + " \"" + nativeName + "\" but this binding expects \"" + javaName
+                        + "\"; use the libkvmfilter.so built with this kvm-binding");
+            }
         }
     }
 

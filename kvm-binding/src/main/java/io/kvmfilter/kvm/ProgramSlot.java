@@ -147,6 +147,19 @@ final class ProgramSlot {
         invalidate();
     }
 
+    /** @return what the loaded program wrote while booting, or "" when it is not loaded */
+    String bootLog() {
+        LoadedProgram program = current;
+        if (program == null || !program.retain()) {
+            return "";
+        }
+        try {
+            return program.bootLog();
+        } finally {
+            program.release();
+        }
+    }
+
     void countErrorStatus() {
         errorStatuses.incrementAndGet();
     }

@@ -75,7 +75,11 @@ public final class Result {
         return Optional.ofNullable(failure);
     }
 
-    /** @return true when the answer came from the program's on_error handler after a failure */
+    /**
+     * @return true when the answer came from the program's on_error handler after a failure: then
+     *     {@link #ok()} is false, {@link #failure()} gives the original failure, and status, content type and body
+     *     are the on_error answer (which a caller may choose to serve, as the VMOD does)
+     */
     public boolean onErrorUsed() {
         return onErrorUsed;
     }

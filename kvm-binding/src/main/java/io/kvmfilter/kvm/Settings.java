@@ -41,6 +41,8 @@ final class Settings {
     static final int MAX_CONCURRENCY = 1024;
     static final double MAX_SECONDS = 3600;
     static final long MAX_MEMORY_MIB = 64L * 1024;
+    /** A response body becomes a Java array, which holds at most 2 GiB. */
+    static final long MAX_RESPONSE_SIZE_MIB = 2047;
     static final int MAX_QUEUE_LIMIT = 1_000_000;
     static final int MAX_WARMUP_REQUESTS = 100_000;
 
@@ -87,8 +89,8 @@ final class Settings {
                 node -> integer(node, 1, MAX_MEMORY_MIB));
         key("max_request_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
                 node -> integer(node, 1, MAX_MEMORY_MIB));
-        key("max_response_size", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
-                node -> integer(node, 1, MAX_MEMORY_MIB));
+        key("max_response_size", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_RESPONSE_SIZE_MIB,
+                node -> integer(node, 1, MAX_RESPONSE_SIZE_MIB));
         key("max_queue", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_QUEUE_LIMIT,
                 node -> integer(node, 0, MAX_QUEUE_LIMIT));
         key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);

@@ -1,6 +1,7 @@
 package io.kvmfilter.kvm;
 
 import com.sun.jna.Pointer;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,12 +24,16 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * (kvmf_program_acquire, kvmf_instance_run, kvmf_instance_release with buffers prepared in advance).
  * The difference of the two averages is the binding's overhead.
  *
- * <p>Not part of the test run. Run it with (JDK 17-22; JDK 23+ needs the JMH annotation processor in
- * the compiler's annotationProcessorPaths):
+ * <p>Not part of the test run (surefire only runs *Test classes). Run it with JDK 17-22 (JDK 23+ needs the
+ * JMH annotation processor in the compiler's annotationProcessorPaths), after {@code make -C src-native}:
  * <pre>
- * mvn -pl kvm-binding -am test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
- *     -Dexec.args="-cp %classpath io.kvmfilter.kvm.CallOverheadBenchmark"
+ * cd kvm-binding
+ * mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
+ * java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) io.kvmfilter.kvm.CallOverheadBenchmark
  * </pre>
+ * On a busy machine the error bars of single runs exceed the overhead; then run it with the argument
+ * {@code --interleaved}, which alternates the two kinds of call and prints the difference of their medians,
+ * or pass a pattern such as {@code CallOverheadBenchmark.get} to run one pair.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -105,9 +110,48 @@ public class CallOverheadBenchmark {
         return s.kvm.run("bench", s.post);
     }
 
-    /** Runs the benchmark; extra arguments are passed to JMH's include pattern (default: all of this class). */
+    /**
+     * Runs the JMH benchmark; a first argument is JMH's include pattern (default: all of this class).
+     * {@code --interleaved [calls]} instead alternates one Java and one bare call, so that load from other
+     * processes hits both alike, and prints the percentiles of each and the difference of the medians.
+     */
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--interleaved")) {
+            interleaved(args.length > 1 ? Integer.parseInt(args[1]) : 20_000);
+            return;
+        }
         String include = args.length > 0 ? args[0] : CallOverheadBenchmark.class.getSimpleName();
         new Runner(new OptionsBuilder().include(include).build()).run();
+    }
+
+    private static void interleaved(int calls) throws Exception {
+        Sandbox s = new Sandbox();
+        s.start();
+        try {
+            long[] javaNanos = new long[calls];
+            long[] bareNanos = new long[calls];
+            for (int i = 0; i < calls; i++) {
+                long t0 = System.nanoTime();
+                Result result = s.kvm.run("bench", s.get);
+                long t1 = System.nanoTime();
+                long status = bareCall(s, s.getMethod, null, null, 0, 0);
+                long t2 = System.nanoTime();
+                if (!result.ok() || status != 200) {
+                    throw new IllegalStateException("the benchmark request failed: " + result + ", bare status " + status);
+                }
+                javaNanos[i] = t1 - t0;
+                bareNanos[i] = t2 - t1;
+            }
+            Arrays.sort(javaNanos);
+            Arrays.sort(bareNanos);
+            System.out.printf("GET, %d interleaved calls%n", calls);
+            System.out.printf("Kvm.run      p10 %7.1f us  p50 %7.1f us  p90 %7.1f us%n", javaNanos[calls / 10] / 1e3,
+                    javaNanos[calls / 2] / 1e3, javaNanos[calls * 9 / 10] / 1e3);
+            System.out.printf("bare C API   p10 %7.1f us  p50 %7.1f us  p90 %7.1f us%n", bareNanos[calls / 10] / 1e3,
+                    bareNanos[calls / 2] / 1e3, bareNanos[calls * 9 / 10] / 1e3);
+            System.out.printf("Java overhead (median difference): %.1f us%n", (javaNanos[calls / 2] - bareNanos[calls / 2]) / 1e3);
+        } finally {
+            s.stop();
+        }
     }
 }

@@ -82,6 +82,46 @@ class KvmLifecycleTest {
     }
 
     @Test
+    void invalidatingUnderLoadLosesNoRequest() throws Exception {
+        int threads = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (Kvm kvm = KvmTestEnvironment.startGuest("p", "\"concurrency\": 2, \"queue_timeout\": 30")) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.List<Future<Integer>> workers = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                workers.add(pool.submit(() -> {
+                    int n = 0;
+                    while (!stop.get()) {
+                        String url = "/w" + thread + "/" + n;
+                        Result result = kvm.run("p", Request.get(url));
+                        assertThat(result.bodyAsString()).as(result.toString()).isEqualTo(url + "|");
+                        n++;
+                    }
+                    return n;
+                }));
+            }
+            int invalidations = 0;
+            for (int i = 0; i < 20; i++) {
+                Thread.sleep(20);
+                invalidations += kvm.invalidate(Pattern.compile("p"));
+            }
+            stop.set(true);
+            assertThat(invalidations).as("the programs were loaded when invalidated").isPositive();
+            long total = 0;
+            for (Future<Integer> worker : workers) {
+                total += worker.get(60, TimeUnit.SECONDS);
+            }
+            KvmStats.Program stats = kvm.stats().program("p");
+            assertThat(stats.invocations()).as("every request counted once, across all loads").isEqualTo(total);
+            assertThat(stats.failures()).isZero();
+            assertThat(stats.loads()).isBetween(1L, invalidations + 1L);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void reloadPicksUpAChangedFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("program");
         install(KvmTestEnvironment.guest(), file);
@@ -108,6 +148,15 @@ class KvmLifecycleTest {
             assertThat(stats.loads()).isEqualTo(1);
             // Three warm-up requests ran on this (non-ephemeral) instance before the first real one.
             assertThat(kvm.run("warm", Request.get("/").withArg("count")).bodyAsString()).isEqualTo("4");
+        }
+    }
+
+    @Test
+    void warmupRequestsAreFlaggedAsWarmup() {
+        try (Kvm kvm = KvmTestEnvironment.startGuest("flags", "\"main_arguments\": [\"generic\"], \"ephemeral\": false,"
+                + " \"warmup_requests\": 2, \"warmup_url\": \"/warm\"")) {
+            // A lazily loaded program warms up on its first request, before running it.
+            assertThat(kvm.run("flags", Request.get("/real")).bodyAsString()).endsWith("warmups=2");
         }
     }
 

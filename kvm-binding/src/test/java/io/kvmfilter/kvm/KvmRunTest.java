@@ -108,9 +108,39 @@ class KvmRunTest {
     }
 
     @Test
+    void genericHandlerGetsMethodUrlArgBodyAndHeaders() {
+        try (Kvm generic = KvmTestEnvironment.startGuest("generic", "\"main_arguments\": [\"generic\"]")) {
+            Result get = generic.run("generic", Request.get("/g").withArg("a1")
+                    .withHeaders(List.of("Accept: image/webp", "X-Long: " + "v".repeat(300))));
+            assertThat(get.bodyAsString()).isEqualTo("GET /g arg=a1 body=0 headers=Accept: image/webp;X-Long: "
+                    + "v".repeat(300) + " warmups=0");
+            Result post = generic.run("generic", new Request("PUT", "/p", "", "text/plain", new byte[7], List.of()));
+            assertThat(post.bodyAsString()).isEqualTo("PUT /p arg= body=7 headers= warmups=0");
+        }
+    }
+
+    @Test
+    void manyRequestHeadersPass() {
+        List<String> headers = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            headers.add("X-H" + i + ": " + i);
+        }
+        try (Kvm generic = KvmTestEnvironment.startGuest("generic", "\"main_arguments\": [\"generic\"]")) {
+            Result result = generic.run("generic", Request.get("/").withHeaders(headers));
+            assertThat(result.bodyAsString()).contains("X-H0: 0;X-H1: 1", "X-H99: 99 warmups=0");
+        }
+    }
+
+    @Test
     void requestHeadersAreAccepted() {
         Result result = kvm.run("echo", Request.get("/hdr").withHeaders(List.of("Accept: image/webp", "X-A: b")));
         assertThat(result.bodyAsString()).isEqualTo("/hdr|");
+    }
+
+    @Test
+    void bootOutputIsKept() {
+        kvm.run("echo", Request.get("/"));
+        assertThat(kvm.bootLog("echo")).contains("jt-guest booting");
     }
 
     @Test

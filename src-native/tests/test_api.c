@@ -1,0 +1,188 @@
+/*
+ * test_api.c — the program API (guest-abi.md): generic request handler with headers, response
+ * headers, caching hints, meminfo, debug flag, logging; the paused event-loop style; C++; the
+ * on_error second chance; boot failures; static PIE and musl programs; configuration errors.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+
+static void request_handler(void)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.debug = 1;
+    kvmf_program *p = load_guest("api", &c, NULL);
+    CHECK(p != NULL, "api boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    kvmf_instance *in;
+    kvmf_program_acquire(p, 1000, &in);
+    struct result r = run_on(in, "GET", "a=1", NULL, 0, "Accept: image/webp,*/*\nX-Custom: value");
+    CHECK(r.error == KVMF_OK && r.status == 200, "api GET: %s", r.message);
+    CHECK(!strcmp(r.content_type, "text/plain; charset=utf-8"), "content type %s", r.content_type);
+    const char *expect[] = {"method=GET/GET", "url=/test", "arg=a=1", "content=0", "headers=2",
+                            "accept=image/webp,*/*", "needed=14", "small=0", "absent=0", "debug=1", "maxmem=256",
+                            "[Accept: image/webp,*/*|6]", "[X-Custom: value|8]", "warmup=0"};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        CHECK(strstr(r.body, expect[i]) != NULL, "api body lacks \"%s\": %s", expect[i], r.body);
+    CHECK(!strcmp(r.headers, "X-Two: 2\nX-One: uno\n"), "response headers set/appended/removed: \"%s\"", r.headers);
+    CHECK(strstr(r.log, "api: handling\n") != NULL, "sys_log line captured: \"%s\"", r.log);
+    kvmf_instance_release(in);
+
+    kvmf_program_acquire(p, 1000, &in);
+    r = run_on(in, "PUT", "", "0123456789", 10, NULL);
+    CHECK(strstr(r.body, "method=PUT/PUT") && strstr(r.body, "content=10") && strstr(r.body, "ctype=text/plain"),
+          "api PUT with a body: %s", r.body);
+    kvmf_instance_release(in);
+    kvmf_program_destroy(p);
+}
+
+static void paused(void)
+{
+    kvmf_program *p = load_guest("paused", NULL, NULL);
+    CHECK(p != NULL, "paused boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    for (int i = 0; i < 2; i++) {
+        struct result r = get(p, "");
+        CHECK(r.error == KVMF_OK && !strcmp(r.body, "paused GET /test served=1"), "paused request %d: %s %s", i,
+              r.body, r.message);
+    }
+    kvmf_program_destroy(p);
+}
+
+static void cxx(void)
+{
+    kvmf_program *p = load_guest("cxx", NULL, NULL);
+    CHECK(p != NULL, "C++ program boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    CHECK(!strcmp(get(p, "").body, "hello from c++ "), "C++ static constructors and strings");
+    CHECK(!strcmp(get(p, "throw").body, "caught: thrown and caught"), "C++ exceptions");
+    kvmf_program_destroy(p);
+}
+
+static void on_error(void)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_request_time_ms = 300;
+    c.on_error_time_ms = 500;
+    kvmf_program *p = load_guest("onerror", &c, NULL);
+    CHECK(p != NULL, "onerror boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    const char *args[] = {"crash", "loop"};
+    const int kinds[] = {KVMF_MEMORY_FAULT, KVMF_TIMEOUT};
+    for (int i = 0; i < 2; i++) {
+        kvmf_instance *in;
+        kvmf_program_acquire(p, 1000, &in);
+        struct result r = run_on(in, "POST", args[i], "original bytes", 14, NULL);
+        CHECK(r.error == kinds[i], "on_error %s: kind %s", args[i], kvmf_error_name(r.error));
+        CHECK(r.on_error_used && r.status == 200 && !strcmp(r.body, "original bytes"),
+              "on_error %s answered with the original: used=%d status=%ld body=%s", args[i], r.on_error_used,
+              r.status, r.body);
+        CHECK(strstr(r.headers, "X-Failed: ") != NULL, "on_error %s: its header: %s", args[i], r.headers);
+        struct result ok = run_on(in, "POST", "ok", "x", 1, NULL);
+        CHECK(ok.error == KVMF_OK && !strcmp(ok.body, "transformed") && !ok.on_error_used,
+              "after on_error %s: %s", args[i], ok.body);
+        kvmf_instance_release(in);
+    }
+    kvmf_program_destroy(p);
+}
+
+static void boot_failures(void)
+{
+    struct {
+        const char *how, *expect;
+    } cases[] = {
+        {"exit", "exit with status 7"},
+        {"crash", "NULL pointer dereference"},
+        {"loop", "TIMEOUT"},
+        {"no-handler", "without registering a handler"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct kvmf_config c;
+        kvmf_config_defaults(&c);
+        c.max_boot_time_ms = 300;
+        char args[32];
+        size_t n = (size_t)snprintf(args, sizeof args, "%s", cases[i].how) + 1;
+        c.arguments = args;
+        c.arguments_len = n;
+        int rc;
+        kvmf_program *p = load_guest("bootfail", &c, &rc);
+        CHECK(p == NULL && rc == KVMF_BOOT_FAILED, "bootfail %s: %s", cases[i].how, kvmf_error_name(rc));
+        CHECK(strstr(kvmf_last_error(), cases[i].expect) != NULL, "bootfail %s: message \"%s\"", cases[i].how,
+              kvmf_last_error());
+        if (i < 2)
+            CHECK(strstr(kvmf_last_error(), "bootfail: failing with") != NULL, "boot output in the message: %s",
+                  kvmf_last_error());
+    }
+}
+
+static void variants(void)
+{
+    const char *names[] = {"hello-musl", "hello-pie", "hello"};
+    for (int i = 0; i < 3; i++) {
+        kvmf_program *p = load_guest(names[i], NULL, NULL);
+        CHECK(p != NULL, "%s boots: %s", names[i], kvmf_last_error());
+        if (!p)
+            continue;
+        struct result r = get(p, "x");
+        char expect[100];
+        snprintf(expect, sizeof expect, "Hello from %s: url=/test arg=x", names[i]);
+        CHECK(!strcmp(r.body, expect), "%s: \"%s\"", names[i], r.body);
+        kvmf_program_destroy(p);
+    }
+}
+
+static void expect_config_error(struct kvmf_config *c, const char *setting)
+{
+    int rc;
+    kvmf_program *p = load_guest("hello", c, &rc);
+    CHECK(p == NULL && rc == KVMF_INVALID_ARGUMENT, "bad %s accepted", setting);
+    CHECK(strstr(kvmf_last_error(), setting) != NULL && strstr(kvmf_last_error(), "allowed") != NULL,
+          "the message names %s and what is allowed: %s", setting, kvmf_last_error());
+    kvmf_program_destroy(p);
+}
+
+static void config_errors(void)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_memory = (100 << 20) + 4096;
+    expect_config_error(&c, "max_memory = 104861696");
+    kvmf_config_defaults(&c);
+    c.concurrency = 0;
+    expect_config_error(&c, "concurrency = 0");
+    kvmf_config_defaults(&c);
+    c.max_request_time_ms = 0;
+    expect_config_error(&c, "max_request_time_ms = 0");
+    kvmf_config_defaults(&c);
+    c.max_request_memory = 1ULL << 40;
+    expect_config_error(&c, "max_request_memory");
+    kvmf_config_defaults(&c);
+    c.ephemeral = 2;
+    expect_config_error(&c, "ephemeral = 2");
+    kvmf_config_defaults(&c);
+    c.arguments = "no terminator";
+    c.arguments_len = 13;
+    int rc;
+    kvmf_program *p = load_guest("hello", &c, &rc);
+    CHECK(p == NULL && rc == KVMF_INVALID_ARGUMENT && strstr(kvmf_last_error(), "arguments must be NUL-terminated"),
+          "unterminated arguments: %s", kvmf_last_error());
+    CHECK(!strcmp(kvmf_error_name(KVMF_TIMEOUT), "TIMEOUT") && !strcmp(kvmf_error_name(99), "UNKNOWN"),
+          "error names");
+}
+
+void test_api(void)
+{
+    request_handler();
+    paused();
+    cxx();
+    on_error();
+    boot_failures();
+    variants();
+    config_errors();
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# test_kvmrun.sh — kvmrun as a program author uses it: responses, failures, exit codes, --json,
+# --repeat, --ephemeral, --out, usage errors. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+KVMRUN=build/bin/kvmrun
+G=build/tests/guests
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+check() { # check NAME COMMAND...: the command must succeed
+    local name=$1
+    shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
+}
+
+if [ ! -w /dev/kvm ] && [ "${REQUIRE_KVM:-}" != 1 ]; then
+    echo "skipping kvmrun tests: /dev/kvm is not accessible"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+
+# A GET: the body on stdout, exit 0, and the JSON fields.
+out=$($KVMRUN --url /a --arg b --json "$T/get.json" $G/hello 2>"$T/err")
+check "GET exit status 0" test $? -eq 0
+check "GET body" test "$out" = "Hello from hello: url=/a arg=b"
+check "JSON status" grep -q '"status": 200, "content_type": "text/plain", "headers": \[\], "body_bytes": 30, "error": null, "on_error_used": false' "$T/get.json"
+check "JSON timings" grep -Eq '"timings": \{"boot_us": [1-9][0-9]*, "request_p50_us": [0-9]+, "request_p99_us": [0-9]+, "reset_p50_us": [0-9]+\}' "$T/get.json"
+
+# A POST with --body and --out.
+printf 'posted bytes' >"$T/body"
+$KVMRUN --body "$T/body" --content-type application/x-test --out "$T/out" --json "$T/post.json" $G/hello 2>/dev/null
+check "POST exit status 0" test $? -eq 0
+check "POST echoes the body into --out" cmp -s "$T/body" "$T/out"
+check "POST content type" grep -q '"content_type": "application/x-test"' "$T/post.json"
+
+# Headers reach a generic handler; response headers come back in the JSON.
+$KVMRUN --header 'Accept: image/webp' --header 'X-A: 1' --out "$T/api" --json "$T/api.json" $G/api 2>/dev/null
+check "headers passed" grep -q 'headers=2 accept=image/webp' "$T/api"
+check "response headers in JSON" grep -q '"headers": \["X-Two: 2", "X-One: uno"\]' "$T/api.json"
+
+# A sandbox failure: exit 2 and the error kind in the JSON.
+$KVMRUN --arg null --json "$T/fail.json" $G/hostile 2>"$T/err"
+check "failure exit status 2" test $? -eq 2
+check "failure kind" grep -q '"error": {"kind": "MEMORY_FAULT", "message": "memory fault: NULL pointer dereference' "$T/fail.json"
+check "failure on stderr" grep -q 'MEMORY_FAULT' "$T/err"
+$KVMRUN --arg loop --max-request-time 0.2 --json "$T/loop.json" $G/hostile 2>/dev/null
+check "timeout exit status 2" test $? -eq 2
+check "timeout kind" grep -q '"kind": "TIMEOUT", "message": "the request ran longer than its limit of 200 ms"' "$T/loop.json"
+
+# on_error answers: the program produced a response, so exit 0, with the error recorded.
+$KVMRUN --body "$T/body" --arg crash --out "$T/orig" --json "$T/onerr.json" $G/onerror 2>/dev/null
+check "on_error exit status 0" test $? -eq 0
+check "on_error body is the original" cmp -s "$T/body" "$T/orig"
+check "on_error in JSON" grep -q '"on_error_used": true' "$T/onerr.json"
+
+# --repeat with and without --ephemeral.
+check "ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 $G/counter 2>/dev/null)" = "count=1"
+check "non-ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 --ephemeral false $G/counter 2>/dev/null)" = "count=5"
+
+# Boot output goes to stderr; program log lines too.
+$KVMRUN --arg x $G/bootfail >/dev/null 2>"$T/boot"
+check "boot failure exit status 2" test $? -eq 2
+check "boot output on stderr" grep -q 'bootfail: failing with exit' "$T/boot"
+
+# Usage and configuration errors: exit 1 with a message.
+$KVMRUN 2>"$T/usage"
+check "no program: exit 1" test $? -eq 1
+check "no program: message" grep -q 'missing PROGRAM' "$T/usage"
+$KVMRUN --repeat zero $G/hello 2>"$T/usage"
+check "bad --repeat: exit 1" test $? -eq 1
+check "bad --repeat: message" grep -q -- '--repeat zero: expected a whole number' "$T/usage"
+$KVMRUN --ephemeral maybe $G/hello 2>/dev/null
+check "bad --ephemeral: exit 1" test $? -eq 1
+$KVMRUN $G/hello-dynamic 2>"$T/dyn"
+check "dynamic program: exit 1" test $? -eq 1
+check "dynamic program: message" grep -q 'dynamically linked' "$T/dyn"
+$KVMRUN /nonexistent/program 2>"$T/missing"
+check "missing program: exit 1" test $? -eq 1
+check "missing program: message" grep -q 'cannot read program /nonexistent/program' "$T/missing"
+
+echo "kvmrun-tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

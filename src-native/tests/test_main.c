@@ -1,0 +1,126 @@
+/*
+ * test_main.c — runs the sandbox core's C test suite. Every test uses real guest programs in real
+ * KVM. Without usable KVM the suite skips with the reason, unless REQUIRE_KVM=1, when it fails.
+ * Ends with the line "N passed, N failed".
+ */
+
+#include <stdlib.h>
+
+#include "harness.h"
+
+int tests_passed, tests_failed;
+const char *guest_dir = "build/tests/guests";
+
+char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t)n + 1);
+    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    if (data)
+        data[n] = '\0';
+    *len = (size_t)n;
+    return data;
+}
+
+kvmf_program *load_guest(const char *name, const struct kvmf_config *config, int *error)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", guest_dir, name);
+    size_t len;
+    char *elf = read_all(path, &len);
+    if (!elf) {
+        printf("FAIL: test guest %s is missing (build it with make -C src-native test)\n", path);
+        tests_failed++;
+        if (error)
+            *error = -1;
+        return NULL;
+    }
+    kvmf_program *p = NULL;
+    int rc = kvmf_program_create(name, elf, len, config, &p);
+    free(elf);
+    if (error)
+        *error = rc;
+    return p;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (!src)
+        len = 0;
+    if (len >= cap)
+        len = cap - 1;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+struct result run_on(kvmf_instance *in, const char *method, const char *arg, const char *body, size_t body_len,
+                     const char *headers)
+{
+    struct result r;
+    memset(&r, 0, sizeof r);
+    struct kvmf_response resp;
+    r.error = kvmf_instance_run(in, method, "/test", arg, body ? "text/plain" : NULL, body, body_len, headers,
+                                headers ? strlen(headers) : 0, 0, &resp);
+    r.status = (long)resp.status;
+    copy_text(r.content_type, sizeof r.content_type, resp.content_type, resp.content_type_len);
+    copy_text(r.body, sizeof r.body, (const char *)resp.body, resp.body_len);
+    r.body_len = resp.body_len;
+    copy_text(r.headers, sizeof r.headers, resp.headers, resp.headers_len);
+    copy_text(r.message, sizeof r.message, resp.error_message, strlen(resp.error_message));
+    copy_text(r.log, sizeof r.log, resp.log, resp.log_len);
+    r.on_error_used = resp.on_error_used;
+    r.dirty_pages = resp.dirty_pages;
+    return r;
+}
+
+struct result get(kvmf_program *p, const char *arg)
+{
+    kvmf_instance *in = NULL;
+    struct result r;
+    memset(&r, 0, sizeof r);
+    r.error = kvmf_program_acquire(p, 10000, &in);
+    if (r.error != KVMF_OK) {
+        copy_text(r.message, sizeof r.message, kvmf_last_error(), strlen(kvmf_last_error()));
+        return r;
+    }
+    r = run_on(in, "GET", arg, NULL, 0, NULL);
+    kvmf_instance_release(in);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        guest_dir = argv[1];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *require = getenv("REQUIRE_KVM");
+    if (kvmf_check_kvm() != KVMF_OK) {
+        if (require && !strcmp(require, "1")) {
+            printf("KVM is required (REQUIRE_KVM=1) but unavailable: %s\n0 passed, 1 failed\n", kvmf_last_error());
+            return 1;
+        }
+        printf("skipping the sandbox tests: %s\n0 passed, 0 failed, 1 skipped\n", kvmf_last_error());
+        return 0;
+    }
+    struct { const char *name; void (*run)(void); } groups[] = {
+        {"elf", test_elf}, {"hostile", test_hostile}, {"isolation", test_isolation},
+        {"api", test_api}, {"pool", test_pool},
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        int before = tests_failed, passed_before = tests_passed;
+        groups[i].run();
+        printf("%-10s %d passed, %d failed\n", groups[i].name, tests_passed - passed_before, tests_failed - before);
+    }
+    printf("sandbox-tests: %d passed, %d failed\n", tests_passed, tests_failed);
+    return tests_failed ? 1 : 0;
+}
