@@ -241,7 +241,13 @@ final class Exchange {
             return;
         }
         Variant variant = chosen.get();
-        Outcome outcome = filter.transform().apply(variant, body, contentType, requestUrl());
+        Outcome outcome;
+        try {
+            outcome = filter.transform().apply(variant, body, contentType, requestUrl());
+        } catch (RuntimeException e) {
+            // A bug or a request the binding refuses (say, a header it cannot pass): still serve the original.
+            outcome = Outcome.failed("internal", e.toString());
+        }
         if (!outcome.ok()) {
             filter.stats().failure(variant.name(), outcome.failure(), outcome.detail(), uri());
             sendOriginal(body, rule, "fallback=" + variant.name() + ":" + outcome.failure());

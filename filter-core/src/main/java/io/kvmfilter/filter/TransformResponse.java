@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -77,7 +78,12 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
             // The charset is fixed when the writer is created (ISO-8859-1 unless set); setting it on the real
             // response makes Content-Type carry it, as the container's own writer would.
             String encoding = getCharacterEncoding();
-            Charset charset = encoding == null ? StandardCharsets.ISO_8859_1 : Charset.forName(encoding);
+            Charset charset;
+            try {
+                charset = encoding == null ? StandardCharsets.ISO_8859_1 : Charset.forName(encoding);
+            } catch (IllegalArgumentException e) { // unknown or illegal name, as the container would report it
+                throw new UnsupportedEncodingException(encoding);
+            }
             super.setCharacterEncoding(charset.name());
             writer = new PrintWriter(new OutputStreamWriter(stream, charset), false);
         }

@@ -456,6 +456,14 @@ abstract class FilterMechanicsContract {
     }
 
     @Test
+    void exceptionInTheTransformFallsBackToTheOriginal() {
+        Response response = http().get("/transform-throws");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.asString()).isEqualTo("a body that makes the transform THROW");
+        assertThat(response.header(HEADER)).isEqualTo("fallback=upper:internal");
+    }
+
+    @Test
     void largerOutputFallsBackToTheOriginal() {
         Response response = http().get("/grow");
         assertThat(response.asString()).isEqualTo("this body would GROW when transformed");

@@ -190,6 +190,10 @@ final class TestServlets {
             res.setHeader("ETag", "\"v1\"");
             res.getWriter().print("this body says FAIL-" + req.getParameter("reason"));
         }));
+        d.servlet("/transform-throws", servlet((req, res) -> {
+            res.setContentType("text/plain");
+            res.getWriter().print("a body that makes the transform THROW");
+        }));
         d.servlet("/grow", servlet((req, res) -> {
             res.setContentType("text/plain");
             res.getWriter().print("this body would GROW when transformed");

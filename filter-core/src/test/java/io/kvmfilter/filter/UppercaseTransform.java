@@ -27,6 +27,9 @@ final class UppercaseTransform implements BodyTransform {
             }
             return Outcome.failed(ascii.substring(fail + 5, end).toLowerCase(Locale.ROOT), "test failure");
         }
+        if (ascii.contains("THROW")) {
+            throw new IllegalStateException("transform bug");
+        }
         if (ascii.contains("GROW")) {
             byte[] doubled = new byte[body.length * 2];
             System.arraycopy(body, 0, doubled, 0, body.length);
