@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One request passing through the filter: its wrappers, what the request said (Accept, If-None-Match, HEAD) and
@@ -118,15 +119,17 @@ final class Exchange {
      * buffer it (also when the decision needs what is not known yet, such as a Content-Type set later).
      */
     String reasonToPassAtFirstOutput() {
-        return reasonNotToTransform(false);
+        return reasonNotToTransform(null);
     }
 
     /**
      * Why this response must not be transformed, or null. Each check answers one question, cheapest first.
      *
-     * @param atEnd true when the whole body is known; false at the first byte, when some answers are not known yet
+     * @param body the whole body when the application is done; null at the first byte, when some answers are not
+     *             known yet
      */
-    private String reasonNotToTransform(boolean atEnd) {
+    private String reasonNotToTransform(byte[] body) {
+        boolean atEnd = body != null;
         // Did the application answer with a status we transform (200 by default)? A 206 never is.
         int status = response.getStatus();
         if (!config.statuses().contains(status)) {
@@ -158,7 +161,7 @@ final class Exchange {
             log(type + " is excluded by the mime type lists");
             return "excluded-type";
         }
-        long size = atEnd ? response.bodySize() : response.declaredContentLength();
+        long size = atEnd ? body.length : response.declaredContentLength();
         // Is the body larger than we may hold in memory?
         if (size > config.maxBodySize()) {
             log("body of " + size + " bytes is larger than maxBodySize " + config.maxBodySize());
@@ -168,6 +171,14 @@ final class Exchange {
         if (size >= 0 && size < config.minBodySize()) {
             log("body of " + size + " bytes is smaller than minBodySize " + config.minBodySize());
             return "too-small";
+        }
+        // Does the image header declare more pixels than we let a program decode (a decompression bomb)?
+        if (atEnd && type.startsWith("image/")) {
+            OptionalLong pixels = ImageHeaders.pixels(body);
+            if (pixels.isPresent() && pixels.getAsLong() > config.maxPixels()) {
+                log("image declares " + pixels.getAsLong() + " pixels, more than maxPixels " + config.maxPixels());
+                return "too-many-pixels";
+            }
         }
         return null;
     }
@@ -225,7 +236,7 @@ final class Exchange {
             return;
         }
         byte[] body = response.body();
-        String reason = reasonNotToTransform(true);
+        String reason = reasonNotToTransform(body);
         Optional<Rule> rule = candidateRule();
         if (reason != null) {
             sendOriginal(body, rule, rule.isPresent() ? "skipped=" + reason : null);

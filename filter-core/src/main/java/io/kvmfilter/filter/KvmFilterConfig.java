@@ -48,6 +48,8 @@ public final class KvmFilterConfig {
     public static final String PARAM_MIN_BODY_SIZE = "minBodySize";
     /** Bodies larger than this are streamed through untransformed; also the bound of the buffer. */
     public static final String PARAM_MAX_BODY_SIZE = "maxBodySize";
+    /** Images whose header declares more pixels (width × height × frames) are served untransformed. */
+    public static final String PARAM_MAX_PIXELS = "maxPixels";
     /** Answer HEAD by running the transform as for GET and sending only the headers. */
     public static final String PARAM_HEAD_AS_GET = "headAsGet";
     /** Let {@code image/*} and {@code *}{@code /*} in Accept select negotiated variants. */
@@ -68,7 +70,7 @@ public final class KvmFilterConfig {
     /** All parameter names, in documentation order. */
     public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
-            PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_HEAD_AS_GET,
+            PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT);
 
@@ -85,6 +87,11 @@ public final class KvmFilterConfig {
     public static final long DEFAULT_MAX_BODY_SIZE = 8L * 1024 * 1024;
     /** Largest allowed {@link #PARAM_MAX_BODY_SIZE}: a Java array holds at most about 2 GiB (1 GiB). */
     public static final long MAX_MAX_BODY_SIZE = 1L << 30;
+    /**
+     * Default of {@link #PARAM_MAX_PIXELS}: 50 million pixels, about 200 MB decoded as RGBA, within the bundled
+     * image programs' memory limits; an 8K frame has 33 million.
+     */
+    public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
     /** Default of {@link #PARAM_DIAGNOSTIC_HEADER}. */
     public static final String DEFAULT_DIAGNOSTIC_HEADER = "X-KVM-Transform";
 
@@ -105,6 +112,7 @@ public final class KvmFilterConfig {
     private final Set<Integer> statuses;
     private final long minBodySize;
     private final long maxBodySize;
+    private final long maxPixels;
     private final boolean headAsGet;
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
@@ -126,6 +134,7 @@ public final class KvmFilterConfig {
         statuses = Collections.unmodifiableSet(new LinkedHashSet<>(b.statuses));
         minBodySize = b.minBodySize;
         maxBodySize = b.maxBodySize;
+        maxPixels = b.maxPixels;
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
@@ -161,6 +170,11 @@ public final class KvmFilterConfig {
     /** Largest body that is buffered and transformed, in bytes. */
     public long maxBodySize() {
         return maxBodySize;
+    }
+
+    /** Largest number of pixels (width × height × frames) of an image that is transformed. */
+    public long maxPixels() {
+        return maxPixels;
     }
 
     /** Whether HEAD requests are answered with the headers of the transformed GET response. */
@@ -258,7 +272,8 @@ public final class KvmFilterConfig {
                 + excludedPaths + ", includedMimeTypes=" + includedMimeTypes + ", excludedMimeTypes="
                 + excludedMimeTypes + ", includedMethods=" + includedMethods + ", excludedMethods="
                 + excludedMethods + ", statuses=" + statuses + ", minBodySize=" + minBodySize + ", maxBodySize="
-                + maxBodySize + ", headAsGet=" + headAsGet + ", variantsForWildcards=" + variantsForWildcards
+                + maxBodySize + ", maxPixels=" + maxPixels + ", headAsGet=" + headAsGet
+                + ", variantsForWildcards=" + variantsForWildcards
                 + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
                 + programSettings + ", timeout=" + timeout.map(Duration::toString).orElse("library default")
@@ -281,6 +296,7 @@ public final class KvmFilterConfig {
         private List<Integer> statuses = DEFAULT_STATUSES;
         private long minBodySize = DEFAULT_MIN_BODY_SIZE;
         private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
+        private long maxPixels = DEFAULT_MAX_PIXELS;
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
@@ -313,6 +329,7 @@ public final class KvmFilterConfig {
                 case PARAM_STATUSES -> statuses(parseStatuses(v));
                 case PARAM_MIN_BODY_SIZE -> minBodySize(parseSize(name, v));
                 case PARAM_MAX_BODY_SIZE -> maxBodySize(parseSize(name, v));
+                case PARAM_MAX_PIXELS -> maxPixels(parseCount(name, v));
                 case PARAM_HEAD_AS_GET -> headAsGet(parseBoolean(name, v));
                 case PARAM_VARIANTS_FOR_WILDCARDS -> variantsForWildcards(parseBoolean(name, v));
                 case PARAM_REQUIRE_SMALLER -> requireSmaller(parseBoolean(name, v));
@@ -414,6 +431,18 @@ public final class KvmFilterConfig {
                 throw invalid(PARAM_MAX_BODY_SIZE, String.valueOf(bytes), "1 byte to 1GiB");
             }
             maxBodySize = bytes;
+            return this;
+        }
+
+        /**
+         * Largest image, in pixels (width × height × frames, read from the header), that is transformed (default
+         * 50 million); larger ones are served as they are: decompression bombs never reach a program.
+         */
+        public Builder maxPixels(long pixels) {
+            if (pixels < 1) {
+                throw invalid(PARAM_MAX_PIXELS, String.valueOf(pixels), "a pixel count of 1 or more");
+            }
+            maxPixels = pixels;
             return this;
         }
 
@@ -601,6 +630,14 @@ public final class KvmFilterConfig {
                 return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
             } catch (ArithmeticException | NumberFormatException e) {
                 throw invalid(param, text, "a byte count of at most 1GiB");
+            }
+        }
+
+        static long parseCount(String param, String text) {
+            try {
+                return Long.parseLong(text.replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw invalid(param, text, "a whole number such as 50000000");
             }
         }
 

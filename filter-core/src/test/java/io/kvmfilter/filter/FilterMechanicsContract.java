@@ -401,6 +401,20 @@ abstract class FilterMechanicsContract {
         assertThat(response.header(HEADER)).isEqualTo("skipped=too-small");
     }
 
+    // 15. Image bombs: the header's pixel count is checked before any program sees the image.
+
+    @Test
+    void imageDeclaringTooManyPixelsIsServedUntransformed() {
+        int before = transform.calls.get();
+        Response response = http().header("Accept", "image/webp").get("/image-bomb");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.contentType()).isEqualTo("image/png");
+        assertThat(response.asByteArray()).hasSize(4096);
+        assertThat(response.header(HEADER)).isEqualTo("skipped=too-many-pixels");
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+        assertThat(transform.calls.get()).isEqualTo(before);
+    }
+
     // Statuses, types and fallbacks.
 
     @Test

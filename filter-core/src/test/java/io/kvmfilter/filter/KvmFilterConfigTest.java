@@ -69,6 +69,8 @@ class KvmFilterConfigTest {
                 .hasMessageContaining("maxBodySize = \"2147483648\"").hasMessageContaining("1 byte to 1GiB");
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("statuses", "206"))
                 .hasMessageContaining("statuses = \"206\"").hasMessageContaining("except 204, 205 and 206");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxPixels", "many"))
+                .hasMessageContaining("maxPixels = \"many\"").hasMessageContaining("a whole number");
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("headAsGet", "yes"))
                 .hasMessageContaining("headAsGet = \"yes\"").hasMessageContaining("true or false");
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("timeout", "5 minutes"))
@@ -100,7 +102,7 @@ class KvmFilterConfigTest {
                 Map.entry("includedPaths", "/a/*"), Map.entry("excludedPaths", "*.map"),
                 Map.entry("includedMimeTypes", "text/*"), Map.entry("excludedMimeTypes", "text/csv"),
                 Map.entry("includedMethods", "GET"), Map.entry("excludedMethods", "POST"),
-                Map.entry("statuses", "200"), Map.entry("minBodySize", "0"), Map.entry("maxBodySize", "1MiB"),
+                Map.entry("statuses", "200"), Map.entry("minBodySize", "0"), Map.entry("maxBodySize", "1MiB"), Map.entry("maxPixels", "1_000_000"),
                 Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
                 Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
                 Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
@@ -114,6 +116,7 @@ class KvmFilterConfigTest {
         assertThat(config.headAsGet()).isFalse();
         assertThat(config.variantsForWildcards()).isTrue();
         assertThat(config.requireSmaller()).isFalse();
+        assertThat(config.maxPixels()).isEqualTo(1_000_000);
         assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
     }
 }

@@ -234,6 +234,11 @@ final class TestServlets {
             res.setHeader("ETag", "\"img1\"");
             res.getOutputStream().write(new byte[2048]);
         }));
+        d.servlet("/image-bomb", servlet((req, res) -> {
+            res.setContentType("image/png");
+            byte[] header = ImageHeadersTest.pngHeader(100_000, 100_000);
+            res.getOutputStream().write(java.util.Arrays.copyOf(header, 4096)); // 10 billion pixels in 4 KiB
+        }));
         d.servlet("/image-fail", servlet((req, res) -> {
             res.setContentType("image/png");
             res.setHeader("ETag", "\"img2\"");
