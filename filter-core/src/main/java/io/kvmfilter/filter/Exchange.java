@@ -5,6 +5,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -45,7 +47,7 @@ final class Exchange {
         this.originalRequest = request;
         this.originalResponse = response;
         this.head = "HEAD".equals(request.getMethod());
-        this.negotiation = Negotiation.of(request.getHeader("Accept"), config.variantsForWildcards());
+        this.negotiation = Negotiation.of(joined(request, "Accept"), config.variantsForWildcards());
         String guessed = request.getServletContext() == null ? null : request.getServletContext().getMimeType(path);
         this.predictedType = MediaTypes.baseType(guessed);
         // Unless the path's extension says the response cannot be transformed (a video, say), Range is hidden and
@@ -54,7 +56,7 @@ final class Exchange {
                 || (config.ruleFor(predictedType).isPresent() && config.mimeTypeIncluded(predictedType));
         this.response = new TransformResponse(response, this, config.maxBodySize());
         this.request = new TransformRequest(request, this, config.headAsGet() && mayTransform, mayTransform,
-                mapIfNoneMatch(request.getHeader("If-None-Match")));
+                mapIfNoneMatch(joined(request, "If-None-Match")));
         request.setAttribute(filter.attributeName(), this);
     }
 
@@ -64,6 +66,16 @@ final class Exchange {
 
     TransformResponse response() {
         return response;
+    }
+
+    /** All lines of a list-valued header joined with commas (RFC 9110 §5.3), or null when absent. */
+    private static String joined(HttpServletRequest request, String name) {
+        Enumeration<String> lines = request.getHeaders(name);
+        if (lines == null) { // the container does not give access to headers this way
+            return request.getHeader(name);
+        }
+        List<String> values = Collections.list(lines);
+        return values.isEmpty() ? null : String.join(", ", values);
     }
 
     // --- If-None-Match ------------------------------------------------------------------------------------------
