@@ -44,9 +44,11 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logo.png"), resource("corpus/palette_color.png"));
         Files.createDirectories(staticDir.resolve("slow"));
         Files.write(staticDir.resolve("slow/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("queued"));
+        Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*")
+                .excludedPaths("/slow/*", "/queued/*")
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
         // A second instance on the same requests, whose AVIF encoder gets 1 ms: every run times out.
@@ -57,6 +59,13 @@ abstract class SandboxFilterContract {
         Deployment deployment = new Deployment().staticFiles(staticDir);
         deployment.filter("kvm", filter, "/*", Map.of());
         deployment.filter("slow", slow, "/slow/*", Map.of());
+        // A third with one AVIF instance and (almost) no waiting for it: concurrent requests overflow the pool.
+        KvmFilter queued = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/avif: avif")
+                .programSetting("avif", "concurrency", 1)
+                .queueTimeout(java.time.Duration.ofMillis(1))
+                .build());
+        deployment.filter("queued", queued, "/queued/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -178,6 +187,38 @@ abstract class SandboxFilterContract {
         assertThat(response.contentType()).isEqualTo("image/jpeg");
         assertThat(response.asByteArray()).isEqualTo(jpeg);
         assertThat(response.header("Vary")).isEqualTo("Accept");
+    }
+
+    @Test
+    void concurrencyIsBoundedByThePoolAndOverflowFallsBackToTheOriginal() throws Exception {
+        int clients = 6;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(clients);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        try {
+            java.util.List<java.util.concurrent.Future<Response>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return http().header("Accept", "image/avif").get("/queued/photo.jpg");
+                }));
+            }
+            java.util.List<String> outcomes = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<Response> future : futures) {
+                Response response = future.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(response.statusCode()).isEqualTo(200);
+                String outcome = response.header("X-KVM-Transform");
+                outcomes.add(outcome);
+                if (outcome.equals("applied=avif")) {
+                    assertThat(response.contentType()).isEqualTo("image/avif");
+                } else {
+                    assertThat(response.asByteArray()).isEqualTo(jpeg);
+                }
+            }
+            assertThat(outcomes).contains("applied=avif", "fallback=avif:queue-timeout")
+                    .allMatch(o -> o.equals("applied=avif") || o.equals("fallback=avif:queue-timeout"));
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
