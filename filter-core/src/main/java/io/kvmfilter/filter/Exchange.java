@@ -264,6 +264,15 @@ final class Exchange {
             return;
         }
         Variant variant = chosen.get();
+        // Was this very body converted to this variant before?
+        TransformCache cache = filter.cache();
+        String cacheKey = cache.enabled() ? TransformCache.key(variant, body, contentType) : null;
+        TransformCache.Entry cached = cacheKey == null ? null : cache.get(cacheKey);
+        if (cached != null) {
+            filter.stats().count("cache-hit=" + variant.name());
+            sendTransformed(Outcome.applied(cached.body(), cached.contentType()), variant, rule.get(), contentType);
+            return;
+        }
         Outcome outcome;
         try {
             outcome = filter.transform().apply(variant, body, contentType, requestUrl());
@@ -282,6 +291,9 @@ final class Exchange {
                     uri());
             sendOriginal(body, rule, "fallback=" + variant.name() + ":larger");
             return;
+        }
+        if (cacheKey != null) {
+            cache.put(cacheKey, new TransformCache.Entry(outcome.body(), outcome.contentType()));
         }
         sendTransformed(outcome, variant, rule.get(), contentType);
     }

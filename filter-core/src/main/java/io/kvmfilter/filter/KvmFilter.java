@@ -47,6 +47,7 @@ public class KvmFilter implements Filter {
     private final TransformStats stats = new TransformStats();
     private volatile KvmFilterConfig config;
     private volatile BodyTransform transform;
+    private volatile TransformCache cache = new TransformCache(0);
     private volatile KvmTransform sandbox;
     private final int number = INSTANCES.incrementAndGet();
     private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
@@ -109,6 +110,7 @@ public class KvmFilter implements Filter {
             }
         }
         config = effective;
+        cache = new TransformCache(effective.cacheSize());
         transform = givenTransform != null ? givenTransform : startSandbox(effective, filterConfig.getFilterName());
         servletContext = filterConfig.getServletContext();
         registryKey = "filter:" + filterConfig.getFilterName();
@@ -258,6 +260,10 @@ public class KvmFilter implements Filter {
     /** The request attribute under which this filter instance keeps its exchange. */
     String attributeName() {
         return attributeName;
+    }
+
+    TransformCache cache() {
+        return cache;
     }
 
     BodyTransform transform() {

@@ -50,6 +50,8 @@ public final class KvmFilterConfig {
     public static final String PARAM_MAX_BODY_SIZE = "maxBodySize";
     /** Images whose header declares more pixels (width × height × frames) are served untransformed. */
     public static final String PARAM_MAX_PIXELS = "maxPixels";
+    /** Bytes of transformed bodies kept in memory for reuse; 0 turns the cache off. */
+    public static final String PARAM_CACHE_SIZE = "cacheSize";
     /** Answer HEAD by running the transform as for GET and sending only the headers. */
     public static final String PARAM_HEAD_AS_GET = "headAsGet";
     /** Let {@code image/*} and {@code *}{@code /*} in Accept select negotiated variants. */
@@ -70,7 +72,8 @@ public final class KvmFilterConfig {
     /** All parameter names, in documentation order. */
     public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
-            PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_HEAD_AS_GET,
+            PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_CACHE_SIZE,
+            PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT);
 
@@ -92,6 +95,8 @@ public final class KvmFilterConfig {
      * image programs' memory limits; an 8K frame has 33 million.
      */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
+    /** Default of {@link #PARAM_CACHE_SIZE}: 32 MiB of transformed bodies per filter instance. */
+    public static final long DEFAULT_CACHE_SIZE = 32L * 1024 * 1024;
     /** Default of {@link #PARAM_DIAGNOSTIC_HEADER}. */
     public static final String DEFAULT_DIAGNOSTIC_HEADER = "X-KVM-Transform";
 
@@ -113,6 +118,7 @@ public final class KvmFilterConfig {
     private final long minBodySize;
     private final long maxBodySize;
     private final long maxPixels;
+    private final long cacheSize;
     private final boolean headAsGet;
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
@@ -135,6 +141,7 @@ public final class KvmFilterConfig {
         minBodySize = b.minBodySize;
         maxBodySize = b.maxBodySize;
         maxPixels = b.maxPixels;
+        cacheSize = b.cacheSize;
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
@@ -175,6 +182,11 @@ public final class KvmFilterConfig {
     /** Largest number of pixels (width × height × frames) of an image that is transformed. */
     public long maxPixels() {
         return maxPixels;
+    }
+
+    /** Bytes of transformed bodies kept for reuse (0: no cache). */
+    public long cacheSize() {
+        return cacheSize;
     }
 
     /** Whether HEAD requests are answered with the headers of the transformed GET response. */
@@ -272,7 +284,7 @@ public final class KvmFilterConfig {
                 + excludedPaths + ", includedMimeTypes=" + includedMimeTypes + ", excludedMimeTypes="
                 + excludedMimeTypes + ", includedMethods=" + includedMethods + ", excludedMethods="
                 + excludedMethods + ", statuses=" + statuses + ", minBodySize=" + minBodySize + ", maxBodySize="
-                + maxBodySize + ", maxPixels=" + maxPixels + ", headAsGet=" + headAsGet
+                + maxBodySize + ", maxPixels=" + maxPixels + ", cacheSize=" + cacheSize + ", headAsGet=" + headAsGet
                 + ", variantsForWildcards=" + variantsForWildcards
                 + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
@@ -297,6 +309,7 @@ public final class KvmFilterConfig {
         private long minBodySize = DEFAULT_MIN_BODY_SIZE;
         private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
         private long maxPixels = DEFAULT_MAX_PIXELS;
+        private long cacheSize = DEFAULT_CACHE_SIZE;
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
@@ -330,6 +343,7 @@ public final class KvmFilterConfig {
                 case PARAM_MIN_BODY_SIZE -> minBodySize(parseSize(name, v));
                 case PARAM_MAX_BODY_SIZE -> maxBodySize(parseSize(name, v));
                 case PARAM_MAX_PIXELS -> maxPixels(parseCount(name, v));
+                case PARAM_CACHE_SIZE -> cacheSize(parseSize(name, v));
                 case PARAM_HEAD_AS_GET -> headAsGet(parseBoolean(name, v));
                 case PARAM_VARIANTS_FOR_WILDCARDS -> variantsForWildcards(parseBoolean(name, v));
                 case PARAM_REQUIRE_SMALLER -> requireSmaller(parseBoolean(name, v));
@@ -443,6 +457,18 @@ public final class KvmFilterConfig {
                 throw invalid(PARAM_MAX_PIXELS, String.valueOf(pixels), "a pixel count of 1 or more");
             }
             maxPixels = pixels;
+            return this;
+        }
+
+        /**
+         * Bytes of transformed bodies kept in memory, keyed by variant and the original body's SHA-256 (default
+         * 32 MiB, at most 1 GiB); 0 turns the cache off.
+         */
+        public Builder cacheSize(long bytes) {
+            if (bytes < 0 || bytes > MAX_MAX_BODY_SIZE) {
+                throw invalid(PARAM_CACHE_SIZE, String.valueOf(bytes), "0 (off) to 1GiB");
+            }
+            cacheSize = bytes;
             return this;
         }
 

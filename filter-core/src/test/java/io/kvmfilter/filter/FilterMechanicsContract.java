@@ -49,6 +49,7 @@ abstract class FilterMechanicsContract {
                 .rules("text/plain -> upper\nimage/png -> image/avif: avif, image/webp: webp")
                 .minBodySize(4)
                 .maxBodySize(4096)
+                .cacheSize(0) // every request runs the transform: these tests count its calls
                 .build();
         filter = new KvmFilter(config, transform);
         Deployment deployment = new Deployment().staticFiles(staticDir);

@@ -103,6 +103,7 @@ class KvmFilterConfigTest {
                 Map.entry("includedMimeTypes", "text/*"), Map.entry("excludedMimeTypes", "text/csv"),
                 Map.entry("includedMethods", "GET"), Map.entry("excludedMethods", "POST"),
                 Map.entry("statuses", "200"), Map.entry("minBodySize", "0"), Map.entry("maxBodySize", "1MiB"), Map.entry("maxPixels", "1_000_000"),
+                Map.entry("cacheSize", "0"),
                 Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
                 Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
                 Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
@@ -117,6 +118,7 @@ class KvmFilterConfigTest {
         assertThat(config.variantsForWildcards()).isTrue();
         assertThat(config.requireSmaller()).isFalse();
         assertThat(config.maxPixels()).isEqualTo(1_000_000);
+        assertThat(config.cacheSize()).isZero();
         assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
     }
 }
