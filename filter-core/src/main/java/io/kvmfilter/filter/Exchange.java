@@ -83,17 +83,21 @@ final class Exchange {
     /**
      * Removes the suffix of the variant this request would be served from the tags in If-None-Match, so the
      * application compares its own tag. Tags of our other variants are left out: they cannot match this response,
-     * and some applications (Jetty's DefaultServlet) ignore anything after "--" when comparing. Other tags stay.
+     * and some applications (Jetty's DefaultServlet) ignore anything after "--" when comparing. Tags without our
+     * suffix name the original: they are left out too when the path's type says a variant will be served.
      */
     private String mapIfNoneMatch(String header) {
         if (header == null) {
             return null;
         }
+        Optional<Variant> predicted = predictedType == null ? Optional.empty() : servedVariant(predictedType);
         List<String> mapped = new ArrayList<>();
         for (String tag : ETags.split(header)) {
             String variant = ETags.variantOf(tag);
             if (variant == null || variantNamed(variant).isEmpty()) {
-                mapped.add(tag);
+                if (predicted.isEmpty()) {
+                    mapped.add(tag);
+                }
             } else if (wouldServe(variant)) {
                 String base = ETags.withoutSuffix(tag, variant);
                 strippedVariant = variant;
@@ -102,6 +106,14 @@ final class Exchange {
             }
         }
         return mapped.isEmpty() ? null : String.join(", ", mapped);
+    }
+
+    /** The variant a response of this media type would get for this request; empty for the original. */
+    private Optional<Variant> servedVariant(String mediaType) {
+        if (!config.mimeTypeIncluded(mediaType)) {
+            return Optional.empty();
+        }
+        return config.ruleFor(mediaType).flatMap(rule -> negotiation.choose(rule, mediaType));
     }
 
     /** Would this request be served the named variant, judging by the path's media type and Accept? */
@@ -342,6 +354,12 @@ final class Exchange {
                 && strippedTags.stream().anyMatch(tag -> ETags.weakMatch(tag, etag))) {
             boolean negotiated = variantNamed(strippedVariant).map(Variant::negotiated).orElse(true);
             response.setHeader("ETag", ETags.withSuffix(etag, strippedVariant, !negotiated));
+        } else if (etag != null && strippedVariant == null) {
+            // Not modified by date (If-Modified-Since): the 304 names the variant the 200 would have been.
+            String type = MediaTypes.baseType(response.getContentType());
+            Optional<Variant> served = servedVariant(type != null ? type : predictedType != null ? predictedType
+                    : "");
+            served.ifPresent(v -> response.setHeader("ETag", ETags.withSuffix(etag, v.name(), !v.negotiated())));
         }
         if (negotiable()) {
             addVaryAccept();
