@@ -1,5 +1,8 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.KvmConfigurationException;
+import io.kvmfilter.kvm.KvmUnavailableException;
+import io.kvmfilter.kvm.ProgramLibrary;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -10,9 +13,6 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import io.kvmfilter.kvm.KvmConfigurationException;
-import io.kvmfilter.kvm.KvmUnavailableException;
-import io.kvmfilter.kvm.ProgramLibrary;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Map;
@@ -44,15 +44,19 @@ public class KvmFilter implements Filter {
 
     private final KvmFilterConfig givenConfig;
     private final BodyTransform givenTransform;
+    private final int number = INSTANCES.incrementAndGet();
+    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
     private final TransformStats stats = new TransformStats();
+
+    // Set by init(), read by request threads.
     private volatile KvmFilterConfig config;
     private volatile BodyTransform transform;
     private volatile TransformCache cache = new TransformCache(0);
     private volatile KvmTransform sandbox;
-    private final int number = INSTANCES.incrementAndGet();
-    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
     private volatile ServletContext servletContext;
     private volatile String registryKey;
+
+    /** What KvmStatsServlet reports for this filter. */
     private final StatsRegistry.Source statsSource = new StatsRegistry.Source() {
         @Override
         public Map<String, Long> counters() {
