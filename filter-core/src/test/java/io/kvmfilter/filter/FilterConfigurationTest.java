@@ -108,6 +108,17 @@ class FilterConfigurationTest {
     }
 
     @Test
+    void environmentVariablesAreFoundByTheirUpperCaseName() throws Exception {
+        // The pom sets KVMFILTER_ENVTEST_DIAGNOSTICHEADER for this test run: kvmfilter.envtest.diagnosticHeader.
+        RecordingFilter filter = new RecordingFilter();
+        Deployment deployment = new Deployment();
+        deployment.filter("envtest", filter, "/*", params("diagnosticHeader", "X-From-Init-Param"));
+        container = new TomcatContainer();
+        container.start(deployment);
+        assertThat(filter.config().diagnosticHeader()).contains("X-From-Environment");
+    }
+
+    @Test
     void invalidValueFailsInitNamingParameterValueOriginAndAllowedValues() throws Exception {
         RecordingFilter filter = new RecordingFilter();
         Deployment deployment = new Deployment();
