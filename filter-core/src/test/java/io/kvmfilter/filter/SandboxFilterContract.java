@@ -44,11 +44,13 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logo.png"), resource("corpus/palette_color.png"));
         Files.createDirectories(staticDir.resolve("slow"));
         Files.write(staticDir.resolve("slow/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("low"));
+        Files.write(staticDir.resolve("low/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -67,6 +69,11 @@ abstract class SandboxFilterContract {
                 .queueTimeout(java.time.Duration.ofMillis(1))
                 .build());
         deployment.filter("queued", queued, "/queued/*", Map.of());
+        // A fourth whose rule gives the WebP encoder an argument.
+        KvmFilter low = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/webp: webp {\"quality\": 5}")
+                .build());
+        deployment.filter("low", low, "/low/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -113,6 +120,15 @@ abstract class SandboxFilterContract {
         assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
         assertThat(response.header("Vary")).isEqualTo("Accept");
         assertThat(response.header("ETag")).endsWith("--webp\"");
+    }
+
+    @Test
+    void theRulesArgumentReachesTheProgram() {
+        byte[] standard = http().header("Accept", "image/webp").get("/photo.jpg").asByteArray();
+        Response low = http().header("Accept", "image/webp").get("/low/photo.jpg");
+        assertThat(low.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(new String(low.asByteArray(), 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(low.asByteArray().length).isLessThan(standard.length * 2 / 3); // quality 5 against 80
     }
 
     @Test
