@@ -165,6 +165,37 @@ class FilterConfigurationTest {
     }
 
     @Test
+    void programsOfALibraryFileCanBeUsedInRules() throws Exception {
+        Sandbox.require();
+        RecordingFilter filter = new RecordingFilter();
+        Deployment deployment = new Deployment();
+        deployment.filter("images", filter, "/*", params("library", "classpath:test-library.json",
+                "rules", "image/png -> image/webp: thumbs"));
+        deployment.servlet("/logo.png", TestServlets.servlet((req, res) -> {
+            res.setContentType("image/png");
+            try (var in = FilterConfigurationTest.class.getClassLoader()
+                    .getResourceAsStream("corpus/palette_color.png")) {
+                in.transferTo(res.getOutputStream());
+            }
+        }));
+        container = new TomcatContainer();
+        container.start(deployment);
+        var response = given().port(container.port()).header("Accept", "image/webp").get("/logo.png");
+        assertThat(response.header("X-KVM-Transform")).isIn("applied=webp", "fallback=webp:larger");
+        assertThat(filter.counters().keySet()).noneMatch(key -> key.contains("unavailable") || key.contains("boot"));
+    }
+
+    @Test
+    void missingLibraryFileFailsInitNamingIt() throws Exception {
+        RecordingFilter filter = new RecordingFilter();
+        Deployment deployment = new Deployment();
+        deployment.filter("images", filter, "/*", params("library", "file:/nonexistent/library.json"));
+        container = new TomcatContainer();
+        assertThatThrownBy(() -> container.start(deployment)).hasMessageContaining("failed to start");
+        assertThat(filter.failure.getMessage()).contains("library = \"file:/nonexistent/library.json\"");
+    }
+
+    @Test
     void invalidProgramSettingNamesTheParameterAndTheLibrarysReason() throws Exception {
         RecordingFilter filter = new RecordingFilter();
         Deployment deployment = new Deployment();
