@@ -1,0 +1,22 @@
+package io.kvmfilter.filter;
+
+/**
+ * Runs a variant's program chain over a buffered body. The filter's servlet mechanics depend only on this seam;
+ * {@link KvmTransform} implements it with the KVM sandbox.
+ *
+ * <p>Implementations must be thread-safe and must not throw for program failures: they report them as a failed
+ * {@link Outcome}, and the filter then serves the original.
+ */
+interface BodyTransform {
+
+    /**
+     * Transforms one body.
+     *
+     * @param variant     the variant chosen for this request
+     * @param body        the complete original body
+     * @param contentType the original Content-Type, with its charset parameter when there is one
+     * @param url         the request URI (path and query), given to the programs as the request's URL
+     * @return the transformed body and type, or the reason of the failure
+     */
+    Outcome apply(Variant variant, byte[] body, String contentType, String url);
+}

@@ -1,0 +1,280 @@
+package io.kvmfilter.filter;
+
+import io.kvmfilter.kvm.KvmConfigurationException;
+import io.kvmfilter.kvm.KvmUnavailableException;
+import io.kvmfilter.kvm.ProgramLibrary;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * A Jakarta Servlet filter that pipes response bodies through chains of sandboxed programs: WebP/AVIF conversion
+ * negotiated through {@code Accept}, minification, or any program of the program library.
+ *
+ * <p>The response is buffered (up to {@code maxBodySize}; beyond, it streams through untransformed), the
+ * variant is chosen, the program chain runs, and the result is written with a fresh Content-Length, a
+ * per-variant ETag, {@code Vary: Accept} and {@code Accept-Ranges: none}. Any failure of a program serves the
+ * original body and headers; the diagnostic header ({@code X-KVM-Transform} by default) says what happened:
+ * {@code applied=webp}, {@code fallback=webp:timeout}, {@code skipped=too-large}.
+ *
+ * <p>Map it for the {@code REQUEST} and {@code ASYNC} dispatcher types with {@code asyncSupported=true}; do not
+ * map it for {@code ERROR}. Configuration: init-params, context-params ({@code kvmfilter.} prefix) and
+ * MicroProfile Config, or {@link #KvmFilter(KvmFilterConfig)} for embedded use; see docs/configuration.md.
+ * An invalid configuration fails {@link #init(FilterConfig)} with a message naming the parameter.
+ */
+public class KvmFilter implements Filter {
+
+    private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+    /** Numbers filter instances: their request attributes and sandbox (JMX) names must differ. */
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final KvmFilterConfig givenConfig;
+    private final BodyTransform givenTransform;
+    private final int number = INSTANCES.incrementAndGet();
+    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
+    private final TransformStats stats = new TransformStats();
+
+    // Set by init(), read by request threads.
+    private volatile KvmFilterConfig config;
+    private volatile BodyTransform transform;
+    private volatile TransformCache cache = new TransformCache(0);
+    private volatile KvmTransform sandbox;
+    private volatile ServletContext servletContext;
+    private volatile String registryKey;
+
+    /** What KvmStatsServlet reports for this filter. */
+    private final StatsRegistry.Source statsSource = new StatsRegistry.Source() {
+        @Override
+        public Map<String, Long> counters() {
+            return KvmFilter.this.counters();
+        }
+
+        @Override
+        public Optional<String> statsJson() {
+            KvmTransform started = sandbox;
+            return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
+        }
+
+        @Override
+        public int invalidate(Pattern programNames) {
+            KvmTransform started = sandbox;
+            return started == null ? 0 : started.invalidate(programNames);
+        }
+    };
+
+    /** A filter configured by init-params, context-params and MicroProfile Config (for web.xml). */
+    public KvmFilter() {
+        this(null, null);
+    }
+
+    /**
+     * A filter with programmatic configuration (embedded servers); parameters in web.xml are then ignored.
+     *
+     * @param config the configuration, built with {@link KvmFilterConfig#builder()}
+     */
+    public KvmFilter(KvmFilterConfig config) {
+        this(Objects.requireNonNull(config, "config"), null);
+    }
+
+    /** A filter with its own transform: lets the servlet mechanics be tested without the sandbox. */
+    KvmFilter(KvmFilterConfig config, BodyTransform transform) {
+        this.givenConfig = config;
+        this.givenTransform = transform;
+        this.config = config;
+    }
+
+    /**
+     * Reads and freezes the configuration and starts the program library.
+     *
+     * @throws ServletException when a parameter is invalid (naming it, its value and what is allowed) or the
+     *                          program library cannot be loaded
+     */
+    @Override
+    public void init(FilterConfig filterConfig) throws ServletException {
+        KvmFilterConfig effective = givenConfig;
+        if (effective == null) {
+            try {
+                effective = new ParameterSource(filterConfig).read();
+            } catch (IllegalArgumentException e) {
+                throw new ServletException("KvmFilter '" + filterConfig.getFilterName() + "': " + e.getMessage(), e);
+            }
+        }
+        config = effective;
+        cache = new TransformCache(effective.cacheSize());
+        transform = givenTransform != null ? givenTransform : startSandbox(effective, filterConfig.getFilterName());
+        servletContext = filterConfig.getServletContext();
+        registryKey = "filter:" + filterConfig.getFilterName();
+        StatsRegistry.register(servletContext, registryKey, statsSource);
+        LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
+    }
+
+    /**
+     * Loads the program library and starts the sandbox. When KVM is not usable here the filter still runs and
+     * serves every original (with {@code fallback=<variant>:unavailable}), so an application keeps working.
+     */
+    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName) throws ServletException {
+        ProgramLibrary library;
+        try {
+            library = KvmTransform.library(effective);
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+        }
+        String name = "filter-" + filterName.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + number;
+        try {
+            KvmTransform started = KvmTransform.start(library, name);
+            sandbox = started;
+            return started;
+        } catch (KvmUnavailableException e) {
+            LOG.log(Level.WARNING, "kvmfilter: filter {0}: the sandbox is not available, every response is served"
+                    + " untransformed: {1}", filterName, e.getMessage());
+            return new UnavailableTransform(e.getMessage());
+        } catch (KvmConfigurationException e) {
+            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
+        // Is this HTTP at all?
+        if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)) {
+            chain.doFilter(req, res);
+            return;
+        }
+        HttpServletRequest request = (HttpServletRequest) req;
+        HttpServletResponse response = (HttpServletResponse) res;
+        // Is this an error page dispatch? The container writes those; they are not ours to transform.
+        if (request.getDispatcherType() == DispatcherType.ERROR) {
+            chain.doFilter(req, res);
+            return;
+        }
+        // Is this a request we already wrap, dispatched again (async dispatch, forward, include)?
+        Object existing = request.getAttribute(attributeName);
+        if (existing instanceof Exchange exchange) {
+            redispatch(exchange, request, response, chain);
+            return;
+        }
+        KvmFilterConfig cfg = config;
+        if (cfg == null) {
+            throw new ServletException("KvmFilter used before init()");
+        }
+        // Is the method one we transform? HEAD only when it is answered as GET.
+        String method = request.getMethod();
+        if (!cfg.methodIncluded(method) || ("HEAD".equals(method) && !cfg.headAsGet())) {
+            debug(request, "method " + method + " is not transformed");
+            chain.doFilter(req, res);
+            return;
+        }
+        // Is the path included and not excluded?
+        String path = pathOf(request);
+        if (!cfg.pathIncluded(path)) {
+            debug(request, "path " + path + " is not included or is excluded");
+            chain.doFilter(req, res);
+            return;
+        }
+        // Has something before us already committed the response?
+        if (response.isCommitted()) {
+            debug(request, "response already committed");
+            chain.doFilter(req, res);
+            return;
+        }
+        Exchange exchange = new Exchange(this, request, response, path);
+        run(exchange, chain);
+    }
+
+    private void run(Exchange exchange, FilterChain chain) throws IOException, ServletException {
+        try {
+            chain.doFilter(exchange.request(), exchange.response());
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            exchange.abandon();
+            throw e;
+        }
+        // Asynchronous: the response is finished by AsyncContext.complete() or after the ASYNC dispatch.
+        if (!exchange.request().isAsyncStarted()) {
+            exchange.finish();
+        }
+    }
+
+    private void redispatch(Exchange exchange, HttpServletRequest request, HttpServletResponse response,
+            FilterChain chain) throws IOException, ServletException {
+        if (request.getDispatcherType() == DispatcherType.ASYNC) {
+            // Containers may hand us the unwrapped objects again: keep writing into our buffer.
+            run(exchange, chain);
+        } else {
+            chain.doFilter(request, response);
+        }
+    }
+
+    private static String pathOf(HttpServletRequest request) {
+        String servletPath = request.getServletPath();
+        String pathInfo = request.getPathInfo();
+        String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+        return path.isEmpty() ? "/" : path;
+    }
+
+    private static void debug(HttpServletRequest request, String reason) {
+        if (LOG.isLoggable(Level.DEBUG)) {
+            LOG.log(Level.DEBUG, "kvmfilter: " + request.getMethod() + " " + request.getRequestURI() + ": " + reason);
+        }
+    }
+
+    /** Stops the sandbox and its program instances. */
+    @Override
+    public void destroy() {
+        StatsRegistry.unregister(servletContext, registryKey, statsSource);
+        KvmTransform started = sandbox;
+        sandbox = null;
+        if (started != null) {
+            started.close();
+        }
+    }
+
+    /** True when programs run in the sandbox; false when KVM is unavailable and originals are served. */
+    public boolean sandboxRunning() {
+        return sandbox != null;
+    }
+
+    /** The frozen configuration (null before init when constructed for web.xml). */
+    public KvmFilterConfig config() {
+        return config;
+    }
+
+    /**
+     * Counters of what the filter did, by outcome: {@code applied=webp}, {@code fallback=webp:timeout},
+     * {@code skipped=too-large}.
+     */
+    public Map<String, Long> counters() {
+        return stats.snapshot();
+    }
+
+    /** The request attribute under which this filter instance keeps its exchange. */
+    String attributeName() {
+        return attributeName;
+    }
+
+    TransformCache cache() {
+        return cache;
+    }
+
+    BodyTransform transform() {
+        return transform;
+    }
+
+    TransformStats stats() {
+        return stats;
+    }
+}

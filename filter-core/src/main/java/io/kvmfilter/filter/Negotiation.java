@@ -1,0 +1,139 @@
+package io.kvmfilter.filter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Chooses the variant of a rule for one request from its {@code Accept} header.
+ *
+ * <p>Candidates are the rule's variants in server preference order (e.g. avif, then webp), then the source itself
+ * (or the rule's variant without an output type, which keeps the source type). The candidate with the highest
+ * quality value wins; ties go to the earlier candidate. {@code q=0} excludes a type. A type's quality comes from
+ * the most specific matching range ({@code image/webp} over {@code image/*} over {@code *}{@code /*}).
+ *
+ * <p>Negotiated variants are chosen only when the client names their type explicitly, unless
+ * {@code variantsForWildcards} is set: many clients send {@code *}{@code /*} without being able to decode AVIF.
+ * Without an {@code Accept} header the source is served.
+ */
+final class Negotiation {
+
+    /** One media range of an Accept header. */
+    private record Range(String type, double quality) {
+    }
+
+    private final List<Range> ranges;
+    private final boolean variantsForWildcards;
+
+    private Negotiation(List<Range> ranges, boolean variantsForWildcards) {
+        this.ranges = ranges;
+        this.variantsForWildcards = variantsForWildcards;
+    }
+
+    /** Parses an Accept header (null when absent). Malformed ranges are ignored, as RFC 9110 allows. */
+    static Negotiation of(String accept, boolean variantsForWildcards) {
+        List<Range> ranges = new ArrayList<>();
+        if (accept != null) {
+            for (String part : accept.split(",")) {
+                String[] pieces = part.split(";");
+                String type = pieces[0].trim().toLowerCase(Locale.ROOT);
+                if (!MediaTypes.isValid(type, true) && !type.equals("*/*")) {
+                    continue;
+                }
+                double quality = 1.0;
+                boolean valid = true;
+                for (int i = 1; i < pieces.length; i++) {
+                    String param = pieces[i].trim();
+                    if (param.length() > 2 && (param.startsWith("q=") || param.startsWith("Q="))) {
+                        try {
+                            quality = Double.parseDouble(param.substring(2).trim());
+                            valid = quality >= 0 && quality <= 1;
+                        } catch (NumberFormatException e) {
+                            valid = false;
+                        }
+                    }
+                }
+                if (valid) {
+                    ranges.add(new Range(type, quality));
+                }
+            }
+        }
+        return new Negotiation(List.copyOf(ranges), variantsForWildcards);
+    }
+
+    /**
+     * The variant to serve for a source of {@code sourceType}, or empty for the source itself.
+     *
+     * @param rule       the rule covering the source type
+     * @param sourceType lower-case base type of the response
+     */
+    Optional<Variant> choose(Rule rule, String sourceType) {
+        Optional<Variant> best = Optional.empty();
+        double bestQuality = 0;
+        boolean sourceCandidateSeen = false;
+        for (Variant variant : rule.variants()) {
+            if (variant.negotiated()) {
+                String type = variant.outputType().get();
+                if (type.equals(sourceType)) {
+                    continue; // converting webp to webp: the source already is this variant
+                }
+                double q = quality(type, !variantsForWildcards);
+                if (q > bestQuality) {
+                    best = Optional.of(variant);
+                    bestQuality = q;
+                }
+            } else {
+                sourceCandidateSeen = true;
+                double q = quality(sourceType, false);
+                if (q > bestQuality) {
+                    best = Optional.of(variant);
+                    bestQuality = q;
+                }
+            }
+        }
+        if (!sourceCandidateSeen) {
+            double q = quality(sourceType, false);
+            if (q > bestQuality) {
+                best = Optional.empty();
+                bestQuality = q;
+            }
+        }
+        if (bestQuality == 0) {
+            // Nothing acceptable: serve what the application produced, as it would have without us.
+            return rule.unconditionalVariant();
+        }
+        return best;
+    }
+
+    /**
+     * Quality of a concrete media type: from the most specific matching range, 0 when none matches. Without an
+     * Accept header every type is acceptable except those that must be named explicitly.
+     */
+    double quality(String mediaType, boolean explicitOnly) {
+        if (ranges.isEmpty()) {
+            return explicitOnly ? 0 : 1;
+        }
+        int bestSpecificity = -1;
+        double quality = 0;
+        for (Range range : ranges) {
+            int specificity;
+            if (range.type().equals(mediaType)) {
+                specificity = 2;
+            } else if (explicitOnly) {
+                continue;
+            } else if (range.type().equals("*/*")) {
+                specificity = 0;
+            } else if (range.type().endsWith("/*") && MediaTypes.matches(range.type(), mediaType)) {
+                specificity = 1;
+            } else {
+                continue;
+            }
+            if (specificity > bestSpecificity) {
+                bestSpecificity = specificity;
+                quality = range.quality();
+            }
+        }
+        return quality;
+    }
+}

@@ -1,0 +1,252 @@
+package io.kvmfilter.filter;
+
+import io.kvmfilter.kvm.Failure;
+import io.kvmfilter.kvm.FailureKind;
+import io.kvmfilter.kvm.Kvm;
+import io.kvmfilter.kvm.KvmConfigurationException;
+import io.kvmfilter.kvm.KvmUnavailableException;
+import io.kvmfilter.kvm.ProgramLibrary;
+import io.kvmfilter.kvm.Request;
+import io.kvmfilter.kvm.Result;
+import io.kvmfilter.kvm.Step;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A servlet whose responses a program produces: the program is the backend, as with the Varnish TinyKVM VMOD's
+ * {@code to_backend}. Requests without a body go to the program's GET handler, requests with one to its POST
+ * handler; the program's status, content type, headers and body are the response, 4xx and 5xx included.
+ *
+ * <p>Init-params: {@code program} (required), {@code arg}, {@code library}, {@code programSettings},
+ * {@code timeout}, {@code queueTimeout} (as for {@link KvmFilter}) and {@code maxRequestBodySize} (default
+ * 8MiB). When the program fails the servlet answers 504 (timeout), 503 (queue full or timed out, sandbox
+ * unavailable) or 502 (any other failure), with the header {@code X-KVM-Program: failed=<reason>}.
+ */
+public class ProgramServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(ProgramServlet.class.getName());
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    /** The program to run (required). */
+    public static final String PARAM_PROGRAM = "program";
+    /** The argument given to the program. */
+    public static final String PARAM_ARG = "arg";
+    /** The largest request body accepted; larger requests get 413. */
+    public static final String PARAM_MAX_REQUEST_BODY_SIZE = "maxRequestBodySize";
+    /** Default of {@link #PARAM_MAX_REQUEST_BODY_SIZE}: 8 MiB. */
+    public static final long DEFAULT_MAX_REQUEST_BODY_SIZE = 8L * 1024 * 1024;
+    /** The response header saying why the program produced no response. */
+    public static final String FAILURE_HEADER = "X-KVM-Program";
+    /** No status a program answers is an error here: 4xx and 5xx are its answer to the client. */
+    private static final int NO_ERROR_STATUS = 1000;
+    /** Hop-by-hop and framing headers the container sets itself. */
+    private static final Set<String> CONTAINER_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
+            "keep-alive", "upgrade", "content-type");
+
+    private static final List<String> PARAMETERS = List.of(PARAM_PROGRAM, PARAM_ARG, PARAM_MAX_REQUEST_BODY_SIZE,
+            KvmFilterConfig.PARAM_LIBRARY, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT,
+            KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
+
+    private transient String program;
+    private transient String arg;
+    private transient long maxRequestBodySize;
+    private transient volatile Kvm kvm;
+    private transient volatile String unavailable;
+    private final transient TransformStats stats = new TransformStats();
+    private final transient StatsRegistry.Source statsSource = new StatsRegistry.Source() {
+        @Override
+        public Map<String, Long> counters() {
+            return ProgramServlet.this.counters();
+        }
+
+        @Override
+        public Optional<String> statsJson() {
+            return ProgramServlet.this.statsJson();
+        }
+
+        @Override
+        public int invalidate(java.util.regex.Pattern programNames) {
+            Kvm started = kvm;
+            return started == null ? 0 : started.invalidate(programNames);
+        }
+    };
+
+    /**
+     * Reads the init-params and starts the program's sandbox.
+     *
+     * @throws ServletException when a parameter is missing or invalid, naming it, its value and what is allowed
+     */
+    @Override
+    public void init() throws ServletException {
+        String name = getServletName();
+        try {
+            for (String param : Collections.list(getInitParameterNames())) {
+                if (!PARAMETERS.contains(param)) {
+                    throw new IllegalArgumentException("unknown init-param '" + param + "': allowed are "
+                            + String.join(", ", PARAMETERS));
+                }
+            }
+            program = getInitParameter(PARAM_PROGRAM);
+            if (program == null || !program.trim().matches("[A-Za-z0-9_.-]+")) {
+                throw KvmFilterConfig.Builder.invalid(PARAM_PROGRAM, String.valueOf(program),
+                        "the name of a program in the program library (required)");
+            }
+            program = program.trim();
+            arg = getInitParameter(PARAM_ARG);
+            String max = getInitParameter(PARAM_MAX_REQUEST_BODY_SIZE);
+            maxRequestBodySize = max == null ? DEFAULT_MAX_REQUEST_BODY_SIZE
+                    : KvmFilterConfig.Builder.parseSize(PARAM_MAX_REQUEST_BODY_SIZE, max.trim());
+            // The shared parameters are parsed and checked exactly as the filter's.
+            KvmFilterConfig.Builder shared = KvmFilterConfig.builder();
+            for (String param : PARAMETERS.subList(3, PARAMETERS.size())) {
+                String value = getInitParameter(param);
+                if (value != null) {
+                    shared.parameter(param, value);
+                }
+            }
+            KvmFilterConfig config = shared.build();
+            ProgramLibrary library = KvmTransform.library(config.library(), config.programSettings(),
+                    Set.of(program), PARAM_PROGRAM, program, config.timeout(), config.queueTimeout());
+            start(library, name);
+            StatsRegistry.register(getServletContext(), "servlet:" + name, statsSource);
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("ProgramServlet '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private void start(ProgramLibrary library, String name) throws ServletException {
+        try {
+            kvm = Kvm.start(library, "servlet-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
+                    + INSTANCES.incrementAndGet());
+        } catch (KvmUnavailableException e) {
+            unavailable = e.getMessage();
+            LOG.log(Level.WARNING, "kvmfilter: servlet {0}: the sandbox is not available, requests get 503: {1}",
+                    name, e.getMessage());
+        } catch (KvmConfigurationException e) {
+            throw new ServletException("ProgramServlet '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Kvm started = kvm;
+        if (started == null) {
+            fail(response, 503, "unavailable", "the sandbox is not available: " + unavailable);
+            return;
+        }
+        byte[] body = readBody(request);
+        if (body == null) {
+            fail(response, 413, "request-too-large", "request body larger than " + maxRequestBodySize + " bytes");
+            return;
+        }
+        boolean withBody = body.length > 0 || request.getContentLengthLong() >= 0
+                || request.getHeader("Transfer-Encoding") != null;
+        String query = request.getQueryString();
+        Request call = new Request(request.getMethod(), request.getRequestURI() + (query == null ? "" : "?" + query),
+                arg, request.getContentType(), withBody ? body : null, headersOf(request));
+        Result result = started.chain(List.of(new Step(program, arg, NO_ERROR_STATUS)), call);
+        if (!result.ok()) {
+            Failure failure = result.failure().orElseThrow();
+            String reason = KvmTransform.reason(failure);
+            stats.failure(program, reason, failure.message(), request.getMethod() + " " + request.getRequestURI());
+            fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
+            return;
+        }
+        stats.count("applied=" + program);
+        response.setStatus(result.status() == 0 ? 200 : result.status());
+        if (!result.contentType().isEmpty()) {
+            response.setContentType(result.contentType());
+        }
+        for (String header : result.headers()) {
+            int colon = header.indexOf(':');
+            if (colon > 0) {
+                String headerName = header.substring(0, colon).trim();
+                if (!CONTAINER_HEADERS.contains(headerName.toLowerCase(Locale.ROOT))) {
+                    response.addHeader(headerName, header.substring(colon + 1).trim());
+                }
+            }
+        }
+        response.setContentLength(result.body().length);
+        if (!"HEAD".equals(request.getMethod())) {
+            response.getOutputStream().write(result.body());
+        }
+    }
+
+    /** The request body, or null when it is larger than allowed. */
+    private byte[] readBody(HttpServletRequest request) throws IOException {
+        if (request.getContentLengthLong() > maxRequestBodySize) {
+            return null;
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(maxRequestBodySize + 1, Integer.MAX_VALUE - 8));
+            return body.length > maxRequestBodySize ? null : body;
+        }
+    }
+
+    private static List<String> headersOf(HttpServletRequest request) {
+        List<String> headers = new ArrayList<>();
+        for (String name : Collections.list(request.getHeaderNames())) {
+            for (String value : Collections.list(request.getHeaders(name))) {
+                if (value.indexOf('\n') < 0 && value.indexOf('\r') < 0 && value.indexOf('\0') < 0) {
+                    headers.add(name + ": " + value);
+                }
+            }
+        }
+        return headers;
+    }
+
+    private static int statusFor(FailureKind kind) {
+        return switch (kind) {
+            case TIMEOUT -> HttpServletResponse.SC_GATEWAY_TIMEOUT;
+            case QUEUE_TIMEOUT, UNAVAILABLE -> HttpServletResponse.SC_SERVICE_UNAVAILABLE;
+            default -> HttpServletResponse.SC_BAD_GATEWAY;
+        };
+    }
+
+    private static void fail(HttpServletResponse response, int status, String reason, String message)
+            throws IOException {
+        response.setStatus(status);
+        response.setHeader(FAILURE_HEADER, "failed=" + reason);
+        response.setContentType("text/plain;charset=UTF-8");
+        byte[] text = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setContentLength(text.length);
+        response.getOutputStream().write(text);
+    }
+
+    /** Counters of what the servlet did: {@code applied=<program>}, {@code fallback=<program>:<reason>}. */
+    public Map<String, Long> counters() {
+        return stats.snapshot();
+    }
+
+    /** The sandbox statistics as JSON (kvm-binding's format), or empty when the sandbox is not running. */
+    public Optional<String> statsJson() {
+        Kvm started = kvm;
+        return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
+    }
+
+    /** Stops the program's sandbox. */
+    @Override
+    public void destroy() {
+        StatsRegistry.unregister(getServletContext(), "servlet:" + getServletName(), statsSource);
+        Kvm started = kvm;
+        kvm = null;
+        if (started != null) {
+            started.close();
+        }
+    }
+}

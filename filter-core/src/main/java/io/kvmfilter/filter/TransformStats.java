@@ -1,0 +1,54 @@
+package io.kvmfilter.filter;
+
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts what the filter did (applied, fallback, skipped, by variant and reason) and logs failures at most once
+ * per {@link #LOG_INTERVAL_NANOS} per variant and reason, with the number of failures not logged in between.
+ */
+final class TransformStats {
+
+    /** Failures of one kind are logged at most once a minute: a broken program must not flood the log. */
+    static final long LOG_INTERVAL_NANOS = 60_000_000_000L;
+
+    private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+
+    private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lastLogged = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> suppressed = new ConcurrentHashMap<>();
+
+    /** Adds one to the counter of this outcome, e.g. {@code applied=webp} or {@code fallback=webp:timeout}. */
+    void count(String outcome) {
+        counters.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+    }
+
+    /** Counts and logs a failure; the log line is skipped when the same failure was logged less than a minute ago. */
+    void failure(String variant, String reason, String detail, String uri) {
+        String key = variant + ":" + reason;
+        count("fallback=" + key);
+        long now = System.nanoTime();
+        AtomicLong last = lastLogged.computeIfAbsent(key, k -> new AtomicLong(now - LOG_INTERVAL_NANOS));
+        long previous = last.get();
+        if (now - previous >= LOG_INTERVAL_NANOS && last.compareAndSet(previous, now)) {
+            LongAdder skipped = suppressed.get(key);
+            long skippedCount = skipped == null ? 0 : skipped.sumThenReset();
+            LOG.log(Level.WARNING, "kvmfilter: variant {0} failed ({1}) for {2}: {3}; serving the original{4}",
+                    variant, reason, uri, detail == null ? "no detail" : detail,
+                    skippedCount == 0 ? "" : " (" + skippedCount + " more such failures since the last message)");
+        } else {
+            suppressed.computeIfAbsent(key, k -> new LongAdder()).increment();
+        }
+    }
+
+    /** A snapshot of all counters, sorted by name. */
+    Map<String, Long> snapshot() {
+        Map<String, Long> copy = new TreeMap<>();
+        counters.forEach((name, adder) -> copy.put(name, adder.sum()));
+        return copy;
+    }
+}

@@ -1,0 +1,124 @@
+package io.kvmfilter.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class KvmFilterConfigTest {
+
+    @Test
+    void defaults() {
+        KvmFilterConfig config = KvmFilterConfig.defaults();
+        assertThat(config.rules()).isEqualTo(KvmFilterConfig.DEFAULT_RULES);
+        assertThat(config.includedMethods()).containsExactly("GET", "HEAD");
+        assertThat(config.statuses()).containsExactly(200);
+        assertThat(config.maxBodySize()).isEqualTo(8L * 1024 * 1024);
+        assertThat(config.diagnosticHeader()).contains("X-KVM-Transform");
+        assertThat(config.programsUsed()).containsExactly("avif", "webp", "minify");
+    }
+
+    @Test
+    void parametersInTextForm() {
+        KvmFilterConfig config = KvmFilterConfig.builder()
+                .parameter("maxBodySize", "2MiB")
+                .parameter("minBodySize", "1k")
+                .parameter("statuses", "200, 203")
+                .parameter("includedMethods", "get post")
+                .parameter("diagnosticHeader", "none")
+                .parameter("timeout", "1500ms")
+                .parameter("queueTimeout", "2s")
+                .parameter("programSettings", "webp.concurrency=4; avif.max_request_time=2.5\nwebp.debug=true")
+                .build();
+        assertThat(config.maxBodySize()).isEqualTo(2 * 1024 * 1024);
+        assertThat(config.minBodySize()).isEqualTo(1024);
+        assertThat(config.statuses()).containsExactly(200, 203);
+        assertThat(config.includedMethods()).containsExactly("GET", "POST");
+        assertThat(config.diagnosticHeader()).isEmpty();
+        assertThat(config.timeout()).contains(Duration.ofMillis(1500));
+        assertThat(config.queueTimeout()).contains(Duration.ofSeconds(2));
+        assertThat(config.programSettings()).isEqualTo(Map.of(
+                "webp", Map.of("concurrency", 4L, "debug", true), "avif", Map.of("max_request_time", 2.5)));
+    }
+
+    @Test
+    void excludedListsWinOverIncludedLists() {
+        KvmFilterConfig config = KvmFilterConfig.builder()
+                .includedPaths("/images/*").excludedPaths("/images/private/*")
+                .includedMimeTypes("image/*").excludedMimeTypes("image/png")
+                .includedMethods("GET", "POST").excludedMethods("POST")
+                .build();
+        assertThat(config.pathIncluded("/images/a.jpg")).isTrue();
+        assertThat(config.pathIncluded("/images/private/a.jpg")).isFalse();
+        assertThat(config.pathIncluded("/other")).isFalse();
+        assertThat(config.mimeTypeIncluded("image/jpeg")).isTrue();
+        assertThat(config.mimeTypeIncluded("image/png")).isFalse();
+        assertThat(config.methodIncluded("get")).isTrue();
+        assertThat(config.methodIncluded("POST")).isFalse();
+    }
+
+    @Test
+    void invalidValuesNameTheParameterTheValueAndWhatIsAllowed() {
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxBodySize", "12 parsecs"))
+                .hasMessage("kvmfilter parameter maxBodySize = \"12 parsecs\" is not valid: a byte count with an"
+                        + " optional unit: 65536, 512KiB, 8MiB, 1GiB");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxBodySize", "2GiB"))
+                .hasMessageContaining("maxBodySize = \"2147483648\"").hasMessageContaining("1 byte to 1GiB");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("statuses", "206"))
+                .hasMessageContaining("statuses = \"206\"").hasMessageContaining("except 204, 205 and 206");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxPixels", "many"))
+                .hasMessageContaining("maxPixels = \"many\"").hasMessageContaining("a whole number");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("headAsGet", "yes"))
+                .hasMessageContaining("headAsGet = \"yes\"").hasMessageContaining("true or false");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("timeout", "5 minutes"))
+                .hasMessageContaining("timeout").hasMessageContaining("500ms, 5s or 2m");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("library", "http://x/lib.json"))
+                .hasMessageContaining("library").hasMessageContaining("file: or classpath: URI");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("includedPaths", "images"))
+                .hasMessageContaining("includedPaths = \"images\"");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("excludedMimeTypes", "png"))
+                .hasMessageContaining("excludedMimeTypes = \"png\"").hasMessageContaining("type/subtype");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("programSettings", "webp=3"))
+                .hasMessageContaining("programSettings = \"webp=3\"").hasMessageContaining("program.key=value");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("rules", "image/png -> "))
+                .hasMessageContaining("rules = ").hasMessageContaining("expected a program name");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxBodySise", "1"))
+                .hasMessageContaining("unknown kvmfilter parameter 'maxBodySise'").hasMessageContaining("maxBodySize");
+    }
+
+    @Test
+    void minimumAboveMaximumIsRejectedAtBuild() {
+        assertThatThrownBy(() -> KvmFilterConfig.builder().minBodySize(100).maxBodySize(10).build())
+                .hasMessageContaining("minBodySize = \"100\"").hasMessageContaining("at most maxBodySize (10)");
+    }
+
+    @Test
+    void everyParameterIsAccepted() {
+        // A parameter added to PARAMETERS but not to parameter() would fail here.
+        Map<String, String> examples = Map.ofEntries(Map.entry("rules", "text/css -> minify"),
+                Map.entry("includedPaths", "/a/*"), Map.entry("excludedPaths", "*.map"),
+                Map.entry("includedMimeTypes", "text/*"), Map.entry("excludedMimeTypes", "text/csv"),
+                Map.entry("includedMethods", "GET"), Map.entry("excludedMethods", "POST"),
+                Map.entry("statuses", "200"), Map.entry("minBodySize", "0"), Map.entry("maxBodySize", "1MiB"), Map.entry("maxPixels", "1_000_000"),
+                Map.entry("cacheSize", "0"),
+                Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
+                Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
+                Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
+                Map.entry("timeout", "1s"), Map.entry("queueTimeout", "1s"));
+        assertThat(examples.keySet()).containsExactlyInAnyOrderElementsOf(KvmFilterConfig.PARAMETERS);
+        KvmFilterConfig.Builder builder = KvmFilterConfig.builder();
+        for (String name : KvmFilterConfig.PARAMETERS) {
+            builder.parameter(name, examples.get(name));
+        }
+        KvmFilterConfig config = builder.build();
+        assertThat(config.headAsGet()).isFalse();
+        assertThat(config.variantsForWildcards()).isTrue();
+        assertThat(config.requireSmaller()).isFalse();
+        assertThat(config.maxPixels()).isEqualTo(1_000_000);
+        assertThat(config.cacheSize()).isZero();
+        assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
+    }
+}

@@ -1,0 +1,250 @@
+package io.kvmfilter.filter;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The filter with the real sandbox and the bundled programs, on real files served by the container's
+ * DefaultServlet. Skipped (with the reason) where KVM or the programs are missing; failing then under REQUIRE_KVM=1.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class SandboxFilterContract {
+
+    private ServletContainer container;
+    private Path staticDir;
+    private KvmFilter filter;
+    private byte[] jpeg;
+    private byte[] html;
+
+    abstract ServletContainer newContainer();
+
+    @BeforeAll
+    void start() throws Exception {
+        Sandbox.require();
+        staticDir = Files.createTempDirectory("kvmfilter-sandbox");
+        jpeg = resource("corpus/grace_hopper.jpg");
+        html = resource("corpus/im-architecture.html");
+        Files.write(staticDir.resolve("photo.jpg"), jpeg);
+        Files.write(staticDir.resolve("page.html"), html);
+        Files.write(staticDir.resolve("broken.jpg"), Arrays.copyOf(jpeg, 3000)); // a JPEG cut short
+        Files.write(staticDir.resolve("logo.png"), resource("corpus/palette_color.png"));
+        Files.createDirectories(staticDir.resolve("slow"));
+        Files.write(staticDir.resolve("slow/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("low"));
+        Files.write(staticDir.resolve("low/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("queued"));
+        Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
+        filter = new KvmFilter(KvmFilterConfig.builder()
+                .rules(KvmFilterConfig.DEFAULT_RULES)
+                .excludedPaths("/slow/*", "/queued/*", "/low/*")
+                .cacheSize(0) // every request runs the program
+                .timeout(java.time.Duration.ofSeconds(30))
+                .build());
+        // A second instance on the same requests, whose AVIF encoder gets 1 ms: every run times out.
+        KvmFilter slow = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/avif: avif")
+                .programSetting("avif", "max_request_time", 0.001)
+                .build());
+        Deployment deployment = new Deployment().staticFiles(staticDir);
+        deployment.filter("kvm", filter, "/*", Map.of());
+        deployment.filter("slow", slow, "/slow/*", Map.of());
+        // A third with one AVIF instance and (almost) no waiting for it: concurrent requests overflow the pool.
+        KvmFilter queued = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/avif: avif")
+                .programSetting("avif", "concurrency", 1)
+                .queueTimeout(java.time.Duration.ofMillis(1))
+                .build());
+        deployment.filter("queued", queued, "/queued/*", Map.of());
+        // A fourth whose rule gives the WebP encoder an argument.
+        KvmFilter low = new KvmFilter(KvmFilterConfig.builder()
+                .rules("image/jpeg -> image/webp: webp {\"quality\": 5}")
+                .build());
+        deployment.filter("low", low, "/low/*", Map.of());
+        deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
+        deployment.servlet("/convert-slow", new ProgramServlet(),
+                Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
+        deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
+        container = newContainer();
+        container.start(deployment);
+        assertThat(filter.sandboxRunning()).as("sandbox started").isTrue();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (container != null) {
+            container.close();
+        }
+        if (staticDir != null) {
+            try (var paths = Files.walk(staticDir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = SandboxFilterContract.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("test resource " + name + " missing");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    RequestSpecification http() {
+        return given().baseUri("http://127.0.0.1").port(container.port());
+    }
+
+    @Test
+    void jpegIsServedAsWebpToClientsAskingForIt() {
+        Response response = http().header("Accept", "image/webp,*/*").get("/photo.jpg");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(response.contentType()).isEqualTo("image/webp");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
+        assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(body.length).isLessThan(jpeg.length);
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+        assertThat(response.header("ETag")).endsWith("--webp\"");
+    }
+
+    @Test
+    void theRulesArgumentReachesTheProgram() {
+        byte[] standard = http().header("Accept", "image/webp").get("/photo.jpg").asByteArray();
+        Response low = http().header("Accept", "image/webp").get("/low/photo.jpg");
+        assertThat(low.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(new String(low.asByteArray(), 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(low.asByteArray().length).isLessThan(standard.length * 2 / 3); // quality 5 against 80
+    }
+
+    @Test
+    void jpegIsServedAsAvifFirst() {
+        Response response = http().header("Accept", "image/avif,image/webp,*/*").get("/photo.jpg");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=avif");
+        assertThat(response.contentType()).isEqualTo("image/avif");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 4, 8, StandardCharsets.US_ASCII)).isEqualTo("ftypavif");
+        assertThat(body.length).isLessThan(jpeg.length);
+    }
+
+    @Test
+    void clientsNotAskingForNewFormatsGetTheOriginalBytes() {
+        Response response = http().header("Accept", "*/*").get("/photo.jpg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+    }
+
+    @Test
+    void htmlIsMinified() {
+        Response response = http().get("/page.html");
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=minify");
+        assertThat(response.contentType()).startsWith("text/html");
+        byte[] body = response.asByteArray();
+        assertThat(body.length).isLessThan(html.length);
+        assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");
+    }
+
+    @Test
+    void programServletAnswersWithTheProgramsResponse() {
+        Response response = http().contentType("image/jpeg").body(jpeg).post("/convert");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.contentType()).isEqualTo("image/webp");
+        byte[] body = response.asByteArray();
+        assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
+        assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isNull();
+    }
+
+    @Test
+    void programServletAnswers504WhenTheProgramTimesOut() {
+        Response response = http().contentType("image/jpeg").body(jpeg).post("/convert-slow");
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isEqualTo("failed=timeout");
+        assertThat(response.asString()).contains("program webp failed: timeout");
+    }
+
+    @Test
+    void statsServletReportsFiltersAndServletsAndReloadsPrograms() {
+        http().header("Accept", "image/webp").get("/photo.jpg");
+        Response stats = http().get("/admin/stats");
+        assertThat(stats.statusCode()).isEqualTo(200);
+        assertThat(stats.contentType()).isEqualTo("application/json");
+        assertThat(stats.jsonPath().getLong("'filter:kvm'.counters.'applied=webp'")).isGreaterThanOrEqualTo(1);
+        assertThat(stats.jsonPath().getMap("'filter:kvm'.sandbox")).containsKey("webp");
+        assertThat(stats.jsonPath().getMap("'servlet:servlet1'")).containsKey("counters");
+
+        Response reload = http().queryParam("invalidate", "webp").post("/admin/stats");
+        assertThat(reload.statusCode()).isEqualTo(200);
+        assertThat(reload.jsonPath().getInt("invalidated")).isGreaterThanOrEqualTo(1);
+        // The program loads again on next use.
+        assertThat(http().header("Accept", "image/webp").get("/photo.jpg").header("X-KVM-Transform"))
+                .isEqualTo("applied=webp");
+        assertThat(http().queryParam("invalidate", "[").post("/admin/stats").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void programTimeoutFallsBackToTheOriginalBytes() {
+        Response response = http().header("Accept", "image/avif").get("/slow/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=avif:timeout");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("Vary")).isEqualTo("Accept");
+    }
+
+    @Test
+    void concurrencyIsBoundedByThePoolAndOverflowFallsBackToTheOriginal() throws Exception {
+        int clients = 6;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(clients);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        try {
+            java.util.List<java.util.concurrent.Future<Response>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return http().header("Accept", "image/avif").get("/queued/photo.jpg");
+                }));
+            }
+            java.util.List<String> outcomes = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<Response> future : futures) {
+                Response response = future.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(response.statusCode()).isEqualTo(200);
+                String outcome = response.header("X-KVM-Transform");
+                outcomes.add(outcome);
+                if (outcome.equals("applied=avif")) {
+                    assertThat(response.contentType()).isEqualTo("image/avif");
+                } else {
+                    assertThat(response.asByteArray()).isEqualTo(jpeg);
+                }
+            }
+            assertThat(outcomes).contains("applied=avif", "fallback=avif:queue-timeout")
+                    .allMatch(o -> o.equals("applied=avif") || o.equals("fallback=avif:queue-timeout"));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void brokenImageFallsBackToTheOriginalBytes() {
+        Response response = http().header("Accept", "image/webp").get("/broken.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).startsWith("fallback=webp:");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(Arrays.copyOf(jpeg, 3000));
+        assertThat(filter.counters().keySet()).anyMatch(key -> key.startsWith("fallback=webp:"));
+    }
+}

@@ -1,0 +1,51 @@
+package io.kvmfilter.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+
+/** Failures are all counted but logged at most once a minute per variant and reason (System.Logger on JUL). */
+class TransformStatsTest {
+
+    @Test
+    void repeatedFailuresAreCountedButLoggedOnce() {
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    records.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(KvmFilter.class.getName());
+        logger.addHandler(handler);
+        try {
+            TransformStats stats = new TransformStats();
+            for (int i = 0; i < 5; i++) {
+                stats.failure("webp", "timeout", "ran 5 s", "GET /a.jpg");
+            }
+            stats.failure("avif", "timeout", "ran 5 s", "GET /a.jpg");
+            assertThat(stats.snapshot()).containsEntry("fallback=webp:timeout", 5L)
+                    .containsEntry("fallback=avif:timeout", 1L);
+            assertThat(records).hasSize(2);
+            assertThat(records.get(0).getParameters()).contains("webp", "timeout", "GET /a.jpg");
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+}
