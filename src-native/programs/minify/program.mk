@@ -1,0 +1,15 @@
+# programs/minify/program.mk — the minify guest program → $(BUILD)/programs/minify (static glibc ELF)
+include programs/common/common.mk
+
+MINIFY_SRCS := programs/minify/main.c programs/minify/minify.c programs/minify/mbuf.c programs/minify/json.c \
+               programs/minify/css.c programs/minify/js.c programs/minify/html.c $(PROGRAMS_COMMON_SRCS)
+
+$(BUILD)/programs/minify: $(MINIFY_SRCS) programs/minify/minify.h $(PROGRAMS_COMMON_HDRS) programs/common/common.mk \
+                          programs/minify/program.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -static -o $@ $(MINIFY_SRCS)
+
+PROGRAM_TARGETS += $(BUILD)/programs/minify
+# Tests need node (nodejs) for node --check, value comparison of JSON and behaviour checks of JS.
+TEST_COMMANDS += 'programs/minify/tests/run-tests.sh $(BUILD)/programs/minify'
+BENCH_COMMANDS += 'programs/minify/tests/bench.sh $(BUILD)/programs/minify'
