@@ -25,7 +25,9 @@
  *    and can_start()). If either is false, ASI cannot have inserted a semicolon there in a valid program: a ';'
  *    after a token that cannot end a statement (such as '=' or '(') would be a syntax error, and so would a
  *    statement starting with a token that cannot start one (such as '.', ')' or '*'). So dropping the newline in
- *    those cases never changes the meaning, and keeping it in the others is always safe.
+ *    those cases never changes the meaning, and keeping it in the others is always safe. A newline before a token
+ *    that continues any expression ('+', '-', '(', '[', a template) is dropped too, since ASI does not apply
+ *    there, except after the restricted keywords (see continues()).
  *
  * Two tokens that would merge when written adjacently get one space (see space_needed()): names and numbers
  * ("return x", "a in b"), '+ +' and '- -' ("a + +b", "a - -b", "a+ ++b"), '/' followed by '/' or '*' (a comment
@@ -72,16 +74,20 @@ enum {
 	KW_NO_END = 2,  /* a statement cannot end right after it */
 	KW_CONTROL = 4, /* its '(...)' head is followed by a statement (or a block) */
 	KW_STMT = 8,    /* a statement follows: '{' is a block */
+	KW_RESTRICTED = 16, /* a newline right after it ends the statement ("return\nx" is "return; x") */
 };
 
 static const struct keyword {
 	const char *word;
 	int flags;
 } keywords[] = {
-	{"return", KW_EXPR},
-	{"throw", KW_EXPR},
-	{"yield", KW_EXPR},
+	{"return", KW_EXPR | KW_RESTRICTED},
+	{"throw", KW_EXPR | KW_RESTRICTED},
+	{"yield", KW_EXPR | KW_RESTRICTED},
 	{"await", KW_EXPR},
+	{"break", KW_RESTRICTED},
+	{"continue", KW_RESTRICTED},
+	{"async", KW_RESTRICTED}, /* "async\nfunction f(){}" is not an async function */
 	{"typeof", KW_EXPR | KW_NO_END},
 	{"instanceof", KW_EXPR | KW_NO_END},
 	{"in", KW_EXPR | KW_NO_END},
@@ -128,7 +134,10 @@ struct js {
 	const uint8_t *s;
 	size_t n;
 	struct mbuf *out;
-	enum open *stack;
+	struct opener {
+		enum open kind;
+		size_t pos; /* where it is in the input, for errors */
+	} *stack;
 	size_t depth, cap;
 	struct tok prev; /* the last token written */
 	int gap;         /* whitespace or comments were skipped since prev */
@@ -230,6 +239,26 @@ static int can_start(const struct tok *t)
 	}
 }
 
+/* Does b continue the expression ending with a, whether or not a newline separates them? Then the newline does
+ * not matter. '+' and '-' are binary operators after any operand; '(' a call, '`' a tagged template and '[' a
+ * member access, except after postfix ++/-- (not callable: ASI applies). After return, break, continue, throw,
+ * yield and async a newline always ends the statement. '[' after a plain name is left alone because in a class
+ * body "field\n[key]" is two members. */
+static int continues(const struct tok *a, const struct tok *b)
+{
+	if (a->kind == K_NAME && (a->kw & KW_RESTRICTED))
+		return 0;
+	if (punct_is(b, "+") || punct_is(b, "-"))
+		return 1;
+	if (punct_is(a, "++") || punct_is(a, "--"))
+		return 0;
+	if (punct_is(b, "(") || ((b->kind == K_TEMPLATE || b->kind == K_TEMPLATE_OPEN) && b->p[0] == '`'))
+		return 1;
+	if (punct_is(b, "["))
+		return a->kind != K_NAME;
+	return 0;
+}
+
 /* Would tokens a and b, written adjacently, be read differently? */
 static int space_needed(const struct tok *a, const struct tok *b)
 {
@@ -251,27 +280,34 @@ static int space_needed(const struct tok *a, const struct tok *b)
 	return 0;
 }
 
-static int push(struct js *j, enum open o)
+static int push(struct js *j, enum open o, size_t pos)
 {
 	if (j->depth == j->cap) {
 		size_t cap = j->cap ? j->cap * 2 : 64;
-		enum open *p = realloc(j->stack, cap * sizeof(*p));
+		struct opener *p = realloc(j->stack, cap * sizeof(*p));
 		if (!p)
 			return -1;
 		j->stack = p;
 		j->cap = cap;
 	}
-	j->stack[j->depth++] = o;
+	j->stack[j->depth].kind = o;
+	j->stack[j->depth].pos = pos;
+	j->depth++;
 	return 0;
+}
+
+static enum open top(const struct js *j)
+{
+	return j->depth ? j->stack[j->depth - 1].kind : O_BRACE_STMT;
 }
 
 /* Pops the opener matched by a closing bracket. A template's "${" is never popped by ')' or ']' (invalid input
  * must not derail template scanning); unbalanced closers count as closing a block. */
 static enum open pop(struct js *j)
 {
-	if (j->depth == 0 || j->stack[j->depth - 1] == O_TEMPLATE)
+	if (j->depth == 0 || top(j) == O_TEMPLATE)
 		return O_BRACE_BLOCK;
-	return j->stack[--j->depth];
+	return j->stack[--j->depth].kind;
 }
 
 /* What a '{' written after token t opens. */
@@ -295,10 +331,8 @@ static enum open brace_kind(const struct js *j, const struct tok *t)
 		/* function bodies (after ')' or '=>'), and '{' after tokens that only appear in invalid code */
 		if (punct_is(t, ")") || punct_is(t, "=>") || punct_is(t, "]") || punct_is(t, "++") || punct_is(t, "--"))
 			return O_BRACE_BLOCK;
-		if (punct_is(t, ":")) { /* object value {a: {...}} or label/case "x: {...}" */
-			enum open top = j->depth ? j->stack[j->depth - 1] : O_BRACE_STMT;
-			return top == O_BRACE_STMT || top == O_BRACE_BLOCK ? O_BRACE_BLOCK : O_BRACE_EXPR;
-		}
+		if (punct_is(t, ":")) /* object value {a: {...}} or label/case "x: {...}" */
+			return top(j) == O_BRACE_STMT || top(j) == O_BRACE_BLOCK ? O_BRACE_BLOCK : O_BRACE_EXPR;
 		return O_BRACE_EXPR; /* = ( [ , ? operators: an expression */
 	default:
 		return O_BRACE_BLOCK;
@@ -318,7 +352,7 @@ static int keyword_flags(const uint8_t *p, size_t len)
 static void emit(struct js *j, struct tok t)
 {
 	if (j->gap && j->prev.kind != K_NONE) {
-		if (j->gap_newline && can_end(&j->prev) && can_start(&t))
+		if (j->gap_newline && can_end(&j->prev) && can_start(&t) && !continues(&j->prev, &t))
 			mbuf_put(j->out, '\n');
 		else if (space_needed(&j->prev, &t))
 			mbuf_put(j->out, ' ');
@@ -542,14 +576,14 @@ int minify_js(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error 
 				goto done;
 			t.kind = K_STR;
 			end = (size_t)e;
-		} else if (c == '`' || (c == '}' && j.depth && j.stack[j.depth - 1] == O_TEMPLATE)) {
+		} else if (c == '`' || (c == '}' && top(&j) == O_TEMPLATE)) {
 			int open = 0;
 			if (c == '}')
 				j.depth--;
 			long e = scan_template(&j, i, &open, err);
 			if (e < 0)
 				goto done;
-			if (open && push(&j, O_TEMPLATE) < 0)
+			if (open && push(&j, O_TEMPLATE, i) < 0)
 				goto oom;
 			t.kind = open ? K_TEMPLATE_OPEN : K_TEMPLATE;
 			end = (size_t)e;
@@ -575,13 +609,13 @@ int minify_js(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error 
 			end = scan_punct(&j, i);
 			if (c == '(') {
 				int control = j.prev.kind == K_NAME && (j.prev.kw & KW_CONTROL);
-				if (push(&j, control ? O_PAREN_CONTROL : O_PAREN) < 0)
+				if (push(&j, control ? O_PAREN_CONTROL : O_PAREN, i) < 0)
 					goto oom;
 			} else if (c == '[') {
-				if (push(&j, O_BRACKET) < 0)
+				if (push(&j, O_BRACKET, i) < 0)
 					goto oom;
 			} else if (c == '{') {
-				if (push(&j, brace_kind(&j, &j.prev)) < 0)
+				if (push(&j, brace_kind(&j, &j.prev), i) < 0)
 					goto oom;
 			} else if (c == ')' || c == ']' || c == '}') {
 				t.open = pop(&j);
@@ -590,6 +624,13 @@ int minify_js(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error 
 		t.len = end - i;
 		emit(&j, t);
 		i = end;
+	}
+	for (size_t k = j.depth; k-- > 0;) {
+		if (j.stack[k].kind == O_TEMPLATE) {
+			minify_fail(err, 422, j.stack[k].pos,
+				    "invalid JavaScript: unterminated template literal (a ${ substitution is not closed)");
+			goto done;
+		}
 	}
 	rc = 0;
 	goto done;
