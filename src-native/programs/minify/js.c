@@ -80,7 +80,7 @@ enum {
 static const struct keyword {
 	const char *word;
 	int flags;
-} keywords[] = {
+} keywords[] = { /* all lower case, 2 to 10 letters */
 	{"return", KW_EXPR | KW_RESTRICTED},
 	{"throw", KW_EXPR | KW_RESTRICTED},
 	{"yield", KW_EXPR | KW_RESTRICTED},
@@ -341,8 +341,11 @@ static enum open brace_kind(const struct js *j, const struct tok *t)
 
 static int keyword_flags(const uint8_t *p, size_t len)
 {
+	if (len < 2 || len > 10 || p[0] < 'a' || p[0] > 'z') /* most names: no table lookup */
+		return 0;
 	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
-		if (strlen(keywords[k].word) == len && memcmp(keywords[k].word, p, len) == 0)
+		const char *w = keywords[k].word;
+		if ((uint8_t)w[0] == p[0] && strlen(w) == len && memcmp(w, p, len) == 0)
 			return keywords[k].flags;
 	}
 	return 0;
@@ -486,6 +489,8 @@ static size_t scan_punct(const struct js *j, size_t i)
 {
 	const uint8_t *s = j->s;
 	for (size_t k = 0; k < sizeof(puncts) / sizeof(puncts[0]); k++) {
+		if ((uint8_t)puncts[k][0] != s[i]) /* cheap first-byte filter */
+			continue;
 		size_t l = strlen(puncts[k]);
 		if (i + l <= j->n && memcmp(s + i, puncts[k], l) == 0) {
 			if (l == 2 && puncts[k][0] == '?' && puncts[k][1] == '.' && i + 2 < j->n && is_digit(s[i + 2]))

@@ -6,14 +6,17 @@
  * unchanged. The program skeleton (programs/common/program.c) provides the sandboxed handlers (POST, GET → 400,
  * on_error → the original bytes with X-Failed) and the native command line:
  *     minify [ARG_JSON [CONTENT_TYPE]] < input > output
+ * and, natively only, a throughput measurement: minify --bench ITERATIONS TYPE < input (see bench.c).
  *
  * Statuses: 400 invalid arg, 415 unsupported type, 422 invalid input (with what and where in X-Failed),
  * 500 out of memory. A failure never carries a partial body.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
+#include "bench.h"
 #include "json.h"
 #include "minify.h"
 #include "program.h"
@@ -82,5 +85,7 @@ static void transform(const struct program_input *in, struct program_output *out
 int main(int argc, char **argv)
 {
 	static const struct program_spec spec = {"minify", transform};
+	if (argc > 1 && strcmp(argv[1], "--bench") == 0 && !getenv("KVM_NAME"))
+		return minify_bench(argc, argv);
 	return program_main(argc, argv, &spec);
 }

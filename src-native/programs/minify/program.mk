@@ -2,9 +2,10 @@
 include programs/common/common.mk
 
 MINIFY_SRCS := programs/minify/main.c programs/minify/minify.c programs/minify/mbuf.c programs/minify/json.c \
-               programs/minify/css.c programs/minify/js.c programs/minify/html.c $(PROGRAMS_COMMON_SRCS)
+               programs/minify/css.c programs/minify/js.c programs/minify/html.c programs/minify/bench.c \
+               $(PROGRAMS_COMMON_SRCS)
 
-$(BUILD)/programs/minify: $(MINIFY_SRCS) programs/minify/minify.h $(PROGRAMS_COMMON_HDRS) programs/common/common.mk \
+$(BUILD)/programs/minify: $(MINIFY_SRCS) programs/minify/minify.h programs/minify/bench.h $(PROGRAMS_COMMON_HDRS) programs/common/common.mk \
                           programs/minify/program.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -static -o $@ $(MINIFY_SRCS)
