@@ -15,7 +15,8 @@
  * JavaScript type (or absent, or "module"), through the JSON minifier for JSON types (application/ld+json,
  * importmap...), and are copied unchanged otherwise (text/template, text/x-handlebars...). <style> contents go
  * through the CSS minifier. Inline code that the embedded minifier rejects is copied unchanged: a page with one
- * broken script still works in browsers, so it is not refused.
+ * broken script still works in browsers, so it is not refused. So is a script containing "<!--" (see
+ * copy_contents()). Minified scripts never gain a "</script" or "<!--" (see js.c).
  *
  * An element such as <script> without its end tag runs to the end of the document in browsers: the rest is
  * copied unchanged.
@@ -118,6 +119,52 @@ static size_t find_end_tag(const struct html *h, size_t from, const char *name)
 		k++;
 	}
 	return h->n;
+}
+
+static int starts_tag_ci(const struct html *h, size_t k, const char *text)
+{
+	size_t l = strlen(text);
+	if (k + l > h->n || !equals_ci(h->s + k, l, text))
+		return 0;
+	return k + l == h->n || is_ws(h->s[k + l]) || h->s[k + l] == '/' || h->s[k + l] == '>';
+}
+
+/* Finds the end tag of a <script> element as HTML parsers do. Inside "<!-- ... -->" in a script a nested
+ * "<script>" starts a "double escaped" section in which "</script>" does not end the element (old pages write
+ * document.write("<!--<script>...</script>") and similar); outside of it the first "</script" does. Returns
+ * the index of the end tag or n. */
+static size_t find_script_end(const struct html *h, size_t k)
+{
+	enum { DATA, ESCAPED, DOUBLE_ESCAPED } state = DATA;
+	const uint8_t *s = h->s;
+	size_t n = h->n;
+	while (k < n) {
+		if (s[k] == '<') {
+			if (state == DATA && k + 4 <= n && memcmp(s + k, "<!--", 4) == 0) {
+				state = ESCAPED;
+				k += 4;
+				continue;
+			}
+			if (starts_tag_ci(h, k, "</script")) {
+				if (state != DOUBLE_ESCAPED)
+					return k;
+				state = ESCAPED;
+				k += 8;
+				continue;
+			}
+			if (state == ESCAPED && starts_tag_ci(h, k, "<script")) {
+				state = DOUBLE_ESCAPED;
+				k += 7;
+				continue;
+			}
+		} else if (s[k] == '-' && state != DATA && k + 3 <= n && memcmp(s + k, "-->", 3) == 0) {
+			state = DATA;
+			k += 3;
+			continue;
+		}
+		k++;
+	}
+	return n;
 }
 
 /* Copies the tag at s[i] == '<' (followed by a letter, or '/' and a letter) with its inner whitespace
@@ -293,7 +340,7 @@ static long copy_contents(struct html *h, size_t k, const struct tag *t)
 	if (!is_script && !is_style && !verbatim && !is_title)
 		return (long)k;
 
-	size_t end = find_end_tag(h, k, name);
+	size_t end = is_script ? find_script_end(h, k) : find_end_tag(h, k, name);
 	if (end == h->n) {
 		/* Browsers end the element at the end of the document, whose rest is then its text (this also covers
 		 * XHTML-style "<script src=x/>", which HTML parsers do not treat as self-closing). Keep it as is. */
@@ -303,7 +350,10 @@ static long copy_contents(struct html *h, size_t k, const struct tag *t)
 	const uint8_t *c = h->s + k;
 	size_t len = end - k;
 	if (is_script) {
-		copy_code(h, c, len, script_type(t));
+		/* A script containing "<!--" is parsed by browsers with the escape states of find_script_end(); the
+		 * JavaScript minifier removes "<!--" as a comment, which would change where the element ends. */
+		int escaped = memmem(c, len, "<!--", 4) != NULL;
+		copy_code(h, c, len, escaped ? MINIFY_NONE : script_type(t));
 	} else if (is_style) {
 		char e[64];
 		int css = !t->type || essence(t->type, t->type_len, e, sizeof(e)) == 0 || strcmp(e, "text/css") == 0;

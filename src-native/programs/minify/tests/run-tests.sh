@@ -333,6 +333,9 @@ case_exact "html: text/template script untouched" '' text/html \
 	'<script type="text/template">  <b> x </b>  </script>' '<script type="text/template">  <b> x </b>  </script>'
 case_exact "html: broken inline script left as is" '' text/html '<p> a </p><script> x = "oops </script>' \
 	'<p>a</p><script> x = "oops </script>'
+case_exact "html: escaped <script> section kept as is, its inner </script> does not end it" '' text/html \
+	'<script>\n<!--\ndocument.write("<script>x()</script>")\n-->\n</script>  <p> a </p>' \
+	'<script>\n<!--\ndocument.write("<script>x()</script>")\n-->\n</script><p>a</p>'
 case_exact "html: attributes" '' text/html '<a   href = "x  y"\n   class=c  >t</a><br />' '<a href="x  y" class=c>t</a><br/>'
 case_exact "html: unquoted value before />" '' text/html '<img src=x.png />' '<img src=x.png />'
 case_exact "html: document" '' 'text/html; charset=utf-8' \
