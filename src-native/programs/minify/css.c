@@ -3,7 +3,7 @@
  *
  * The minifier copies everything except whitespace and comments byte for byte. Strings, unquoted url(...)
  * contents and backslash escapes are copied as units, so nothing inside them is touched. Comments are removed,
- * except "important" comments "/\*!...*\/" (licences), which are kept verbatim.
+ * except "important" licence comments (those opening with "/" "*!"), which are kept verbatim.
  *
  * A run of whitespace and comments between two pieces of text becomes either nothing or one space. It is
  * dropped only where CSS never needs it (see space_needed()); everywhere else one space stays, because in CSS

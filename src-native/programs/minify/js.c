@@ -5,8 +5,8 @@
  * input separated by whitespace or comments: nothing, one space, or one newline. Tokens that were adjacent in the
  * input stay adjacent, so the output tokenizes exactly like the input.
  *
- * Comments are removed except "important" comments "/\*!...*\/" (licences), which are kept in place. A leading
- * hashbang line is kept.
+ * Comments are removed except "important" licence comments (those opening with "/" "*!"), which are kept in
+ * place. A leading hashbang line is kept.
  *
  * The two hard questions, and how they are answered:
  *

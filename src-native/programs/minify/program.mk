@@ -5,12 +5,15 @@ MINIFY_SRCS := programs/minify/main.c programs/minify/minify.c programs/minify/m
                programs/minify/css.c programs/minify/js.c programs/minify/html.c programs/minify/bench.c \
                $(PROGRAMS_COMMON_SRCS)
 
-$(BUILD)/programs/minify: $(MINIFY_SRCS) programs/minify/minify.h programs/minify/bench.h $(PROGRAMS_COMMON_HDRS) programs/common/common.mk \
-                          programs/minify/program.mk
+MINIFY_DEPS := $(MINIFY_SRCS) programs/minify/minify.h programs/minify/bench.h $(PROGRAMS_COMMON_HDRS) \
+               programs/common/common.mk programs/minify/program.mk
+
+$(BUILD)/programs/minify: $(MINIFY_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -static -o $@ $(MINIFY_SRCS)
 
 PROGRAM_TARGETS += $(BUILD)/programs/minify
-# Tests need node (nodejs) for node --check, value comparison of JSON and behaviour checks of JS.
+# Tests need node (nodejs), node-css and node-domino (mk/packages-test.txt); MINIFY_TEST_MODE=sandbox runs the
+# same cases through build/bin/kvmrun.
 TEST_COMMANDS += 'programs/minify/tests/run-tests.sh $(BUILD)/programs/minify'
 BENCH_COMMANDS += 'programs/minify/tests/bench.sh $(BUILD)/programs/minify'
