@@ -66,9 +66,11 @@ run_minify() {
 		CTYPE=$(sed -n 's/^Content-Type: //p' "$TMP/err" | head -n 1)
 		FAILED=$(sed -n 's/^X-Failed: //p' "$TMP/err" | head -n 1)
 	else
+		local body=(--body "$in" --content-type "$ct")
+		[ "$method" = GET ] && body=()
 		set +e
-		"$KVMRUN" --method "$method" --body "$in" --arg "$arg" --content-type "$ct" --out "$TMP/out" \
-			--json "$TMP/result.json" "$PROGRAM" >"$TMP/err" 2>&1
+		"$KVMRUN" --method "$method" "${body[@]}" --arg "$arg" --out "$TMP/out" --json "$TMP/result.json" \
+			"$PROGRAM" >"$TMP/err" 2>&1
 		set -e
 		[ -f "$TMP/out" ] || : >"$TMP/out"
 		# The result file has the status and the response headers; accept headers as an object or a list.
