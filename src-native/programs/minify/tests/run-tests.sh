@@ -361,8 +361,21 @@ if [ "$MODE" = sandbox ]; then
 	: >"$TMP/empty"
 	run_minify GET '' '' "$TMP/empty"
 	if [ "$STATUS" = 400 ] && [[ "$FAILED" == *POST* ]]; then pass "GET answers 400"; else fail "GET answers 400" "status $STATUS, X-Failed: $FAILED"; fi
+	# on_error: a request that runs past its time limit is answered with the original bytes and X-Failed
+	node -e 'process.stdout.write("[" + "1, ".repeat(3000000) + "1]")' >"$TMP/big.json"
+	set +e
+	"$KVMRUN" --method POST --body "$TMP/big.json" --content-type application/json --max-request-time 0.001 \
+		--out "$TMP/out" --json "$TMP/result.json" "$PROGRAM" >"$TMP/err" 2>&1
+	set -e
+	if cmp -s "$TMP/out" "$TMP/big.json" && grep -q '"X-Failed: minify failed' "$TMP/result.json" &&
+		grep -q '"status": 200' "$TMP/result.json"; then
+		pass "on_error answers the original body with X-Failed after a timeout"
+	else
+		fail "on_error answers the original body with X-Failed after a timeout" "$(head -c 300 "$TMP/result.json")"
+	fi
 else
 	echo "skip   GET answers 400 (sandbox mode only)"
+	echo "skip   on_error answers the original body (sandbox mode only)"
 fi
 
 # ---------------------------------------------------------------------------------------------------------
