@@ -167,6 +167,28 @@ static size_t find_script_end(const struct html *h, size_t k)
 	return n;
 }
 
+/* Finds the end tag of a <pre> element, counting <pre> elements nested in it (HTML parsers nest them, so the
+ * first "</pre>" may close an inner one). Returns the index of the end tag or n. */
+static size_t find_pre_end(const struct html *h, size_t k)
+{
+	size_t depth = 0;
+	while (k < h->n) {
+		const uint8_t *lt = memchr(h->s + k, '<', h->n - k);
+		if (!lt)
+			break;
+		k = (size_t)(lt - h->s);
+		if (starts_tag_ci(h, k, "<pre")) {
+			depth++;
+		} else if (starts_tag_ci(h, k, "</pre")) {
+			if (depth == 0)
+				return k;
+			depth--;
+		}
+		k++;
+	}
+	return h->n;
+}
+
 /* Copies the tag at s[i] == '<' (followed by a letter, or '/' and a letter) with its inner whitespace
  * minimised. Returns the index after '>' or -1. */
 static long copy_tag(struct html *h, size_t i, struct tag *t, struct minify_error *err)
@@ -340,7 +362,13 @@ static long copy_contents(struct html *h, size_t k, const struct tag *t)
 	if (!is_script && !is_style && !verbatim && !is_title)
 		return (long)k;
 
-	size_t end = is_script ? find_script_end(h, k) : find_end_tag(h, k, name);
+	size_t end;
+	if (is_script)
+		end = find_script_end(h, k);
+	else if (strcmp(name, "pre") == 0)
+		end = find_pre_end(h, k);
+	else
+		end = find_end_tag(h, k, name);
 	if (end == h->n) {
 		/* Browsers end the element at the end of the document, whose rest is then its text (this also covers
 		 * XHTML-style "<script src=x/>", which HTML parsers do not treat as self-closing). Keep it as is. */

@@ -317,6 +317,8 @@ case_exact "html: space between inline elements kept" '' text/html '<span>a</spa
 	'<span>a</span> <span>b</span>'
 case_exact "html: <pre> untouched" '' text/html '<div>\n <pre>\n  a   b\n\n  c </pre>\n</div>' \
 	'<div><pre>\n  a   b\n\n  c </pre></div>'
+case_exact "html: nested <pre> untouched to the outer end" '' text/html '<pre> a <pre> b </pre>  c  </pre>  <p> d </p>' \
+	'<pre> a <pre> b </pre>  c  </pre><p>d</p>'
 case_exact "html: <textarea> untouched" '' text/html '<p>a  <textarea>  x  <b>  </textarea>  b</p>' \
 	'<p>a <textarea>  x  <b>  </textarea> b</p>'
 case_exact "html: comments removed" '' text/html '<p>a <!-- c --> b<!----></p>' '<p>a b</p>'
