@@ -64,6 +64,7 @@ enum open {
 	                * '}', and no semicolon is ever inserted after it */
 	O_BRACE_BLOCK, /* another body (function, arrow, class, label/case): a statement usually follows its '}',
 	                * but a function or class expression can end there */
+	O_BRACE_ARROW, /* an arrow function body: nothing continues the expression after its '}' */
 	O_BRACE_EXPR,  /* an object literal: an operator follows its '}' */
 	O_TEMPLATE,    /* "${" inside a template literal: its '}' continues the template */
 };
@@ -241,13 +242,16 @@ static int can_start(const struct tok *t)
 
 /* Does b continue the expression ending with a, whether or not a newline separates them? Then the newline does
  * not matter. '+' and '-' are binary operators after any operand; '(' a call, '`' a tagged template and '[' a
- * member access, except after postfix ++/-- (not callable: ASI applies). After return, break, continue, throw,
- * yield and async a newline always ends the statement. '[' after a plain name is left alone because in a class
+ * member access, except after postfix ++/-- and after an arrow function's body (neither can be called or
+ * indexed: ASI applies). After return, break, continue, throw, yield and async a newline always ends the
+ * statement. '[' after a plain name is left alone because in a class
  * body "field\n[key]" is two members. */
 static int continues(const struct tok *a, const struct tok *b)
 {
 	if (a->kind == K_NAME && (a->kw & KW_RESTRICTED))
 		return 0;
+	if (punct_is(a, "}") && a->open == O_BRACE_ARROW)
+		return 0; /* "f = () => {}\n[1].map(g)": an arrow function cannot be called, indexed or added to */
 	if (punct_is(b, "+") || punct_is(b, "-"))
 		return 1;
 	if (punct_is(a, "++") || punct_is(a, "--"))
@@ -328,8 +332,10 @@ static enum open brace_kind(const struct js *j, const struct tok *t)
 		if (punct_is(t, ";") || punct_is(t, "{") || punct_is(t, "}") ||
 		    (punct_is(t, ")") && t->open == O_PAREN_CONTROL))
 			return O_BRACE_STMT;
-		/* function bodies (after ')' or '=>'), and '{' after tokens that only appear in invalid code */
-		if (punct_is(t, ")") || punct_is(t, "=>") || punct_is(t, "]") || punct_is(t, "++") || punct_is(t, "--"))
+		if (punct_is(t, "=>"))
+			return O_BRACE_ARROW;
+		/* function bodies (after ')'), and '{' after tokens that only appear in invalid code */
+		if (punct_is(t, ")") || punct_is(t, "]") || punct_is(t, "++") || punct_is(t, "--"))
 			return O_BRACE_BLOCK;
 		if (punct_is(t, ":")) /* object value {a: {...}} or label/case "x: {...}" */
 			return top(j) == O_BRACE_STMT || top(j) == O_BRACE_BLOCK ? O_BRACE_BLOCK : O_BRACE_EXPR;

@@ -10,7 +10,7 @@
 #                             while kvmrun does not exist)
 #   KVMRUN=path               kvmrun to use in sandbox mode
 # Prints one line per case and ends with "N passed, N failed"; exits non-zero when any case failed.
-# Needs node (Debian nodejs) and the Debian modules node-css and node-domino (see mk/packages-test.txt).
+# Needs node (Debian nodejs) and the Debian modules node-css, node-domino and node-acorn (mk/packages-test.txt).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -266,6 +266,9 @@ case_exact "js: newline kept after restricted keywords" '' text/javascript \
 	'function* f() { yield\n(a); return\n[b] }\nfor(;;) { break\n(c); continue\n+d }' \
 	'function*f(){yield\n(a);return\n[b]}\nfor(;;){break\n(c);continue\n+d}'
 case_exact "js: newline kept after postfix ++ before (" '' text/javascript 'a++\n(b)' 'a++\n(b)'
+case_exact "js: newline kept after an arrow function body" '' text/javascript \
+	'f = () => { return 1 }\n[a, b].forEach(g)\nh = x => {}\n(y)\nk = x => {}\n+1' \
+	'f=()=>{return 1}\n[a,b].forEach(g)\nh=x=>{}\n(y)\nk=x=>{}\n+1'
 case_exact "js: class field then computed key" '' text/javascript 'class A { a\n[b] = 1 }' 'class A{a\n[b]=1}'
 case_exact "js: newline dropped before an operator" '' text/javascript 'x = a\n  .b\n  + c\n  * d' 'x=a.b+c*d'
 case_exact "js: newline dropped after an operator" '' text/javascript 'x = a +\n  b ||\n  c' 'x=a+b||c'
@@ -395,6 +398,7 @@ check "jquery.js: status 200" test "$STATUS" = 200
 check "jquery.js: Content-Type kept" test "$CTYPE" = 'application/javascript; charset=utf-8'
 check "jquery.js: smaller" smaller "$DATA/jquery.js" "$TMP/jquery.min.js" 55
 check "jquery.js: node --check" node --check "$TMP/jquery.min.js"
+check "jquery.js: same syntax tree (acorn)" node "$JS/js-ast-compare.js" "$DATA/jquery.js" "$TMP/jquery.min.js"
 check "jquery.js: licence comment kept" grep -q '^/\*! *$' "$TMP/jquery.min.js"
 check "jquery.js: same behaviour under a DOM" same_output "$DATA/jquery.js" "$TMP/jquery.min.js" "$JS/jquery-harness.js"
 
@@ -403,6 +407,7 @@ run_minify POST '' text/javascript "$TMP/behaviour.js"
 cp "$TMP/out" "$TMP/behaviour.min.js"
 check "behaviour.js: smaller" smaller "$TMP/behaviour.js" "$TMP/behaviour.min.js" 90
 check "behaviour.js: node --check" node --check "$TMP/behaviour.min.js"
+check "behaviour.js: same syntax tree (acorn)" node "$JS/js-ast-compare.js" "$TMP/behaviour.js" "$TMP/behaviour.min.js"
 check "behaviour.js: same output (ASI, regex, templates, spacing)" same_output "$TMP/behaviour.js" "$TMP/behaviour.min.js"
 
 run_minify POST '' text/css "$DATA/bootstrap.css"
