@@ -31,9 +31,9 @@
  *
  * Two tokens that would merge when written adjacently get one space (see space_needed()): names and numbers
  * ("return x", "a in b"), '+ +' and '- -' ("a + +b", "a - -b", "a+ ++b"), '/' followed by '/' or '*' (a comment
- * would start), a number followed by '.' ("1 .toString()"), a regex followed by a name (it would become flags),
- * '<' followed by '!' or '/' ("<!--" starts an HTML-like comment, "</script" ends an inline script) and '-'
- * followed by '>' ("-->").
+ * would start), a number followed by '.' or a name ("1 .toString()", "5. in o"), a regex followed by a name (it
+ * would become flags), '<' followed by '!' or '/' ("<!--" starts an HTML-like comment, "</script" ends an inline
+ * script) and '-' followed by '>' ("-->").
  *
  * Errors (422): unterminated string, comment, regular expression or template literal.
  */
@@ -269,8 +269,8 @@ static int space_needed(const struct tok *a, const struct tok *b)
 	uint8_t la = a->p[a->len - 1], fb = b->p[0];
 	if (is_id(la) && (is_id(fb) || fb == '#'))
 		return 1; /* return x, a in b, 1 in a */
-	if (a->kind == K_REGEX && is_id(fb))
-		return 1; /* /x/ in o: "in" would become flags */
+	if ((a->kind == K_REGEX || a->kind == K_NUM) && is_id(fb))
+		return 1; /* /x/ in o: "in" would become flags; 5. in o: a name may not touch a number */
 	if (a->kind == K_NUM && fb == '.')
 		return 1; /* 1 .toString() */
 	if ((la == '+' || la == '-') && fb == la)

@@ -293,6 +293,7 @@ case_exact "js: template literal with nested \${}" '' text/javascript \
 case_exact "js: object literal inside a template substitution" '' text/javascript 'x = `${ { a : 1 }.a } }`' 'x=`${{a:1}.a} }`'
 case_exact "js: number then member" '' text/javascript 'x = 1 .toString() + 1.5 .toFixed()' 'x=1 .toString()+1.5 .toFixed()'
 case_exact "js: regex followed by a keyword" '' text/javascript 'x = /a/ in o' 'x=/a/ in o'
+case_exact "js: number ending in '.' followed by a keyword" '' text/javascript 'x = 5. in o' 'x=5. in o'
 case_exact "js: no </script or <!-- created" '' text/javascript 'x = a < /script>/.test(s) ; y = a < !--b' \
 	'x=a< /script>/.test(s);y=a< !--b'
 case_exact "js: division then comment-like regex" '' text/javascript 'x = a / /re/.source.length' 'x=a/ /re/.source.length'
