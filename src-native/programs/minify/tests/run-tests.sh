@@ -426,5 +426,25 @@ check "im-architecture.html: <pre> identical" pre_identical "$DATA/im-architectu
 check "im-architecture.html: inline script minified" grep -q '<script>window.jQuery||document.write(' "$TMP/im.min.html"
 check "im-architecture.html: no comments left" bash -c "! grep -q '<!-- Javascript assets -->' '$TMP/im.min.html'"
 
+# Robustness: cut the corpus files at arbitrary points; every answer is a clean 200 or 422 (or 415/400), never a
+# crash, and a 200 body is never larger than its input.
+for entry in twitter.json:application/json jquery.js:text/javascript bootstrap.css:text/css \
+	im-architecture.html:text/html; do
+	file=${entry%%:*}
+	ctype=${entry#*:}
+	size=$(stat -c %s "$DATA/$file")
+	bad=""
+	for cut in 1 7 97 1009 $((size / 3)) $((size / 2 + 13)) $((size - 5)); do
+		head -c "$cut" "$DATA/$file" >"$TMP/cut"
+		run_minify POST '' "$ctype" "$TMP/cut"
+		case "$STATUS" in
+		200) [ "$(stat -c %s "$TMP/out")" -le "$cut" ] || bad="$bad $cut:larger" ;;
+		422) [ -n "$FAILED" ] || bad="$bad $cut:no-X-Failed" ;;
+		*) bad="$bad $cut:status-$STATUS" ;;
+		esac
+	done
+	if [ -z "$bad" ]; then pass "$file cut at 7 points: 200 or 422"; else fail "$file cut at 7 points" "$bad"; fi
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
