@@ -286,22 +286,23 @@ static inline bool kvm_is_sandboxed(void)
 	return getenv("KVM_NAME") != NULL;
 }
 
-/* Typed handler registration (call before wait_for_requests()). */
+/* Typed handler registration (call before wait_for_requests()). __extension__ keeps -Wpedantic quiet about passing
+ * a function pointer as void *, which the ABI requires. */
 static inline void kvm_set_get_handler(kvm_get_handler fn)
 {
-	register_func(KVM_HANDLER_GET, (void *)fn);
+	register_func(KVM_HANDLER_GET, __extension__(void *)fn);
 }
 static inline void kvm_set_post_handler(kvm_post_handler fn)
 {
-	register_func(KVM_HANDLER_POST, (void *)fn);
+	register_func(KVM_HANDLER_POST, __extension__(void *)fn);
 }
 static inline void kvm_set_request_handler(kvm_request_handler fn)
 {
-	register_func(KVM_HANDLER_REQUEST, (void *)fn);
+	register_func(KVM_HANDLER_REQUEST, __extension__(void *)fn);
 }
 static inline void kvm_set_error_handler(kvm_error_handler fn)
 {
-	register_func(KVM_HANDLER_ERROR, (void *)fn);
+	register_func(KVM_HANDLER_ERROR, __extension__(void *)fn);
 }
 
 /* Responds with status, a NUL-terminated content type and body[0..len); never returns. */
@@ -317,7 +318,8 @@ __attribute__((noreturn)) static inline void kvm_respond_str(int status, const c
 	kvm_respond(status, content_type, text, strlen(text));
 }
 
-/* Responds with extra response headers, each a NUL-terminated "Name: value" string; never returns. */
+/* Responds with extra response headers, each a NUL-terminated "Name: value" string; never returns. At most 32
+ * headers are sent (the list is built on the stack); call sys_backend_response() directly for more. */
 __attribute__((noreturn)) static inline void kvm_respond_with_headers(int status, const char *content_type,
                                                                       const void *body, size_t len,
                                                                       const char *const *headers,

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+kvmrun=${KVMRUN:-$BUILD/bin/kvmrun} # KVMRUN overrides, e.g. a kvmrun built elsewhere
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -20,10 +21,11 @@ int main(void) { if (kvm_is_sandboxed()) { from_cxx(); wait_for_requests(); } re
 C
 cat >"$tmp/b.cpp" <<'C'
 #include "kvm_api.h"
-extern "C" void from_cxx(void) { struct meminfo m; get_meminfo(&m); sys_log("x", 1); }
+static void on_get(const char *, const char *) { kvm_respond_str(200, "text/plain", "x"); }
+extern "C" void from_cxx(void) { struct meminfo m; get_meminfo(&m); sys_log("x", 1); kvm_set_get_handler(on_get); }
 C
-check "kvm_api.h compiles as C11" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -c "$tmp/a.c" -o "$tmp/a.o"
-check "kvm_api.h compiles as C++17" g++ -std=c++17 -O2 -Wall -Wextra -Werror -Isdk -c "$tmp/b.cpp" -o "$tmp/b.o"
+check "kvm_api.h compiles as C11 (-Wpedantic)" gcc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -Isdk -c "$tmp/a.c" -o "$tmp/a.o"
+check "kvm_api.h compiles as C++17 (-Wpedantic)" g++ -std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror -Isdk -c "$tmp/b.cpp" -o "$tmp/b.o"
 check "two translation units link (weak stubs)" g++ -static -o "$tmp/ab" "$tmp/a.o" "$tmp/b.o"
 check "linked program runs natively" "$tmp/ab"
 # Each stub: b8 <imm32 little-endian> e7 00 c3
@@ -41,12 +43,13 @@ check "sys_log stub is mov \$0x7F000,%eax; out; ret" expect_stub sys_log 0x7F000
 hello="$BUILD/programs/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
-if [[ -x "$BUILD/bin/kvmrun" ]]; then
+if [[ -x "$kvmrun" ]]; then
 	printf 'ping' >"$tmp/body"
-	check "hello GET in the sandbox" bash -c "'$BUILD/bin/kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
-	check "hello POST echo in the sandbox" bash -c "'$BUILD/bin/kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
+	check "hello GET in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
+	check "C and C++ units together in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/ab.out' '$tmp/ab' && [[ \"\$(cat '$tmp/ab.out')\" == x ]]"
+	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
-	echo "SKIP sandbox cases: $BUILD/bin/kvmrun does not exist yet"
+	echo "SKIP sandbox cases: $kvmrun does not exist yet"
 fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -21,7 +21,7 @@ struct json_value *args_parse(const char *arg, char *err, size_t err_size)
 		return NULL;
 	}
 	if (v->type != JSON_OBJECT) {
-		snprintf(err, err_size, "arg must be a JSON object such as {\"quality\":80}, got a %s", json_type_name(v->type));
+		snprintf(err, err_size, "arg must be a JSON object such as {\"quality\":80}, got %s", json_type_article(v->type));
 		json_free(v);
 		return NULL;
 	}
@@ -77,8 +77,8 @@ bool args_get_int(const struct json_value *obj, const char *key, long min, long 
 			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an integer from %ld to %ld, got %ld", key,
 			         v->offset, min, max, n);
 		else
-			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an integer from %ld to %ld, got a %s", key,
-			         v->offset, min, max, json_type_name(v->type));
+			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an integer from %ld to %ld, got %s", key,
+			         v->offset, min, max, json_type_article(v->type));
 		return false;
 	}
 	*out = n;
@@ -94,8 +94,8 @@ bool args_get_bool(const struct json_value *obj, const char *key, bool fallback,
 		return true;
 	}
 	if (v->type != JSON_BOOL) {
-		snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be true or false, got a %s", key, v->offset,
-		         json_type_name(v->type));
+		snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be true or false, got %s", key, v->offset,
+		         json_type_article(v->type));
 		return false;
 	}
 	*out = v->u.boolean;
@@ -114,8 +114,8 @@ bool args_get_int_array(const struct json_value *obj, const char *key, size_t co
 			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an array of %zu integers, got %zu elements", key,
 			         v->offset, count, v->u.array.count);
 		else
-			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an array of %zu integers, got a %s", key,
-			         v->offset, count, json_type_name(v->type));
+			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be an array of %zu integers, got %s", key,
+			         v->offset, count, json_type_article(v->type));
 		return false;
 	}
 	for (size_t i = 0; i < count; i++) {

@@ -19,4 +19,17 @@ PROGRAMS_IMAGE_HDRS := programs/common/image.h
 PROGRAMS_IMAGE_LIBS := -lwebpdemux -lwebp -lpng16 -ljpeg -lgif -lz -lm
 
 PROGRAMS_CFLAGS := -Iprograms/common -Isdk
+
+# unit test of the arg JSON parser and accessors (native)
+$(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/common/json.c programs/common/args.c \
+                                   programs/common/json.h programs/common/args.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -o $@ programs/common/tests/json_test.c programs/common/json.c \
+		programs/common/args.c -lm
+
+TEST_TARGETS += $(BUILD)/tests/programs/json_test
+TEST_COMMANDS += $(BUILD)/tests/programs/json_test
+
+# webp and avif against cwebp and avifenc, natively and in the sandbox (a Markdown table)
+BENCH_COMMANDS += programs/common/tests/bench-images.sh
 endif

@@ -341,8 +341,11 @@ static bool decode_gif(const uint8_t *data, size_t len, long max_pixels, struct 
 		/* Interlaced frames store rows in four passes: every 8th from 0, every 8th from 4, every 4th from 2,
 		 * every 2nd from 1. */
 		static const int pass_start[4] = {0, 4, 2, 1}, pass_step[4] = {8, 8, 4, 2};
-		if (!map)
-			return gif_failed(gif, img, out, "no colour map");
+		if (!map) {
+			program_fail(out, 422, "corrupt GIF: the first frame has no colour map");
+			DGifCloseFile(gif, &error);
+			return false;
+		}
 		if (d->Width <= 0 || d->Height <= 0 || !check_pixels((uint64_t)d->Width, (uint64_t)d->Height, max_pixels, "GIF frame", out)) {
 			if (out->status == 0)
 				program_fail(out, 422, "GIF frame has an empty size");
@@ -462,11 +465,26 @@ static bool decode_webp(const uint8_t *data, size_t len, long max_pixels, struct
 	}
 	if (!allocate(img, (uint32_t)features.width, (uint32_t)features.height, out))
 		return false;
-	if (!WebPDecodeRGBAInto(data, len, img->rgba, (size_t)img->width * img->height * 4, (int)img->width * 4)) {
-		image_free(img);
-		/* Decode again into nothing to learn why: the simple API only says it failed. */
-		program_fail(out, 422, "corrupt or truncated WebP: the image data does not decode");
-		return false;
+	{
+		/* The advanced API decodes into our buffer and, unlike WebPDecodeRGBAInto, says why it failed. */
+		WebPDecoderConfig config;
+		if (!WebPInitDecoderConfig(&config)) {
+			image_free(img);
+			program_fail(out, 500, "libwebp version mismatch");
+			return false;
+		}
+		config.output.colorspace = MODE_RGBA;
+		config.output.is_external_memory = 1;
+		config.output.u.RGBA.rgba = img->rgba;
+		config.output.u.RGBA.stride = (int)img->width * 4;
+		config.output.u.RGBA.size = (size_t)img->width * img->height * 4;
+		status = WebPDecode(data, len, &config);
+		WebPFreeDecBuffer(&config.output);
+		if (status != VP8_STATUS_OK) {
+			image_free(img);
+			program_fail(out, 422, "corrupt or truncated WebP: %s", vp8_status_text(status));
+			return false;
+		}
 	}
 	return true;
 }
@@ -487,8 +505,11 @@ bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_p
 			if (accepted & IMAGE_ACCEPT(f))
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "",
 				         image_format_name((enum image_format)f));
-		program_fail(out, 415, "unsupported input type%s%s%s (by its first bytes); supported: %s", other ? " (" : "",
-		             other ? other : "", other ? ")" : "", list);
+		char first[40] = "";
+		for (size_t i = 0; i < len && i < 8; i++)
+			snprintf(first + strlen(first), sizeof(first) - strlen(first), "%s%02x", i ? " " : "", data[i]);
+		program_fail(out, 415, "unsupported input type: %s (first bytes %s); supported: %s",
+		             other ? other : "not a recognised image format", first, list);
 		return false;
 	}
 	switch (format) {

@@ -582,3 +582,16 @@ const char *json_type_name(enum json_type type)
 	}
 	return "value";
 }
+
+const char *json_type_article(enum json_type type)
+{
+	switch (type) {
+	case JSON_NULL: return "null";
+	case JSON_BOOL: return "a boolean";
+	case JSON_NUMBER: return "a number";
+	case JSON_STRING: return "a string";
+	case JSON_ARRAY: return "an array";
+	case JSON_OBJECT: return "an object";
+	}
+	return "a value";
+}

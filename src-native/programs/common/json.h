@@ -60,4 +60,7 @@ const struct json_value *json_object_get(const struct json_value *obj, const cha
 /* "object", "array", "number"... for messages. */
 const char *json_type_name(enum json_type type);
 
+/* "an object", "an array", "a number"... for messages such as "got an array". */
+const char *json_type_article(enum json_type type);
+
 #endif

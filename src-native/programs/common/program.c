@@ -81,7 +81,7 @@ static void on_post(const char *url, const char *arg, const char *content_type, 
 	g_spec->transform(&in, &out);
 	if (out.status >= 400 || out.status < 100)
 		program_respond_failure(out.status >= 400 ? out.status : 500, out.reason[0] ? out.reason : "failed");
-	kvm_respond(out.status, out.content_type, out.body, out.len);
+	kvm_respond(out.status, out.content_type ? out.content_type : "application/octet-stream", out.body, out.len);
 }
 
 static void on_get(const char *url, const char *arg)
@@ -194,7 +194,7 @@ static int run_native(int argc, char **argv, const struct program_spec *spec)
 		fprintf(stderr, "Content-Type: text/plain; charset=utf-8\nX-Failed: %s\n", out.reason);
 		exit_code = 1;
 	} else {
-		fprintf(stderr, "Content-Type: %s\n", out.content_type);
+		fprintf(stderr, "Content-Type: %s\n", out.content_type ? out.content_type : "application/octet-stream");
 		exit_code = 0;
 		if (!write_all(1, out.body, out.len)) {
 			fprintf(stderr, "%s: cannot write standard output: %s\n", spec->name, strerror(errno));
