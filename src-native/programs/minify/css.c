@@ -37,6 +37,14 @@ static int is_name_char(uint8_t c)
 	       c >= 0x80;
 }
 
+/* Bytes that need no decision of their own: not whitespace, and not the start of a comment, string, escape or
+ * url(, nor a bracket, ';', '}' or '+' whose state the loop tracks. */
+static int is_plain(uint8_t c)
+{
+	return !is_ws(c) && c != '/' && c != '"' && c != '\'' && c != '\\' && c != '(' && c != ')' && c != '}' &&
+	       c != ';' && c != '+';
+}
+
 static int lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -250,8 +258,14 @@ int minify_css(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error
 			c.paren--;
 		c.last_is_combinator_plus = b == '+' && is_combinator_plus(&c, i);
 		c.last_is_semicolon = b == ';';
-		mbuf_put(out, b);
-		i++;
+		/* copy this byte and the ordinary bytes after it (names, numbers, '#', ':', ...) in one go */
+		size_t run = i + 1;
+		while (run < n && is_plain(s[run]))
+			run++;
+		if (run > i + 1)
+			c.last_is_combinator_plus = c.last_is_semicolon = 0;
+		mbuf_write(out, s + i, run - i);
+		i = run;
 	}
 	return 0;
 }
