@@ -8,7 +8,8 @@
  * A run of whitespace and comments between two pieces of text becomes either nothing or one space. It is
  * dropped only where CSS never needs it (see space_needed()); everywhere else one space stays, because in CSS
  * whitespace is often meaningful:
- *   - "a :hover" (any descendant of a that is hovered) differs from "a:hover", so a space before ':' stays;
+ *   - "a :hover" (any descendant of a that is hovered) differs from "a:hover", so a space before ':' stays
+ *     unless the ':' belongs to a declaration ("color : red", see is_declaration_colon());
  *   - "and (" in media queries must not become the function token "and(", so a space before '(' stays;
  *   - inside calc() and other functions "+" and "-" need spaces around them ("1px + 2px"; "1px +2px" is two
  *     values), so spaces around '+' and '-' stay unless '+' is a selector combinator outside parentheses.
@@ -57,6 +58,8 @@ struct css {
 	int paren;          /* depth of ( ... ): inside functions +, - and spaces keep their meaning */
 	int last_is_combinator_plus; /* the last byte written is a '+' selector combinator */
 	int last_is_semicolon;       /* the last byte written is a ';' separator (not part of an escape) */
+	size_t ahead_end;            /* is_declaration_colon(): its answer holds for ':' before this index */
+	int ahead_is_declaration;
 };
 
 static uint8_t last_byte(const struct css *c)
@@ -68,6 +71,55 @@ static uint8_t last_byte(const struct css *c)
 static int is_tight(uint8_t b)
 {
 	return b == '{' || b == '}' || b == ';' || b == ',' || b == '>' || b == '~';
+}
+
+/* Is the ':' at s[i] (outside parentheses) the colon of a declaration ("color : red") rather than part of a
+ * selector ("a :hover {", where the space means "any descendant")? A selector always ends with '{'; a declaration
+ * ends with ';' or '}' and has no '{' outside strings, comments and parentheses. So look ahead to the first of
+ * those three. The answer is the same for every ':' up to that point, so it is cached: each byte is looked at by
+ * at most one lookahead, which keeps the pass linear. At the end of the input the answer is "selector" (the
+ * space stays). */
+static int is_declaration_colon(struct css *c, size_t i)
+{
+	const uint8_t *s = c->s;
+	size_t n = c->n, k = i;
+	int depth = 0;
+	uint8_t found = 0;
+	if (i < c->ahead_end)
+		return c->ahead_is_declaration;
+	while (k < n) {
+		uint8_t b = s[k];
+		if (b == '"' || b == '\'') {
+			for (k++; k < n && s[k] != b; k++) {
+				if (s[k] == '\\')
+					k++;
+			}
+			k++;
+			continue;
+		}
+		if (b == '/' && k + 1 < n && s[k + 1] == '*') {
+			const uint8_t *end = k + 2 < n ? memmem(s + k + 2, n - k - 2, "*/", 2) : NULL;
+			k = end ? (size_t)(end - s) + 2 : n;
+			continue;
+		}
+		if (b == '\\') {
+			k += 2;
+			continue;
+		}
+		if (b == '(') {
+			depth++;
+		} else if (b == ')') {
+			if (depth > 0)
+				depth--;
+		} else if (depth == 0 && (b == '{' || b == ';' || b == '}')) {
+			found = b;
+			break;
+		}
+		k++;
+	}
+	c->ahead_end = k;
+	c->ahead_is_declaration = found == ';' || found == '}';
+	return c->ahead_is_declaration;
 }
 
 /* Is the '+' at s[i] (outside parentheses) the adjacent-sibling combinator rather than the sign of a number
@@ -82,7 +134,7 @@ static int is_combinator_plus(const struct css *c, size_t i)
  * Is a space needed between the last written byte and the next byte `next` (at s[i]), given that the input had
  * whitespace or a comment between them?
  */
-static int space_needed(const struct css *c, size_t i)
+static int space_needed(struct css *c, size_t i)
 {
 	uint8_t prev = last_byte(c), next = c->s[i];
 	if (prev == 0) /* start of output */
@@ -92,8 +144,9 @@ static int space_needed(const struct css *c, size_t i)
 	/* After '(' and before ')' nothing can merge: "( a )" is "(a)". Before '(' a space may matter ("and ("). */
 	if (prev == '(' || next == ')')
 		return 0;
-	/* After ':' (declaration "color: red"); before ':' the space is a descendant combinator and stays. */
-	if (prev == ':')
+	/* After ':' ("color: red"); before ':' only in a declaration ("color : red"): in a selector or inside
+	 * parentheses it may be a descendant combinator ("a :hover", ":is(a :hover)"). */
+	if (prev == ':' || (next == ':' && c->paren == 0 && is_declaration_colon(c, i)))
 		return 0;
 	/* "red ! important" → "red!important". */
 	if (prev == '!' || next == '!')

@@ -228,27 +228,32 @@ case_status "json: digits after '.' required" '' application/json '1.' 422 "expe
 # CSS
 case_exact "css: descendant space before ':' kept" '' text/css 'a :hover , b:focus > c { color: red ; }' \
 	'a :hover,b:focus>c{color:red}'
+case_exact "css: space before ':' kept in selectors, dropped in declarations" '' text/css \
+	'a :hover { color : red ; b : c } @page :first { margin : 1in } .x { & :focus { d : e } }\n:root{ --v : 1 }' \
+	'a :hover{color:red;b:c}@page :first{margin:1in}.x{& :focus{d:e}}:root{--v:1}'
+case_exact "css: ':' in parentheses keeps its space" '' text/css ':is( a :hover ) , @media ( min-width : 1px ) {}' \
+	':is(a :hover),@media (min-width :1px){}'
 case_exact "css: combinators" '' text/css 'a + b ~ c > d e , f {x:y}' 'a+b~c>d e,f{x:y}'
 case_exact "css: calc keeps spaces around + and -" '' text/css \
 	'.a { width : calc( 100% - 2 * 10px ) ; margin: calc(1px + -2px) calc( (1px + 2px) * 3 ) }' \
-	'.a{width :calc(100% - 2 * 10px);margin:calc(1px + -2px) calc((1px + 2px) * 3)}'
+	'.a{width:calc(100% - 2 * 10px);margin:calc(1px + -2px) calc((1px + 2px) * 3)}'
 case_exact "css: comments removed, /*! kept" '' text/css '/* x */ a { b : c } /* y */\n/*! licence */\nd{e:f}' \
-	'a{b :c}/*! licence */ d{e:f}'
+	'a{b:c}/*! licence */ d{e:f}'
 case_exact "css: strings untouched" '' text/css 'a { content: "  /* not a comment */  " ; font-family: '"'"'A  B'"'"' , serif }' \
 	'a{content:"  /* not a comment */  ";font-family:'"'"'A  B'"'"',serif}'
 case_exact "css: unquoted url() untouched" '' text/css 'a { background: url( http://x.test/a//b/*c*/d.png ) no-repeat }' \
 	'a{background:url(http://x.test/a//b/*c*/d.png) no-repeat}'
-case_exact "css: quoted url()" '' text/css 'a { background : URL( "a b.png" ) }' 'a{background :URL("a b.png")}'
+case_exact "css: quoted url()" '' text/css 'a { background : URL( "a b.png" ) }' 'a{background:URL("a b.png")}'
 case_exact "css: media query keeps 'and ('" '' text/css '@media screen and (max-width: 100px) , print {\n  a { color : red }\n}' \
-	'@media screen and (max-width:100px),print{a{color :red}}'
+	'@media screen and (max-width:100px),print{a{color:red}}'
 case_exact "css: !important" '' text/css 'a { color: red ! important; }' 'a{color:red!important}'
-case_exact "css: hex escape keeps its space" '' text/css '.a\\31 0 , .b\\ c { x : y }' '.a\\31 0,.b\\ c{x :y}'
+case_exact "css: hex escape keeps its space" '' text/css '.a\\31 0 , .b\\ c { x : y }' '.a\\31 0,.b\\ c{x:y}'
 case_exact "css: signed number is not a combinator" '' text/css 'a { margin: 0 +1px -2px }' 'a{margin:0 +1px -2px}'
 case_exact "css: nth-child keeps its spaces" '' text/css 'li:nth-child( 2n + 1 ) { x: y }' 'li:nth-child(2n + 1){x:y}'
 case_exact "css: @charset and @import" '' 'text/css; charset=utf-8' '@charset "utf-8";\n@import url(a.css) screen;\n a{x:y}' \
 	'@charset "utf-8";@import url(a.css) screen;a{x:y}'
 case_exact "css: empty rule and double semicolons" '' text/css 'a { }\nb { c:d;; }' 'a{}b{c:d;}'
-case_exact "css: byte order mark kept" '' text/css '\xef\xbb\xbfa { b : c }' '\xef\xbb\xbfa{b :c}'
+case_exact "css: byte order mark kept" '' text/css '\xef\xbb\xbfa { b : c }' '\xef\xbb\xbfa{b:c}'
 case_exact "css: keyframes" '' text/css '@keyframes spin { from { transform: rotate( 0deg ) } to { transform: rotate(360deg) } }' \
 	'@keyframes spin{from{transform:rotate(0deg)}to{transform:rotate(360deg)}}'
 case_status "css: unterminated comment" '' text/css 'a{b:c} /* oops' 422 "unterminated comment (no closing */) at byte 7"
@@ -336,7 +341,7 @@ case_exact "html: inline script minified" '' text/html '<script>\n  var a = 1 ;\
 	'<script>var a=1;alert(a);</script>'
 case_exact "html: module script minified" '' text/html '<script type="module"> import { a } from "./a.js" ; a( ) </script>' \
 	'<script type="module">import{a}from"./a.js";a()</script>'
-case_exact "html: inline style minified" '' text/html '<style>\n a { color : red ; }\n</style>' '<style>a{color :red}</style>'
+case_exact "html: inline style minified" '' text/html '<style>\n a { color : red ; }\n</style>' '<style>a{color:red}</style>'
 case_exact "html: ld+json script through the JSON minifier" '' text/html \
 	'<script type="application/ld+json"> { "a" : [ 1 , 2 ] } </script>' \
 	'<script type="application/ld+json">{"a":[1,2]}</script>'
@@ -359,8 +364,8 @@ case_status "html: unterminated tag" '' text/html '<p class="a>b</p>' 422 "unter
 
 # ---------------------------------------------------------------------------------------------------------
 # Arguments and types
-case_exact "type from arg overrides Content-Type" '{"type":"css"}' 'text/plain; charset=utf-8' 'a { b : c }' 'a{b :c}'
-case_exact "empty arg object" '{}' text/css 'a { b : c }' 'a{b :c}'
+case_exact "type from arg overrides Content-Type" '{"type":"css"}' 'text/plain; charset=utf-8' 'a { b : c }' 'a{b:c}'
+case_exact "empty arg object" '{}' text/css 'a { b : c }' 'a{b:c}'
 case_status "unsupported Content-Type" '' image/png 'x' 415 'unsupported Content-Type "image/png"'
 case_status "no Content-Type and no type" '' '' 'x' 415 'unsupported Content-Type ""'
 case_status "invalid arg JSON" '{"type":' text/css 'a{}' 400 "arg is not valid JSON"
