@@ -28,6 +28,14 @@
 
 #include "minify.h"
 
+/* The "formatting elements" of the HTML parser. One left open (a missing end tag, or XHTML-style "<a name=x/>",
+ * whose "/" HTML ignores) is re-created by the parser at the next character token, whitespace included, after
+ * an ancestor closed it. Removing whitespace would then move or drop those re-created copies, so while any is
+ * unclosed, whitespace next to block-level tags is collapsed to one space instead of removed. */
+static const char *const formatting_elements[] = {
+	"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+};
+
 struct html {
 	const uint8_t *s;
 	size_t n;
@@ -35,6 +43,9 @@ struct html {
 	int pending;     /* whitespace was skipped since the last output */
 	int after_block; /* the last output was a block-level tag: following whitespace is dropped */
 	int in_head;     /* inside <head>: whitespace between tags is never rendered */
+	/* per formatting_elements[]: start tags not yet matched by an end tag */
+	int open_formatting[sizeof(formatting_elements) / sizeof(formatting_elements[0])];
+	int unclosed_formatting; /* their sum */
 };
 
 /* What copy_tag() learned about a tag. */
@@ -93,12 +104,30 @@ static int is_block(const char *name)
 	return 0;
 }
 
-/* Before writing a tag or text: the skipped whitespace becomes one space unless a block boundary is adjacent. */
+/* Before writing a tag or text: the skipped whitespace becomes one space unless a block boundary is adjacent
+ * (and no formatting element is left open, see formatting_elements[]). */
 static void flush_ws(struct html *h, int next_is_block)
 {
-	if (h->pending && !h->after_block && !next_is_block && h->out->len)
+	if (h->pending && h->out->len && (h->unclosed_formatting || (!h->after_block && !next_is_block)))
 		mbuf_put(h->out, ' ');
 	h->pending = 0;
+}
+
+/* Counts start and end tags of formatting elements (after the whitespace before the tag is written). */
+static void track_formatting(struct html *h, const struct tag *t)
+{
+	for (size_t k = 0; k < sizeof(formatting_elements) / sizeof(formatting_elements[0]); k++) {
+		if (strcmp(formatting_elements[k], t->name) != 0)
+			continue;
+		if (!t->is_end) {
+			h->open_formatting[k]++;
+			h->unclosed_formatting++;
+		} else if (h->open_formatting[k] > 0) {
+			h->open_formatting[k]--;
+			h->unclosed_formatting--;
+		}
+		return;
+	}
 }
 
 /* Finds the end tag "</name" (name in lower case) at or after `from`, followed by whitespace, '/' or '>'.
@@ -215,6 +244,7 @@ static long copy_tag(struct html *h, size_t i, struct tag *t, struct minify_erro
 		h->in_head = 0;
 
 	flush_ws(h, t->is_block);
+	track_formatting(h, t);
 	mbuf_write(out, s + i, k - i);
 
 	int last_unquoted = 0; /* "<a href=x />": the space keeps '/' out of the value */

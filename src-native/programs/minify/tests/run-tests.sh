@@ -352,6 +352,10 @@ case_exact "html: broken inline script left as is" '' text/html '<p> a </p><scri
 case_exact "html: escaped <script> section kept as is, its inner </script> does not end it" '' text/html \
 	'<script>\n<!--\ndocument.write("<script>x()</script>")\n-->\n</script>  <p> a </p>' \
 	'<script>\n<!--\ndocument.write("<script>x()</script>")\n-->\n</script><p>a</p>'
+case_exact "html: unclosed formatting element keeps whitespace as one space" '' text/html \
+	'<h2><a id="x"/>T</h2>\n  <p> a </p>\n<div><b>b</b></div>\n<p>c</p>' '<h2><a id="x"/>T</h2> <p> a </p> <div><b>b</b></div> <p>c</p>'
+case_exact "html: formatting elements closed again: whitespace removed" '' text/html \
+	'<h2><a id="x">T</a></h2>\n  <p> <b>a</b> </p>' '<h2><a id="x">T</a></h2><p><b>a</b></p>'
 case_exact "html: attributes" '' text/html '<a   href = "x  y"\n   class=c  >t</a><br />' '<a href="x  y" class=c>t</a><br/>'
 case_exact "html: unquoted value before />" '' text/html '<img src=x.png />' '<img src=x.png />'
 case_exact "html: document" '' 'text/html; charset=utf-8' \
@@ -433,6 +437,7 @@ cp "$TMP/out" "$TMP/im.min.html"
 check "im-architecture.html: status 200" test "$STATUS" = 200
 check "im-architecture.html: smaller" smaller "$DATA/im-architecture.html" "$TMP/im.min.html" 99
 check "im-architecture.html: <pre> identical" pre_identical "$DATA/im-architecture.html" "$TMP/im.min.html"
+check "im-architecture.html: same DOM (domino)" node "$JS/html-compare.js" "$DATA/im-architecture.html" "$TMP/im.min.html"
 check "im-architecture.html: inline script minified" grep -q '<script>window.jQuery||document.write(' "$TMP/im.min.html"
 check "im-architecture.html: no comments left" bash -c "! grep -q '<!-- Javascript assets -->' '$TMP/im.min.html'"
 
