@@ -11,29 +11,31 @@ const domino = require('domino');
 function flatten(file) {
 	const doc = domino.createDocument(fs.readFileSync(file, 'latin1'));
 	const out = [];
-	const text = t => {
-		if (out.length && out[out.length - 1].startsWith('text '))
-			out[out.length - 1] += ' ' + t;
-		else
+	let pending = ''; /* text since the last element boundary */
+	const flush = () => {
+		const t = pending.replace(/[ \t\n\f\r]+/g, ' ').trim();
+		if (t)
 			out.push('text ' + t);
+		pending = '';
 	};
 	(function walk(node) {
 		for (let c = node.firstChild; c; c = c.nextSibling) {
 			if (c.nodeType === 1) {
+				flush();
 				const attrs = Array.from(c.attributes).map(a => a.name + '=' + JSON.stringify(a.value)).join(' ');
 				out.push('<' + c.tagName.toLowerCase() + (attrs ? ' ' + attrs : '') + '>');
 				if (/^(PRE|TEXTAREA)$/.test(c.tagName))
 					out.push('verbatim ' + JSON.stringify(c.textContent));
 				else if (c.tagName !== 'SCRIPT' && c.tagName !== 'STYLE')
 					walk(c);
+				flush();
 				out.push('</' + c.tagName.toLowerCase() + '>');
 			} else if (c.nodeType === 3) {
-				const t = c.data.replace(/[ \t\n\f\r]+/g, ' ').trim();
-				if (t)
-					text(t);
+				pending += c.data;
 			}
 		}
 	})(doc);
+	flush();
 	return out;
 }
 
