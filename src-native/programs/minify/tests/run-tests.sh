@@ -44,6 +44,11 @@ esac
 for tool in node cmp; do
 	command -v "$tool" >/dev/null || { echo "missing test tool: $tool (apt-get install nodejs)" >&2; exit 2; }
 done
+if ! node -e 'require("css"); require("domino"); require("acorn")' 2>/dev/null; then
+	echo "missing node modules css, domino or acorn: apt-get install node-css node-domino node-acorn" \
+		"(or make -C src-native prereqs-test as root)" >&2
+	exit 2
+fi
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
