@@ -5,9 +5,10 @@
  * contents and backslash escapes are copied as units, so nothing inside them is touched. Comments are removed,
  * except "important" licence comments (those opening with "/" "*!"), which are kept verbatim.
  *
- * A run of whitespace and comments between two pieces of text becomes either nothing or one space. It is
- * dropped only where CSS never needs it (see space_needed()); everywhere else one space stays, because in CSS
- * whitespace is often meaningful:
+ * A run of whitespace and comments between two pieces of text becomes either nothing or one space (a lone
+ * comment touching both neighbours becomes nothing or an empty comment: it is not whitespace, see
+ * minify_css()). It is dropped only where CSS never needs it (see space_needed()); everywhere else one space
+ * stays, because in CSS whitespace is often meaningful:
  *   - "a :hover" (any descendant of a that is hovered) differs from "a:hover", so a space before ':' stays
  *     unless the ':' belongs to a declaration ("color : red", see is_declaration_colon());
  *   - "and (" in media queries must not become the function token "and(", so a space before '(' stays;
@@ -245,13 +246,17 @@ static int is_url_open(const struct css *c, size_t i)
 int minify_css(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error *err)
 {
 	struct css c = {.s = s, .n = n, .out = out};
-	int pending = 0; /* whitespace or a comment was skipped since the last written byte */
+	/* Since the last written byte: whitespace was skipped, or only comments were. A comment is not whitespace in
+	 * CSS: ".a/ * * /.b" (without the spaces) is the compound selector ".a.b", and "a/ * * /b" two names without a
+	 * combinator. So a removed comment that touched both neighbours is never replaced by a space: it becomes
+	 * nothing, or the empty comment where a space would be needed to keep the neighbours apart. */
+	int pending_ws = 0, pending_comment = 0;
 	size_t i = 0;
 
 	while (i < n) {
 		uint8_t b = s[i];
 		if (is_ws(b)) {
-			pending = 1;
+			pending_ws = 1;
 			i++;
 			continue;
 		}
@@ -264,21 +269,25 @@ int minify_css(const uint8_t *s, size_t n, struct mbuf *out, struct minify_error
 			size_t after = (size_t)(end - s) + 2;
 			if (i + 2 < n && s[i + 2] == '!') {
 				/* kept licence comment: separate it from what precedes only if needed */
-				if (pending && space_needed(&c, i))
+				if (pending_ws && space_needed(&c, i))
 					mbuf_put(out, ' ');
 				mbuf_write(out, s + i, after - i);
 				c.last_is_combinator_plus = c.last_is_semicolon = 0;
-				pending = 0;
+				pending_ws = pending_comment = 0;
 			} else {
-				pending = 1; /* a comment separates like whitespace */
+				pending_comment = 1;
 			}
 			i = after;
 			continue;
 		}
 
-		if (pending && space_needed(&c, i))
-			mbuf_put(out, ' ');
-		pending = 0;
+		if ((pending_ws || pending_comment) && space_needed(&c, i)) {
+			if (pending_ws)
+				mbuf_put(out, ' ');
+			else
+				mbuf_write(out, "/**/", 4);
+		}
+		pending_ws = pending_comment = 0;
 
 		if (b == '"' || b == '\'') {
 			long next = copy_string(&c, i, err);

@@ -244,6 +244,8 @@ case_exact "css: calc keeps spaces around + and -" '' text/css \
 	'.a{width:calc(100% - 2 * 10px);margin:calc(1px + -2px) calc((1px + 2px) * 3)}'
 case_exact "css: comments removed, /*! kept" '' text/css '/* x */ a { b : c } /* y */\n/*! licence */\nd{e:f}' \
 	'a{b:c}/*! licence */ d{e:f}'
+case_exact "css: a comment is not whitespace" '' text/css '.a/* x */.b , a/**/b , c /* y */ d , e/* z */{ f : g/**/h }' \
+	'.a/**/.b,a/**/b,c d,e{f:g/**/h}'
 case_exact "css: strings untouched" '' text/css 'a { content: "  /* not a comment */  " ; font-family: '"'"'A  B'"'"' , serif }' \
 	'a{content:"  /* not a comment */  ";font-family:'"'"'A  B'"'"',serif}'
 case_exact "css: unquoted url() untouched" '' text/css 'a { background: url( http://x.test/a//b/*c*/d.png ) no-repeat }' \
