@@ -494,6 +494,12 @@ static size_t scan_number(const struct js *j, size_t i)
 static size_t scan_punct(const struct js *j, size_t i)
 {
 	const uint8_t *s = j->s;
+	switch (s[i]) { /* the most frequent punctuators are single characters: no table search */
+	case '(': case ')': case '{': case '}': case '[': case ']': case ';': case ',': case ':': case '~': case '@':
+		return i + 1;
+	default:
+		break;
+	}
 	for (size_t k = 0; k < sizeof(puncts) / sizeof(puncts[0]); k++) {
 		if ((uint8_t)puncts[k][0] != s[i]) /* cheap first-byte filter */
 			continue;
