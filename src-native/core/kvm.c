@@ -55,6 +55,7 @@ static int host_status = -1;
 static char host_message[1024];
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
+/* Records why KVM cannot be used; returns -1 so that it also serves as a failed open_kvm(). */
 static int unavailable(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int unavailable(const char *fmt, ...)
 {
@@ -62,9 +63,11 @@ static int unavailable(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(host_message, sizeof host_message, fmt, ap);
     va_end(ap);
-    return KVMF_UNAVAILABLE;
+    host_status = KVMF_UNAVAILABLE;
+    return -1;
 }
 
+/* The open /dev/kvm, or -1 with the reason in host_message. */
 static int open_kvm(void)
 {
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -88,27 +91,25 @@ static int open_kvm(void)
 static void probe_host(void)
 {
     int fd = open_kvm();
-    if (fd < 0 || fd == KVMF_UNAVAILABLE) {
-        host_status = KVMF_UNAVAILABLE;
+    if (fd < 0)
         return;
-    }
     host.fd = fd;
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
     if (version != KVM_API_VERSION) {
-        host_status = unavailable("/dev/kvm speaks KVM API version %d, kvmfilter needs %d", version,
+        unavailable("/dev/kvm speaks KVM API version %d, kvmfilter needs %d", version,
                                   KVM_API_VERSION);
         return;
     }
     host.run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (host.run_size < (int)sizeof(struct kvm_run)) {
-        host_status = unavailable("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+        unavailable("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
         return;
     }
     /* The entry count is not known in advance (75 on PVM hosts): grow until it fits. */
     for (int n = 64; n <= 4096; n *= 2) {
         struct kvm_cpuid2 *c = calloc(1, sizeof *c + n * sizeof(struct kvm_cpuid_entry2));
         if (!c) {
-            host_status = unavailable("out of memory probing CPUID");
+            unavailable("out of memory probing CPUID");
             return;
         }
         c->nent = n;
@@ -118,12 +119,12 @@ static void probe_host(void)
         }
         free(c);
         if (errno != E2BIG) {
-            host_status = unavailable("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+            unavailable("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
             return;
         }
     }
     if (!host.cpuid) {
-        host_status = unavailable("KVM_GET_SUPPORTED_CPUID needs more than 4096 entries");
+        unavailable("KVM_GET_SUPPORTED_CPUID needs more than 4096 entries");
         return;
     }
     /* The stub restores vector state with xrstor when the CPU and OS use XSAVE. On PVM hosts the
