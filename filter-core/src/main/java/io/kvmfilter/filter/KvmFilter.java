@@ -115,7 +115,8 @@ public class KvmFilter implements Filter {
         }
         config = effective;
         cache = new TransformCache(effective.cacheSize());
-        transform = givenTransform != null ? givenTransform : startSandbox(effective, filterConfig.getFilterName());
+        transform = givenTransform != null ? givenTransform
+                : startSandbox(effective, filterConfig.getFilterName(), filterConfig.getServletContext());
         servletContext = filterConfig.getServletContext();
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);
@@ -126,14 +127,17 @@ public class KvmFilter implements Filter {
      * Loads the program library and starts the sandbox. When KVM is not usable here the filter still runs and
      * serves every original (with {@code fallback=<variant>:unavailable}), so an application keeps working.
      */
-    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName) throws ServletException {
+    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName, ServletContext context)
+            throws ServletException {
         ProgramLibrary library;
         try {
             library = KvmTransform.library(effective);
         } catch (IllegalArgumentException e) {
             throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
         }
-        String name = "filter-" + filterName.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + number;
+        // The name is JVM-wide (JMX), while `number` counts per web application (each has its own class
+        // loader): the context path keeps two applications' filters of the same name apart.
+        String name = "filter-" + SandboxNames.of(context, filterName) + "-" + number;
         try {
             KvmTransform started = KvmTransform.start(library, name);
             sandbox = started;

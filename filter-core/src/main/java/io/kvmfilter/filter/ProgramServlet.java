@@ -131,7 +131,7 @@ public class ProgramServlet extends HttpServlet {
 
     private void start(ProgramLibrary library, String name) throws ServletException {
         try {
-            kvm = Kvm.start(library, "servlet-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
+            kvm = Kvm.start(library, "servlet-" + SandboxNames.of(getServletContext(), name) + "-"
                     + INSTANCES.incrementAndGet());
         } catch (KvmUnavailableException e) {
             unavailable = e.getMessage();
