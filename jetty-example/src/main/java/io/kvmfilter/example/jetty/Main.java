@@ -4,6 +4,7 @@ import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
 import jakarta.servlet.DispatcherType;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
@@ -67,10 +68,13 @@ public final class Main {
     static final String DEMO_PAGE_PATH = "^/$";
 
     static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar jetty-example.jar [--port N] [--dir DIR]",
-            "  --port N   TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
-            "  --dir DIR  directory to serve (default: the sample files bundled in the jar)",
-            "  --help     print this help");
+            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]",
+            "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
+            "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
+            "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
+            "                    " + MAIN_RULES.replace("\n", "; "),
+            "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
+            "  --help            print this help");
 
     private Main() {
     }
@@ -83,8 +87,10 @@ public final class Main {
      */
     public static void main(String[] args) throws Exception {
         Options options;
+        KvmFilterConfig mainConfig;
         try {
             options = Options.parse(args);
+            mainConfig = mainConfig(options);
         } catch (IllegalArgumentException e) {
             System.err.println("jetty-example: " + e.getMessage());
             System.err.println(USAGE);
@@ -105,7 +111,7 @@ public final class Main {
         ServletContextHandler context = new ServletContextHandler("/");
         Resource base = baseResource(context, options.dir());
         context.setBaseResource(base);
-        configure(context, base);
+        configure(context, base, mainConfig, options.library());
         server.setHandler(context);
         // Stops Jetty from a shutdown hook, so SIGTERM closes connections and the port before the JVM exits.
         server.setStopAtShutdown(true);
@@ -127,16 +133,12 @@ public final class Main {
      * Installs the servlets and filters: the files of the base resource through the main filter, the demo page,
      * the statistics and the demo's fixed-format views of each file.
      */
-    static void configure(ServletContextHandler context, Resource base) {
+    static void configure(ServletContextHandler context, Resource base, KvmFilterConfig mainConfig, URI library) {
         // Every file, as a browser or curl gets it: negotiated images, minified text.
         ServletHolder files = context.addServlet(DefaultServlet.class, "/");
         files.setInitParameter("dirAllowed", "true");
         files.setInitParameter("etags", "true");
-        addFilter(context, "main", KvmFilterConfig.builder()
-                .rules(MAIN_RULES)
-                // The demo's own pages and views are not sample content.
-                .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH)
-                .build(), "/*");
+        addFilter(context, "main", mainConfig, "/*");
 
         // The demo's views of one file: as it is, and forced to WebP or AVIF whatever the client accepts.
         ServletHolder views = new ServletHolder("views", ResourceServlet.class);
@@ -144,7 +146,11 @@ public final class Main {
         context.getServletHandler().addServletWithMapping(views, ORIGINAL_VIEW + "*");
         for (String format : FORCED_FORMATS) {
             context.getServletHandler().addServletMapping(mapping("views", KVM_PREFIX + format + "/*"));
-            addFilter(context, format, KvmFilterConfig.builder()
+            KvmFilterConfig.Builder forced = KvmFilterConfig.builder();
+            if (library != null) {
+                forced.library(library);
+            }
+            addFilter(context, format, forced
                     // A variant without an output type is applied to every client: the format is forced.
                     .rules(IMAGE_TYPES + " -> " + format)
                     // Show what the program made even when it is larger (the main filter would then serve the
@@ -156,6 +162,26 @@ public final class Main {
 
         context.addServlet(KvmStatsServlet.class, STATS_PATH);
         context.addServlet(new ServletHolder("demo", new DemoPageServlet(base)), "");
+    }
+
+    /**
+     * The main filter's configuration: the given rules and library, or the defaults.
+     *
+     * @throws IllegalArgumentException naming the bad option, its value and what is allowed
+     */
+    static KvmFilterConfig mainConfig(Options options) {
+        KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
+                // The demo's own pages and views are not sample content.
+                .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH);
+        try {
+            builder.rules(options.rules() != null ? options.rules() : MAIN_RULES);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rules: " + e.getMessage(), e);
+        }
+        if (options.library() != null) {
+            builder.library(options.library());
+        }
+        return builder.build();
     }
 
     private static void addFilter(ServletContextHandler context, String name, KvmFilterConfig config,
@@ -190,8 +216,11 @@ public final class Main {
         }
     }
 
-    /** The parsed command line. {@code dir} is null when the bundled samples are served. */
-    record Options(int port, Path dir, boolean help) {
+    /**
+     * The parsed command line. {@code dir} is null when the bundled samples are served, {@code rules} when the
+     * default rules apply, {@code library} when only the bundled programs are used.
+     */
+    record Options(int port, Path dir, String rules, URI library, boolean help) {
 
         /**
          * Parses the command line.
@@ -201,17 +230,21 @@ public final class Main {
         static Options parse(String[] args) {
             int port = DEFAULT_PORT;
             Path dir = null;
+            String rules = null;
+            URI library = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
-                        return new Options(port, dir, true);
+                        return new Options(port, dir, rules, library, true);
                     }
                     case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
                     case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
+                    case "--rules" -> rules = valueOf(args, ++i, "--rules");
+                    case "--library" -> library = parseLibrary(valueOf(args, ++i, "--library"));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
-            return new Options(port, dir, false);
+            return new Options(port, dir, rules, library, false);
         }
 
         private static String valueOf(String[] args, int index, String option) {
@@ -232,6 +265,14 @@ public final class Main {
                 throw new IllegalArgumentException("--port " + port + " is out of range; allowed: 0 to 65535");
             }
             return port;
+        }
+
+        private static URI parseLibrary(String value) {
+            Path file = Path.of(value).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("--library " + file + " is not a file; give a program library JSON");
+            }
+            return file.toUri();
         }
 
         private static Path parseDir(String value) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.KvmUnavailableException;
-import java.util.List;
 
 /**
  * Guards tests that need programs to really run: they skip with the reason when KVM, the native library or a
@@ -13,18 +12,10 @@ import java.util.List;
  */
 final class KvmRequirement {
 
-    /** The bundled programs the demo server uses. */
-    static final List<String> PROGRAMS = List.of("webp", "avif", "minify");
-
     private KvmRequirement() {
     }
 
-    /** Requires the sandbox and every bundled program the demo server uses. */
-    static void require() {
-        require(PROGRAMS.toArray(String[]::new));
-    }
-
-    /** Requires the sandbox and the named bundled programs. */
+    /** Requires the sandbox and the named bundled programs (none: the sandbox only). */
     static void require(String... programs) {
         String missing = null;
         try {
