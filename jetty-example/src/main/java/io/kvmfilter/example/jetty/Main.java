@@ -36,7 +36,10 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * shows: the file as it is, and converted to one format whatever the client accepts.</li>
  * </ul>
  *
- * <pre>java -jar jetty-example.jar [--port N] [--dir DIR]</pre>
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]</pre>
+ *
+ * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
+ * your own run on the served files (docs/getting-started.md).
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
