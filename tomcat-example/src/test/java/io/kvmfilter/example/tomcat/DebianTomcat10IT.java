@@ -38,6 +38,12 @@ class DebianTomcat10IT {
     }
 
     @Test
+    void revalidatesVariantsWithTheirETag() throws Exception {
+        KvmRequirement.require("webp", "avif");
+        tomcat.app.variantsRevalidateWithTheirETag();
+    }
+
+    @Test
     void minifiesText() throws Exception {
         KvmRequirement.require("minify");
         tomcat.app.textIsMinified();

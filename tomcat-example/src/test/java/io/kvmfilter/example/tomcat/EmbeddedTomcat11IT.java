@@ -31,6 +31,12 @@ class EmbeddedTomcat11IT {
     }
 
     @Test
+    void revalidatesVariantsWithTheirETag() throws Exception {
+        KvmRequirement.require("webp", "avif");
+        tomcat.app.variantsRevalidateWithTheirETag();
+    }
+
+    @Test
     void minifiesText() throws Exception {
         KvmRequirement.require("minify");
         tomcat.app.textIsMinified();

@@ -70,6 +70,22 @@ final class ExampleChecks {
         assertVaryAccept(plain);
     }
 
+    /** A cache revalidating the WebP variant with its ETag gets 304 with the same ETag and Vary: Accept. */
+    void variantsRevalidateWithTheirETag() throws Exception {
+        HttpResponse<byte[]> webp = get("images/grace_hopper.jpg", "Accept", "image/webp");
+        String etag = webp.headers().firstValue("ETag").orElseThrow(() -> new AssertionError("no ETag on " + webp));
+        assertThat(etag).as("the variant's ETag names it").contains("--webp");
+
+        HttpResponse<byte[]> again = get("images/grace_hopper.jpg", "Accept", "image/webp", "If-None-Match", etag);
+        assertThat(again.statusCode()).isEqualTo(304);
+        assertThat(again.headers().firstValue("ETag")).hasValue(etag);
+        assertVaryAccept(again);
+
+        HttpResponse<byte[]> avif = get("images/grace_hopper.jpg", "Accept", "image/avif", "If-None-Match", etag);
+        assertThat(avif.statusCode()).as("the WebP tag does not validate the AVIF variant").isEqualTo(200);
+        assertThat(avif.headers().firstValue("Content-Type")).hasValue("image/avif");
+    }
+
     /** HTML, CSS, JavaScript and JSON come out smaller, for every client; JSON keeps its value. */
     void textIsMinified() throws Exception {
         for (String file : List.of("css/bootstrap.css", "js/jquery.js", "index.html", "data/catalog.json")) {
