@@ -34,11 +34,24 @@ final class JarServer implements AutoCloseable {
     final Process process;
     final Path stderr;
     final int port;
+    /** Standard output after the listening line, collected by a thread until the stream ends. */
+    private final StringBuffer laterStdout = new StringBuffer();
 
-    private JarServer(Process process, Path stderr, int port) {
+    private JarServer(Process process, Path stderr, int port, BufferedReader stdout) {
         this.process = process;
         this.stderr = stderr;
         this.port = port;
+        Thread reader = new Thread(() -> {
+            try {
+                for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
+                    laterStdout.append(line).append('\n');
+                }
+            } catch (IOException closedWhenDestroyed) {
+                // Process.destroy() closes the stream: whatever came before is collected.
+            }
+        }, "stdout of " + JAR.getFileName());
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** Starts the jar without waiting for anything. */
@@ -63,7 +76,7 @@ final class JarServer implements AutoCloseable {
             assertThat(matcher.matches()).isTrue();
             int port = Integer.parseInt(matcher.group(1));
             assertThat(port).as("--port 0 picks a free port").isPositive();
-            return new JarServer(process, log, port);
+            return new JarServer(process, log, port, stdout);
         } catch (Exception | AssertionError e) {
             process.destroyForcibly();
             throw e;
@@ -81,6 +94,11 @@ final class JarServer implements AutoCloseable {
             request.headers(headers);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** What the server wrote to standard output after its listening line, so far. */
+    String stdoutAfterListening() {
+        return laterStdout.toString();
     }
 
     String log() {

@@ -235,6 +235,7 @@ class MainIT {
         assertThat(server.process.exitValue()).isEqualTo(EXIT_ON_SIGTERM);
         assertThat(accepts(server.port)).as("port %d closed after stop", server.port).isFalse();
         assertThat(server.log()).as("no error while stopping").doesNotContain("Exception");
+        assertThat(server.stdoutAfterListening()).as("the listening line is the only line on stdout").isEmpty();
     }
 
     @Test
