@@ -1,22 +1,45 @@
 package io.kvmfilter.example.jetty;
 
+import io.kvmfilter.filter.KvmFilter;
+import io.kvmfilter.filter.KvmFilterConfig;
+import io.kvmfilter.filter.KvmStatsServlet;
+import jakarta.servlet.DispatcherType;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
 
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ResourceServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.ee10.servlet.ServletMapping;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 
 /**
- * The demo server: embedded Jetty 12 serving the files of one directory on the loopback interface.
+ * The demo server: embedded Jetty 12 serving the files of one directory on the loopback interface through
+ * {@link KvmFilter}: JPEG, PNG and GIF images are converted to AVIF or WebP when the client's {@code Accept}
+ * asks for them, HTML, CSS, JavaScript and JSON are minified.
  *
- * <pre>java -jar jetty-example.jar [--port N] [--dir DIR]</pre>
+ * <ul>
+ * <li>{@code /} the demo page: each image as original, WebP and AVIF side by side, with sizes and times;</li>
+ * <li>{@code /<file>} a file of the directory, through the filter;</li>
+ * <li>{@code /_kvm/stats} the statistics of the filters, as JSON;</li>
+ * <li>{@code /_kvm/original/<file>}, {@code /_kvm/webp/<file>}, {@code /_kvm/avif/<file>} the views the demo page
+ * shows: the file as it is, and converted to one format whatever the client accepts.</li>
+ * </ul>
+ *
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]</pre>
+ *
+ * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
+ * your own run on the served files (docs/getting-started.md).
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -31,11 +54,30 @@ public final class Main {
     /** Where the files served without {@code --dir} live inside the jar. */
     static final String SAMPLES = "samples/";
 
+    /** Image types converted: JPEG, PNG and GIF (its first frame: the bundled programs write still images). */
+    static final String IMAGE_TYPES = "image/jpeg, image/png, image/gif";
+    /** The main filter's rules: images negotiated by Accept (AVIF preferred), text minified for everyone. */
+    static final String MAIN_RULES = IMAGE_TYPES + " -> image/avif: avif, image/webp: webp\n"
+            + "text/html, text/css, text/javascript, application/javascript, application/json -> minify";
+    /** Everything the demo adds under this prefix; the main filter leaves it alone. */
+    static final String KVM_PREFIX = "/_kvm/";
+    /** The statistics of every filter, as JSON (KvmStatsServlet). */
+    static final String STATS_PATH = KVM_PREFIX + "stats";
+    /** A file exactly as it is on disk, whatever the client accepts. */
+    static final String ORIGINAL_VIEW = KVM_PREFIX + "original/";
+    /** Formats the demo shows beside each original, each under {@code /_kvm/<format>/<file>}. */
+    static final List<String> FORCED_FORMATS = List.of("webp", "avif");
+    /** The demo page is the root only (a regular expression path spec: "/" alone would mean everything). */
+    static final String DEMO_PAGE_PATH = "^/$";
+
     static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar jetty-example.jar [--port N] [--dir DIR]",
-            "  --port N   TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
-            "  --dir DIR  directory to serve (default: the sample files bundled in the jar)",
-            "  --help     print this help");
+            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]",
+            "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
+            "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
+            "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
+            "                    " + MAIN_RULES.replace("\n", "; "),
+            "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
+            "  --help            print this help");
 
     private Main() {
     }
@@ -48,8 +90,10 @@ public final class Main {
      */
     public static void main(String[] args) throws Exception {
         Options options;
+        KvmFilterConfig mainConfig;
         try {
             options = Options.parse(args);
+            mainConfig = mainConfig(options);
         } catch (IllegalArgumentException e) {
             System.err.println("jetty-example: " + e.getMessage());
             System.err.println(USAGE);
@@ -68,9 +112,9 @@ public final class Main {
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
-        context.setBaseResource(baseResource(context, options.dir()));
-        ServletHolder files = context.addServlet(DefaultServlet.class, "/");
-        files.setInitParameter("dirAllowed", "true");
+        Resource base = baseResource(context, options.dir());
+        context.setBaseResource(base);
+        configure(context, base, mainConfig, options.library());
         server.setHandler(context);
         // Stops Jetty from a shutdown hook, so SIGTERM closes connections and the port before the JVM exits.
         server.setStopAtShutdown(true);
@@ -86,6 +130,76 @@ public final class Main {
         System.out.println("Listening on http://" + HOST + ":" + connector.getLocalPort() + "/");
         System.out.flush();
         server.join();
+    }
+
+    /**
+     * Installs the servlets and filters: the files of the base resource through the main filter, the demo page,
+     * the statistics and the demo's fixed-format views of each file.
+     */
+    static void configure(ServletContextHandler context, Resource base, KvmFilterConfig mainConfig, URI library) {
+        // Every file, as a browser or curl gets it: negotiated images, minified text.
+        ServletHolder files = context.addServlet(DefaultServlet.class, "/");
+        files.setInitParameter("dirAllowed", "true");
+        files.setInitParameter("etags", "true");
+        addFilter(context, "main", mainConfig, "/*");
+
+        // The demo's views of one file: as it is, and forced to WebP or AVIF whatever the client accepts.
+        ServletHolder views = new ServletHolder("views", ResourceServlet.class);
+        views.setInitParameter("etags", "true");
+        context.getServletHandler().addServletWithMapping(views, ORIGINAL_VIEW + "*");
+        for (String format : FORCED_FORMATS) {
+            context.getServletHandler().addServletMapping(mapping("views", KVM_PREFIX + format + "/*"));
+            KvmFilterConfig.Builder forced = KvmFilterConfig.builder();
+            if (library != null) {
+                forced.library(library);
+            }
+            addFilter(context, format, forced
+                    // A variant without an output type is applied to every client: the format is forced.
+                    .rules(IMAGE_TYPES + " -> " + format)
+                    // Show what the program made even when it is larger (the main filter would then serve the
+                    // original), and convert every time, so the page's timings include the conversion.
+                    .requireSmaller(false)
+                    .cacheSize(0)
+                    .build(), KVM_PREFIX + format + "/*");
+        }
+
+        context.addServlet(KvmStatsServlet.class, STATS_PATH);
+        context.addServlet(new ServletHolder("demo", new DemoPageServlet(base)), "");
+    }
+
+    /**
+     * The main filter's configuration: the given rules and library, or the defaults.
+     *
+     * @throws IllegalArgumentException naming the bad option, its value and what is allowed
+     */
+    static KvmFilterConfig mainConfig(Options options) {
+        KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
+                // The demo's own pages and views are not sample content.
+                .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH);
+        try {
+            builder.rules(options.rules() != null ? options.rules() : MAIN_RULES);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rules: " + e.getMessage(), e);
+        }
+        if (options.library() != null) {
+            builder.library(options.library());
+        }
+        return builder.build();
+    }
+
+    private static void addFilter(ServletContextHandler context, String name, KvmFilterConfig config,
+            String pathSpec) {
+        FilterHolder holder = new FilterHolder(new KvmFilter(config));
+        holder.setName(name);
+        holder.setAsyncSupported(true);
+        context.addFilter(holder, pathSpec, EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
+    }
+
+    private static ServletMapping mapping(String servletName, String pathSpec) {
+        ServletMapping mapping = new ServletMapping();
+        mapping.setServletName(servletName);
+        mapping.setPathSpecs(new String[] {pathSpec});
+        return mapping;
     }
 
     /** The directory given on the command line, or the samples inside the jar. */
@@ -105,8 +219,11 @@ public final class Main {
         }
     }
 
-    /** The parsed command line. {@code dir} is null when the bundled samples are served. */
-    record Options(int port, Path dir, boolean help) {
+    /**
+     * The parsed command line. {@code dir} is null when the bundled samples are served, {@code rules} when the
+     * default rules apply, {@code library} when only the bundled programs are used.
+     */
+    record Options(int port, Path dir, String rules, URI library, boolean help) {
 
         /**
          * Parses the command line.
@@ -116,17 +233,21 @@ public final class Main {
         static Options parse(String[] args) {
             int port = DEFAULT_PORT;
             Path dir = null;
+            String rules = null;
+            URI library = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
-                        return new Options(port, dir, true);
+                        return new Options(port, dir, rules, library, true);
                     }
                     case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
                     case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
+                    case "--rules" -> rules = valueOf(args, ++i, "--rules");
+                    case "--library" -> library = parseLibrary(valueOf(args, ++i, "--library"));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
-            return new Options(port, dir, false);
+            return new Options(port, dir, rules, library, false);
         }
 
         private static String valueOf(String[] args, int index, String option) {
@@ -147,6 +268,14 @@ public final class Main {
                 throw new IllegalArgumentException("--port " + port + " is out of range; allowed: 0 to 65535");
             }
             return port;
+        }
+
+        private static URI parseLibrary(String value) {
+            Path file = Path.of(value).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("--library " + file + " is not a file; give a program library JSON");
+            }
+            return file.toUri();
         }
 
         private static Path parseDir(String value) {

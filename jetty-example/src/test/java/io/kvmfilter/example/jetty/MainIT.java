@@ -2,97 +2,240 @@ package io.kvmfilter.example.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.ConnectException;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the packaged jar the way the README does ({@code java -jar jetty-example.jar}) as a separate process
- * and checks what a user sees: the listening line, the served files, the usage on bad arguments and a clean
- * stop on SIGTERM.
+ * and checks what a user sees: the listening line, images negotiated by {@code Accept}, minified text, the
+ * statistics, the usage on bad arguments and a clean stop on SIGTERM.
  */
 class MainIT {
 
-    private static final Path JAR = Path.of(System.getProperty("jettyExample.jar", "target/jetty-example.jar"));
-    private static final Pattern LISTENING = Pattern.compile("Listening on http://127\\.0\\.0\\.1:(\\d+)/");
-    private static final long TIMEOUT_SECONDS = 60;
     /** The JVM's exit status after SIGTERM: 128 + 15. */
     private static final int EXIT_ON_SIGTERM = 143;
 
-    private final HttpClient http = HttpClient.newHttpClient();
-    private final List<Process> started = new ArrayList<>();
+    /** One server with the bundled samples, shared by the tests that only send requests. */
+    private static JarServer samples;
+
+    private final List<JarServer> started = new ArrayList<>();
 
     @TempDir
     Path temp;
 
+    @BeforeAll
+    static void startSampleServer(@TempDir Path dir) throws Exception {
+        samples = JarServer.start(dir, "--port", "0");
+    }
+
+    @AfterAll
+    static void stopSampleServer() {
+        if (samples != null) {
+            samples.close();
+        }
+    }
+
     @AfterEach
     void killLeftovers() {
-        started.forEach(Process::destroyForcibly);
+        started.forEach(JarServer::close);
     }
 
     @Test
-    void servesBundledSampleImageWithItsBytesAndContentType() throws Exception {
-        Server server = start("--port", "0");
-
-        HttpResponse<byte[]> response = get(server.url("grace_hopper.jpg"));
+    void servesBundledSampleImageUnchangedWithoutAccept() throws Exception {
+        HttpResponse<byte[]> response = samples.get("grace_hopper.jpg");
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+        assertThat(response.headers().allValues("Vary")).as("Vary: a cache must keep the variants apart")
+                .anySatisfy(vary -> assertThat(vary).containsIgnoringCase("Accept"));
         assertThat(response.body()).isEqualTo(bundledSample("grace_hopper.jpg"));
     }
 
     @Test
-    void servesGivenDirectory() throws Exception {
-        Files.writeString(temp.resolve("hello.css"), "body { color: red; }\n");
-        Server server = start("--port", "0", "--dir", temp.toString());
+    void convertsJpegToAvifWhenAccepted() throws Exception {
+        KvmRequirement.require("avif");
 
-        HttpResponse<byte[]> response = get(server.url("hello.css"));
+        HttpResponse<byte[]> response = samples.get("grace_hopper.jpg", "Accept", "image/avif,image/webp,*/*");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("X-KVM-Transform")).hasValue("applied=avif");
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("image/avif");
+        assertThat(response.headers().allValues("Vary")).anySatisfy(vary -> assertThat(vary).containsIgnoringCase("Accept"));
+        byte[] body = response.body();
+        assertThat(ascii(body, 4, 8)).as("an ISOBMFF file starts with its ftyp box").isEqualTo("ftyp");
+        assertThat(ascii(body, 8, 12)).as("major brand").isEqualTo("avif");
+        assertThat(body.length).isLessThan(bundledSample("grace_hopper.jpg").length);
+    }
+
+    @Test
+    void convertsPngAndGifToWebpWhenAccepted() throws Exception {
+        KvmRequirement.require("webp");
+
+        for (String name : List.of("palette_color.png", "no_time_for_that_tiny.gif", "rocket.jpg")) {
+            HttpResponse<byte[]> response = samples.get(name, "Accept", "image/webp,*/*");
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("X-KVM-Transform")).as(name).hasValue("applied=webp");
+            assertThat(response.headers().firstValue("Content-Type")).as(name).hasValue("image/webp");
+            byte[] body = response.body();
+            assertThat(ascii(body, 0, 4) + ascii(body, 8, 12)).as("%s: RIFF....WEBP", name).isEqualTo("RIFFWEBP");
+            assertThat(body.length).as(name).isLessThan(bundledSample(name).length);
+        }
+    }
+
+    @Test
+    void minifiesCssJavaScriptHtmlAndJson() throws Exception {
+        KvmRequirement.require("minify");
+
+        for (String name : List.of("bootstrap.css", "jquery.js", "im-architecture.html", "twitter.json")) {
+            HttpResponse<byte[]> response = samples.get(name);
+
+            assertThat(response.statusCode()).as(name).isEqualTo(200);
+            assertThat(response.headers().firstValue("X-KVM-Transform")).as(name).hasValue("applied=minify");
+            byte[] original = bundledSample(name);
+            assertThat(response.body().length).as("%s minified", name).isLessThan(original.length);
+            String text = new String(response.body(), StandardCharsets.UTF_8);
+            if (name.endsWith(".css")) {
+                assertThat(text).as("CSS keeps its rules").contains(".btn").contains("{").doesNotContain("\n  ");
+            } else if (name.endsWith(".json")) {
+                JsonNode minified = new ObjectMapper().readTree(text);
+                assertThat(minified).as("the same JSON value").isEqualTo(new ObjectMapper().readTree(original));
+            }
+        }
+    }
+
+    @Test
+    void reportsStatisticsOfEveryFilterAsJson() throws Exception {
+        KvmRequirement.require("webp");
+        samples.get("rocket.jpg", "Accept", "image/webp");
+
+        HttpResponse<byte[]> response = samples.get("_kvm/stats");
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("text/css"));
-        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("body { color: red; }\n");
-        assertThat(get(server.url("grace_hopper.jpg")).statusCode())
+                type -> assertThat(type).startsWith("application/json"));
+        JsonNode stats = new ObjectMapper().readTree(response.body());
+        assertThat(stats.has("filter:main")).as("the main filter in %s", stats.fieldNames()).isTrue();
+        JsonNode main = stats.get("filter:main");
+        assertThat(main.get("counters").get("applied=webp").asLong()).isPositive();
+        for (String program : List.of("webp", "avif", "minify")) {
+            assertThat(main.get("sandbox").has(program)).as("program %s in the statistics", program).isTrue();
+        }
+        assertThat(main.get("sandbox").get("webp").get("invocations").asLong()).isPositive();
+    }
+
+    @Test
+    void servesGivenDirectory() throws Exception {
+        Files.writeString(temp.resolve("hello.txt"), "Hello, world.\n");
+        JarServer server = start("--port", "0", "--dir", temp.toString());
+
+        HttpResponse<byte[]> response = server.get("hello.txt");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("text/plain"));
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("Hello, world.\n");
+        assertThat(server.get("grace_hopper.jpg").statusCode())
                 .as("the bundled samples are not served when --dir is given").isEqualTo(404);
     }
 
     @Test
-    void answersMissingFileWith404() throws Exception {
-        Server server = start("--port", "0");
+    void convertsImagesOfGivenDirectory() throws Exception {
+        KvmRequirement.require("webp");
+        Files.write(temp.resolve("photo.jpg"), bundledSample("rocket.jpg"));
+        JarServer server = start("--port", "0", "--dir", temp.toString());
 
-        assertThat(get(server.url("no-such-file.png")).statusCode()).isEqualTo(404);
+        HttpResponse<byte[]> response = server.get("photo.jpg", "Accept", "image/webp");
+
+        assertThat(response.headers().firstValue("X-KVM-Transform")).as(server::log).hasValue("applied=webp");
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("image/webp");
+    }
+
+    @Test
+    void runsProgramOfYourOwnFromLibraryAndRules() throws Exception {
+        KvmRequirement.require();
+        // The SDK example (src-native/sdk/examples/hello.c) answers a POST with the body it got.
+        Path hello = Path.of(System.getProperty("kvmfilter.sdkHello", "../src-native/build/sdk/hello"));
+        assertThat(hello).as("the SDK example, built by the native build").isRegularFile();
+        Path programs = Files.createDirectories(temp.resolve("programs"));
+        Files.copy(hello, programs.resolve("hello"));
+        Files.writeString(programs.resolve("library.json"), "{ \"hello\": { \"filename\": \"hello\" } }\n");
+        Path site = Files.createDirectories(temp.resolve("site"));
+        Files.writeString(site.resolve("note.txt"), "A note that the program echoes unchanged.\n");
+        JarServer server = start("--port", "0", "--dir", site.toString(),
+                "--library", programs.resolve("library.json").toString(), "--rules", "text/plain -> hello");
+
+        HttpResponse<byte[]> response = server.get("note.txt");
+
+        assertThat(response.headers().firstValue("X-KVM-Transform")).as(server::log).hasValue("applied=hello");
+        assertThat(new String(response.body(), StandardCharsets.UTF_8))
+                .isEqualTo("A note that the program echoes unchanged.\n");
+    }
+
+    @Test
+    void rejectsBadRules() throws Exception {
+        assertRejected(List.of("--rules", "text/plain ->"), "--rules: kvmfilter parameter rules = \"text/plain ->\""
+                + " is not valid: rule 1 (text/plain ->), at character 14: expected a program name");
+    }
+
+    @Test
+    void refusesToStartWithUnknownProgram() throws Exception {
+        Path log = Files.createTempFile(temp, "stderr", ".log");
+        Process process = JarServer.launch(List.of("--port", "0", "--rules", "text/plain -> shout"), log);
+        try {
+            assertThat(process.waitFor(JarServer.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("exited").isTrue();
+            assertThat(process.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(log)).contains("jetty-example: cannot start the server")
+                    .contains("program(s) [shout] are not in the program library");
+            assertThat(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .doesNotContain("Listening");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void rejectsMissingLibrary() throws Exception {
+        Path missing = temp.resolve("library.json");
+        assertRejected(List.of("--library", missing.toString()),
+                "--library " + missing + " is not a file; give a program library JSON");
+    }
+
+    @Test
+    void answersMissingFileWith404() throws Exception {
+        assertThat(samples.get("no-such-file.png").statusCode()).isEqualTo(404);
     }
 
     @Test
     void stopsCleanlyOnSigterm() throws Exception {
-        Server server = start("--port", "0");
-        assertThat(get(server.url("palette_color.png")).statusCode()).isEqualTo(200);
+        JarServer server = start("--port", "0");
+        assertThat(server.get("palette_color.png", "Accept", "image/webp").statusCode()).isEqualTo(200);
 
         server.process.destroy(); // SIGTERM on Linux
 
-        assertThat(server.process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("exited after SIGTERM").isTrue();
+        assertThat(server.process.waitFor(JarServer.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("exited after SIGTERM")
+                .isTrue();
         assertThat(server.process.exitValue()).isEqualTo(EXIT_ON_SIGTERM);
         assertThat(accepts(server.port)).as("port %d closed after stop", server.port).isFalse();
+        assertThat(server.log()).as("no error while stopping").doesNotContain("Exception");
+        assertThat(server.stdoutAfterListening()).as("the listening line is the only line on stdout").isEmpty();
     }
 
     @Test
@@ -114,72 +257,37 @@ class MainIT {
     }
 
     private void assertRejected(List<String> args, String expectedMessage) throws Exception {
-        Launched launched = launch(args);
-        Process process = launched.process();
-        assertThat(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("exited").isTrue();
-        String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String stderr = Files.readString(launched.stderr());
-
-        assertThat(process.exitValue()).as("exit status for %s", args).isEqualTo(1);
-        assertThat(stderr).contains("jetty-example: " + expectedMessage).contains("usage: java -jar jetty-example.jar");
-        assertThat(stdout).doesNotContain("Listening");
-    }
-
-    /** Starts the jar and waits for its listening line. */
-    private Server start(String... args) throws Exception {
-        Launched launched = launch(List.of(args));
-        Process process = launched.process();
-        BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> readLine(stdout)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        assertThat(line).as(() -> "first line on stdout; stderr was:\n" + readQuietly(launched.stderr()))
-                .matches(LISTENING);
-        Matcher matcher = LISTENING.matcher(line);
-        assertThat(matcher.matches()).isTrue();
-        int port = Integer.parseInt(matcher.group(1));
-        assertThat(port).as("--port 0 picks a free port").isPositive();
-        return new Server(process, port);
-    }
-
-    /** Starts the jar; its stderr (Jetty's log) goes to a file so a full pipe can never block it. */
-    private Launched launch(List<String> args) throws IOException {
-        assertThat(JAR).as("the packaged jar (run after mvn package)").isRegularFile();
-        List<String> command = new ArrayList<>(List.of(javaExecutable(), "-jar", JAR.toString()));
-        command.addAll(args);
         Path log = Files.createTempFile(temp, "stderr", ".log");
-        Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
-        started.add(process);
-        return new Launched(process, log);
-    }
-
-    private static String readQuietly(Path file) {
+        Process process = JarServer.launch(args, log);
         try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
+            assertThat(process.waitFor(JarServer.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("exited").isTrue();
+            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String stderr = Files.readString(log);
+
+            assertThat(process.exitValue()).as("exit status for %s", args).isEqualTo(1);
+            assertThat(stderr).contains("jetty-example: " + expectedMessage)
+                    .contains("usage: java -jar jetty-example.jar");
+            assertThat(stdout).doesNotContain("Listening");
+        } finally {
+            process.destroyForcibly();
         }
     }
 
-    private static String javaExecutable() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private JarServer start(String... args) throws Exception {
+        JarServer server = JarServer.start(temp, args);
+        started.add(server);
+        return server;
     }
 
-    private static String readLine(BufferedReader reader) {
-        try {
-            return reader.readLine();
-        } catch (IOException e) {
-            throw new IllegalStateException("reading the server's stdout", e);
-        }
-    }
-
-    private HttpResponse<byte[]> get(URI uri) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    private static byte[] bundledSample(String name) throws IOException {
+    static byte[] bundledSample(String name) throws IOException {
         try (InputStream in = Main.class.getResourceAsStream("/" + Main.SAMPLES + name)) {
             assertThat(in).as("sample %s on the class path", name).isNotNull();
             return in.readAllBytes();
         }
+    }
+
+    private static String ascii(byte[] bytes, int from, int to) {
+        return to > bytes.length ? "" : new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     private static boolean accepts(int port) throws IOException {
@@ -188,15 +296,6 @@ class MainIT {
             return true;
         } catch (ConnectException e) {
             return false;
-        }
-    }
-
-    private record Launched(Process process, Path stderr) {
-    }
-
-    private record Server(Process process, int port) {
-        URI url(String path) {
-            return URI.create("http://127.0.0.1:" + port + "/" + path);
         }
     }
 }

@@ -1,0 +1,62 @@
+package io.kvmfilter.example.tomcat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Deploys the packaged war into a real Tomcat 10.1 from Debian's tomcat10 package (installed when missing, see
+ * {@link DebianTomcat}) and checks it over HTTP.
+ */
+class DebianTomcat10IT {
+
+    private static DebianTomcat tomcat;
+
+    @BeforeAll
+    static void deploy() throws Exception {
+        tomcat = DebianTomcat.deploy(EmbeddedTomcat.WAR, "tomcat10-plain");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+    }
+
+    @Test
+    void runsDebiansTomcat101() {
+        assertThat(tomcat.log()).as("Tomcat's version line").containsPattern("Server version( name)?: *Apache Tomcat/10\\.1\\.");
+    }
+
+    @Test
+    void convertsImagesByAccept() throws Exception {
+        KvmRequirement.require("webp", "avif");
+        tomcat.app.imagesAreNegotiated();
+    }
+
+    @Test
+    void revalidatesVariantsWithTheirETag() throws Exception {
+        KvmRequirement.require("webp", "avif");
+        tomcat.app.variantsRevalidateWithTheirETag();
+    }
+
+    @Test
+    void minifiesText() throws Exception {
+        KvmRequirement.require("minify");
+        tomcat.app.textIsMinified();
+    }
+
+    @Test
+    void leavesOtherFilesAlone() throws Exception {
+        tomcat.app.filesOutsideTheMappingsAreUntouched();
+    }
+
+    @Test
+    void reportsStatistics() throws Exception {
+        KvmRequirement.require("webp");
+        tomcat.app.statisticsNameBothFilters();
+    }
+}

@@ -1,0 +1,83 @@
+package io.kvmfilter.example.tomcat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import org.apache.catalina.Context;
+import org.apache.catalina.Lifecycle;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.Wrapper;
+import org.apache.catalina.startup.Tomcat;
+
+/** An embedded Tomcat 11 on a free loopback port running one packaged war, as a user would deploy it. */
+final class EmbeddedTomcat implements AutoCloseable {
+
+    static final Path WAR = Path.of(System.getProperty("tomcatExample.war", "target/tomcat-example.war"));
+    static final Path MPCONFIG_WAR = Path.of(System.getProperty("tomcatExample.mpconfigWar",
+            "target/tomcat-example-mpconfig.war"));
+    static final Path BUILD = Path.of(System.getProperty("tomcatExample.buildDir", "target"));
+
+    private final Tomcat tomcat;
+    final ExampleChecks app;
+
+    private EmbeddedTomcat(Tomcat tomcat, ExampleChecks app) {
+        this.tomcat = tomcat;
+        this.app = app;
+    }
+
+    /** Deploys the war at /example and starts Tomcat; fails when the application does not start. */
+    static EmbeddedTomcat deploy(Path war, String baseName) throws Exception {
+        assertThat(war).as("the packaged war (run after mvn package)").isRegularFile();
+        Path base = BUILD.resolve(baseName);
+        deleteRecursively(base);
+        Files.createDirectories(base.resolve("webapps"));
+
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(base.toString());
+        tomcat.getConnector().setProperty("address", "127.0.0.1");
+        tomcat.setPort(0);
+        Context context = tomcat.addWebapp("/example", war.toAbsolutePath().toString());
+        // tomcat-embed-core has no JSP engine: drop the JSP servlet the default web.xml adds.
+        context.addLifecycleListener(event -> {
+            if (Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())) {
+                Wrapper jsp = (Wrapper) context.findChild("jsp");
+                if (jsp != null) {
+                    context.removeChild(jsp);
+                    context.removeServletMapping("*.jsp");
+                    context.removeServletMapping("*.jspx");
+                }
+            }
+        });
+        tomcat.start();
+        EmbeddedTomcat started = new EmbeddedTomcat(tomcat, new ExampleChecks(
+                URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort() + "/example/")));
+        if (context.getState() != LifecycleState.STARTED) {
+            started.close();
+            throw new AssertionError(war + " did not start (state " + context.getState() + "); see the log above");
+        }
+        return started;
+    }
+
+    @Override
+    public void close() throws LifecycleException {
+        tomcat.stop();
+        tomcat.destroy();
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
+    }
+}
