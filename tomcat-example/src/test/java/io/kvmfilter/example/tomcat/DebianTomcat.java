@@ -35,12 +35,15 @@ final class DebianTomcat implements AutoCloseable {
 
     final Process process;
     final Path base;
+    /** The first application; {@link #apps} has all of them, in the order given. */
     final ExampleChecks app;
+    final List<ExampleChecks> apps;
 
-    private DebianTomcat(Process process, Path base, ExampleChecks app) {
+    private DebianTomcat(Process process, Path base, List<ExampleChecks> apps) {
         this.process = process;
         this.base = base;
-        this.app = app;
+        this.app = apps.get(0);
+        this.apps = apps;
     }
 
     /** Installs Debian's tomcat10 when it is missing and this runs as root; fails saying what to do otherwise. */
@@ -81,8 +84,18 @@ final class DebianTomcat implements AutoCloseable {
      * {@code catalina.sh run} and waits until the application answers.
      */
     static DebianTomcat deploy(Path war, String baseName) throws Exception {
+        return deploy(baseName, List.of(war));
+    }
+
+    /**
+     * The same with several wars in one Tomcat, as webapps/example.war, example2.war, ...: each application gets
+     * its own class loader, as in production.
+     */
+    static DebianTomcat deploy(String baseName, List<Path> wars) throws Exception {
         ensureInstalled();
-        assertThat(war).as("the packaged war (run after mvn package)").isRegularFile();
+        for (Path war : wars) {
+            assertThat(war).as("the packaged war (run after mvn package)").isRegularFile();
+        }
         Path base = EmbeddedTomcat.BUILD.resolve(baseName).toAbsolutePath();
         EmbeddedTomcat.deleteRecursively(base);
         for (String dir : List.of("conf", "logs", "temp", "webapps", "work")) {
@@ -95,7 +108,12 @@ final class DebianTomcat implements AutoCloseable {
         }
         int port = freePort();
         Files.writeString(base.resolve("conf/server.xml"), serverXml(port));
-        Files.copy(war, base.resolve("webapps/example.war"));
+        List<ExampleChecks> apps = new java.util.ArrayList<>();
+        for (int i = 0; i < wars.size(); i++) {
+            String context = i == 0 ? "example" : "example" + (i + 1);
+            Files.copy(wars.get(i), base.resolve("webapps/" + context + ".war"));
+            apps.add(new ExampleChecks(URI.create("http://127.0.0.1:" + port + "/" + context + "/")));
+        }
 
         ProcessBuilder builder = new ProcessBuilder(HOME.resolve("bin/catalina.sh").toString(), "run")
                 .redirectErrorStream(true).redirectOutput(base.resolve("logs/catalina.out").toFile());
@@ -108,10 +126,11 @@ final class DebianTomcat implements AutoCloseable {
         // JNA calls native code: JDK 22+ warns without this; JDK 17 accepts it silently.
         env.put("CATALINA_OPTS", "--enable-native-access=ALL-UNNAMED");
         Process process = builder.start();
-        DebianTomcat tomcat = new DebianTomcat(process, base,
-                new ExampleChecks(URI.create("http://127.0.0.1:" + port + "/example/")));
+        DebianTomcat tomcat = new DebianTomcat(process, base, apps);
         try {
-            tomcat.awaitApplication();
+            for (ExampleChecks each : apps) {
+                tomcat.awaitApplication(each);
+            }
         } catch (Exception | AssertionError e) {
             tomcat.close();
             throw e;
@@ -120,7 +139,7 @@ final class DebianTomcat implements AutoCloseable {
     }
 
     /** Polls until the application serves a file; fails early when Tomcat exits or the application fails. */
-    private void awaitApplication() throws Exception {
+    private void awaitApplication(ExampleChecks app) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
