@@ -234,7 +234,7 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
                          "memory (max_memory %llu MiB)",
                          (unsigned long long)need, (unsigned long long)(p->mem_size >> 20));
     in->input_addr = base;
-    in->input_len = need;
+    in->input_len = (need + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     struct input_writer w = {in, base, base, base + need};
     uint64_t url = put_string(&w, r->url, r->url_len);
     uint64_t arg = put_string(&w, r->arg, r->arg_len);

@@ -496,6 +496,12 @@ void kvmf_instance_release(kvmf_instance *in)
         }
         return;
     }
+    if (!in->needs_reset && !p->config.ephemeral && in->input_len) {
+        /* A kept instance gives its request's input back (the response may have pointed into it,
+         * so not before now); a reset would have restored the whole address space instead. */
+        mem_munmap(in, in->input_addr, in->input_len);
+    }
+    in->input_addr = in->input_len = 0;
     pthread_mutex_lock(&p->lock);
     in->busy = false;
     __atomic_store_n(&in->stats.busy, 0, __ATOMIC_RELAXED);

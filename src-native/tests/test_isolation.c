@@ -61,10 +61,36 @@ static void dirty_pages_counted(void)
     kvmf_program_destroy(p);
 }
 
+/* A kept (non-ephemeral) instance must give each request's input back, or its memory runs out. */
+static void kept_instance_reuses_input_memory(void)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.ephemeral = 0;
+    c.max_memory = 64 << 20;
+    kvmf_program *p = load_guest("hello", &c, NULL);
+    if (!p)
+        return;
+    static char body[1 << 20];
+    memset(body, 'b', sizeof body);
+    int failures = 0;
+    for (int i = 0; i < 200; i++) {
+        kvmf_instance *in;
+        kvmf_program_acquire(p, 1000, &in);
+        struct result r = run_on(in, "POST", "", body, sizeof body, NULL);
+        if (r.error != KVMF_OK || r.body_len != sizeof body)
+            failures++;
+        kvmf_instance_release(in);
+    }
+    CHECK(failures == 0, "200 POSTs of 1 MiB on a kept instance with 64 MiB of memory: %d failed", failures);
+    kvmf_program_destroy(p);
+}
+
 void test_isolation(void)
 {
     secrets("hostile");
     secrets("hostile-musl");
     kept_state();
     dirty_pages_counted();
+    kept_instance_reuses_input_memory();
 }
