@@ -137,7 +137,7 @@ public final class FilterBenchmark {
                     }
                 }
             }
-            SandboxCost sandbox = caseNames.contains("json") ? measureSandbox(json) : null;
+            List<SandboxCost> sandbox = caseNames.contains("json") ? measureSandbox(json) : List.of();
             System.out.print(report(date, cases, rows, json.length, sandbox));
         } finally {
             try (Stream<Path> list = Files.list(files)) {
@@ -240,32 +240,60 @@ public final class FilterBenchmark {
                 (cpu2 - cpu1) / 1e3 / Math.max(1, Math.max(f.requests(), handled)), outcomes);
     }
 
-    /** What one sandbox call costs without HTTP: the same minify request the filter makes, from one thread. */
-    record SandboxCost(int calls, double p50Micros, double p99Micros, double cpuMicrosPerCall) {
+    /** What sandbox calls cost without HTTP: the minify request the filter makes, from some threads at once. */
+    record SandboxCost(int threads, int calls, double callsPerSecond, double p50Micros, double p99Micros,
+            double cpuMicrosPerCall) {
     }
 
-    private static SandboxCost measureSandbox(byte[] json) {
-        progress("sandbox round trip of minify, 1 thread");
-        ProgramLibrary library = ProgramLibrary.bundled().configure("minify", Map.<String, Object>of("concurrency", 1));
+    /** Calls minify directly through kvm-binding, with the filter's pool size, from 1, 2 and 16 threads. */
+    private static List<SandboxCost> measureSandbox(byte[] json) throws Exception {
+        progress("sandbox round trips of minify without HTTP");
+        ProgramLibrary library = ProgramLibrary.bundled()
+                .configure("minify", Map.<String, Object>of("concurrency", PROGRAM_CONCURRENCY, "queue_timeout", 30));
+        List<SandboxCost> costs = new ArrayList<>();
         try (Kvm kvm = Kvm.start(library, "filter-bench-direct")) {
             List<Step> steps = List.of(Step.of("minify"));
             Request request = Request.post("/data.json", "application/json", json);
-            for (int i = 0; i < 500; i++) {
+            for (int i = 0; i < 1000; i++) {
                 expectOk(kvm.chain(steps, request));
             }
-            int calls = 5000;
-            long[] nanos = new long[calls];
-            long cpu0 = processCpuNanos();
-            for (int i = 0; i < calls; i++) {
-                long t0 = System.nanoTime();
-                Result result = kvm.chain(steps, request);
-                nanos[i] = System.nanoTime() - t0;
-                expectOk(result);
+            for (int threads : List.of(1, 2, 16)) {
+                int perThread = 8000 / threads;
+                long[][] nanos = new long[threads][perThread];
+                List<Thread> workers = new ArrayList<>();
+                List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    long[] mine = nanos[t];
+                    workers.add(new Thread(() -> {
+                        try {
+                            for (int i = 0; i < perThread; i++) {
+                                long t0 = System.nanoTime();
+                                Result result = kvm.chain(steps, request);
+                                mine[i] = System.nanoTime() - t0;
+                                expectOk(result);
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                        }
+                    }));
+                }
+                long cpu0 = processCpuNanos();
+                long wall0 = System.nanoTime();
+                workers.forEach(Thread::start);
+                for (Thread worker : workers) {
+                    worker.join();
+                }
+                long wall = System.nanoTime() - wall0;
+                long cpu = processCpuNanos() - cpu0;
+                if (!failures.isEmpty()) {
+                    throw new IllegalStateException("direct sandbox measurement failed", failures.get(0));
+                }
+                long[] all = Arrays.stream(nanos).flatMapToLong(Arrays::stream).sorted().toArray();
+                costs.add(new SandboxCost(threads, all.length, all.length / (wall / 1e9), all[all.length / 2] / 1e3,
+                        all[all.length * 99 / 100] / 1e3, cpu / 1e3 / all.length));
             }
-            long cpu = processCpuNanos() - cpu0;
-            Arrays.sort(nanos);
-            return new SandboxCost(calls, nanos[calls / 2] / 1e3, nanos[calls * 99 / 100] / 1e3, cpu / 1e3 / calls);
         }
+        return costs;
     }
 
     private static void expectOk(Result result) {
@@ -297,7 +325,7 @@ public final class FilterBenchmark {
         System.err.println("[bench] " + message);
     }
 
-    private String report(String date, List<Case> cases, List<Row> rows, int jsonSize, SandboxCost sandbox) {
+    private String report(String date, List<Case> cases, List<Row> rows, int jsonSize, List<SandboxCost> sandbox) {
         StringBuilder out = new StringBuilder();
         out.append("Measured ").append(date).append(" on ").append(Machine.describe()).append(".\n");
         out.append("Java ").append(System.getProperty("java.version")).append(", Jetty ").append(BenchServer.jettyVersion())
@@ -324,10 +352,17 @@ public final class FilterBenchmark {
             }
             out.append('\n');
         }
-        if (sandbox != null) {
-            out.append(String.format(Locale.ROOT, "Sandbox call alone (kvm-binding `Kvm.chain`, minify of the same %d-byte "
-                    + "JSON, 1 thread, %d calls): p50 %.1f µs, p99 %.1f µs, JVM CPU %.1f µs per call.%n", jsonSize,
-                    sandbox.calls(), sandbox.p50Micros(), sandbox.p99Micros(), sandbox.cpuMicrosPerCall()));
+        if (!sandbox.isEmpty()) {
+            out.append(String.format(Locale.ROOT, "**Sandbox calls alone** (kvm-binding `Kvm.chain`, minify of the same "
+                    + "%d-byte JSON, no HTTP, %d instances, same JVM after the servers stopped)%n%n", jsonSize,
+                    PROGRAM_CONCURRENCY));
+            out.append("| threads | calls | calls/s | p50 | p99 | JVM CPU per call |\n|---|---|---|---|---|---|\n");
+            for (SandboxCost s : sandbox) {
+                out.append(String.format(Locale.ROOT, "| %d | %d | %.0f | %s | %s | %.0f µs |%n", s.threads(), s.calls(),
+                        s.callsPerSecond(), Wrk.formatLatency(s.p50Micros()), Wrk.formatLatency(s.p99Micros()),
+                        s.cpuMicrosPerCall()));
+            }
+            out.append('\n');
         }
         return out.toString();
     }
