@@ -65,7 +65,7 @@ public final class FilterBenchmark {
 
     /** The paired measurement of one case at one connection count. */
     record Row(Case c, int connections, Wrk.Result plain, Wrk.Result filtered, double plainCpuMicros,
-            double filteredCpuMicros, Map<String, Long> outcomes) {
+            double filteredCpuMicros, double plainIdle, double filteredIdle, Map<String, Long> outcomes) {
     }
 
     private final int duration;
@@ -218,11 +218,15 @@ public final class FilterBenchmark {
 
     private Row measure(Case c, int conns, BenchServer plain, BenchServer filtered) throws Exception {
         long cpu0 = processCpuNanos();
+        long[] ticks0 = Machine.cpuTicks();
         Wrk.Result p = Wrk.run(plain.url(c.path()), c.accept(), conns, duration, WRK_TIMEOUT_SECONDS);
+        long[] ticks1 = Machine.cpuTicks();
         awaitIdle();
         long cpu1 = processCpuNanos();
         Map<String, Long> before = filtered.filter().counters();
+        long[] ticks2 = Machine.cpuTicks();
         Wrk.Result f = Wrk.run(filtered.url(c.path()), c.accept(), conns, duration, WRK_TIMEOUT_SECONDS);
+        long[] ticks3 = Machine.cpuTicks();
         // Requests wrk gave up on at the end are still queued for webp: they are part of this run's cost.
         awaitIdle();
         long cpu2 = processCpuNanos();
@@ -237,7 +241,8 @@ public final class FilterBenchmark {
         long handled = outcomes.entrySet().stream().filter(e -> !e.getKey().startsWith("cache-hit"))
                 .mapToLong(Map.Entry::getValue).sum();
         return new Row(c, conns, p, f, (cpu1 - cpu0) / 1e3 / Math.max(1, p.requests()),
-                (cpu2 - cpu1) / 1e3 / Math.max(1, Math.max(f.requests(), handled)), outcomes);
+                (cpu2 - cpu1) / 1e3 / Math.max(1, Math.max(f.requests(), handled)), Machine.idleShare(ticks0, ticks1),
+                Machine.idleShare(ticks2, ticks3), outcomes);
     }
 
     /** What sandbox calls cost without HTTP: the minify request the filter makes, from some threads at once. */
@@ -337,18 +342,18 @@ public final class FilterBenchmark {
         for (Case c : cases) {
             out.append("**").append(c.title()).append("**\n\n");
             out.append("| connections | no filter req/s | filter req/s | filter / no filter | no filter p50 / p99 | "
-                    + "filter p50 / p99 | JVM CPU per request, no filter / filter | filter outcomes |\n");
-            out.append("|---|---|---|---|---|---|---|---|\n");
+                    + "filter p50 / p99 | JVM CPU per request, no filter / filter | machine idle, no filter / filter | filter outcomes |\n");
+            out.append("|---|---|---|---|---|---|---|---|---|\n");
             for (Row r : rows) {
                 if (r.c() != c) {
                     continue;
                 }
-                out.append(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.0f µs / %.0f µs | %s |%n",
+                out.append(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.0f µs / %.0f µs | %.0f%% / %.0f%% | %s |%n",
                         r.connections(), r.plain().requestsPerSecond(), r.filtered().requestsPerSecond(),
                         r.filtered().requestsPerSecond() / r.plain().requestsPerSecond(),
                         Wrk.formatLatency(r.plain().p50Micros()), Wrk.formatLatency(r.plain().p99Micros()),
                         Wrk.formatLatency(r.filtered().p50Micros()), Wrk.formatLatency(r.filtered().p99Micros()),
-                        r.plainCpuMicros(), r.filteredCpuMicros(), outcomes(r)));
+                        r.plainCpuMicros(), r.filteredCpuMicros(), 100 * r.plainIdle(), 100 * r.filteredIdle(), outcomes(r)));
             }
             out.append('\n');
         }

@@ -24,6 +24,31 @@ final class Machine {
                 Runtime.getRuntime().availableProcessors(), memGiB, kernel, kvm);
     }
 
+    /** The machine-wide CPU counters of /proc/stat's "cpu" line (user nice system idle iowait irq softirq steal). */
+    static long[] cpuTicks() {
+        try {
+            String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
+            String[] fields = line.trim().split("\\s+");
+            long[] ticks = new long[8];
+            for (int i = 0; i < ticks.length && i + 1 < fields.length; i++) {
+                ticks[i] = Long.parseLong(fields[i + 1]);
+            }
+            return ticks;
+        } catch (IOException | RuntimeException e) {
+            return new long[8];
+        }
+    }
+
+    /** The share of the machine's CPU time that was idle (idle + iowait) between two {@link #cpuTicks()} readings. */
+    static double idleShare(long[] before, long[] after) {
+        long total = 0;
+        for (int i = 0; i < before.length; i++) {
+            total += after[i] - before[i];
+        }
+        long idle = (after[3] - before[3]) + (after[4] - before[4]);
+        return total == 0 ? Double.NaN : (double) idle / total;
+    }
+
     private static java.util.Optional<String> firstValue(String file, String key) {
         try {
             List<String> lines = Files.readAllLines(Path.of(file));
