@@ -3,7 +3,7 @@
 #
 # Needs: a prior `./mvnw -B -q install -DskipTests` at the repository root (kvm-binding's jar with the native
 # library and the webp/minify programs in the local Maven repository), wrk (`apt-get install -y wrk`) and a
-# usable /dev/kvm. Arguments go to the program: --duration=10 --warmup=3 --connections=1,16,64
+# usable /dev/kvm. Arguments go to the program: --duration=10 --warmup=3 --connections=1,16,64 --concurrency=2
 # --cases=json,jpeg,fallback,json-cached,jpeg-cached --corpus=/work/shared/corpus
 # Progress goes to stderr, the report to stdout:  filter-core/bench/run.sh > report.md
 set -eu

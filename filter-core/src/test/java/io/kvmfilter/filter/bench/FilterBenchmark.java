@@ -42,13 +42,14 @@ import java.util.stream.Stream;
  *
  * <p>A program, not a test: run it with {@code filter-core/bench/run.sh}. Options: {@code --duration=SECONDS}
  * (per measurement, default 10), {@code --warmup=SECONDS} (default 3), {@code --connections=1,16,64},
+ * {@code --concurrency=2} (instances per program),
  * {@code --cases=json,jpeg,fallback,json-cached,jpeg-cached} and {@code --corpus=FOLDER} (default
  * /work/shared/corpus).
  */
 public final class FilterBenchmark {
 
-    /** Two instances per program: one per core of the 2-core benchmark machine (the bundled default too). */
-    static final int PROGRAM_CONCURRENCY = 2;
+    /** Two instances per program by default: one per core of the 2-core benchmark machine (the bundled default too). */
+    static final int DEFAULT_CONCURRENCY = 2;
     /** Long enough that at 64 connections the webp queue drains instead of turning into fallbacks. */
     static final Duration QUEUE_TIMEOUT = Duration.ofSeconds(30);
     /** wrk's per-request timeout: a queued webp request may legitimately wait several seconds. */
@@ -73,6 +74,8 @@ public final class FilterBenchmark {
     private final List<Integer> connections;
     private final List<String> caseNames;
     private final Path corpus;
+    /** Instances per program (--concurrency). */
+    private final int concurrency;
     /** The filter's rules: only those the chosen cases need, so a run without minify still works. */
     private String rules;
 
@@ -83,6 +86,10 @@ public final class FilterBenchmark {
                 .map(String::trim).map(Integer::valueOf).toList();
         caseNames = List.of(options.getOrDefault("cases", "json,jpeg,fallback,json-cached,jpeg-cached").split(","));
         corpus = Path.of(options.getOrDefault("corpus", "/work/shared/corpus"));
+        concurrency = Integer.parseInt(options.getOrDefault("concurrency", Integer.toString(DEFAULT_CONCURRENCY)));
+        if (concurrency < 1 || concurrency > 64) {
+            throw new IllegalArgumentException("--concurrency must be 1..64 instances per program");
+        }
         if (duration < 1 || duration > 60 || warmup < 0 || warmup > 30) {
             throw new IllegalArgumentException("--duration must be 1..60 and --warmup 0..30 seconds");
         }
@@ -98,7 +105,7 @@ public final class FilterBenchmark {
         for (String arg : args) {
             if (!arg.startsWith("--") || !arg.contains("=")) {
                 throw new IllegalArgumentException("unknown argument \"" + arg + "\": expected --name=value "
-                        + "(duration, warmup, connections, cases, corpus)");
+                        + "(duration, warmup, connections, cases, corpus, concurrency)");
             }
             options.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
         }
@@ -169,7 +176,7 @@ public final class FilterBenchmark {
                 .cacheSize(cacheSize)
                 .queueTimeout(QUEUE_TIMEOUT);
         for (String program : programs) {
-            builder.programSetting(program, "concurrency", PROGRAM_CONCURRENCY);
+            builder.programSetting(program, "concurrency", concurrency);
         }
         return builder.build();
     }
@@ -251,10 +258,10 @@ public final class FilterBenchmark {
     }
 
     /** Calls minify directly through kvm-binding, with the filter's pool size, from 1, 2 and 16 threads. */
-    private static List<SandboxCost> measureSandbox(byte[] json) throws Exception {
+    private List<SandboxCost> measureSandbox(byte[] json) throws Exception {
         progress("sandbox round trips of minify without HTTP");
         ProgramLibrary library = ProgramLibrary.bundled()
-                .configure("minify", Map.<String, Object>of("concurrency", PROGRAM_CONCURRENCY, "queue_timeout", 30));
+                .configure("minify", Map.<String, Object>of("concurrency", concurrency, "queue_timeout", 30));
         List<SandboxCost> costs = new ArrayList<>();
         try (Kvm kvm = Kvm.start(library, "filter-bench-direct")) {
             List<Step> steps = List.of(Step.of("minify"));
@@ -337,7 +344,7 @@ public final class FilterBenchmark {
                 .append(", wrk: `").append(String.join(" ", rows.isEmpty() ? List.of() : rows.get(0).filtered().command())
                         .replaceAll("http://\\S+", "URL")).append("` (threads = min(connections, 2)).\n\n");
         out.append("Filter: rules `").append(rules.replace("\n", "; ")).append("`, `cacheSize=0` (cache off) unless noted, ")
-                .append("`").append(PROGRAM_CONCURRENCY).append("` instances per program, `queueTimeout=")
+                .append("`").append(concurrency).append("` instances per program, `queueTimeout=")
                 .append(QUEUE_TIMEOUT.toSeconds()).append("s`. JSON body ").append(jsonSize).append(" bytes.\n\n");
         for (Case c : cases) {
             out.append("**").append(c.title()).append("**\n\n");
@@ -360,7 +367,7 @@ public final class FilterBenchmark {
         if (!sandbox.isEmpty()) {
             out.append(String.format(Locale.ROOT, "**Sandbox calls alone** (kvm-binding `Kvm.chain`, minify of the same "
                     + "%d-byte JSON, no HTTP, %d instances, same JVM after the servers stopped)%n%n", jsonSize,
-                    PROGRAM_CONCURRENCY));
+                    concurrency));
             out.append("| threads | calls | calls/s | p50 | p99 | JVM CPU per call |\n|---|---|---|---|---|---|\n");
             for (SandboxCost s : sandbox) {
                 out.append(String.format(Locale.ROOT, "| %d | %d | %.0f | %s | %s | %.0f µs |%n", s.threads(), s.calls(),
