@@ -1,7 +1,8 @@
 /*
  * instance.c — request instances: a VM whose memory is a private copy-on-write view of the
- * frozen image. A request copies its input into guest memory, writes a trap frame that "returns"
- * into the handler, and resumes the vCPU; the handler's sys_backend_response() ends it.
+ * frozen image. A request copies its input into guest memory, describes the handler call in the
+ * trap frame, and launches the vCPU straight into it (instance_launch); the handler's
+ * sys_backend_response() ends it.
  *
  * Reset restores exactly the pages written since the last reset — the guest's writes from
  * KVM's dirty log, the host's own writes from the `touched` bitmap — by copying them back from

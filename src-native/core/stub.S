@@ -58,7 +58,6 @@ trap_common:
 1:  outb %al, $TRAP_PORT
 
 /* The host resumes the vCPU here after handling the exit. */
-resume:
 restore_registers:
     popq %r15
     popq %r14
