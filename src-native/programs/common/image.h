@@ -59,6 +59,15 @@ bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_p
  * in *out and returns false on failure. */
 bool image_apply_options(struct image *img, const struct image_options *options, struct program_output *out);
 
+/* The formats every image program reads. */
+#define IMAGE_ACCEPT_ALL \
+	(IMAGE_ACCEPT(IMAGE_JPEG) | IMAGE_ACCEPT(IMAGE_PNG) | IMAGE_ACCEPT(IMAGE_GIF) | IMAGE_ACCEPT(IMAGE_WEBP))
+
+/* image_decode() then image_apply_options(): the input as the program should encode it. On failure records
+ * it in *out and returns false, with nothing left to free. */
+bool image_load(const uint8_t *data, size_t len, unsigned accepted, const struct image_options *options,
+                struct image *img, struct program_output *out);
+
 /* True when some pixel has alpha below 255. */
 bool image_has_transparency(const struct image *img);
 

@@ -187,6 +187,18 @@ done:
 	return ok;
 }
 
+bool image_load(const uint8_t *data, size_t len, unsigned accepted, const struct image_options *options,
+                struct image *img, struct program_output *out)
+{
+	if (!image_decode(data, len, accepted, options->max_pixels, img, out))
+		return false;
+	if (!image_apply_options(img, options, out)) {
+		image_free(img);
+		return false;
+	}
+	return true;
+}
+
 bool image_apply_options(struct image *img, const struct image_options *o, struct program_output *out)
 {
 	if (o->crop_given) {

@@ -60,14 +60,8 @@ static void transform(const struct program_input *in, struct program_output *out
 		return;
 	}
 	json_free(args);
-	if (!image_decode(in->data, in->len,
-	                  IMAGE_ACCEPT(IMAGE_JPEG) | IMAGE_ACCEPT(IMAGE_PNG) | IMAGE_ACCEPT(IMAGE_GIF) | IMAGE_ACCEPT(IMAGE_WEBP),
-	                  options.max_pixels, &img, out))
+	if (!image_load(in->data, in->len, IMAGE_ACCEPT_ALL, &options, &img, out))
 		return;
-	if (!image_apply_options(&img, &options, out)) {
-		image_free(&img);
-		return;
-	}
 	if (!WebPConfigInit(&config) || !WebPPictureInit(&picture)) {
 		image_free(&img);
 		program_fail(out, 500, "libwebp version mismatch");
