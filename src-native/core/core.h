@@ -76,6 +76,11 @@ int vm_set_fs_base(struct vm *vm, uint64_t fs_base);
 /* Makes the next KVM_RUN start directly in ring 3 with the frame's registers and `fs_base`, through
  * the sync-regs area (no separate ioctls, no pass through the stub). */
 void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
+/* The ring-3 registers of the last exit (valid for exits taken in ring 3, such as API page
+ * stores), as a trap frame. */
+void vm_exit_regs(const struct vm *vm, struct trap_frame *f);
+/* Continues the interrupted ring-3 code with the frame's general registers (segments unchanged). */
+void vm_resume_user(struct vm *vm, const struct trap_frame *f);
 /* Fetches (and clears) the dirty page bitmap of the program's memory slot into `bitmap`: bit i is
  * page USER_MIN / PAGE_SIZE + i. */
 int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap);
@@ -201,6 +206,7 @@ struct kvmf_instance {
     struct vm vm;
     bool is_boot;               /* the boot VM: memory shared with the frozen image, no reset */
     bool needs_reset;
+    bool dirty_current;   /* `touched` holds every guest write: the vCPU has not run since collect_dirty */
     bool busy;
     uint64_t npages;
     uint64_t *dirty;            /* KVM dirty log buffer */
@@ -295,6 +301,10 @@ void header_list_remove(struct header_list *l, size_t index);
 /* instance.c */
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out);
 void instance_destroy(struct kvmf_instance *in);
+/* Replaces the instance's VM and vCPU by new ones over the same memory, keeping track of the pages
+ * written so far. For the rare exits after which KVM's vCPU state cannot be trusted for the next
+ * run (an MMIO access the sandbox refused, an instruction KVM could not emulate). */
+int instance_renew_vm(struct kvmf_instance *in);
 int instance_reset(struct kvmf_instance *in);
 /* Points the trap frame at `target` in ring 3 through the entry trampoline (or the stub's FPU
  * reset without XSAVE), with the instance's FS base: how every run enters the program. */

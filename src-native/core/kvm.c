@@ -240,7 +240,8 @@ static int capture_user_sregs(struct vm *vm)
     return KVMF_OK;
 }
 
-void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
+/* The general registers of the trap frame into the sync-regs area (loaded at the next KVM_RUN). */
+static void put_regs(struct vm *vm, const struct trap_frame *f)
 {
     struct kvm_regs *r = &vm->run->s.regs.regs;
     r->rax = f->rax, r->rbx = f->rbx, r->rcx = f->rcx, r->rdx = f->rdx;
@@ -249,10 +250,34 @@ void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
     r->r12 = f->r12, r->r13 = f->r13, r->r14 = f->r14, r->r15 = f->r15;
     r->rip = f->rip;
     r->rflags = f->rflags;
+}
+
+void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
+{
+    put_regs(vm, f);
     struct kvm_sregs *s = &vm->run->s.regs.sregs;
     *s = *vm->user_sregs;
     s->fs.base = fs_base;
     vm->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+}
+
+void vm_exit_regs(const struct vm *vm, struct trap_frame *f)
+{
+    const struct kvm_regs *r = &vm->run->s.regs.regs;
+    f->rax = r->rax, f->rbx = r->rbx, f->rcx = r->rcx, f->rdx = r->rdx;
+    f->rsi = r->rsi, f->rdi = r->rdi, f->rsp = r->rsp, f->rbp = r->rbp;
+    f->r8 = r->r8, f->r9 = r->r9, f->r10 = r->r10, f->r11 = r->r11;
+    f->r12 = r->r12, f->r13 = r->r13, f->r14 = r->r14, f->r15 = r->r15;
+    f->rip = r->rip;
+    f->rflags = r->rflags;
+    f->cs = USER_CS;
+    f->ss = USER_DS;
+}
+
+void vm_resume_user(struct vm *vm, const struct trap_frame *f)
+{
+    put_regs(vm, f);
+    vm->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
 }
 
 static int setup_msrs(struct vm *vm)
@@ -306,9 +331,10 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
     (void)ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
     /* Two slots: the system area, which the stub writes on every exit and the host rewrites before
      * every run, is never dirty-logged (logging would cost write-protection faults on each request);
-     * the program's memory above USER_MIN is, when `dirty_log`. */
+     * the program's memory above USER_MIN is, when `dirty_log`. The API page between them has no
+     * memory, so that stores to it exit. */
     struct kvm_userspace_memory_region regions[2] = {
-        {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = USER_MIN,
+        {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = API_PAGE_ADDR,
          .userspace_addr = (uint64_t)(uintptr_t)mem},
         {.slot = 1, .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0, .guest_phys_addr = USER_MIN,
          .memory_size = mem_size - USER_MIN, .userspace_addr = (uint64_t)(uintptr_t)(mem + USER_MIN)},
@@ -330,6 +356,9 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
         rc = kvmf_fail_errno("mmap of the vCPU run area");
         goto fail;
     }
+    /* KVM copies the registers into the run area on every exit: an API call through the API page
+     * reads its arguments there instead of paying a KVM_GET_REGS. */
+    vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
     if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, host.cpuid) < 0) {
         rc = kvmf_fail_errno("KVM_SET_CPUID2");
         goto fail;

@@ -99,13 +99,14 @@ static int build_stack(struct kvmf_program *p, uint8_t *mem, uint64_t *sp_out)
         strings[argc++] = push(mem, &sp, s, strlen(s) + 1);
         off += strlen(s) + 1;
     }
-    char fixed[4][300];
+    char fixed[5][300];
     snprintf(fixed[0], sizeof fixed[0], "KVM_NAME=%s", p->name);
     snprintf(fixed[1], sizeof fixed[1], "KVM_TYPE=request");
     snprintf(fixed[2], sizeof fixed[2], "KVM_DEBUG=%d", p->config.debug ? 1 : 0);
     snprintf(fixed[3], sizeof fixed[3], "LC_ALL=C");
+    snprintf(fixed[4], sizeof fixed[4], "%s=0x%llx", API_PAGE_ENV, (unsigned long long)API_PAGE_ADDR);
     uint64_t *env = strings + 256;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         env[envc++] = push(mem, &sp, fixed[i], strlen(fixed[i]) + 1);
     for (uint64_t off = 0; off < p->config.environment_len && envc < 250;) {
         const char *s = p->environment + off;
@@ -115,7 +116,7 @@ static int build_stack(struct kvmf_program *p, uint8_t *mem, uint64_t *sp_out)
     if (p->config.arguments_len && argc >= 200)
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "invalid configuration: more than 199 main arguments");
     if (envc >= 250)
-        return kvmf_fail(KVMF_INVALID_ARGUMENT, "invalid configuration: more than 245 environment variables");
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "invalid configuration: more than 244 environment variables");
     uint64_t platform = push(mem, &sp, "x86_64", 7);
     uint8_t random[16];
     if (getrandom(random, sizeof random, 0) != sizeof random)

@@ -99,5 +99,6 @@ int sysarea_write(uint8_t *mem, struct page_tables *pt)
     rc |= pt_map(pt, STUB_DATA_ADDR, PAGE_SIZE, kernel_rw);
     rc |= pt_map(pt, FPU_INIT_ADDR, PAGE_SIZE, PTE_USER | PTE_NX);
     rc |= pt_map(pt, IST_STACK_BOTTOM, IST_STACK_TOP - IST_STACK_BOTTOM, kernel_rw);
+    rc |= pt_map(pt, API_PAGE_ADDR, PAGE_SIZE, PTE_USER | PTE_WRITE | PTE_NX);
     return rc ? KVMF_INTERNAL : KVMF_OK;
 }

@@ -207,10 +207,51 @@ static void handle_trap(struct kvmf_instance *in)
     classify_fault(in, f);
 }
 
+/* After an MMIO exit the request fails on, KVM still holds the faulting instruction's completion
+ * (a read's destination register and RIP, or the rest of a string instruction) and would apply it
+ * at the next KVM_RUN, over the registers of the next run (on_error's or the next request's). Such
+ * exits come only from programs that misbehave, so the simple cure is affordable: a new vCPU. */
+static void renew_vcpu(struct kvmf_instance *in)
+{
+    if (in->is_boot)
+        return; /* a failed boot ends the program's VM anyway */
+    if (instance_renew_vm(in) != KVMF_OK)
+        exchange_fail(in, KVMF_INTERNAL, "replacing the vCPU after a refused MMIO access: %s", kvmf_last_error());
+}
+
+/* An API call through the API page: `movl $NUMBER, API_PAGE_ADDR` in ring 3 exited as an MMIO
+ * write. KVM has already stepped past the store, and the registers are in the sync-regs area.
+ * They go through the trap frame, as for the stub's calls, so that freezing (which keeps the
+ * frame) and every API function see one shape. */
+static void handle_api_page(struct kvmf_instance *in)
+{
+    struct kvm_run *run = in->vm.run;
+    struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
+    if (!run->mmio.is_write || run->mmio.len != 4 || run->mmio.phys_addr != API_PAGE_ADDR) {
+        exchange_fail(in, KVMF_BAD_API_CALL,
+                      "%u-byte %s at 0x%llx on the API page: only a 4-byte store of a call number at 0x%llx is "
+                      "an API call",
+                      run->mmio.len, run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+                      (unsigned long long)API_PAGE_ADDR);
+        renew_vcpu(in);
+        return;
+    }
+    uint32_t number;
+    memcpy(&number, run->mmio.data, sizeof number);
+    vm_exit_regs(&in->vm, f);
+    f->vector = VECTOR_API_PAGE;
+    f->error = 0;
+    f->rax = number;
+    api_dispatch(in, f);
+    if (!in->ex.finished)
+        vm_resume_user(&in->vm, f);
+}
+
 void vcpu_run(struct kvmf_instance *in)
 {
     struct exchange *ex = &in->ex;
     struct kvm_run *run = in->vm.run;
+    in->dirty_current = false;
     if (arm_timer(ex->deadline_ns) != KVMF_OK) {
         exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
         return;
@@ -241,8 +282,13 @@ void vcpu_run(struct kvmf_instance *in)
             }
             break;
         case KVM_EXIT_MMIO:
+            if (run->mmio.phys_addr >= API_PAGE_ADDR && run->mmio.phys_addr < API_PAGE_ADDR + PAGE_SIZE) {
+                handle_api_page(in);
+                break;
+            }
             exchange_fail(in, KVMF_MEMORY_FAULT, "memory fault: access to address 0x%llx outside guest memory",
                           (unsigned long long)run->mmio.phys_addr);
+            renew_vcpu(in);
             break;
         case KVM_EXIT_HLT:
             exchange_fail(in, KVMF_CPU_EXCEPTION, "the CPU halted (hlt)");
@@ -253,6 +299,15 @@ void vcpu_run(struct kvmf_instance *in)
         case KVM_EXIT_INTR:
             break;
         case KVM_EXIT_INTERNAL_ERROR:
+            if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+                /* Only guest accesses to memory without a slot (the API page) are emulated. */
+                exchange_fail(in, KVMF_CPU_EXCEPTION,
+                              "the instruction at RIP 0x%llx could not be emulated: it accessed the API page at "
+                              "0x%llx with something other than a 4-byte store",
+                              (unsigned long long)run->s.regs.regs.rip, (unsigned long long)API_PAGE_ADDR);
+                renew_vcpu(in);
+                break;
+            }
             exchange_fail(in, KVMF_INTERNAL, "KVM internal error, suberror %u (data %llx %llx %llx %llx)",
                           run->internal.suberror, (unsigned long long)run->internal.data[0],
                           (unsigned long long)run->internal.data[1], (unsigned long long)run->internal.data[2],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the SDK natively: kvm_api.h builds as C11 and C++ in two translation units linked together (the weak
-# call stubs must not clash), each API stub is exactly `mov $N,%eax; out %eax,$0; ret`, and the example runs
-# natively. Run from src-native/ (as `make test` does).
+# call stubs must not clash), each API stub is `mov $N,%eax` then the API page store or `out %eax,$0`, and the example
+# runs natively and in the sandbox, with calls through the API page and, built with KVM_API_OUT_ONLY, through `out`. Run from src-native/ (as `make test` does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -28,18 +28,30 @@ check "kvm_api.h compiles as C11 (-Wpedantic)" gcc -std=c11 -O2 -Wall -Wextra -W
 check "kvm_api.h compiles as C++17 (-Wpedantic)" g++ -std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror -Isdk -c "$tmp/b.cpp" -o "$tmp/b.o"
 check "two translation units link (weak stubs)" g++ -static -o "$tmp/ab" "$tmp/a.o" "$tmp/b.o"
 check "linked program runs natively" "$tmp/ab"
-# Each stub: b8 <imm32 little-endian> e7 00 c3
+# Each stub: mov $N,%eax, then the store to the API page or `out %eax,$0` (bytes e7 00), each followed by ret.
 expect_stub() { # symbol number
-	local bytes
-	bytes=$(objdump -d "$tmp/ab" | awk -v s="<$1>:" '$2==s{f=1;next} f&&NF==0{exit} f{for(i=2;i<=NF;i++){if($i ~ /^[0-9a-f][0-9a-f]$/) printf "%s ", $i; else break}}')
-	local n=$2
-	local want
-	want=$(printf 'b8 %02x %02x %02x %02x e7 00 c3 ' $((n & 255)) $(((n >> 8) & 255)) $(((n >> 16) & 255)) $(((n >> 24) & 255)))
-	[[ "${bytes:0:${#want}}" == "$want" ]] || { echo "$1: got '$bytes', want '$want'"; return 1; }
+	local body
+	body=$(objdump -d --no-show-raw-insn "$tmp/ab" | awk -v s="<$1>:" '$2==s{f=1;next} f&&NF==0{exit} f{$1=""; print}')
+	grep -qi "mov  *\$$2,%eax" <<<"$body" && grep -q "out  *%eax,\$0x0" <<<"$body" &&
+		grep -q "mov  *%eax,(%r11)" <<<"$body" || { echo "$1: got: $body"; return 1; }
 }
-check "wait_for_requests stub is mov \$0x10001,%eax; out; ret" expect_stub wait_for_requests 0x10001
-check "get_meminfo stub is mov \$0x10A00,%eax; out; ret" expect_stub get_meminfo 0x10A00
-check "sys_log stub is mov \$0x7F000,%eax; out; ret" expect_stub sys_log 0x7F000
+check "wait_for_requests stub: mov \$0x10001,%eax; API page store or out" expect_stub wait_for_requests 0x10001
+check "get_meminfo stub: mov \$0x10a00,%eax; API page store or out" expect_stub get_meminfo 0x10a00
+check "sys_log stub: mov \$0x7f000,%eax; API page store or out" expect_stub sys_log 0x7f000
+# Which path a program takes: the API page under kvmfilter, `out` when built with KVM_API_OUT_ONLY.
+cat >"$tmp/path.c" <<'C'
+#include "kvm_api.h"
+static void on_get(const char *url, const char *arg)
+{
+	(void)url, (void)arg;
+	char text[64];
+	snprintf(text, sizeof text, "page=%lx", (unsigned long)kvm_api_page_address);
+	kvm_respond_str(200, "text/plain", text);
+}
+int main(void) { kvm_set_get_handler(on_get); wait_for_requests(); return 0; }
+C
+check "a program using the API page builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-page" "$tmp/path.c"
+check "a program using out builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -DKVM_API_OUT_ONLY -static -o "$tmp/path-out" "$tmp/path.c"
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
@@ -47,6 +59,8 @@ if [[ -x "$kvmrun" ]]; then
 	printf 'ping' >"$tmp/body"
 	check "hello GET in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
 	check "C and C++ units together in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/ab.out' '$tmp/ab' && [[ \"\$(cat '$tmp/ab.out')\" == x ]]"
+	check "calls through the API page in the sandbox" bash -c "'$kvmrun' --out '$tmp/page.out' '$tmp/path-page' && [[ \"\$(cat '$tmp/page.out')\" == page=3ff000 ]]"
+	check "calls through out in the sandbox (KVM_API_OUT_ONLY)" bash -c "'$kvmrun' --out '$tmp/out.out' '$tmp/path-out' && [[ \"\$(cat '$tmp/out.out')\" == page=0 ]]"
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"

@@ -7,13 +7,15 @@
 
 #include "harness.h"
 
-static void request_handler(void)
+/* `guest` is "api" (calls through `out`, as TinyKVM programs make them) or "api-page" (the same
+ * program calling through the API page). */
+static void request_handler(const char *guest)
 {
     struct kvmf_config c;
     kvmf_config_defaults(&c);
     c.debug = 1;
-    kvmf_program *p = load_guest("api", &c, NULL);
-    CHECK(p != NULL, "api boots: %s", kvmf_last_error());
+    kvmf_program *p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
     if (!p)
         return;
     kvmf_instance *in;
@@ -23,9 +25,9 @@ static void request_handler(void)
     CHECK(!strcmp(r.content_type, "text/plain; charset=utf-8"), "content type %s", r.content_type);
     const char *expect[] = {"method=GET/GET", "url=/test", "arg=a=1", "content=0", "headers=2",
                             "accept=image/webp,*/*", "needed=14", "small=0", "absent=0", "debug=1", "maxmem=256",
-                            "[Accept: image/webp,*/*|6]", "[X-Custom: value|8]", "warmup=0"};
+                            "[Accept: image/webp,*/*|6]", "[X-Custom: value|8]", "warmup=0", "apipage=0x3ff000"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
-        CHECK(strstr(r.body, expect[i]) != NULL, "api body lacks \"%s\": %s", expect[i], r.body);
+        CHECK(strstr(r.body, expect[i]) != NULL, "%s body lacks \"%s\": %s", guest, expect[i], r.body);
     CHECK(!strcmp(r.headers, "X-Two: 2\nX-One: uno\n"), "response headers set/appended/removed: \"%s\"", r.headers);
     CHECK(strstr(r.log, "api: handling\n") != NULL, "sys_log line captured: \"%s\"", r.log);
     kvmf_instance_release(in);
@@ -38,15 +40,15 @@ static void request_handler(void)
     kvmf_program_destroy(p);
 }
 
-static void paused(void)
+static void paused(const char *guest)
 {
-    kvmf_program *p = load_guest("paused", NULL, NULL);
-    CHECK(p != NULL, "paused boots: %s", kvmf_last_error());
+    kvmf_program *p = load_guest(guest, NULL, NULL);
+    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
     if (!p)
         return;
     for (int i = 0; i < 2; i++) {
         struct result r = get(p, "");
-        CHECK(r.error == KVMF_OK && !strcmp(r.body, "paused GET /test served=1"), "paused request %d: %s %s", i,
+        CHECK(r.error == KVMF_OK && !strcmp(r.body, "paused GET /test served=1"), "%s request %d: %s %s", guest, i,
               r.body, r.message);
     }
     kvmf_program_destroy(p);
@@ -178,8 +180,10 @@ static void config_errors(void)
 
 void test_api(void)
 {
-    request_handler();
-    paused();
+    request_handler("api");
+    request_handler("api-page");
+    paused("paused");
+    paused("paused-page");
     cxx();
     on_error();
     boot_failures();

@@ -39,6 +39,12 @@ static const struct hostile_case cases[] = {
     {"exit", KVMF_PROGRAM_EXIT, "exit with status 3"},
     {"abort", KVMF_PROGRAM_EXIT, "SIGABRT"},
     {"unknown-call", KVMF_OK, "-38"},
+    {"api-page-read", KVMF_BAD_API_CALL, "4-byte read at 0x3ff000 on the API page"},
+    {"api-page-wide", KVMF_BAD_API_CALL, "8-byte write at 0x3ff000 on the API page"},
+    {"api-page-offset", KVMF_BAD_API_CALL, "4-byte write at 0x3ff008 on the API page"},
+    {"api-page-rep-store", KVMF_BAD_API_CALL, "write at 0x3ff000 on the API page"},
+    {"api-page-rep-load", KVMF_BAD_API_CALL, "read at 0x3ff000 on the API page"},
+    {"api-page-avx", KVMF_CPU_EXCEPTION, "could not be emulated: it accessed the API page"},
     {"set-fs", KVMF_OK, "fs-moved=1 restored=1"},
 };
 
@@ -81,7 +87,7 @@ static void run_cases(const char *guest)
     kvmf_program_stats(p, &s);
     CHECK(s.failures_by_kind[KVMF_TIMEOUT] == 1, "%s: 1 timeout counted, got %llu", guest,
           (unsigned long long)s.failures_by_kind[KVMF_TIMEOUT]);
-    CHECK(s.failures_by_kind[KVMF_CPU_EXCEPTION] == 9, "%s: 9 CPU exceptions counted, got %llu", guest,
+    CHECK(s.failures_by_kind[KVMF_CPU_EXCEPTION] == 10, "%s: 10 CPU exceptions counted, got %llu", guest,
           (unsigned long long)s.failures_by_kind[KVMF_CPU_EXCEPTION]);
     CHECK(s.invocations == 2 * (sizeof cases / sizeof cases[0]), "%s: invocations %llu", guest,
           (unsigned long long)s.invocations);
@@ -93,4 +99,7 @@ void test_hostile(void)
 {
     run_cases("hostile");
     run_cases("hostile-musl");
+    /* The same misbehaviour with every API call made through the API page. */
+    run_cases("hostile-page");
+    run_cases("hostile-page-musl");
 }

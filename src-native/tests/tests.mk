@@ -5,7 +5,8 @@
 TEST_GUEST_NAMES := $(basename $(notdir $(wildcard tests/guests/*.c)))
 TEST_GUESTS := $(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES)) \
                $(addsuffix -musl,$(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES))) \
-               $(BUILD)/tests/guests/cxx $(BUILD)/tests/guests/hello-pie $(BUILD)/tests/guests/hello-dynamic
+               $(BUILD)/tests/guests/cxx $(BUILD)/tests/guests/hello-pie $(BUILD)/tests/guests/hello-dynamic \
+               $(addprefix $(BUILD)/tests/guests/,api-page paused-page hostile-page hostile-page-musl)
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 $(BUILD)/tests/guests/%: tests/guests/%.c tests/guests/abi.h
@@ -15,6 +16,15 @@ $(BUILD)/tests/guests/%: tests/guests/%.c tests/guests/abi.h
 $(BUILD)/tests/guests/%-musl: tests/guests/%.c tests/guests/abi.h
 	@mkdir -p $(@D)
 	musl-gcc -std=gnu11 $(GUEST_CFLAGS) -static -o $@ $<
+
+# API calls through the API page instead of `out` (abi.h).
+$(BUILD)/tests/guests/%-page: tests/guests/%.c tests/guests/abi.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(GUEST_CFLAGS) -DABI_API_PAGE -static -o $@ $<
+
+$(BUILD)/tests/guests/%-page-musl: tests/guests/%.c tests/guests/abi.h
+	@mkdir -p $(@D)
+	musl-gcc -std=gnu11 $(GUEST_CFLAGS) -DABI_API_PAGE -static -o $@ $<
 
 $(BUILD)/tests/guests/cxx: tests/guests/cxx.cpp tests/guests/abi.h
 	@mkdir -p $(@D)

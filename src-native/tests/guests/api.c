@@ -25,11 +25,11 @@ static void on_request(const struct kvm_request *req)
     sys_set_cacheable(1, 5000, 1000, 2000);
     int n = snprintf(body, sizeof body,
                      "method=%s/%.*s url=%.*s arg=%.*s ctype=%.*s content=%zu headers=%u accept=%.*s needed=%u "
-                     "small=%u absent=%u debug=%d maxmem=%llu warmup=%u",
+                     "small=%u absent=%u debug=%d maxmem=%llu warmup=%u apipage=%s",
                      method, req->method_len, req->method, req->url_len, req->url, req->arg_len, req->arg,
                      req->content_type_len, req->content_type, req->content_len, req->num_headers, (int)accept_len,
                      accept, needed, too_small, absent, sys_is_debug(), (unsigned long long)(mi.max_memory >> 20),
-                     req->info_flags);
+                     req->info_flags, getenv("KVMFILTER_API_PAGE"));
     for (unsigned i = 0; i < req->num_headers; i++)
         n += snprintf(body + n, sizeof body - (size_t)n, " [%.*s|%u]", (int)req->headers[i].field_len,
                       req->headers[i].field, req->headers[i].field_colon);

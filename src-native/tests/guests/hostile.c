@@ -20,6 +20,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Warray-bounds"
 
+/* The sandbox's API page (layout.h): only 4-byte stores of a call number are API calls. */
+#define API_PAGE 0x3ff000UL
+
 static char secret_area[4096];          /* in .bss: part of the frozen image */
 static volatile int counter;            /* survives requests only when not ephemeral */
 
@@ -164,6 +167,23 @@ static void on_get(const char *url, const char *arg)
         char *p = malloc(100); /* glibc's malloc uses TLS: it crashes if FS were wrong */
         snprintf(text, sizeof text, "fs-moved=%d restored=%d", moved == (unsigned long)fake_tcb, p != NULL);
         respond_text(200, text);
+    } else if (!strcmp(arg, "api-page-read")) {
+        (void)*(volatile uint32_t *)API_PAGE;
+    } else if (!strcmp(arg, "api-page-wide")) {
+        *(volatile uint64_t *)API_PAGE = 0x10010;
+    } else if (!strcmp(arg, "api-page-offset")) {
+        *(volatile uint32_t *)(API_PAGE + 8) = 0x10010;
+    } else if (!strcmp(arg, "api-page-rep-store")) {
+        void *dst = (void *)API_PAGE;
+        size_t n = 4096;
+        __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(0x10) : "memory");
+    } else if (!strcmp(arg, "api-page-rep-load")) {
+        const void *src = (const void *)API_PAGE;
+        void *dst = text;
+        size_t n = sizeof text;
+        __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+    } else if (!strcmp(arg, "api-page-avx")) {
+        __asm__ volatile("vpxor %%xmm0, %%xmm0, %%xmm0\n\tvmovdqu %%ymm0, (%0)" : : "r"(API_PAGE) : "xmm0", "memory");
     } else if (!strcmp(arg, "unknown-call")) {
         snprintf(text, sizeof text, "%ld", sys_unknown_call(1));
         respond_text(200, text);
