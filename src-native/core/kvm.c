@@ -240,16 +240,18 @@ static int capture_user_sregs(struct vm *vm)
     return KVMF_OK;
 }
 
+/* The registers a trap frame and KVM's struct kvm_regs share, by the same names. */
+#define FRAME_REGS(X)                                                                                  \
+    X(rax) X(rbx) X(rcx) X(rdx) X(rsi) X(rdi) X(rsp) X(rbp) X(r8) X(r9) X(r10) X(r11) X(r12) X(r13)   \
+    X(r14) X(r15) X(rip) X(rflags)
+
 /* The general registers of the trap frame into the sync-regs area (loaded at the next KVM_RUN). */
 static void put_regs(struct vm *vm, const struct trap_frame *f)
 {
     struct kvm_regs *r = &vm->run->s.regs.regs;
-    r->rax = f->rax, r->rbx = f->rbx, r->rcx = f->rcx, r->rdx = f->rdx;
-    r->rsi = f->rsi, r->rdi = f->rdi, r->rsp = f->rsp, r->rbp = f->rbp;
-    r->r8 = f->r8, r->r9 = f->r9, r->r10 = f->r10, r->r11 = f->r11;
-    r->r12 = f->r12, r->r13 = f->r13, r->r14 = f->r14, r->r15 = f->r15;
-    r->rip = f->rip;
-    r->rflags = f->rflags;
+#define TO_KVM(reg) r->reg = f->reg;
+    FRAME_REGS(TO_KVM)
+#undef TO_KVM
 }
 
 void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
@@ -264,12 +266,9 @@ void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base)
 void vm_exit_regs(const struct vm *vm, struct trap_frame *f)
 {
     const struct kvm_regs *r = &vm->run->s.regs.regs;
-    f->rax = r->rax, f->rbx = r->rbx, f->rcx = r->rcx, f->rdx = r->rdx;
-    f->rsi = r->rsi, f->rdi = r->rdi, f->rsp = r->rsp, f->rbp = r->rbp;
-    f->r8 = r->r8, f->r9 = r->r9, f->r10 = r->r10, f->r11 = r->r11;
-    f->r12 = r->r12, f->r13 = r->r13, f->r14 = r->r14, f->r15 = r->r15;
-    f->rip = r->rip;
-    f->rflags = r->rflags;
+#define FROM_KVM(reg) f->reg = r->reg;
+    FRAME_REGS(FROM_KVM)
+#undef FROM_KVM
     f->cs = USER_CS;
     f->ss = USER_DS;
 }
