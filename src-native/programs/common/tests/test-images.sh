@@ -19,7 +19,8 @@ mode=${2:-${KVMFILTER_TEST_MODE:-native}}
 BUILD=${BUILD:-build}
 program="$BUILD/programs/$name"
 kvmrun=${KVMRUN:-$BUILD/bin/kvmrun}  # KVMRUN overrides, e.g. a kvmrun built elsewhere
-data=programs/common/testdata
+data=programs/common/testdata  # images made for these tests
+samples=../samples              # the repository's sample images
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -116,25 +117,25 @@ bad() {
 }
 
 # ---- valid input ----
-good "JPEG photo" $data/grace_hopper.jpg '' 512x600
-good "JPEG photo 2" $data/rocket.jpg '{}' 640x427
+good "JPEG photo" $samples/grace_hopper.jpg '' 512x600
+good "JPEG photo 2" $samples/rocket.jpg '{}' 640x427
 good "PNG RGB" $data/chelsea.png '' 451x300
-good "PNG palette" $data/palette_color.png '' 10x10
+good "PNG palette" $samples/palette_color.png '' 10x10
 good "PNG 16-bit" $data/rgb16.png '' 96x64
 good "PNG with alpha" $data/alpha.png '' 120x80
-good "GIF first frame of an animation" $data/no_time_for_that_tiny.gif '' 14x25
+good "GIF first frame of an animation" $samples/no_time_for_that_tiny.gif '' 14x25
 good "GIF interlaced with transparency" $data/trans-interlaced.gif '' 120x80
 # More PNG colour types and JPEG codings, made from the test images with ImageMagick.
 convert $data/alpha.png -colorspace Gray PNG32:"$tmp/gray-alpha-rgba.png"
 convert "$tmp/gray-alpha-rgba.png" -define png:color-type=4 "$tmp/gray-alpha.png"
 good "PNG grayscale with alpha (colour type 4)" "$tmp/gray-alpha.png" '' 120x80
-convert $data/rocket.jpg -resize 64x43 -monochrome -define png:bit-depth=1 -define png:color-type=0 "$tmp/bw.png"
+convert $samples/rocket.jpg -resize 64x43 -monochrome -define png:bit-depth=1 -define png:color-type=0 "$tmp/bw.png"
 good "PNG 1-bit grayscale" "$tmp/bw.png" '' 64x43
 convert $data/alpha.png -channel A -threshold 50% +channel PNG8:"$tmp/palette-trns.png"
 good "PNG palette with tRNS" "$tmp/palette-trns.png" '' 120x80
 convert $data/chelsea.png -interlace PNG "$tmp/adam7.png"
 good "PNG interlaced (Adam7)" "$tmp/adam7.png" '' 451x300
-convert $data/rocket.jpg -interlace JPEG -quality 90 "$tmp/progressive.jpg"
+convert $samples/rocket.jpg -interlace JPEG -quality 90 "$tmp/progressive.jpg"
 good "JPEG progressive" "$tmp/progressive.jpg" '' 640x427
 good "JPEG CMYK" $data/cmyk.jpg '' 64x75
 good "JPEG grayscale" $data/gray.jpg '' 64x75
@@ -142,15 +143,15 @@ for n in 1 2 3 4 5 6 7 8; do
 	if [[ $n -ge 5 ]]; then want=80x120; else want=120x80; fi
 	good "JPEG EXIF orientation $n" $data/orient-$n.jpg '' $want
 done
-good "resize width, keep aspect" $data/rocket.jpg '{"resize":[200,0]}' 200x133 -filter Triangle -resize '200x133!'
-good "resize height, keep aspect" $data/rocket.jpg '{"resize":[0,100]}' 150x100 -filter Triangle -resize '150x100!'
-good "resize both" $data/grace_hopper.jpg '{"resize":[300,300]}' 300x300 -filter Triangle -resize '300x300!'
-good "enlarge" $data/palette_color.png '{"resize":[40,40]}' 40x40 -filter Triangle -resize '40x40!'
-good "crop" $data/grace_hopper.jpg '{"crop":[100,50,200,150]}' 200x150 -crop 200x150+100+50 +repage
-good "crop then resize" $data/grace_hopper.jpg '{"crop":[100,50,200,150],"resize":[100,0]}' 100x75 \
+good "resize width, keep aspect" $samples/rocket.jpg '{"resize":[200,0]}' 200x133 -filter Triangle -resize '200x133!'
+good "resize height, keep aspect" $samples/rocket.jpg '{"resize":[0,100]}' 150x100 -filter Triangle -resize '150x100!'
+good "resize both" $samples/grace_hopper.jpg '{"resize":[300,300]}' 300x300 -filter Triangle -resize '300x300!'
+good "enlarge" $samples/palette_color.png '{"resize":[40,40]}' 40x40 -filter Triangle -resize '40x40!'
+good "crop" $samples/grace_hopper.jpg '{"crop":[100,50,200,150]}' 200x150 -crop 200x150+100+50 +repage
+good "crop then resize" $samples/grace_hopper.jpg '{"crop":[100,50,200,150],"resize":[100,0]}' 100x75 \
 	-crop 200x150+100+50 +repage -filter Triangle -resize '100x75!'
 good "crop on the oriented image" $data/orient-6.jpg '{"crop":[0,0,80,60]}' 80x60 -crop 80x60+0+0 +repage
-good "quality option" $data/rocket.jpg '{"quality":90}' 640x427
+good "quality option" $samples/rocket.jpg '{"quality":90}' 640x427
 good "odd size 3x5" $data/alpha.png '{"crop":[58,38,3,5]}' 3x5 -crop 3x5+58+38 +repage
 good "single pixel" $data/alpha.png '{"crop":[60,40,1,1]}' 1x1 -crop 1x1+60+40 +repage
 # An animated WebP (made with img2webp): the first frame is converted.
@@ -159,19 +160,19 @@ convert $data/orient-1.jpg -negate "$tmp/frame2.png"
 img2webp -q 95 "$tmp/frame1.png" "$tmp/frame2.png" -o "$tmp/animated.webp" >/dev/null 2>&1
 ref="$tmp/frame1.png" good "animated WebP input: first frame" "$tmp/animated.webp" '' 120x80
 if [[ $name == webp ]]; then
-	good "method option" $data/rocket.jpg '{"method":0}' 640x427
-	cwebp -quiet -q 90 $data/rocket.jpg -o "$tmp/input.webp"
+	good "method option" $samples/rocket.jpg '{"method":0}' 640x427
+	cwebp -quiet -q 90 $samples/rocket.jpg -o "$tmp/input.webp"
 	good "WebP input (re-encode)" "$tmp/input.webp" '' 640x427
 	cwebp -quiet -q 90 $data/alpha.png -o "$tmp/input-alpha.webp"
 	good "WebP input with alpha" "$tmp/input-alpha.webp" '' 120x80
 	# Lossless must reproduce every pixel.
-	run '{"lossless":true}' "" $data/palette_color.png "$tmp/lossless.webp"
+	run '{"lossless":true}' "" $samples/palette_color.png "$tmp/lossless.webp"
 	dwebp -quiet "$tmp/lossless.webp" -pam -o "$tmp/lossless.pam"
-	ae=$(compare -metric AE $data/palette_color.png "$tmp/lossless.pam" null: 2>&1 || true)
+	ae=$(compare -metric AE $samples/palette_color.png "$tmp/lossless.pam" null: 2>&1 || true)
 	if [[ $status == 200 && $ae == 0 ]]; then pass "lossless is exact"; else fail "lossless is exact" "status $status, $ae pixels differ"; fi
 else
-	good "speed option" $data/rocket.jpg '{"speed":4}' 640x427
-	good "GIF input" $data/no_time_for_that_tiny.gif '{"speed":10}' 14x25
+	good "speed option" $samples/rocket.jpg '{"speed":4}' 640x427
+	good "GIF input" $samples/no_time_for_that_tiny.gif '{"speed":10}' 14x25
 fi
 
 # Alpha is kept when the source has transparency, and absent when it does not.
@@ -181,7 +182,7 @@ if [[ $(identify -format '%[opaque]' "$tmp/alpha.png") == [Ff]alse ]]; then pass
 if [[ $name == avif ]]; then
 	# avifdec --info prints "Alpha : Absent" without an alpha item, otherwise how the alpha is stored.
 	if avifdec --info "$tmp/alpha.out" 2>&1 | grep 'Alpha *:' | grep -qv Absent; then pass "avifdec reports an alpha item"; else fail "avifdec reports an alpha item" "$(avifdec --info "$tmp/alpha.out" 2>&1 | grep -i alpha)"; fi
-	run '' "" $data/rocket.jpg "$tmp/opaque.out"
+	run '' "" $samples/rocket.jpg "$tmp/opaque.out"
 	if avifdec --info "$tmp/opaque.out" 2>&1 | grep -q 'Alpha *: Absent'; then pass "no alpha item for an opaque image"; else fail "no alpha item for an opaque image" "alpha present"; fi
 	info=$(avifdec --info "$tmp/opaque.out" 2>&1)
 	if grep -q 'Format *: YUV420' <<<"$info" && grep -q 'Range *: Full' <<<"$info" && grep -q 'Matrix Coeffs. *: 6' <<<"$info"; then
@@ -190,19 +191,19 @@ if [[ $name == avif ]]; then
 fi
 
 # Higher quality gives a bigger file.
-run '{"quality":10}' "" $data/rocket.jpg "$tmp/q10"
-run '{"quality":95}' "" $data/rocket.jpg "$tmp/q95"
+run '{"quality":10}' "" $samples/rocket.jpg "$tmp/q10"
+run '{"quality":95}' "" $samples/rocket.jpg "$tmp/q95"
 if [[ $(stat -c %s "$tmp/q10") -lt $(stat -c %s "$tmp/q95") ]]; then pass "quality 10 smaller than quality 95"
 else fail "quality 10 smaller than quality 95" "$(stat -c %s "$tmp/q10") vs $(stat -c %s "$tmp/q95") bytes"; fi
 
 # ---- broken input ----
-size=$(stat -c %s $data/grace_hopper.jpg)
-head -c $((size / 2)) $data/grace_hopper.jpg >"$tmp/truncated.jpg"
+size=$(stat -c %s $samples/grace_hopper.jpg)
+head -c $((size / 2)) $samples/grace_hopper.jpg >"$tmp/truncated.jpg"
 bad "truncated JPEG" "$tmp/truncated.jpg" '' 422
-head -c 400 $data/grace_hopper.jpg >"$tmp/header-only.jpg"
+head -c 400 $samples/grace_hopper.jpg >"$tmp/header-only.jpg"
 bad "JPEG cut inside the headers" "$tmp/header-only.jpg" '' 422
 # A JPEG whose entropy-coded data is replaced by a run of 0xFF bytes (no valid marker after it).
-{ head -c 3000 $data/grace_hopper.jpg; head -c 2000 /dev/zero | tr '\0' '\377'; } >"$tmp/corrupt.jpg"
+{ head -c 3000 $samples/grace_hopper.jpg; head -c 2000 /dev/zero | tr '\0' '\377'; } >"$tmp/corrupt.jpg"
 bad "corrupted JPEG data" "$tmp/corrupt.jpg" '' 422
 size=$(stat -c %s $data/chelsea.png)
 head -c $((size * 2 / 3)) $data/chelsea.png >"$tmp/truncated.png"
@@ -213,46 +214,46 @@ printf '\x55' | dd of="$tmp/corrupt.png" bs=1 seek=30000 conv=notrunc status=non
 bad "corrupted PNG (CRC mismatch)" "$tmp/corrupt.png" '' 422
 head -c 2000 $data/trans-interlaced.gif >"$tmp/truncated.gif"
 bad "truncated GIF" "$tmp/truncated.gif" '' 422
-cwebp -quiet -q 80 $data/rocket.jpg -o "$tmp/whole.webp"
+cwebp -quiet -q 80 $samples/rocket.jpg -o "$tmp/whole.webp"
 head -c 3000 "$tmp/whole.webp" >"$tmp/truncated.webp"
 bad "truncated WebP" "$tmp/truncated.webp" '' 422
 printf 'hello, I am text\n' >"$tmp/text.txt"
 bad "text body" "$tmp/text.txt" '' 415
 : >"$tmp/empty"
 bad "empty body" "$tmp/empty" '' 415
-convert $data/palette_color.png "bmp:$tmp/image.bmp"
+convert $samples/palette_color.png "bmp:$tmp/image.bmp"
 bad "BMP (unsupported type)" "$tmp/image.bmp" '' 415
-cp $data/grace_hopper.jpg "$tmp/no-magic.jpg"
+cp $samples/grace_hopper.jpg "$tmp/no-magic.jpg"
 printf 'XX' | dd of="$tmp/no-magic.jpg" bs=1 seek=0 conv=notrunc status=none
 bad "JPEG without its magic bytes" "$tmp/no-magic.jpg" '' 415
 
 # ---- bad arguments ----
-bad "quality out of range" $data/rocket.jpg '{"quality":101}' 400
-bad "quality not an integer" $data/rocket.jpg '{"quality":80.5}' 400
-bad "quality as a string" $data/rocket.jpg '{"quality":"80"}' 400
-bad "unknown key" $data/rocket.jpg '{"qualty":80}' 400
-bad "arg not JSON" $data/rocket.jpg 'quality=80' 400
-bad "arg JSON with trailing garbage" $data/rocket.jpg '{"quality":80} x' 400
-bad "arg not an object" $data/rocket.jpg '[80]' 400
-bad "resize with one number" $data/rocket.jpg '{"resize":[100]}' 400
-bad "resize negative" $data/rocket.jpg '{"resize":[-1,0]}' 400
-bad "crop outside the image" $data/rocket.jpg '{"crop":[600,0,100,100]}' 400
-bad "crop of zero width" $data/rocket.jpg '{"crop":[0,0,0,10]}' 400
+bad "quality out of range" $samples/rocket.jpg '{"quality":101}' 400
+bad "quality not an integer" $samples/rocket.jpg '{"quality":80.5}' 400
+bad "quality as a string" $samples/rocket.jpg '{"quality":"80"}' 400
+bad "unknown key" $samples/rocket.jpg '{"qualty":80}' 400
+bad "arg not JSON" $samples/rocket.jpg 'quality=80' 400
+bad "arg JSON with trailing garbage" $samples/rocket.jpg '{"quality":80} x' 400
+bad "arg not an object" $samples/rocket.jpg '[80]' 400
+bad "resize with one number" $samples/rocket.jpg '{"resize":[100]}' 400
+bad "resize negative" $samples/rocket.jpg '{"resize":[-1,0]}' 400
+bad "crop outside the image" $samples/rocket.jpg '{"crop":[600,0,100,100]}' 400
+bad "crop of zero width" $samples/rocket.jpg '{"crop":[0,0,0,10]}' 400
 if [[ $name == webp ]]; then
-	bad "method out of range" $data/rocket.jpg '{"method":7}' 400
-	bad "lossless not a boolean" $data/rocket.jpg '{"lossless":1}' 400
+	bad "method out of range" $samples/rocket.jpg '{"method":7}' 400
+	bad "lossless not a boolean" $samples/rocket.jpg '{"lossless":1}' 400
 else
-	bad "speed out of range" $data/rocket.jpg '{"speed":11}' 400
-	bad "webp-only key" $data/rocket.jpg '{"method":4}' 400
+	bad "speed out of range" $samples/rocket.jpg '{"speed":11}' 400
+	bad "webp-only key" $samples/rocket.jpg '{"method":4}' 400
 fi
 
 # ---- too many pixels (checked from the header, before decoding) ----
-bad "max_pixels below the JPEG size" $data/grace_hopper.jpg '{"max_pixels":300000}' 413
+bad "max_pixels below the JPEG size" $samples/grace_hopper.jpg '{"max_pixels":300000}' 413
 bad "max_pixels below the PNG size" $data/chelsea.png '{"max_pixels":1000}' 413
 # A 65535x65535 GIF header (4.3 gigapixels) with no image data: must be refused from the header alone.
 printf 'GIF89a\xff\xff\xff\xff\x00\x00\x00;' >"$tmp/huge.gif"
 bad "GIF header of 65535x65535" "$tmp/huge.gif" '' 413
-bad "resize above max_pixels" $data/palette_color.png '{"resize":[2000,2000],"max_pixels":1000000}' 413
+bad "resize above max_pixels" $samples/palette_color.png '{"resize":[2000,2000],"max_pixels":1000000}' 413
 
 # ---- sandbox only: GET, and on_error after a timeout ----
 if [[ $mode == sandbox ]]; then
@@ -261,10 +262,10 @@ if [[ $mode == sandbox ]]; then
 		pass "GET answers 400 with X-Failed"
 	else fail "GET answers 400 with X-Failed" "$(head -c 300 "$tmp/get.json")"; fi
 	# A 1 ms limit stops the conversion; on_error must answer the original bytes, with X-Failed.
-	"$kvmrun" --body $data/rocket.jpg --content-type image/jpeg --max-request-time 0.001 --out "$tmp/oe.out" \
+	"$kvmrun" --body $samples/rocket.jpg --content-type image/jpeg --max-request-time 0.001 --out "$tmp/oe.out" \
 		--json "$tmp/oe.json" "$program" >/dev/null 2>&1 || true
 	if grep -q '"on_error_used": *true' "$tmp/oe.json" && grep -q 'X-Failed: ' "$tmp/oe.json" &&
-		grep -q '"content_type": *"image/jpeg"' "$tmp/oe.json" && cmp -s "$tmp/oe.out" $data/rocket.jpg; then
+		grep -q '"content_type": *"image/jpeg"' "$tmp/oe.json" && cmp -s "$tmp/oe.out" $samples/rocket.jpg; then
 		pass "on_error after a timeout answers the original bytes"
 	else fail "on_error after a timeout answers the original bytes" "$(head -c 400 "$tmp/oe.json")"; fi
 fi

@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROGRAM=${1:-$HERE/../../../build/programs/minify}
 ITERATIONS=${2:-20}
 KVMRUN=${KVMRUN:-$HERE/../../../build/bin/kvmrun}
-DATA=$HERE/../testdata
+DATA=$HERE/../../../../samples # the repository's sample files
 [ -x "$PROGRAM" ] || { echo "minify program not found: $PROGRAM (make -C src-native programs)" >&2; exit 2; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -18,7 +18,7 @@ SRC_NATIVE=$(cd "$HERE/../../.." && pwd)
 PROGRAM=${1:-$SRC_NATIVE/build/programs/minify}
 MODE=${MINIFY_TEST_MODE:-native}
 KVMRUN=${KVMRUN:-$SRC_NATIVE/build/bin/kvmrun}
-DATA=$HERE/../testdata
+DATA=$HERE/../../../../samples # the repository's sample files
 JS=$HERE/js
 export NODE_PATH=/usr/share/nodejs:/usr/lib/nodejs${NODE_PATH:+:$NODE_PATH}
 

@@ -18,12 +18,13 @@ import java.util.List;
 /**
  * What a user of the example web application checks over HTTP, whichever Tomcat runs it and whichever way its
  * filters are configured: images negotiated by {@code Accept}, text minified, files outside both mappings
- * untouched, and the statistics. The expected bytes are the war's own files under src/main/webapp.
+ * untouched, and the statistics. The expected bytes are the war's own files, from the exploded war in
+ * target/tomcat-example (src/main/webapp plus the samples the build adds).
  */
 final class ExampleChecks {
 
     /** The files the war is built from. Tests run in the module's directory. */
-    static final Path WEBAPP = Path.of("src/main/webapp");
+    static final Path WEBAPP = Path.of("target/tomcat-example");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
