@@ -66,6 +66,7 @@ struct vm {
     uint8_t *mem;               /* host mapping of guest memory */
     uint64_t mem_size;
     bool dirty_log;
+    bool manual_protect;        /* KVM_GET_DIRTY_LOG leaves pages writable until KVM_CLEAR_DIRTY_LOG */
     struct kvm_sregs *user_sregs; /* ring-3 segment state, the template for vm_enter_user() */
 };
 
@@ -84,6 +85,8 @@ void vm_resume_user(struct vm *vm, const struct trap_frame *f);
 /* Fetches (and clears) the dirty page bitmap of the program's memory slot into `bitmap`: bit i is
  * page USER_MIN / PAGE_SIZE + i. */
 int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap);
+/* With manual_protect: write-protects again, and forgets, the pages set in `bitmap` (same layout). */
+int vm_clear_dirty_log(struct vm *vm, uint64_t *bitmap);
 /* Reads the FS base of the vCPU (used once, when freezing). */
 int vm_get_fs_base(struct vm *vm, uint64_t *fs_base);
 
@@ -211,6 +214,12 @@ struct kvmf_instance {
     uint64_t npages;
     uint64_t *dirty;            /* KVM dirty log buffer */
     uint64_t *touched;          /* pages written since the last reset (guest and host) */
+    /* Hot pages (see collect_dirty): left writable across requests. Indexed like `touched`. */
+    uint64_t *hot;              /* NULL when the VM cannot keep pages writable */
+    uint64_t *written_before;   /* pages the previous request wrote */
+    uint64_t *to_protect;       /* scratch, laid out like `dirty` */
+    uint8_t *hot_idle;          /* per page: requests in a row that left a hot page unwritten */
+    uint64_t hot_count;
     uint64_t fs_base;
     struct address_space as;
     struct exchange ex;

@@ -7,6 +7,13 @@
  * Reset restores exactly the pages written since the last reset — the guest's writes from
  * KVM's dirty log, the host's own writes from the `touched` bitmap — by copying them back from
  * the frozen image. Pages stay mapped, so no page faults are paid again.
+ *
+ * Hot pages: the dirty log finds writes by write-protecting pages, so the first write to each page
+ * in every request costs a fault (about 2.5 us on PVM). A page written by two requests in a row
+ * (the stack, the heap's working set, output buffers) is most likely written by the next one too:
+ * it is left writable, and its writes are found by comparing it with the frozen image instead
+ * (a 4 KiB memcmp). A hot page two requests leave alone is write-protected again. Only ephemeral
+ * programs have hot pages: the comparison assumes each request starts from the frozen image.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +30,22 @@
  * and mmap are charged against max_request_memory) is never refused. */
 #define DIRTY_SLACK (U(2) << 20)
 
+/* At most this many hot pages per instance (16 MiB), so that comparing unwritten ones stays cheap. */
+#define HOT_MAX 4096
+/* Requests in a row that may leave a hot page unwritten before it is write-protected again. */
+#define HOT_IDLE_LIMIT 2
+
 #define STAT_ADD(field, value) __atomic_fetch_add(&(field), (value), __ATOMIC_RELAXED)
+
+static void free_page_sets(struct kvmf_instance *in)
+{
+    free(in->dirty);
+    free(in->touched);
+    free(in->hot);
+    free(in->written_before);
+    free(in->to_protect);
+    free(in->hot_idle);
+}
 
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out)
 {
@@ -51,6 +73,17 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
         goto fail;
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
         goto fail;
+    if (in->vm.manual_protect && p->config.ephemeral) {
+        in->hot = calloc(words, 8);
+        in->written_before = calloc(words, 8);
+        in->hot_idle = calloc(in->npages, 1);
+    }
+    in->to_protect = calloc(words, 8);
+    if ((in->vm.manual_protect && p->config.ephemeral && (!in->hot || !in->written_before || !in->hot_idle)) ||
+        !in->to_protect) {
+        rc = kvmf_fail(KVMF_INTERNAL, "out of memory creating an instance");
+        goto fail;
+    }
     in->fs_base = p->frozen_fs_base;
     *out = in;
     return KVMF_OK;
@@ -59,8 +92,7 @@ fail:
         vm_destroy(&in->vm);
     if (mem)
         munmap(mem, p->mem_size);
-    free(in->dirty);
-    free(in->touched);
+    free_page_sets(in);
     free(in);
     return rc;
 }
@@ -75,12 +107,33 @@ void instance_destroy(struct kvmf_instance *in)
         munmap(mem, in->program->mem_size);
     as_free(&in->as);
     exchange_free(&in->ex);
-    free(in->dirty);
-    free(in->touched);
+    free_page_sets(in);
     free(in);
 }
 
-/* Adds the guest's writes since the last call to `touched`; returns how many pages they were. */
+/* The hot pages of word `w` that differ from the frozen image: written by this request. Hot pages
+ * left alone too long are moved to `*cool` (to be write-protected again). */
+static uint64_t written_hot_pages(struct kvmf_instance *in, size_t w, uint64_t *cool)
+{
+    const uint8_t *frozen = in->program->frozen;
+    uint64_t written = 0, bits = in->hot[w];
+    *cool = 0;
+    while (bits) {
+        uint64_t bit = bits & -bits, page = w * 64 + (uint64_t)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        if (memcmp(in->vm.mem + page * PAGE_SIZE, frozen + page * PAGE_SIZE, PAGE_SIZE) != 0) {
+            written |= bit;
+            in->hot_idle[page] = 0;
+        } else if (++in->hot_idle[page] >= HOT_IDLE_LIMIT) {
+            *cool |= bit;
+        }
+    }
+    return written;
+}
+
+/* Adds the guest's writes since the last call to `touched` and returns how many pages they were.
+ * With manual write protection it also decides which pages stay writable (hot) and protects the
+ * others again, which is what KVM_GET_DIRTY_LOG does by itself otherwise. */
 static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
 {
     const size_t first = USER_MIN / PAGE_SIZE / 64; /* the logged slot starts at USER_MIN */
@@ -90,14 +143,40 @@ static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
         return rc;
     in->dirty_current = true;
     uint64_t n = 0;
+    bool protect = false;
     for (size_t i = 0; i < words; i++) {
-        if (in->dirty[i]) {
-            n += (uint64_t)__builtin_popcountll(in->dirty[i]);
-            in->touched[first + i] |= in->dirty[i];
+        size_t w = first + i;
+        uint64_t hot = in->hot ? in->hot[w] : 0;
+        if (!(in->dirty[i] | hot | (in->hot ? in->written_before[w] : 0)))
+            continue; /* most of memory: nothing to do */
+        uint64_t fresh = in->dirty[i] & ~hot; /* write-protected until written: surely written */
+        uint64_t written = fresh, cool = 0, warm = 0;
+        if (hot)
+            written |= written_hot_pages(in, w, &cool);
+        if (in->hot) {
+            warm = fresh & in->written_before[w];
+            while (warm && in->hot_count + (uint64_t)__builtin_popcountll(warm) > HOT_MAX)
+                warm &= warm - 1;
+            for (uint64_t b = warm; b; b &= b - 1)
+                in->hot_idle[w * 64 + (uint64_t)__builtin_ctzll(b)] = 0;
+            in->hot[w] = (hot & ~cool) | warm;
+            in->hot_count += (uint64_t)__builtin_popcountll(warm);
+            in->hot_count -= (uint64_t)__builtin_popcountll(cool);
+            in->written_before[w] = written;
         }
+        if (in->vm.manual_protect && ((fresh & ~warm) | cool)) {
+            in->to_protect[i] = (fresh & ~warm) | cool;
+            protect = true;
+        }
+        n += (uint64_t)__builtin_popcountll(written);
+        in->touched[w] |= written;
     }
     *count = n;
-    return KVMF_OK;
+    if (!protect)
+        return KVMF_OK;
+    rc = vm_clear_dirty_log(&in->vm, in->to_protect);
+    memset(in->to_protect, 0, words * 8); /* all zero between calls: the loop sets only what it needs */
+    return rc;
 }
 
 int instance_renew_vm(struct kvmf_instance *in)
@@ -107,6 +186,12 @@ int instance_renew_vm(struct kvmf_instance *in)
     uint8_t *mem = in->vm.mem;
     vm_destroy(&in->vm);
     int rc2 = vm_create(&in->vm, mem, in->program->mem_size, true);
+    if (in->hot) { /* every page of the new VM starts write-protected */
+        size_t words = (in->npages + 63) / 64;
+        memset(in->hot, 0, words * 8);
+        memset(in->written_before, 0, words * 8);
+        in->hot_count = 0;
+    }
     return rc != KVMF_OK ? rc : rc2;
 }
 

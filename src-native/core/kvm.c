@@ -328,6 +328,12 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
         return kvmf_fail_errno("KVM_CREATE_VM");
     /* Harmless where unsupported; some Intel hosts want it before the first vCPU. */
     (void)ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+    if (dirty_log) {
+        /* Lets hot pages stay writable (instance.c); without it every first write in a request faults. */
+        struct kvm_enable_cap cap = {.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+                                     .args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE}};
+        vm->manual_protect = ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0;
+    }
     /* Two slots: the system area, which the stub writes on every exit and the host rewrites before
      * every run, is never dirty-logged (logging would cost write-protection faults on each request);
      * the program's memory above USER_MIN is, when `dirty_log`. The API page between them has no
@@ -417,6 +423,19 @@ int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap)
     log.dirty_bitmap = bitmap;
     if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
         return kvmf_fail_errno("KVM_GET_DIRTY_LOG");
+    return KVMF_OK;
+}
+
+int vm_clear_dirty_log(struct vm *vm, uint64_t *bitmap)
+{
+    struct kvm_clear_dirty_log clear;
+    memset(&clear, 0, sizeof clear);
+    clear.slot = 1;
+    clear.first_page = 0;
+    clear.num_pages = (uint32_t)((vm->mem_size - USER_MIN) / PAGE_SIZE); /* the whole slot */
+    clear.dirty_bitmap = bitmap;
+    if (ioctl(vm->fd, KVM_CLEAR_DIRTY_LOG, &clear) < 0)
+        return kvmf_fail_errno("KVM_CLEAR_DIRTY_LOG");
     return KVMF_OK;
 }
 

@@ -17,6 +17,16 @@ static void secrets(const char *guest)
         CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: round %d: the next request saw the secret: %s",
               guest, round, r.body);
     }
+    /* Pages written by several requests in a row stay writable ("hot", instance.c): their writes are
+     * found by comparison with the frozen image, and must be undone just the same. A read after 1 to 6
+     * writes in a row meets the pages in every state: protected, just made hot, hot, cooling down. */
+    for (int writes = 1; writes <= 6; writes++) {
+        for (int i = 0; i < writes; i++)
+            CHECK(!strcmp(get(p, "secret-write").body, "written"), "%s: secret-write %d", guest, i);
+        struct result r = get(p, "secret-read");
+        CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: a read after %d writes saw the secret: %s",
+              guest, writes, r.body);
+    }
     kvmf_program_destroy(p);
 }
 
