@@ -133,6 +133,8 @@ bool avif_encode_av1(const struct image *img, bool alpha, int quantizer, int cpu
 	cfg.g_threads = 1; /* guests run single-threaded */
 	cfg.g_limit = 1;   /* a still picture: reduced still-picture sequence header */
 	cfg.g_lag_in_frames = 0;
+	cfg.kf_mode = AOM_KF_DISABLED; /* one key frame, no automatic placement */
+	cfg.kf_max_dist = 0;
 	cfg.g_profile = 0; /* Main: 8-bit 4:2:0 and monochrome */
 	cfg.g_bit_depth = AOM_BITS_8;
 	cfg.g_input_bit_depth = 8;
@@ -148,6 +150,12 @@ bool avif_encode_av1(const struct image *img, bool alpha, int quantizer, int cpu
 	    aom_codec_control(&codec, AOME_SET_CQ_LEVEL, (unsigned)quantizer) != AOM_CODEC_OK ||
 	    aom_codec_control(&codec, AV1E_SET_COLOR_RANGE, AV1_FULL_RANGE) != AOM_CODEC_OK ||
 	    aom_codec_control(&codec, AV1E_SET_ROW_MT, 0u) != AOM_CODEC_OK ||
+	    /* Rate-distortion decisions by SSIM instead of PSNR: about 5-10% fewer bytes for the same SSIM, and the
+	     * setting avifenc uses by default. */
+	    aom_codec_control(&codec, AOME_SET_TUNING, AOM_TUNE_SSIM) != AOM_CODEC_OK ||
+	    /* Nothing references the reconstructed frame of a still picture: skip deblocking/CDEF/restoration on it
+	     * (the filter parameters are still chosen and written, so the output is the same, only faster). */
+	    aom_codec_control(&codec, AV1E_SET_SKIP_POSTPROC_FILTERING, 1u) != AOM_CODEC_OK ||
 	    (!alpha && (aom_codec_control(&codec, AV1E_SET_COLOR_PRIMARIES, AV1_COLOR_PRIMARIES) != AOM_CODEC_OK ||
 	                aom_codec_control(&codec, AV1E_SET_TRANSFER_CHARACTERISTICS, AV1_TRANSFER) != AOM_CODEC_OK ||
 	                aom_codec_control(&codec, AV1E_SET_MATRIX_COEFFICIENTS, AV1_MATRIX) != AOM_CODEC_OK))) {
