@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Times the webp and avif programs against the reference encoders at the same settings, per image:
+# Compares the webp and avif programs with the reference encoders, per image. Prints two Markdown tables.
+#
+# Table 1, time and size at the same settings:
 #   webp (quality 80, method 4)  vs  cwebp -q 80 -m 4
-#   avif (quality Q, speed S)    vs  avifenc --min/--max QUANTIZER -s S -y 420 -r full -j 1
-# where QUANTIZER = round((100 - Q) * 63 / 100) as in programs/avif/avif.c (alpha: QUANTIZER / 2).
-# Native times are the best of RUNS wall-clock runs of the whole process (decode, convert, encode, write), in ms.
-# When kvmrun exists, the "sandbox" columns give the median request time inside the sandbox (kvmrun --repeat RUNS,
-# request_p50_us: the request only, the VM already booted and frozen).
-# Prints a Markdown table. A reference encoder that is not installed (cwebp: package webp; avifenc: libavif-bin)
-# shows "-"; cwebp and avifenc cannot read GIF.
+#   avif (quality Q, speed S)    vs  avifenc --min/--max QUANTIZER -s S -y 420 -r full -j 1 --ignore-icc/xmp/exif
+# where QUANTIZER = round((100 - Q) * 63 / 100) as in programs/avif/avif.c (alpha: QUANTIZER / 2). Our programs
+# write no ICC/XMP/Exif, so avifenc is told to leave them out too (chelsea.png carries 6 KB of them).
+# All times are medians over RUNS rounds, in ms; each round runs every column once, so that load from other jobs
+# on the machine falls on all of them alike:
+#   native   one run of the whole process (start, decode, convert, encode, write), run without KVM_NAME;
+#   sandbox  the request inside the sandbox: a freshly booted kvmrun --repeat 3, its request_p50_us (copying the
+#            input in, decoding, encoding, the response; boot and freeze are not counted). "-" without kvmrun.
+# sandbox/native is the ratio of the two medians.
+#
+# Table 2, avif at equal quality (avifdec and ImageMagick required): both outputs are decoded with avifdec, and
+# the SSIM of their luma against ImageMagick's decoding of the source is computed with programs/common/tools/ssim.c
+# (4 decimals). "equal-SSIM bytes" is what our program needs for avifenc's SSIM: our quality setting is moved one
+# step at a time from Q until two neighbouring settings bracket avifenc's SSIM (one below, one at or above), and
+# the size is interpolated linearly in SSIM between them. "smallest Q >= SSIM" is the lowest of our quality
+# settings whose SSIM reaches avifenc's, with its size (an upper bound without interpolation).
+#
+# A reference encoder that is not installed (cwebp: package webp; avifenc, avifdec: libavif-bin) shows "-";
+# cwebp and avifenc cannot read GIF.
 # usage: programs/common/tests/bench-images.sh [IMAGE...]     (run from src-native/; default: the shared corpus,
 #        or the test images when it is absent)
-#   env: RUNS (default 3), AVIF_QUALITY (default 60), AVIF_SPEED (default 8), KVMRUN (default build/bin/kvmrun)
+#   env: RUNS (default 5), AVIF_QUALITY (default 60), AVIF_SPEED (default 8), KVMRUN (default build/bin/kvmrun)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 BUILD=${BUILD:-build}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 quality=${AVIF_QUALITY:-60}
 speed=${AVIF_SPEED:-8}
 quantizer=$((((100 - quality) * 63 + 50) / 100))
@@ -30,27 +44,36 @@ if [[ $# -eq 0 ]]; then
 	else set -- programs/common/testdata/*.jpg programs/common/testdata/*.png; fi
 fi
 
-# best_ms COMMAND...: runs the command RUNS times, prints the fastest wall time in ms ("failed" if it fails).
-best_ms() {
-	local best= start end ms
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || { echo "failed"; return; }
-		end=$(date +%s%N)
-		ms=$(((end - start) / 1000000))
-		if [[ -z $best || $ms -lt $best ]]; then best=$ms; fi
-	done
-	echo "$best"
+# time_ms IN OUT COMMAND...: runs COMMAND < IN > OUT once, prints its wall time in ms with one decimal ("failed" if it
+# fails). $EPOCHREALTIME avoids forking a clock process around the run.
+time_ms() {
+	local in=$1 out=$2 start end
+	shift 2
+	start=$EPOCHREALTIME
+	"$@" <"$in" >"$out" 2>/dev/null || { echo failed; return; }
+	end=$EPOCHREALTIME
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }'
+}
+
+# median NUMBER...: their median with one decimal; "failed" if one failed, "-" if one is "-".
+median() {
+	local v
+	for v in "$@"; do [[ $v == failed || $v == - ]] && { echo "$v"; return; }; done
+	printf '%s\n' "$@" | sort -n | awk '{ t[NR] = $1 } END { printf "%.1f\n", NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }'
 }
 
 # bytes FILE: its size, or "-" when absent.
 bytes() { stat -c %s "$1" 2>/dev/null || echo -; }
 
-# sandbox_ms PROGRAM ARG INPUT: median request time in the sandbox in ms, "-" without kvmrun.
+# ratio A B: A / B with two decimals, "-" unless both are numbers.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "-" }'; }
+
+# sandbox_ms PROGRAM ARG INPUT: the median of 3 requests in a freshly booted sandbox in ms, "-" without kvmrun.
+# (The first request after boot is slower, it touches pages for the first time: the median leaves it out.)
 sandbox_ms() {
 	[[ -x $kvmrun ]] || { echo -; return; }
 	# Enough request memory for large images (avif needs about 20 bytes per pixel).
-	if "$kvmrun" --max-memory 1024 --max-request-memory 768 --repeat "$RUNS" --body "$3" --arg "$2" \
+	if "$kvmrun" --max-memory 1024 --max-request-memory 768 --repeat 3 --body "$3" --arg "$2" \
 		--out /dev/null --json "$tmp/result.json" "$1" >/dev/null 2>&1 &&
 		grep -q '"status": 200' "$tmp/result.json"; then
 		awk '{ if (match($0, /"request_p50_us": [0-9]+/)) printf "%.1f\n", substr($0, RSTART + 18, RLENGTH - 18) / 1000 }' "$tmp/result.json"
@@ -59,28 +82,93 @@ sandbox_ms() {
 	fi
 }
 
+avifenc_args=(-j 1 -s "$speed" --min "$quantizer" --max "$quantizer" --minalpha $((quantizer / 2))
+	--maxalpha $((quantizer / 2)) -y 420 -r full --ignore-icc --ignore-xmp --ignore-exif)
 webp_arg='{"quality":80,"method":4}'
 avif_arg="{\"quality\":$quality,\"speed\":$speed}"
-echo "| file | size | webp ms | webp sandbox ms | webp bytes | cwebp ms | cwebp bytes | avif ms | avif sandbox ms | avif bytes | avifenc ms | avifenc bytes |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| file | size | webp ms | webp sandbox ms | sandbox/native | webp bytes | cwebp ms | cwebp bytes | avif ms | avif sandbox ms | sandbox/native | avif bytes | avifenc ms | avifenc bytes |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$@"; do
 	rm -f "$tmp"/a.* "$tmp"/b.*
 	size=$(identify -format '%wx%h' "${f}[0]" 2>/dev/null || echo "?")
-	webp_ms=$(best_ms sh -c "'$BUILD/programs/webp' '$webp_arg' < '$f' > '$tmp/a.webp'")
-	avif_ms=$(best_ms sh -c "'$BUILD/programs/avif' '$avif_arg' < '$f' > '$tmp/a.avif'")
-	cwebp_ms=- avifenc_ms=-
-	if [[ $f != *.gif ]]; then
-		if have cwebp; then cwebp_ms=$(best_ms cwebp -quiet -q 80 -m 4 "$f" -o "$tmp/b.webp"); fi
-		if have avifenc; then
-			avifenc_ms=$(best_ms avifenc -j 1 -s "$speed" --min "$quantizer" --max "$quantizer" \
-				--minalpha $((quantizer / 2)) --maxalpha $((quantizer / 2)) -y 420 -r full "$f" "$tmp/b.avif")
-		fi
-	fi
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$f")" "$size" \
-		"$webp_ms" "$(sandbox_ms "$BUILD/programs/webp" "$webp_arg" "$f")" "$(bytes "$tmp/a.webp")" \
-		"$cwebp_ms" "$(bytes "$tmp/b.webp")" \
-		"$avif_ms" "$(sandbox_ms "$BUILD/programs/avif" "$avif_arg" "$f")" "$(bytes "$tmp/a.avif")" \
-		"$avifenc_ms" "$(bytes "$tmp/b.avif")"
+	refs=false
+	[[ $f != *.gif ]] && refs=true # cwebp and avifenc cannot read GIF
+	w=() ws=() cw=() a=() as=() ae=()
+	# Round by round, so that load from other jobs on the machine falls on all columns alike.
+	for ((i = 0; i < RUNS; i++)); do
+		w+=("$(time_ms "$f" "$tmp/a.webp" "$BUILD/programs/webp" "$webp_arg")")
+		ws+=("$(sandbox_ms "$BUILD/programs/webp" "$webp_arg" "$f")")
+		a+=("$(time_ms "$f" "$tmp/a.avif" "$BUILD/programs/avif" "$avif_arg")")
+		as+=("$(sandbox_ms "$BUILD/programs/avif" "$avif_arg" "$f")")
+		if $refs && have cwebp; then cw+=("$(time_ms /dev/null /dev/null cwebp -quiet -q 80 -m 4 "$f" -o "$tmp/b.webp")"); else cw+=(-); fi
+		if $refs && have avifenc; then ae+=("$(time_ms /dev/null /dev/null avifenc "${avifenc_args[@]}" "$f" "$tmp/b.avif")"); else ae+=(-); fi
+	done
+	webp_ms=$(median "${w[@]}") webp_sb=$(median "${ws[@]}") avif_ms=$(median "${a[@]}") avif_sb=$(median "${as[@]}")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$f")" "$size" \
+		"$webp_ms" "$webp_sb" "$(ratio "$webp_sb" "$webp_ms")" "$(bytes "$tmp/a.webp")" "$(median "${cw[@]}")" "$(bytes "$tmp/b.webp")" \
+		"$avif_ms" "$avif_sb" "$(ratio "$avif_sb" "$avif_ms")" "$(bytes "$tmp/a.avif")" "$(median "${ae[@]}")" "$(bytes "$tmp/b.avif")"
 done
 echo
-echo "settings: webp quality 80 method 4; avif quality $quality (quantizer $quantizer) speed $speed; best of $RUNS native runs; $(nproc) cores"
+echo "settings: webp quality 80 method 4; avif quality $quality (quantizer $quantizer) speed $speed; medians of $RUNS rounds; $(nproc) cores"
+
+have avifenc && have avifdec && have convert || { echo; echo "(no equal-quality table: avifenc, avifdec or convert missing)"; exit 0; }
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/ssim" programs/common/tools/ssim.c -lm
+
+# ssim_of AVIF: SSIM of its decoding against $tmp/src.ppm, or "-" when it cannot be decoded or compared.
+ssim_of() {
+	avifdec "$1" "$tmp/dec.png" >/dev/null 2>&1 && convert "$tmp/dec.png" "$tmp/dec.ppm" 2>/dev/null &&
+		"$tmp/ssim" "$tmp/src.ppm" "$tmp/dec.ppm" 2>/dev/null || echo -
+}
+
+# ours Q: encodes the current source with our program at quality Q; sets q_bytes and q_ssim.
+ours() {
+	"$BUILD/programs/avif" "{\"quality\":$1,\"speed\":$speed}" <"$src" >"$tmp/q.avif" 2>/dev/null
+	q_bytes=$(bytes "$tmp/q.avif")
+	q_ssim=$(ssim_of "$tmp/q.avif")
+}
+
+# ge A B: A >= B for SSIM strings.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+echo
+echo "| file | avifenc bytes | avifenc SSIM | avif bytes (Q$quality) | avif SSIM (Q$quality) | equal-SSIM bytes | vs avifenc | smallest Q >= SSIM | its bytes |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for src in "$@"; do
+	[[ $src == *.gif ]] && continue
+	convert "$src" -auto-orient "$tmp/src.ppm" 2>/dev/null
+	avifenc "${avifenc_args[@]}" "$src" "$tmp/r.avif" >/dev/null 2>&1
+	r_bytes=$(bytes "$tmp/r.avif") r_ssim=$(ssim_of "$tmp/r.avif")
+	ours "$quality"
+	same_bytes=$q_bytes same_ssim=$q_ssim
+	equal=- best_q=- best_bytes=-
+	if [[ $r_ssim != - && $same_ssim != - ]]; then
+		# Walk towards avifenc's SSIM: downwards while ours is at or above it, upwards while below; stop at the
+		# first setting on the other side (at most 15 steps).
+		if ge "$same_ssim" "$r_ssim"; then step=-1; else step=1; fi
+		prev_q=$quality prev_bytes=$q_bytes prev_ssim=$q_ssim
+		for ((k = 1; k <= 15; k++)); do
+			q=$((quality + step * k))
+			((q >= 0 && q <= 100)) || break
+			ours "$q"
+			[[ $q_ssim != - ]] || break
+			if ((step < 0)) && ! ge "$q_ssim" "$r_ssim"; then
+				hi_bytes=$prev_bytes hi_ssim=$prev_ssim lo_bytes=$q_bytes lo_ssim=$q_ssim best_q=$prev_q
+				break
+			fi
+			if ((step > 0)) && ge "$q_ssim" "$r_ssim"; then
+				hi_bytes=$q_bytes hi_ssim=$q_ssim lo_bytes=$prev_bytes lo_ssim=$prev_ssim best_q=$q
+				break
+			fi
+			prev_q=$q prev_bytes=$q_bytes prev_ssim=$q_ssim
+		done
+		if [[ $best_q != - ]]; then
+			best_bytes=$hi_bytes
+			equal=$(awk -v r="$r_ssim" -v lb="$lo_bytes" -v ls="$lo_ssim" -v hb="$hi_bytes" -v hs="$hi_ssim" \
+				'BEGIN { printf "%d\n", (hs > ls) ? lb + (r - ls) / (hs - ls) * (hb - lb) : hb }')
+		fi
+	fi
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$src")" "$r_bytes" "$r_ssim" \
+		"$same_bytes" "$same_ssim" "$equal" \
+		"$(awk -v a="$equal" -v b="$r_bytes" 'BEGIN { if (a ~ /^[0-9]+$/ && b > 0) printf "%+.1f%%\n", (a / b - 1) * 100; else print "-" }')" \
+		"$best_q" "$best_bytes"
+done
