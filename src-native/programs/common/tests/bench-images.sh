@@ -6,12 +6,13 @@
 #   avif (quality Q, speed S)    vs  avifenc --min/--max QUANTIZER -s S -y 420 -r full -j 1 --ignore-icc/xmp/exif
 # where QUANTIZER = round((100 - Q) * 63 / 100) as in programs/avif/avif.c (alpha: QUANTIZER / 2). Our programs
 # write no ICC/XMP/Exif, so avifenc is told to leave them out too (chelsea.png carries 6 KB of them).
-# All times are medians over RUNS rounds, in ms; each round runs every column once, so that load from other jobs
-# on the machine falls on all of them alike:
-#   native   one run of the whole process (start, decode, convert, encode, write), run without KVM_NAME;
-#   sandbox  the request inside the sandbox: a freshly booted kvmrun --repeat 3, its request_p50_us (copying the
+# Times are in ms. Each round measures every column once, as the median of 3 back-to-back runs:
+#   native   the whole process (start, decode, convert, encode, write), run without KVM_NAME; the reference
+#            encoders the same way;
+#   sandbox  requests inside the sandbox: a freshly booted kvmrun --repeat 3, its request_p50_us (copying the
 #            input in, decoding, encoding, the response; boot and freeze are not counted). "-" without kvmrun.
-# sandbox/native is the ratio of the two medians.
+# The table gives the median over RUNS rounds; rounds interleave the columns so that bursts of load from other jobs
+# on the machine fall on all of them alike. sandbox/native is the ratio of the two medians.
 #
 # Table 2, avif at equal quality (avifdec and ImageMagick required): both outputs are decoded with avifdec, and
 # the SSIM of their luma against ImageMagick's decoding of the source is computed with programs/common/tools/ssim.c
@@ -44,15 +45,19 @@ if [[ $# -eq 0 ]]; then
 	else set -- programs/common/testdata/*.jpg programs/common/testdata/*.png; fi
 fi
 
-# time_ms IN OUT COMMAND...: runs COMMAND < IN > OUT once, prints its wall time in ms with one decimal ("failed" if it
-# fails). $EPOCHREALTIME avoids forking a clock process around the run.
+# time_ms IN OUT COMMAND...: runs COMMAND < IN > OUT 3 times, prints the median wall time in ms with one decimal
+# ("failed" if a run fails): the same statistic as the sandbox's (see sandbox_ms). $EPOCHREALTIME avoids forking
+# a clock process around the runs.
 time_ms() {
-	local in=$1 out=$2 start end
+	local in=$1 out=$2 start end times=()
 	shift 2
-	start=$EPOCHREALTIME
-	"$@" <"$in" >"$out" 2>/dev/null || { echo failed; return; }
-	end=$EPOCHREALTIME
-	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }'
+	for ((j = 0; j < 3; j++)); do
+		start=$EPOCHREALTIME
+		"$@" <"$in" >"$out" 2>/dev/null || { echo failed; return; }
+		end=$EPOCHREALTIME
+		times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }')")
+	done
+	median "${times[@]}"
 }
 
 # median NUMBER...: their median with one decimal; "failed" if one failed, "-" if one is "-".
@@ -85,6 +90,7 @@ sandbox_ms() {
 avifenc_args=(-j 1 -s "$speed" --min "$quantizer" --max "$quantizer" --minalpha $((quantizer / 2))
 	--maxalpha $((quantizer / 2)) -y 420 -r full --ignore-icc --ignore-xmp --ignore-exif)
 webp_arg='{"quality":80,"method":4}'
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 avif_arg="{\"quality\":$quality,\"speed\":$speed}"
 echo "| file | size | webp ms | webp sandbox ms | sandbox/native | webp bytes | cwebp ms | cwebp bytes | avif ms | avif sandbox ms | sandbox/native | avif bytes | avifenc ms | avifenc bytes |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -109,7 +115,7 @@ for f in "$@"; do
 		"$avif_ms" "$avif_sb" "$(ratio "$avif_sb" "$avif_ms")" "$(bytes "$tmp/a.avif")" "$(median "${ae[@]}")" "$(bytes "$tmp/b.avif")"
 done
 echo
-echo "settings: webp quality 80 method 4; avif quality $quality (quantizer $quantizer) speed $speed; medians of $RUNS rounds; $(nproc) cores"
+echo "settings: webp quality 80 method 4; avif quality $quality (quantizer $quantizer) speed $speed; medians of $RUNS rounds; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 have avifenc && have avifdec && have convert || { echo; echo "(no equal-quality table: avifenc, avifdec or convert missing)"; exit 0; }
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/ssim" programs/common/tools/ssim.c -lm
