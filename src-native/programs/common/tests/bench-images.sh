@@ -11,8 +11,8 @@
 #            encoders the same way;
 #   sandbox  requests inside the sandbox: a freshly booted kvmrun --repeat 3, its request_p50_us (copying the
 #            input in, decoding, encoding, the response; boot and freeze are not counted). "-" without kvmrun.
-# The table gives the median over RUNS rounds; rounds interleave the columns so that bursts of load from other jobs
-# on the machine fall on all of them alike. sandbox/native is the ratio of the two medians.
+# The table gives the median over RUNS rounds; a round goes over every image and column once, so that bursts of
+# load from other jobs on the machine fall on all of them alike. sandbox/native is the ratio of the two medians.
 #
 # Table 2, avif at equal quality (avifdec and ImageMagick required): both outputs are decoded with avifdec, and
 # the SSIM of their luma against ImageMagick's decoding of the source is computed with programs/common/tools/ssim.c
@@ -94,25 +94,37 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 avif_arg="{\"quality\":$quality,\"speed\":$speed}"
 echo "| file | size | webp ms | webp sandbox ms | sandbox/native | webp bytes | cwebp ms | cwebp bytes | avif ms | avif sandbox ms | sandbox/native | avif bytes | avifenc ms | avifenc bytes |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-for f in "$@"; do
-	rm -f "$tmp"/a.* "$tmp"/b.*
-	size=$(identify -format '%wx%h' "${f}[0]" 2>/dev/null || echo "?")
-	refs=false
-	[[ $f != *.gif ]] && refs=true # cwebp and avifenc cannot read GIF
-	w=() ws=() cw=() a=() as=() ae=()
-	# Round by round, so that load from other jobs on the machine falls on all columns alike.
-	for ((i = 0; i < RUNS; i++)); do
-		w+=("$(time_ms "$f" "$tmp/a.webp" "$BUILD/programs/webp" "$webp_arg")")
-		ws+=("$(sandbox_ms "$BUILD/programs/webp" "$webp_arg" "$f")")
-		a+=("$(time_ms "$f" "$tmp/a.avif" "$BUILD/programs/avif" "$avif_arg")")
-		as+=("$(sandbox_ms "$BUILD/programs/avif" "$avif_arg" "$f")")
-		if $refs && have cwebp; then cw+=("$(time_ms /dev/null /dev/null cwebp -quiet -q 80 -m 4 "$f" -o "$tmp/b.webp")"); else cw+=(-); fi
-		if $refs && have avifenc; then ae+=("$(time_ms /dev/null /dev/null avifenc "${avifenc_args[@]}" "$f" "$tmp/b.avif")"); else ae+=(-); fi
+# Times per image and column, each a space-separated list with one value per round: times[IMAGE_INDEX.COLUMN].
+# Rounds go over all images, so that a burst of load from other jobs on the machine, which can last longer than
+# all the runs of one image, spoils one or two rounds of every image instead of every round of one image.
+declare -A times
+images=("$@")
+for ((i = 0; i < RUNS; i++)); do
+	for n in "${!images[@]}"; do
+		f=${images[$n]}
+		refs=false
+		[[ $f != *.gif ]] && refs=true # cwebp and avifenc cannot read GIF
+		times[$n.w]+=" $(time_ms "$f" "$tmp/$n.a.webp" "$BUILD/programs/webp" "$webp_arg")"
+		times[$n.ws]+=" $(sandbox_ms "$BUILD/programs/webp" "$webp_arg" "$f")"
+		times[$n.a]+=" $(time_ms "$f" "$tmp/$n.a.avif" "$BUILD/programs/avif" "$avif_arg")"
+		times[$n.as]+=" $(sandbox_ms "$BUILD/programs/avif" "$avif_arg" "$f")"
+		if $refs && have cwebp; then
+			times[$n.cw]+=" $(time_ms /dev/null /dev/null cwebp -quiet -q 80 -m 4 "$f" -o "$tmp/$n.b.webp")"
+		else times[$n.cw]+=" -"; fi
+		if $refs && have avifenc; then
+			times[$n.ae]+=" $(time_ms /dev/null /dev/null avifenc "${avifenc_args[@]}" "$f" "$tmp/$n.b.avif")"
+		else times[$n.ae]+=" -"; fi
 	done
-	webp_ms=$(median "${w[@]}") webp_sb=$(median "${ws[@]}") avif_ms=$(median "${a[@]}") avif_sb=$(median "${as[@]}")
+done
+for n in "${!images[@]}"; do
+	f=${images[$n]}
+	size=$(identify -format '%wx%h' "${f}[0]" 2>/dev/null || echo "?")
+	# shellcheck disable=SC2086 # the lists split into their values on purpose
+	webp_ms=$(median ${times[$n.w]}) webp_sb=$(median ${times[$n.ws]}) avif_ms=$(median ${times[$n.a]}) avif_sb=$(median ${times[$n.as]})
+	# shellcheck disable=SC2086
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$f")" "$size" \
-		"$webp_ms" "$webp_sb" "$(ratio "$webp_sb" "$webp_ms")" "$(bytes "$tmp/a.webp")" "$(median "${cw[@]}")" "$(bytes "$tmp/b.webp")" \
-		"$avif_ms" "$avif_sb" "$(ratio "$avif_sb" "$avif_ms")" "$(bytes "$tmp/a.avif")" "$(median "${ae[@]}")" "$(bytes "$tmp/b.avif")"
+		"$webp_ms" "$webp_sb" "$(ratio "$webp_sb" "$webp_ms")" "$(bytes "$tmp/$n.a.webp")" "$(median ${times[$n.cw]})" "$(bytes "$tmp/$n.b.webp")" \
+		"$avif_ms" "$avif_sb" "$(ratio "$avif_sb" "$avif_ms")" "$(bytes "$tmp/$n.a.avif")" "$(median ${times[$n.ae]})" "$(bytes "$tmp/$n.b.avif")"
 done
 echo
 echo "settings: webp quality 80 method 4; avif quality $quality (quantizer $quantizer) speed $speed; medians of $RUNS rounds; $(nproc) cores; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
