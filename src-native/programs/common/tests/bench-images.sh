@@ -19,7 +19,9 @@
 # (4 decimals). "equal-SSIM bytes" is what our program needs for avifenc's SSIM: our quality setting is moved one
 # step at a time from Q until two neighbouring settings bracket avifenc's SSIM (one below, one at or above), and
 # the size is interpolated linearly in SSIM between them. "smallest Q >= SSIM" is the lowest of our quality
-# settings whose SSIM reaches avifenc's, with its size (an upper bound without interpolation).
+# settings whose SSIM reaches avifenc's, with its size (an upper bound without interpolation). The CPU times
+# (user + system, medians like the wall times of table 1, measured in the same runs) compare the two encoders'
+# work with less noise from other jobs than wall time.
 #
 # A reference encoder that is not installed (cwebp: package webp; avifenc, avifdec: libavif-bin) shows "-";
 # cwebp and avifenc cannot read GIF.
@@ -46,18 +48,21 @@ if [[ $# -eq 0 ]]; then
 fi
 
 # time_ms IN OUT COMMAND...: runs COMMAND < IN > OUT 3 times, prints the median wall time in ms with one decimal
-# ("failed" if a run fails): the same statistic as the sandbox's (see sandbox_ms). $EPOCHREALTIME avoids forking
-# a clock process around the runs.
+# ("failed" if a run fails): the same statistic as the sandbox's (see sandbox_ms). Also writes the median CPU time
+# (user + system) to $tmp/cpu: less disturbed by other jobs than wall time, so it compares two encoders better.
 time_ms() {
-	local in=$1 out=$2 start end times=()
+	local in=$1 out=$2 start end user sys walls=() cpus=() TIMEFORMAT='%3U %3S'
 	shift 2
 	for ((j = 0; j < 3; j++)); do
-		start=$EPOCHREALTIME
-		"$@" <"$in" >"$out" 2>/dev/null || { echo failed; return; }
+		start=$EPOCHREALTIME # finer than time's own %R (ms), and no clock process to fork
+		{ time "$@" <"$in" >"$out" 2>/dev/null; } 2>"$tmp/time" || { echo failed; echo failed >"$tmp/cpu"; return; }
 		end=$EPOCHREALTIME
-		times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }')")
+		read -r user sys <"$tmp/time"
+		walls+=("$(awk -v s="$start" -v e="$end" 'BEGIN { print (e - s) * 1000 }')")
+		cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { print (u + s) * 1000 }')")
 	done
-	median "${times[@]}"
+	median "${cpus[@]}" >"$tmp/cpu"
+	median "${walls[@]}"
 }
 
 # median NUMBER...: their median with one decimal; "failed" if one failed, "-" if one is "-".
@@ -107,13 +112,15 @@ for ((i = 0; i < RUNS; i++)); do
 		times[$n.w]+=" $(time_ms "$f" "$tmp/$n.a.webp" "$BUILD/programs/webp" "$webp_arg")"
 		times[$n.ws]+=" $(sandbox_ms "$BUILD/programs/webp" "$webp_arg" "$f")"
 		times[$n.a]+=" $(time_ms "$f" "$tmp/$n.a.avif" "$BUILD/programs/avif" "$avif_arg")"
+		times[$n.acpu]+=" $(cat "$tmp/cpu")"
 		times[$n.as]+=" $(sandbox_ms "$BUILD/programs/avif" "$avif_arg" "$f")"
 		if $refs && have cwebp; then
 			times[$n.cw]+=" $(time_ms /dev/null /dev/null cwebp -quiet -q 80 -m 4 "$f" -o "$tmp/$n.b.webp")"
 		else times[$n.cw]+=" -"; fi
 		if $refs && have avifenc; then
 			times[$n.ae]+=" $(time_ms /dev/null /dev/null avifenc "${avifenc_args[@]}" "$f" "$tmp/$n.b.avif")"
-		else times[$n.ae]+=" -"; fi
+			times[$n.aecpu]+=" $(cat "$tmp/cpu")"
+		else times[$n.ae]+=" -" times[$n.aecpu]+=" -"; fi
 	done
 done
 for n in "${!images[@]}"; do
@@ -149,9 +156,10 @@ ours() {
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 echo
-echo "| file | avifenc bytes | avifenc SSIM | avif bytes (Q$quality) | avif SSIM (Q$quality) | equal-SSIM bytes | vs avifenc | smallest Q >= SSIM | its bytes |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for src in "$@"; do
+echo "| file | avifenc bytes | avifenc SSIM | avif bytes (Q$quality) | avif SSIM (Q$quality) | equal-SSIM bytes | vs avifenc | smallest Q >= SSIM | its bytes | avif CPU ms | avifenc CPU ms | CPU ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for n in "${!images[@]}"; do
+	src=${images[$n]}
 	[[ $src == *.gif ]] && continue
 	convert "$src" -auto-orient "$tmp/src.ppm" 2>/dev/null
 	avifenc "${avifenc_args[@]}" "$src" "$tmp/r.avif" >/dev/null 2>&1
@@ -185,8 +193,10 @@ for src in "$@"; do
 				'BEGIN { printf "%d\n", (hs > ls) ? lb + (r - ls) / (hs - ls) * (hb - lb) : hb }')
 		fi
 	fi
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$src")" "$r_bytes" "$r_ssim" \
+	# shellcheck disable=SC2086 # the lists split into their values on purpose
+	cpu=$(median ${times[$n.acpu]}) ref_cpu=$(median ${times[$n.aecpu]})
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$src")" "$r_bytes" "$r_ssim" \
 		"$same_bytes" "$same_ssim" "$equal" \
 		"$(awk -v a="$equal" -v b="$r_bytes" 'BEGIN { if (a ~ /^[0-9]+$/ && b > 0) printf "%+.1f%%\n", (a / b - 1) * 100; else print "-" }')" \
-		"$best_q" "$best_bytes"
+		"$best_q" "$best_bytes" "$cpu" "$ref_cpu" "$(ratio "$cpu" "$ref_cpu")"
 done
