@@ -141,13 +141,15 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/ssim" programs/common/tools/ssim
 
 # ssim_of AVIF: SSIM of its decoding against $tmp/src.ppm, or "-" when it cannot be decoded or compared.
 ssim_of() {
+	rm -f "$tmp/dec.png" "$tmp/dec.ppm"
 	avifdec "$1" "$tmp/dec.png" >/dev/null 2>&1 && convert "$tmp/dec.png" "$tmp/dec.ppm" 2>/dev/null &&
 		"$tmp/ssim" "$tmp/src.ppm" "$tmp/dec.ppm" 2>/dev/null || echo -
 }
 
 # ours Q: encodes the current source with our program at quality Q; sets q_bytes and q_ssim.
 ours() {
-	"$BUILD/programs/avif" "{\"quality\":$1,\"speed\":$speed}" <"$src" >"$tmp/q.avif" 2>/dev/null
+	rm -f "$tmp/q.avif"
+	"$BUILD/programs/avif" "{\"quality\":$1,\"speed\":$speed}" <"$src" >"$tmp/q.avif" 2>/dev/null || true
 	q_bytes=$(bytes "$tmp/q.avif")
 	q_ssim=$(ssim_of "$tmp/q.avif")
 }
@@ -161,8 +163,10 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in "${!images[@]}"; do
 	src=${images[$n]}
 	[[ $src == *.gif ]] && continue
-	convert "$src" -auto-orient "$tmp/src.ppm" 2>/dev/null
-	avifenc "${avifenc_args[@]}" "$src" "$tmp/r.avif" >/dev/null 2>&1
+	# A failure leaves no file behind (not the previous image's), and shows as "-" in the table.
+	rm -f "$tmp/src.ppm" "$tmp/r.avif"
+	convert "$src" -auto-orient "$tmp/src.ppm" 2>/dev/null || true
+	avifenc "${avifenc_args[@]}" "$src" "$tmp/r.avif" >/dev/null 2>&1 || true
 	r_bytes=$(bytes "$tmp/r.avif") r_ssim=$(ssim_of "$tmp/r.avif")
 	ours "$quality"
 	same_bytes=$q_bytes same_ssim=$q_ssim
