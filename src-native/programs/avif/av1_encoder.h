@@ -1,6 +1,9 @@
 /*
  * av1_encoder.h — one still picture to AV1 with libaom (all-intra, single thread).
  *
+ * Encoder settings: constant quantizer (end usage Q, cq-level = min = max quantizer), tuned for SSIM, one key
+ * frame with a reduced still-picture header — the settings avifenc 0.11 uses at the same quantizer and speed,
+ * so that files match its size and SSIM (see docs/benchmarks.md, the image programs).
  * Colour: 8-bit YUV 4:2:0 from RGB with the BT.601 matrix, full range, signalled as primaries 1 (BT.709/sRGB),
  * transfer 13 (sRGB), matrix 6 (BT.601), full range — the same values the container's colr box carries.
  * Alpha: the alpha channel as a monochrome (4:0:0) full-range picture.
