@@ -26,7 +26,7 @@
 # A reference encoder that is not installed (cwebp: package webp; avifenc, avifdec: libavif-bin) shows "-";
 # cwebp and avifenc cannot read GIF.
 # usage: programs/common/tests/bench-images.sh [IMAGE...]     (run from src-native/; default: the shared corpus,
-#        or the test images when it is absent)
+#        or the repository's samples/ when it is absent)
 #   env: RUNS (default 5), AVIF_QUALITY (default 60), AVIF_SPEED (default 8), KVMRUN (default build/bin/kvmrun)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -44,7 +44,7 @@ done
 have() { command -v "$1" >/dev/null; }
 if [[ $# -eq 0 ]]; then
 	if [[ -d /work/shared/corpus/images ]]; then set -- /work/shared/corpus/images/*
-	else set -- programs/common/testdata/*.jpg programs/common/testdata/*.png; fi
+	else set -- ../samples/*.jpg ../samples/*.png ../samples/*.gif; fi
 fi
 
 # time_ms IN OUT COMMAND...: runs COMMAND < IN > OUT 3 times, prints the median wall time in ms with one decimal
