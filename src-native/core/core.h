@@ -82,8 +82,9 @@ void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
 void vm_exit_regs(const struct vm *vm, struct trap_frame *f);
 /* Continues the interrupted ring-3 code with the frame's general registers (segments unchanged). */
 void vm_resume_user(struct vm *vm, const struct trap_frame *f);
-/* Fetches (and clears) the dirty page bitmap of the program's memory slot into `bitmap`: bit i is
- * page USER_MIN / PAGE_SIZE + i. */
+/* Fetches the dirty page bitmap of the program's memory slot into `bitmap`: bit i is page
+ * USER_MIN / PAGE_SIZE + i. KVM then clears it and write-protects the pages again, unless
+ * manual_protect: then that is vm_clear_dirty_log()'s job. */
 int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap);
 /* With manual_protect: write-protects again, and forgets, the pages set in `bitmap` (same layout). */
 int vm_clear_dirty_log(struct vm *vm, uint64_t *bitmap);
