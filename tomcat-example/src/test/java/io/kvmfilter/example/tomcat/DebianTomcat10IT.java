@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * Deploys the packaged war into a real Tomcat 10.1 from Debian's tomcat10 package (installed when missing, see
  * {@link DebianTomcat}) and checks it over HTTP.
  */
-class DebianTomcat10IT {
+class DebianTomcat10IT extends InitParamsWarContract {
 
     private static DebianTomcat tomcat;
 
@@ -26,37 +26,13 @@ class DebianTomcat10IT {
         }
     }
 
+    @Override
+    ExampleChecks app() {
+        return tomcat.app;
+    }
+
     @Test
     void runsDebiansTomcat101() {
         assertThat(tomcat.log()).as("Tomcat's version line").containsPattern("Server version( name)?: *Apache Tomcat/10\\.1\\.");
-    }
-
-    @Test
-    void convertsImagesByAccept() throws Exception {
-        KvmRequirement.require("webp", "avif");
-        tomcat.app.imagesAreNegotiated();
-    }
-
-    @Test
-    void revalidatesVariantsWithTheirETag() throws Exception {
-        KvmRequirement.require("webp", "avif");
-        tomcat.app.variantsRevalidateWithTheirETag();
-    }
-
-    @Test
-    void minifiesText() throws Exception {
-        KvmRequirement.require("minify");
-        tomcat.app.textIsMinified();
-    }
-
-    @Test
-    void leavesOtherFilesAlone() throws Exception {
-        tomcat.app.filesOutsideTheMappingsAreUntouched();
-    }
-
-    @Test
-    void reportsStatistics() throws Exception {
-        KvmRequirement.require("webp");
-        tomcat.app.statisticsNameBothFilters();
     }
 }

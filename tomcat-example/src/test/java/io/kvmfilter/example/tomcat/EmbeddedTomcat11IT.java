@@ -2,13 +2,12 @@ package io.kvmfilter.example.tomcat;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * Deploys the packaged war (configured by web.xml init-params, the filter's jars in WEB-INF/lib) into an embedded
  * Tomcat 11 (Servlet 6.1) and checks it over HTTP.
  */
-class EmbeddedTomcat11IT {
+class EmbeddedTomcat11IT extends InitParamsWarContract {
 
     private static EmbeddedTomcat tomcat;
 
@@ -24,32 +23,8 @@ class EmbeddedTomcat11IT {
         }
     }
 
-    @Test
-    void convertsImagesByAccept() throws Exception {
-        KvmRequirement.require("webp", "avif");
-        tomcat.app.imagesAreNegotiated();
-    }
-
-    @Test
-    void revalidatesVariantsWithTheirETag() throws Exception {
-        KvmRequirement.require("webp", "avif");
-        tomcat.app.variantsRevalidateWithTheirETag();
-    }
-
-    @Test
-    void minifiesText() throws Exception {
-        KvmRequirement.require("minify");
-        tomcat.app.textIsMinified();
-    }
-
-    @Test
-    void leavesOtherFilesAlone() throws Exception {
-        tomcat.app.filesOutsideTheMappingsAreUntouched();
-    }
-
-    @Test
-    void reportsStatistics() throws Exception {
-        KvmRequirement.require("webp");
-        tomcat.app.statisticsNameBothFilters();
+    @Override
+    ExampleChecks app() {
+        return tomcat.app;
     }
 }

@@ -2,14 +2,13 @@ package io.kvmfilter.example.tomcat;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * Deploys the MicroProfile Config war (filters declared without init-params, parameters in
  * WEB-INF/classes/META-INF/microprofile-config.properties, SmallRye Config in WEB-INF/lib) into an embedded
  * Tomcat 11. JSON is minified only because its properties say so: the default rules do not cover it.
  */
-class EmbeddedTomcat11MpConfigIT {
+class EmbeddedTomcat11MpConfigIT extends MpConfigWarContract {
 
     private static EmbeddedTomcat tomcat;
 
@@ -25,20 +24,8 @@ class EmbeddedTomcat11MpConfigIT {
         }
     }
 
-    @Test
-    void convertsImagesByAccept() throws Exception {
-        KvmRequirement.require("webp", "avif");
-        tomcat.app.imagesAreNegotiated();
-    }
-
-    @Test
-    void minifiesTextIncludingJsonAsItsPropertiesSay() throws Exception {
-        KvmRequirement.require("minify");
-        tomcat.app.textIsMinified();
-    }
-
-    @Test
-    void leavesOtherFilesAlone() throws Exception {
-        tomcat.app.filesOutsideTheMappingsAreUntouched();
+    @Override
+    ExampleChecks app() {
+        return tomcat.app;
     }
 }
