@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * <p>When the package is missing it is installed with apt-get if the tests run as root (as CI does), like
  * src-native/mk/prereqs.sh installs the build's packages; otherwise the test fails with the command to run.
  */
-final class DebianTomcat implements AutoCloseable {
+final class DebianTomcat implements Deployment {
 
     /** Debian's Tomcat 10.1 installation; -Dtomcat10.home=... points elsewhere (an unpacked Apache Tomcat). */
     static final Path HOME = Path.of(System.getProperty("tomcat10.home", "/usr/share/tomcat10"));
@@ -44,6 +44,11 @@ final class DebianTomcat implements AutoCloseable {
         this.base = base;
         this.app = apps.get(0);
         this.apps = apps;
+    }
+
+    @Override
+    public ExampleChecks app() {
+        return app;
     }
 
     /** Installs Debian's tomcat10 when it is missing and this runs as root; fails saying what to do otherwise. */

@@ -2,8 +2,6 @@ package io.kvmfilter.example.tomcat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,23 +10,12 @@ import org.junit.jupiter.api.Test;
  */
 class DebianTomcat10IT extends InitParamsWarContract {
 
-    private static DebianTomcat tomcat;
-
-    @BeforeAll
-    static void deploy() throws Exception {
-        tomcat = DebianTomcat.deploy(EmbeddedTomcat.WAR, "tomcat10-plain");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (tomcat != null) {
-            tomcat.close();
-        }
-    }
+    private DebianTomcat tomcat;
 
     @Override
-    ExampleChecks app() {
-        return tomcat.app;
+    Deployment deploy() throws Exception {
+        tomcat = DebianTomcat.deploy(EmbeddedTomcat.WAR, "tomcat10-plain");
+        return tomcat;
     }
 
     @Test

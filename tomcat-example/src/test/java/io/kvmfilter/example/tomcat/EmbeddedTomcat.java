@@ -18,7 +18,7 @@ import org.apache.catalina.Wrapper;
 import org.apache.catalina.startup.Tomcat;
 
 /** An embedded Tomcat 11 on a free loopback port running one packaged war, as a user would deploy it. */
-final class EmbeddedTomcat implements AutoCloseable {
+final class EmbeddedTomcat implements Deployment {
 
     static final Path WAR = Path.of(System.getProperty("tomcatExample.war", "target/tomcat-example.war"));
     static final Path MPCONFIG_WAR = Path.of(System.getProperty("tomcatExample.mpconfigWar",
@@ -31,6 +31,11 @@ final class EmbeddedTomcat implements AutoCloseable {
     private EmbeddedTomcat(Tomcat tomcat, ExampleChecks app) {
         this.tomcat = tomcat;
         this.app = app;
+    }
+
+    @Override
+    public ExampleChecks app() {
+        return app;
     }
 
     /** Deploys the war at /example and starts Tomcat; fails when the application does not start. */
