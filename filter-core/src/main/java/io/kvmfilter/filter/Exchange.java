@@ -216,15 +216,28 @@ final class Exchange {
         return config.ruleFor(type);
     }
 
-    /** Headers of a response streamed untransformed: still Vary when negotiable, and why it was not transformed. */
+    /**
+     * Headers of a response streamed untransformed: still Vary when negotiable, and why it was not transformed.
+     * Counted like a buffered response left alone, so the counters add up to the responses the filter handled.
+     */
     void beforePassThrough(String reason) {
         Optional<Rule> rule = candidateRule();
+        String outcome = untouched(rule, reason);
         if (rule.isPresent()) {
             if (rule.get().negotiable()) {
                 addVaryAccept();
             }
-            diagnostic("skipped=" + reason);
+            diagnostic(outcome);
         }
+        filter.stats().count(outcome);
+    }
+
+    /**
+     * The outcome of a response served as the application wrote it: {@code skipped=<reason>} when a rule covers
+     * its type (the diagnostic header says so too), {@code passed=<reason>} when none does (no header).
+     */
+    private static String untouched(Optional<Rule> rule, String reason) {
+        return (rule.isPresent() ? "skipped=" : "passed=") + reason;
     }
 
     // --- finishing ----------------------------------------------------------------------------------------------
@@ -263,7 +276,7 @@ final class Exchange {
         String reason = reasonNotToTransform(body);
         Optional<Rule> rule = candidateRule();
         if (reason != null) {
-            sendOriginal(body, rule, rule.isPresent() ? "skipped=" + reason : null);
+            sendOriginal(body, rule, untouched(rule, reason));
             return;
         }
         String contentType = response.getContentType();
@@ -310,15 +323,19 @@ final class Exchange {
         sendTransformed(outcome, variant, rule.get(), contentType);
     }
 
-    private void sendOriginal(byte[] body, Optional<Rule> rule, String diagnostic) throws IOException {
-        if (rule.isPresent() && rule.get().negotiable()) {
-            addVaryAccept();
-        }
-        if (diagnostic != null) {
-            diagnostic(diagnostic);
-            if (!diagnostic.startsWith("fallback=")) {
-                filter.stats().count(diagnostic);
+    /**
+     * Serves the original body. The outcome goes into the diagnostic header when a rule covers the type, and is
+     * counted (failures were counted with their detail already).
+     */
+    private void sendOriginal(byte[] body, Optional<Rule> rule, String outcome) throws IOException {
+        if (rule.isPresent()) {
+            if (rule.get().negotiable()) {
+                addVaryAccept();
             }
+            diagnostic(outcome);
+        }
+        if (!outcome.startsWith("fallback=")) {
+            filter.stats().count(outcome);
         }
         response.send(body, head);
     }
