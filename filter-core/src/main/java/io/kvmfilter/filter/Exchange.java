@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * One request passing through the filter: its wrappers, what the request said (Accept, If-None-Match, HEAD) and
@@ -157,13 +158,13 @@ final class Exchange {
         // Did the application answer with a status we transform (200 by default)? A 206 never is.
         int status = response.getStatus();
         if (!config.statuses().contains(status)) {
-            log("status " + status + " is not transformed");
+            log(() -> "status " + status + " is not transformed");
             return "status";
         }
         // Is the body already encoded (gzip, br)? Container compression runs after us; this is the application's.
         String encoding = response.getHeader("Content-Encoding");
         if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
-            log("body already has Content-Encoding " + encoding);
+            log(() -> "body already has Content-Encoding " + encoding);
             return "encoded";
         }
         // Do we know the media type yet? Without one there is nothing to match rules against.
@@ -177,30 +178,31 @@ final class Exchange {
         }
         // Does a rule cover this media type?
         if (config.ruleFor(type).isEmpty()) {
-            log("no rule for " + type);
+            log(() -> "no rule for " + type);
             return "no-rule";
         }
         // Is the media type left out by includedMimeTypes / excludedMimeTypes?
         if (!config.mimeTypeIncluded(type)) {
-            log(type + " is excluded by the mime type lists");
+            log(() -> type + " is excluded by the mime type lists");
             return "excluded-type";
         }
         long size = atEnd ? body.length : response.declaredContentLength();
         // Is the body larger than we may hold in memory?
         if (size > config.maxBodySize()) {
-            log("body of " + size + " bytes is larger than maxBodySize " + config.maxBodySize());
+            log(() -> "body of " + size + " bytes is larger than maxBodySize " + config.maxBodySize());
             return "too-large";
         }
         // Is the body too small to gain anything from a program run?
         if (size >= 0 && size < config.minBodySize()) {
-            log("body of " + size + " bytes is smaller than minBodySize " + config.minBodySize());
+            log(() -> "body of " + size + " bytes is smaller than minBodySize " + config.minBodySize());
             return "too-small";
         }
         // Does the image header declare more pixels than we let a program decode (a decompression bomb)?
         if (atEnd && type.startsWith("image/")) {
             OptionalLong pixels = ImageHeaders.pixels(body);
             if (pixels.isPresent() && pixels.getAsLong() > config.maxPixels()) {
-                log("image declares " + pixels.getAsLong() + " pixels, more than maxPixels " + config.maxPixels());
+                log(() -> "image declares " + pixels.getAsLong() + " pixels, more than maxPixels "
+                        + config.maxPixels());
                 return "too-many-pixels";
             }
         }
@@ -284,7 +286,7 @@ final class Exchange {
         // Which variant does the client accept (avif, then webp, then the original)?
         Optional<Variant> chosen = negotiation.choose(rule.get(), type);
         if (chosen.isEmpty()) {
-            log("client accepts no variant of " + type);
+            log(() -> "client accepts no variant of " + type);
             sendOriginal(body, rule, "skipped=not-accepted");
             return;
         }
@@ -358,9 +360,10 @@ final class Exchange {
             addVaryAccept();
         }
         response.setHeader("Accept-Ranges", "none");
-        diagnostic("applied=" + variant.name());
-        filter.stats().count("applied=" + variant.name());
-        log("applied " + variant.name() + ": " + outcome.body().length + " bytes");
+        String applied = "applied=" + variant.name();
+        diagnostic(applied);
+        filter.stats().count(applied);
+        log(() -> "applied " + variant.name() + ": " + outcome.body().length + " bytes");
         response.send(outcome.body(), head);
     }
 
@@ -451,6 +454,13 @@ final class Exchange {
     void log(String reason) {
         if (LOG.isLoggable(Level.DEBUG)) {
             LOG.log(Level.DEBUG, "kvmfilter: " + uri() + ": " + reason);
+        }
+    }
+
+    /** Logs a decision whose message is built only when DEBUG is on: most responses pass here unlogged. */
+    private void log(Supplier<String> reason) {
+        if (LOG.isLoggable(Level.DEBUG)) {
+            log(reason.get());
         }
     }
 
