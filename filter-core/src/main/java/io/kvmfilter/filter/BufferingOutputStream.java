@@ -72,10 +72,13 @@ final class BufferingOutputStream extends ServletOutputStream {
         count += length;
     }
 
-    /** Reserves room for an expected body size (the application's Content-Length), within the bound. */
+    /**
+     * Reserves room for an expected body size (the application's Content-Length), within the bound: exactly that
+     * size, so a body of the declared length needs no copy in {@link #toByteArray()}.
+     */
     void expect(long size) {
-        if (passThrough == null && size > count && size <= limit) {
-            ensureCapacity((int) size);
+        if (passThrough == null && size > buffer.length && size <= limit) {
+            buffer = Arrays.copyOf(buffer, (int) size);
         }
     }
 
@@ -121,9 +124,16 @@ final class BufferingOutputStream extends ServletOutputStream {
         return passThrough != null;
     }
 
-    /** The buffered bytes (a copy sized exactly). */
+    /**
+     * The buffered bytes, sized exactly. When the application declared its Content-Length the buffer was reserved
+     * at that size and is returned itself, without a copy (a large image would otherwise be copied once more on
+     * every request); call this only when the application is done writing.
+     */
     byte[] toByteArray() {
-        return buffer == null ? new byte[0] : Arrays.copyOf(buffer, count);
+        if (buffer == null) {
+            return new byte[0];
+        }
+        return count == buffer.length ? buffer : Arrays.copyOf(buffer, count);
     }
 
     int size() {

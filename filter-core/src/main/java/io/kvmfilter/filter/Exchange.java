@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * One request passing through the filter: its wrappers, what the request said (Accept, If-None-Match, HEAD) and
@@ -157,13 +158,13 @@ final class Exchange {
         // Did the application answer with a status we transform (200 by default)? A 206 never is.
         int status = response.getStatus();
         if (!config.statuses().contains(status)) {
-            log("status " + status + " is not transformed");
+            log(() -> "status " + status + " is not transformed");
             return "status";
         }
         // Is the body already encoded (gzip, br)? Container compression runs after us; this is the application's.
         String encoding = response.getHeader("Content-Encoding");
         if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
-            log("body already has Content-Encoding " + encoding);
+            log(() -> "body already has Content-Encoding " + encoding);
             return "encoded";
         }
         // Do we know the media type yet? Without one there is nothing to match rules against.
@@ -177,30 +178,31 @@ final class Exchange {
         }
         // Does a rule cover this media type?
         if (config.ruleFor(type).isEmpty()) {
-            log("no rule for " + type);
+            log(() -> "no rule for " + type);
             return "no-rule";
         }
         // Is the media type left out by includedMimeTypes / excludedMimeTypes?
         if (!config.mimeTypeIncluded(type)) {
-            log(type + " is excluded by the mime type lists");
+            log(() -> type + " is excluded by the mime type lists");
             return "excluded-type";
         }
         long size = atEnd ? body.length : response.declaredContentLength();
         // Is the body larger than we may hold in memory?
         if (size > config.maxBodySize()) {
-            log("body of " + size + " bytes is larger than maxBodySize " + config.maxBodySize());
+            log(() -> "body of " + size + " bytes is larger than maxBodySize " + config.maxBodySize());
             return "too-large";
         }
         // Is the body too small to gain anything from a program run?
         if (size >= 0 && size < config.minBodySize()) {
-            log("body of " + size + " bytes is smaller than minBodySize " + config.minBodySize());
+            log(() -> "body of " + size + " bytes is smaller than minBodySize " + config.minBodySize());
             return "too-small";
         }
         // Does the image header declare more pixels than we let a program decode (a decompression bomb)?
         if (atEnd && type.startsWith("image/")) {
             OptionalLong pixels = ImageHeaders.pixels(body);
             if (pixels.isPresent() && pixels.getAsLong() > config.maxPixels()) {
-                log("image declares " + pixels.getAsLong() + " pixels, more than maxPixels " + config.maxPixels());
+                log(() -> "image declares " + pixels.getAsLong() + " pixels, more than maxPixels "
+                        + config.maxPixels());
                 return "too-many-pixels";
             }
         }
@@ -216,15 +218,28 @@ final class Exchange {
         return config.ruleFor(type);
     }
 
-    /** Headers of a response streamed untransformed: still Vary when negotiable, and why it was not transformed. */
+    /**
+     * Headers of a response streamed untransformed: still Vary when negotiable, and why it was not transformed.
+     * Counted like a buffered response left alone, so the counters add up to the responses the filter handled.
+     */
     void beforePassThrough(String reason) {
         Optional<Rule> rule = candidateRule();
+        String outcome = untouched(rule, reason);
         if (rule.isPresent()) {
             if (rule.get().negotiable()) {
                 addVaryAccept();
             }
-            diagnostic("skipped=" + reason);
+            diagnostic(outcome);
         }
+        filter.stats().count(outcome);
+    }
+
+    /**
+     * The outcome of a response served as the application wrote it: {@code skipped=<reason>} when a rule covers
+     * its type (the diagnostic header says so too), {@code passed=<reason>} when none does (no header).
+     */
+    private static String untouched(Optional<Rule> rule, String reason) {
+        return (rule.isPresent() ? "skipped=" : "passed=") + reason;
     }
 
     // --- finishing ----------------------------------------------------------------------------------------------
@@ -263,7 +278,7 @@ final class Exchange {
         String reason = reasonNotToTransform(body);
         Optional<Rule> rule = candidateRule();
         if (reason != null) {
-            sendOriginal(body, rule, rule.isPresent() ? "skipped=" + reason : null);
+            sendOriginal(body, rule, untouched(rule, reason));
             return;
         }
         String contentType = response.getContentType();
@@ -271,7 +286,7 @@ final class Exchange {
         // Which variant does the client accept (avif, then webp, then the original)?
         Optional<Variant> chosen = negotiation.choose(rule.get(), type);
         if (chosen.isEmpty()) {
-            log("client accepts no variant of " + type);
+            log(() -> "client accepts no variant of " + type);
             sendOriginal(body, rule, "skipped=not-accepted");
             return;
         }
@@ -310,15 +325,19 @@ final class Exchange {
         sendTransformed(outcome, variant, rule.get(), contentType);
     }
 
-    private void sendOriginal(byte[] body, Optional<Rule> rule, String diagnostic) throws IOException {
-        if (rule.isPresent() && rule.get().negotiable()) {
-            addVaryAccept();
-        }
-        if (diagnostic != null) {
-            diagnostic(diagnostic);
-            if (!diagnostic.startsWith("fallback=")) {
-                filter.stats().count(diagnostic);
+    /**
+     * Serves the original body. The outcome goes into the diagnostic header when a rule covers the type, and is
+     * counted (failures were counted with their detail already).
+     */
+    private void sendOriginal(byte[] body, Optional<Rule> rule, String outcome) throws IOException {
+        if (rule.isPresent()) {
+            if (rule.get().negotiable()) {
+                addVaryAccept();
             }
+            diagnostic(outcome);
+        }
+        if (!outcome.startsWith("fallback=")) {
+            filter.stats().count(outcome);
         }
         response.send(body, head);
     }
@@ -341,9 +360,10 @@ final class Exchange {
             addVaryAccept();
         }
         response.setHeader("Accept-Ranges", "none");
-        diagnostic("applied=" + variant.name());
-        filter.stats().count("applied=" + variant.name());
-        log("applied " + variant.name() + ": " + outcome.body().length + " bytes");
+        String applied = "applied=" + variant.name();
+        diagnostic(applied);
+        filter.stats().count(applied);
+        log(() -> "applied " + variant.name() + ": " + outcome.body().length + " bytes");
         response.send(outcome.body(), head);
     }
 
@@ -434,6 +454,13 @@ final class Exchange {
     void log(String reason) {
         if (LOG.isLoggable(Level.DEBUG)) {
             LOG.log(Level.DEBUG, "kvmfilter: " + uri() + ": " + reason);
+        }
+    }
+
+    /** Logs a decision whose message is built only when DEBUG is on: most responses pass here unlogged. */
+    private void log(Supplier<String> reason) {
+        if (LOG.isLoggable(Level.DEBUG)) {
+            log(reason.get());
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -179,20 +180,20 @@ public class KvmFilter implements Filter {
         // Is the method one we transform? HEAD only when it is answered as GET.
         String method = request.getMethod();
         if (!cfg.methodIncluded(method) || ("HEAD".equals(method) && !cfg.headAsGet())) {
-            debug(request, "method " + method + " is not transformed");
+            debug(request, () -> "method " + method + " is not transformed");
             chain.doFilter(req, res);
             return;
         }
         // Is the path included and not excluded?
         String path = pathOf(request);
         if (!cfg.pathIncluded(path)) {
-            debug(request, "path " + path + " is not included or is excluded");
+            debug(request, () -> "path " + path + " is not included or is excluded");
             chain.doFilter(req, res);
             return;
         }
         // Has something before us already committed the response?
         if (response.isCommitted()) {
-            debug(request, "response already committed");
+            debug(request, () -> "response already committed");
             chain.doFilter(req, res);
             return;
         }
@@ -230,9 +231,11 @@ public class KvmFilter implements Filter {
         return path.isEmpty() ? "/" : path;
     }
 
-    private static void debug(HttpServletRequest request, String reason) {
+    /** The message is built only when DEBUG is on: every request not transformed passes here. */
+    private static void debug(HttpServletRequest request, Supplier<String> reason) {
         if (LOG.isLoggable(Level.DEBUG)) {
-            LOG.log(Level.DEBUG, "kvmfilter: " + request.getMethod() + " " + request.getRequestURI() + ": " + reason);
+            LOG.log(Level.DEBUG, "kvmfilter: " + request.getMethod() + " " + request.getRequestURI() + ": "
+                    + reason.get());
         }
     }
 

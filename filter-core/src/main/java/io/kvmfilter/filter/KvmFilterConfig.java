@@ -260,22 +260,56 @@ public final class KvmFilterConfig {
         return (includedMethods.isEmpty() || includedMethods.contains(upper)) && !excludedMethods.contains(upper);
     }
 
+    // The three checks below run several times per request: plain loops, no stream pipeline per call.
+
     /** Is this path (inside the web application) transformed? (excluded list wins) */
     boolean pathIncluded(String path) {
-        return (includedPaths.isEmpty() || includedPaths.stream().anyMatch(spec -> spec.matches(path)))
-                && excludedPaths.stream().noneMatch(spec -> spec.matches(path));
+        boolean included = includedPaths.isEmpty();
+        for (PathSpec spec : includedPaths) {
+            if (spec.matches(path)) {
+                included = true;
+                break;
+            }
+        }
+        if (!included) {
+            return false;
+        }
+        for (PathSpec spec : excludedPaths) {
+            if (spec.matches(path)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Is this lower-case base media type transformed? (excluded list wins) */
     boolean mimeTypeIncluded(String mediaType) {
-        return (includedMimeTypes.isEmpty()
-                || includedMimeTypes.stream().anyMatch(pattern -> MediaTypes.matches(pattern, mediaType)))
-                && excludedMimeTypes.stream().noneMatch(pattern -> MediaTypes.matches(pattern, mediaType));
+        boolean included = includedMimeTypes.isEmpty();
+        for (String pattern : includedMimeTypes) {
+            if (MediaTypes.matches(pattern, mediaType)) {
+                included = true;
+                break;
+            }
+        }
+        if (!included) {
+            return false;
+        }
+        for (String pattern : excludedMimeTypes) {
+            if (MediaTypes.matches(pattern, mediaType)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The first rule covering this lower-case base media type. */
     Optional<Rule> ruleFor(String mediaType) {
-        return rules.stream().filter(rule -> rule.covers(mediaType)).findFirst();
+        for (Rule rule : rules) {
+            if (rule.covers(mediaType)) {
+                return Optional.of(rule);
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

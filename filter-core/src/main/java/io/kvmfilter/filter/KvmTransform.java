@@ -23,6 +23,9 @@ import java.util.TreeSet;
  */
 final class KvmTransform implements BodyTransform, AutoCloseable {
 
+    /** The header in which a program says why it answered an error status (see docs/writing-programs.md). */
+    static final String FAILED_HEADER = "X-Failed";
+
     private final Kvm kvm;
 
     private KvmTransform(Kvm kvm) {
@@ -119,12 +122,28 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
         Result result = kvm.chain(steps, Request.post(url, contentType, body));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
-            return Outcome.failed(reason(failure), failure.step() + ": " + failure.message());
+            return Outcome.failed(reason(failure), detail(failure, result.headers()));
         }
         if (result.body().length == 0) {
             return Outcome.failed("empty", "the chain answered status " + result.status() + " with no body");
         }
         return Outcome.applied(result.body(), result.contentType().isEmpty() ? null : result.contentType());
+    }
+
+    /**
+     * What the log says about a failure: the step and the binding's message, plus the program's own reason when it
+     * answered an error status with an {@code X-Failed} header (programs/common: "what and where", such as the
+     * decoder's complaint about a truncated JPEG), which the status alone does not tell.
+     */
+    static String detail(Failure failure, List<String> headers) {
+        String detail = failure.step() + ": " + failure.message();
+        for (String header : headers) {
+            int colon = header.indexOf(':');
+            if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase(FAILED_HEADER)) {
+                return detail + "; " + FAILED_HEADER + ": " + header.substring(colon + 1).trim();
+            }
+        }
+        return detail;
     }
 
     /** The failure kind as it appears in the diagnostic header: TIMEOUT becomes timeout, QUEUE_TIMEOUT queue-timeout. */

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The request the application sees while its response may be transformed.
@@ -54,13 +53,14 @@ final class TransformRequest extends HttpServletRequestWrapper {
         return headAsGet && "HEAD".equals(method) ? "GET" : method;
     }
 
+    // Header names are ASCII tokens; comparing without lower-casing a copy matters because the container asks for
+    // every header of every request through this wrapper.
     private boolean hidden(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        return hideRange && (lower.equals(RANGE) || lower.equals(IF_RANGE));
+        return hideRange && (RANGE.equalsIgnoreCase(name) || IF_RANGE.equalsIgnoreCase(name));
     }
 
     private static boolean isIfNoneMatch(String name) {
-        return name.toLowerCase(Locale.ROOT).equals(IF_NONE_MATCH);
+        return IF_NONE_MATCH.equalsIgnoreCase(name);
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The response the application writes to while the filter may still transform it.
@@ -240,8 +239,9 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         return super.getHeaders(name);
     }
 
+    /** Called for every header the application and the container set or read: compares without copying. */
     private static boolean isContentLength(String name) {
-        return name != null && name.toLowerCase(Locale.ROOT).equals("content-length");
+        return "Content-Length".equalsIgnoreCase(name);
     }
 
     private static long parseLength(String value) {

@@ -509,6 +509,25 @@ abstract class FilterMechanicsContract {
     }
 
     @Test
+    void responsesServedUntransformedAreCountedToo() {
+        Map<String, Long> before = filter.counters();
+        http().get("/large"); // streamed from the first byte: its Content-Length is over maxBodySize
+        http().get("/large-declared-late"); // streamed once it outgrew the buffer
+        http().get("/status-404"); // streamed from the first byte: the status is not transformed
+        http().get("/static/video.mp4"); // streamed from the first byte: no rule covers video/mp4
+        http().get("/no-type"); // buffered, then served as it was: without a type no rule covers it
+        Map<String, Long> after = filter.counters();
+        assertThat(counted(before, after, "skipped=too-large")).isEqualTo(2);
+        assertThat(counted(before, after, "skipped=status")).isEqualTo(1);
+        assertThat(counted(before, after, "passed=no-rule")).isEqualTo(1);
+        assertThat(counted(before, after, "passed=no-type")).isEqualTo(1);
+    }
+
+    private static long counted(Map<String, Long> before, Map<String, Long> after, String outcome) {
+        return after.getOrDefault(outcome, 0L) - before.getOrDefault(outcome, 0L);
+    }
+
+    @Test
     void countersCountAppliedVariants() {
         long before = filter.counters().getOrDefault("applied=upper", 0L);
         http().get("/type-before-length");

@@ -11,7 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,11 +52,13 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("slow/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("low"));
         Files.write(staticDir.resolve("low/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("logged"));
+        Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -74,6 +82,9 @@ abstract class SandboxFilterContract {
                 .rules("image/jpeg -> image/webp: webp {\"quality\": 5}")
                 .build());
         deployment.filter("low", low, "/low/*", Map.of());
+        // A fifth whose failure log no other test has used yet (failures are logged once a minute per reason).
+        KvmFilter logged = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
+        deployment.filter("logged", logged, "/logged/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -236,6 +247,38 @@ abstract class SandboxFilterContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void theFallbackLogLineGivesTheProgramsReason() {
+        Logger logger = Logger.getLogger(KvmFilter.class.getName());
+        List<String> messages = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                messages.add(new SimpleFormatter().formatMessage(record));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            Response response = http().header("Accept", "image/webp").get("/logged/broken.jpg");
+            assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=webp:error-status");
+        } finally {
+            logger.removeHandler(capture);
+        }
+        // The status alone says little; the program's X-Failed header says what was wrong with the input.
+        assertThat(messages).anySatisfy(message -> assertThat(message)
+                .contains("variant webp failed (error-status) for GET /logged/broken.jpg")
+                .containsPattern("answered status 4\\d\\d")
+                .containsPattern("; X-Failed: \\S.*; serving the original"));
     }
 
     @Test

@@ -48,11 +48,13 @@ final class NativeLoader {
                 throw failure;
             }
             try {
-                NativeLibrary library = find();
-                KvmNative.register(library);
-                version = NativeStrings.fromCString(KvmNative.kvmf_version());
-                checkApiVersion(version, library);
-                checkErrorNames(library);
+                onOwnThread(() -> {
+                    NativeLibrary library = find();
+                    KvmNative.register(library);
+                    version = NativeStrings.fromCString(KvmNative.kvmf_version());
+                    checkApiVersion(version, library);
+                    checkErrorNames(library);
+                });
                 loaded = true;
             } catch (KvmUnavailableException e) {
                 failure = e;
@@ -63,6 +65,45 @@ final class NativeLoader {
                         + ". It must export every function of kvmfilter.h (api " + KvmNative.API_VERSION + ")", e);
                 throw failure;
             }
+        }
+    }
+
+    /**
+     * Runs the binding on a short-lived thread of its own and waits for it. JNA's {@code Native.register} writes
+     * its type descriptions (JNA Structures), which leaves an entry in JNA's per-thread "busy" set, a ThreadLocal,
+     * on the calling thread. Here that would be a servlet container's thread, which outlives the web application:
+     * Tomcat reports the entry when it stops the application ("created a ThreadLocal with key of type
+     * [com.sun.jna.Structure$2] ... but failed to remove it"), and the entry would keep the application's class
+     * loader reachable. The entry ends with the thread. Errors and exceptions are rethrown on the caller's thread.
+     */
+    private static void onOwnThread(Runnable binding) {
+        Throwable[] thrown = new Throwable[1];
+        Thread thread = new Thread(() -> {
+            try {
+                binding.run();
+            } catch (RuntimeException | Error e) {
+                thrown[0] = e;
+            }
+        }, "kvmfilter-native-loader");
+        thread.setDaemon(true);
+        thread.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the binding cannot be abandoned halfway; wait, then restore the flag
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (thrown[0] instanceof RuntimeException e) {
+            throw e;
+        }
+        if (thrown[0] instanceof Error e) {
+            throw e;
         }
     }
 
