@@ -51,6 +51,7 @@ static void on_get(const char *url, const char *arg)
 int main(void) { kvm_set_get_handler(on_get); wait_for_requests(); return 0; }
 C
 check "a program using the API page builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-page" "$tmp/path.c"
+check "a program using the API page builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-musl" "$tmp/path.c"
 check "a program using out builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -DKVM_API_OUT_ONLY -static -o "$tmp/path-out" "$tmp/path.c"
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
@@ -60,6 +61,7 @@ if [[ -x "$kvmrun" ]]; then
 	check "hello GET in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/get' '$hello' && [[ \"\$(cat '$tmp/get')\" == 'Hello from hello' ]]"
 	check "C and C++ units together in the sandbox" bash -c "'$kvmrun' --method GET --out '$tmp/ab.out' '$tmp/ab' && [[ \"\$(cat '$tmp/ab.out')\" == x ]]"
 	check "calls through the API page in the sandbox" bash -c "'$kvmrun' --out '$tmp/page.out' '$tmp/path-page' && [[ \"\$(cat '$tmp/page.out')\" == page=3ff000 ]]"
+	check "calls through the API page in the sandbox (musl)" bash -c "'$kvmrun' --out '$tmp/musl.out' '$tmp/path-musl' && [[ \"\$(cat '$tmp/musl.out')\" == page=3ff000 ]]"
 	check "calls through out in the sandbox (KVM_API_OUT_ONLY)" bash -c "'$kvmrun' --out '$tmp/out.out' '$tmp/path-out' && [[ \"\$(cat '$tmp/out.out')\" == page=0 ]]"
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
