@@ -3,8 +3,9 @@
  *
  * A program is an ordinary static x86-64 Linux executable. When it runs inside a kvmfilter sandbox (or under the
  * Varnish TinyKVM VMOD, whose program ABI this header matches), it talks to the host through "API calls": tiny
- * functions that load a call number into eax and execute `out %eax, $0`. Arguments travel in the System V
- * registers rdi, rsi, rdx, rcx, r8, r9; the result comes back in rax. The host emulates ordinary Linux system
+ * functions that load a call number into eax and leave the VM, by a store to kvmfilter's API page when the host
+ * names one (KVMFILTER_API_PAGE, the fast way), else by `out %eax, $0` as under the VMOD. Arguments travel in the
+ * System V registers rdi, rsi, rdx, rcx, r8, r9; the result comes back in rax. The host emulates ordinary Linux system
  * calls (write to stdout/stderr, brk/mmap, clock_gettime...) so libc works as usual.
  *
  * Life of a program:
