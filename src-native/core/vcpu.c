@@ -210,7 +210,8 @@ static void handle_trap(struct kvmf_instance *in)
 /* After an MMIO exit the request fails on, KVM still holds the faulting instruction's completion
  * (a read's destination register and RIP, or the rest of a string instruction) and would apply it
  * at the next KVM_RUN, over the registers of the next run (on_error's or the next request's). Such
- * exits come only from programs that misbehave, so the simple cure is affordable: a new vCPU. */
+ * exits come only from programs that misbehave, so the simple cure is affordable: a new vCPU (with a
+ * new VM around it over the same memory: KVM cannot replace a vCPU alone). */
 static void renew_vcpu(struct kvmf_instance *in)
 {
     if (in->is_boot)
@@ -300,10 +301,10 @@ void vcpu_run(struct kvmf_instance *in)
             break;
         case KVM_EXIT_INTERNAL_ERROR:
             if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
-                /* Only guest accesses to memory without a slot (the API page) are emulated. */
+                /* KVM emulates guest accesses to memory without a slot: in our VMs only the API page. */
                 exchange_fail(in, KVMF_CPU_EXCEPTION,
-                              "the instruction at RIP 0x%llx could not be emulated: it accessed the API page at "
-                              "0x%llx with something other than a 4-byte store",
+                              "the instruction at RIP 0x%llx could not be emulated: most likely it accessed the API "
+                              "page at 0x%llx with something other than a 4-byte store",
                               (unsigned long long)run->s.regs.regs.rip, (unsigned long long)API_PAGE_ADDR);
                 renew_vcpu(in);
                 break;

@@ -44,7 +44,7 @@ static const struct hostile_case cases[] = {
     {"api-page-offset", KVMF_BAD_API_CALL, "4-byte write at 0x3ff008 on the API page"},
     {"api-page-rep-store", KVMF_BAD_API_CALL, "write at 0x3ff000 on the API page"},
     {"api-page-rep-load", KVMF_BAD_API_CALL, "read at 0x3ff000 on the API page"},
-    {"api-page-avx", KVMF_CPU_EXCEPTION, "could not be emulated: it accessed the API page"},
+    {"api-page-avx", KVMF_CPU_EXCEPTION, "could not be emulated: most likely it accessed the API page"},
     {"set-fs", KVMF_OK, "fs-moved=1 restored=1"},
 };
 
