@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -260,46 +262,30 @@ public final class KvmFilterConfig {
         return (includedMethods.isEmpty() || includedMethods.contains(upper)) && !excludedMethods.contains(upper);
     }
 
-    // The three checks below run several times per request: plain loops, no stream pipeline per call.
+    // The checks below run several times per request: plain loops, no stream pipeline per call.
 
     /** Is this path (inside the web application) transformed? (excluded list wins) */
     boolean pathIncluded(String path) {
-        boolean included = includedPaths.isEmpty();
-        for (PathSpec spec : includedPaths) {
-            if (spec.matches(path)) {
-                included = true;
-                break;
-            }
-        }
-        if (!included) {
-            return false;
-        }
-        for (PathSpec spec : excludedPaths) {
-            if (spec.matches(path)) {
-                return false;
-            }
-        }
-        return true;
+        return selected(includedPaths, excludedPaths, spec -> spec.matches(path));
     }
 
     /** Is this lower-case base media type transformed? (excluded list wins) */
     boolean mimeTypeIncluded(String mediaType) {
-        boolean included = includedMimeTypes.isEmpty();
-        for (String pattern : includedMimeTypes) {
-            if (MediaTypes.matches(pattern, mediaType)) {
-                included = true;
-                break;
+        return selected(includedMimeTypes, excludedMimeTypes, pattern -> MediaTypes.matches(pattern, mediaType));
+    }
+
+    /** Included (an empty list includes everything) and not excluded: the excluded list wins. */
+    private static <T> boolean selected(Collection<T> included, Collection<T> excluded, Predicate<T> matches) {
+        return (included.isEmpty() || anyMatches(included, matches)) && !anyMatches(excluded, matches);
+    }
+
+    private static <T> boolean anyMatches(Collection<T> patterns, Predicate<T> matches) {
+        for (T pattern : patterns) {
+            if (matches.test(pattern)) {
+                return true;
             }
         }
-        if (!included) {
-            return false;
-        }
-        for (String pattern : excludedMimeTypes) {
-            if (MediaTypes.matches(pattern, mediaType)) {
-                return false;
-            }
-        }
-        return true;
+        return false;
     }
 
     /** The first rule covering this lower-case base media type. */
