@@ -15,10 +15,12 @@
 
 #include "core.h"
 
+/* Bounds on what a program can make the host hold for one run (docs/security.md lists them all). */
 #define MAX_LOG_BYTES (64 * 1024)
-#define MAX_HEADER_BYTES (64 * 1024)
-#define MAX_CONTENT_TYPE_BYTES (64 * 1024)
-#define MAX_RESPONSE_HEADERS 1000
+#define MAX_HEADER_BYTES (64 * 1024)      /* one header field */
+#define MAX_HEADERS 1000                  /* fields in the request's or the response's header set */
+#define MAX_HEADER_SET_BYTES (256 * 1024) /* bytes of one header set */
+#define MAX_CONTENT_TYPE_BYTES 1024
 
 enum {
     API_REGISTER_FUNC = 0x10000,
@@ -93,17 +95,55 @@ void exchange_log(struct kvmf_instance *in, const char *text, size_t len)
         buffer_append(log, "\n[log truncated]\n", 17, MAX_LOG_BYTES);
 }
 
+/* Whether call `number` of this kind has been logged for the program before; records it if not. One
+ * entry per (kind, number): a request can keep quiet only the calls it makes itself. */
+static bool unsupported_seen(struct kvmf_program *p, const char *what, uint64_t number, bool *overflow)
+{
+    bool seen = false;
+    *overflow = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->unsupported_logged_count && !seen; i++)
+        seen = p->unsupported_logged[i].what == what && p->unsupported_logged[i].number == number;
+    if (!seen) {
+        if (p->unsupported_logged_count < UNSUPPORTED_LOGGED_MAX) {
+            p->unsupported_logged[p->unsupported_logged_count].what = what;
+            p->unsupported_logged[p->unsupported_logged_count].number = number;
+            p->unsupported_logged_count++;
+        } else {
+            seen = p->unsupported_overflow_logged;
+            *overflow = true;
+            p->unsupported_overflow_logged = true;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return seen;
+}
+
 void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t number)
 {
     __atomic_fetch_add(&in->unsupported_calls, 1, __ATOMIC_RELAXED);
-    uint64_t bit = 1ULL << (number % 64);
-    uint64_t seen = __atomic_fetch_or(&in->program->unsupported_logged, bit, __ATOMIC_RELAXED);
-    if (!(seen & bit)) {
-        char line[120];
-        int n = snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n", what,
-                         (unsigned long long)number, (unsigned long long)number);
-        exchange_log(in, line, (size_t)n);
-    }
+    bool overflow;
+    if (unsupported_seen(in->program, what, number, &overflow))
+        return;
+    char line[160];
+    int n = overflow ? snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS; "
+                                "more than %d distinct unsupported calls: the rest are counted, not logged\n", what,
+                                (unsigned long long)number, (unsigned long long)number, UNSUPPORTED_LOGGED_MAX)
+                     : snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n",
+                                what, (unsigned long long)number, (unsigned long long)number);
+    exchange_log(in, line, (size_t)n);
+}
+
+/* A call that belongs to initialisation, made later: refused with -EPERM, counted and logged. It
+ * would otherwise change host state that outlives the request (the program's handlers). */
+static int64_t refuse_after_boot(struct kvmf_instance *in, const char *call)
+{
+    __atomic_fetch_add(&in->refused_calls, 1, __ATOMIC_RELAXED);
+    char line[160];
+    int n = snprintf(line, sizeof line, "[kvmfilter] %s refused during a request (-EPERM): it is allowed only "
+                     "before wait_for_requests()\n", call);
+    exchange_log(in, line, (size_t)n);
+    return -EPERM;
 }
 
 /* "Name: value": a token, a colon, and a value without CR, LF or NUL. */
@@ -142,6 +182,8 @@ static struct header_list *header_set(struct kvmf_instance *in, uint64_t where)
 
 static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
 {
+    if (in->ex.phase != PHASE_BOOT)
+        return refuse_after_boot(in, "register_func");
     if (f->rdi < HANDLER_GET || f->rdi > 7)
         return -EINVAL;
     if (!guest_ptr(in, f->rsi, 1)) {
@@ -149,6 +191,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
                       (unsigned long long)f->rdi, (unsigned long long)f->rsi);
         return -EFAULT;
     }
+    /* Only the boot VM gets here, before any instance exists: no other thread reads the handlers yet. */
     struct handlers *h = &in->program->handlers;
     switch (f->rdi) {
     case HANDLER_GET: h->get = f->rsi; break;
@@ -187,7 +230,9 @@ static int64_t to_ms(float seconds)
     return seconds > 1e9f ? (int64_t)1e12 : (int64_t)(seconds * 1000.0f);
 }
 
-static int add_response_header(struct kvmf_instance *in, uint64_t addr, uint64_t len, const char *who)
+/* Adds guest header (addr, len) to `set`, within the bounds on what a header set may hold. Any
+ * violation ends the run as BAD_API_CALL, naming the call and the bound. */
+static int add_header(struct kvmf_instance *in, struct header_list *set, uint64_t addr, uint64_t len, const char *who)
 {
     const char *h = guest_ptr(in, addr, len);
     if (!h || len > MAX_HEADER_BYTES) {
@@ -201,11 +246,35 @@ static int add_response_header(struct kvmf_instance *in, uint64_t addr, uint64_t
                       (int)(len > 80 ? 80 : len), h);
         return -1;
     }
-    if (in->ex.response_headers.count >= MAX_RESPONSE_HEADERS) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "%s: more than %d response headers", who, MAX_RESPONSE_HEADERS);
+    const char *which = set == &in->ex.response_headers ? "response" : "request";
+    if (set->count >= MAX_HEADERS) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: more than %d %s headers", who, MAX_HEADERS, which);
         return -1;
     }
-    return header_list_add(&in->ex.response_headers, h, len);
+    if (set->bytes + len > MAX_HEADER_SET_BYTES) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: the %s headers would exceed %d bytes in total", who, which,
+                      MAX_HEADER_SET_BYTES);
+        return -1;
+    }
+    if (header_list_add(set, h, len) < 0) {
+        exchange_fail(in, KVMF_INTERNAL, "%s: out of host memory for a header", who);
+        return -1;
+    }
+    return 0;
+}
+
+/* A media type as it will appear in a Content-Type header: bounded, no control characters (so no
+ * CR, LF or NUL can split or end the header). */
+static bool valid_content_type(const char *t, uint64_t len)
+{
+    if (len > MAX_CONTENT_TYPE_BYTES)
+        return false;
+    for (uint64_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    }
+    return true;
 }
 
 static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
@@ -221,10 +290,17 @@ static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
         exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: status %d is outside 100-599", status);
         return;
     }
-    if (ctype_len > MAX_CONTENT_TYPE_BYTES || !guest_ptr(in, ctype, ctype_len)) {
+    const char *type = guest_ptr(in, ctype, ctype_len);
+    if (!type) {
         exchange_fail(in, KVMF_BAD_API_CALL,
                       "sys_backend_response: content type at 0x%llx with length %llu is outside the program's memory",
                       (unsigned long long)ctype, (unsigned long long)ctype_len);
+        return;
+    }
+    if (!valid_content_type(type, ctype_len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: the content type (%llu bytes) is longer than %d "
+                      "bytes or contains a control character (CR, LF, NUL...)", (unsigned long long)ctype_len,
+                      MAX_CONTENT_TYPE_BYTES);
         return;
     }
     if (body_len > in->program->config.max_response_size) {
@@ -262,7 +338,7 @@ static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
             return;
         }
         for (uint16_t i = 0; i < count; i++)
-            if (add_response_header(in, list[2 * i], list[2 * i + 1], "sys_backend_response") < 0)
+            if (add_header(in, &ex->response_headers, list[2 * i], list[2 * i + 1], "sys_backend_response") < 0)
                 return;
         if (cached || ttl > 0) {
             ex->cacheable = cached;
@@ -284,15 +360,7 @@ static int64_t api_http_append(struct kvmf_instance *in, struct trap_frame *f)
     struct header_list *set = header_set(in, f->rdi);
     if (!set)
         return -EINVAL;
-    if (set == &in->ex.response_headers)
-        return add_response_header(in, f->rsi, f->rdx, "sys_http_append") < 0 ? -EINVAL : 0;
-    const char *h = guest_ptr(in, f->rsi, f->rdx);
-    if (!h || f->rdx > MAX_HEADER_BYTES || !valid_header(h, f->rdx)) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_append: invalid request header at 0x%llx, length %llu",
-                      (unsigned long long)f->rsi, (unsigned long long)f->rdx);
-        return -EINVAL;
-    }
-    return header_list_add(set, h, f->rdx) < 0 ? -ENOMEM : 0;
+    return add_header(in, set, f->rsi, f->rdx, "sys_http_append") < 0 ? -EINVAL : 0;
 }
 
 static int64_t api_http_set(struct kvmf_instance *in, struct trap_frame *f)
@@ -307,20 +375,16 @@ static int64_t api_http_set(struct kvmf_instance *in, struct trap_frame *f)
         return -EINVAL;
     }
     const char *colon = memchr(h, ':', f->rdx);
-    size_t name_len = colon ? (size_t)(colon - h) : f->rdx;
-    long i;
-    while ((i = header_list_find(set, h, name_len)) >= 0)
-        header_list_remove(set, (size_t)i);
-    if (!colon)
-        return 0; /* a bare name removes the header */
-    if (set == &in->ex.response_headers)
-        return add_response_header(in, f->rsi, f->rdx, "sys_http_set") < 0 ? -EINVAL : 0;
-    if (!valid_header(h, f->rdx)) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_set: \"%.*s\" is not a valid header",
+    if (colon && !valid_header(h, f->rdx)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "sys_http_set: \"%.*s\" is not a valid header (Name: value, no CR/LF/NUL)",
                       (int)(f->rdx > 80 ? 80 : f->rdx), h);
         return -EINVAL;
     }
-    return header_list_add(set, h, f->rdx) < 0 ? -ENOMEM : 0;
+    /* One pass over the set, however many fields match: the work stays linear in its size. */
+    header_list_remove_all(set, h, colon ? (size_t)(colon - h) : f->rdx);
+    if (!colon)
+        return 0; /* a bare name removes the header */
+    return add_header(in, set, f->rsi, f->rdx, "sys_http_set") < 0 ? -EINVAL : 0;
 }
 
 /* Copies `value` to the guest's (out, out_len) per the find/method convention: with out NULL

@@ -62,6 +62,7 @@ int header_list_add(struct header_list *l, const char *text, size_t len)
     l->items[l->count].text = copy;
     l->items[l->count].len = len;
     l->count++;
+    l->bytes += len;
     return 0;
 }
 
@@ -70,21 +71,35 @@ void header_list_clear(struct header_list *l)
     for (size_t i = 0; i < l->count; i++)
         free(l->items[i].text);
     l->count = 0;
+    l->bytes = 0;
+}
+
+static bool header_has_name(const struct header *h, const char *name, size_t name_len)
+{
+    return h->len > name_len && h->text[name_len] == ':' && strncasecmp(h->text, name, name_len) == 0;
 }
 
 long header_list_find(const struct header_list *l, const char *name, size_t name_len)
 {
-    for (size_t i = 0; i < l->count; i++) {
-        const struct header *h = &l->items[i];
-        if (h->len > name_len && h->text[name_len] == ':' && strncasecmp(h->text, name, name_len) == 0)
+    for (size_t i = 0; i < l->count; i++)
+        if (header_has_name(&l->items[i], name, name_len))
             return (long)i;
-    }
     return -1;
 }
 
-void header_list_remove(struct header_list *l, size_t index)
+size_t header_list_remove_all(struct header_list *l, const char *name, size_t name_len)
 {
-    free(l->items[index].text);
-    memmove(&l->items[index], &l->items[index + 1], (l->count - index - 1) * sizeof l->items[0]);
-    l->count--;
+    size_t kept = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        struct header *h = &l->items[i];
+        if (header_has_name(h, name, name_len)) {
+            l->bytes -= h->len;
+            free(h->text);
+        } else {
+            l->items[kept++] = *h;
+        }
+    }
+    size_t removed = l->count - kept;
+    l->count = kept;
+    return removed;
 }

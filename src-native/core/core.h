@@ -177,6 +177,7 @@ struct header_list {
     struct header *items;
     size_t count;
     size_t cap;
+    size_t bytes;               /* sum of the items' lengths: what the list makes the host hold */
 };
 
 /* One guest run: boot, a request, or on_error. Filled by the trap handlers. */
@@ -221,6 +222,7 @@ struct kvmf_instance {
     uint64_t *to_protect;       /* scratch, laid out like `dirty` */
     uint8_t *hot_idle;          /* per page: requests in a row that left a hot page unwritten */
     uint64_t hot_count;
+    bool learning;              /* the current request is a warm-up: the hot set may change */
     uint64_t fs_base;
     struct address_space as;
     struct exchange ex;
@@ -230,12 +232,16 @@ struct kvmf_instance {
     uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
     uint64_t on_error_answers;
     uint64_t unsupported_calls;
+    uint64_t refused_calls;     /* init-only calls made during a request */
     char error_message[600];
 };
 
 struct handlers {
     uint64_t get, post, request, stream, on_error;
 };
+
+/* Distinct unsupported call numbers logged once each per program; more are only counted. */
+#define UNSUPPORTED_LOGGED_MAX 128
 
 struct kvmf_program {
     char *name;
@@ -265,7 +271,10 @@ struct kvmf_program {
     uint32_t creating;
     uint64_t waiters;
     uint64_t queue_waits, queue_timeouts, queue_wait_ns;
-    uint64_t unsupported_logged; /* bit per reported unsupported call, to log each once */
+    /* unsupported calls already logged (under `lock`), to log each (kind, number) once */
+    struct { const char *what; uint64_t number; } unsupported_logged[UNSUPPORTED_LOGGED_MAX];
+    size_t unsupported_logged_count;
+    bool unsupported_overflow_logged;
 };
 
 /* memory.c */
@@ -306,7 +315,8 @@ int header_list_add(struct header_list *l, const char *text, size_t len);
 void header_list_clear(struct header_list *l);
 /* Index of the header whose name matches (case-insensitive), or -1. */
 long header_list_find(const struct header_list *l, const char *name, size_t name_len);
-void header_list_remove(struct header_list *l, size_t index);
+/* Removes every header whose name matches, in one pass; returns how many. */
+size_t header_list_remove_all(struct header_list *l, const char *name, size_t name_len);
 
 /* instance.c */
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out);

@@ -14,6 +14,11 @@
  * it is left writable, and its writes are found by comparing it with the frozen image instead
  * (a 4 KiB memcmp). A hot page two requests leave alone is write-protected again. Only ephemeral
  * programs have hot pages: the comparison assumes each request starts from the frozen image.
+ *
+ * The hot set is learned from warm-up requests only (KVMF_RUN_WARMUP) and then stays as it is:
+ * whether a page is writable can be timed by the next request (a fault costs thousands of cycles),
+ * so a hot set that followed client requests would tell one client which pages another client's
+ * request wrote. Learned from the host's own warm-up requests, it says nothing about any client.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -111,9 +116,9 @@ void instance_destroy(struct kvmf_instance *in)
     free(in);
 }
 
-/* The hot pages of word `w` that differ from the frozen image: written by this request. Hot pages
- * left alone too long are moved to `*cool` (to be write-protected again). */
-static uint64_t written_hot_pages(struct kvmf_instance *in, size_t w, uint64_t *cool)
+/* The hot pages of word `w` that differ from the frozen image: written by this request. While
+ * learning, hot pages left alone too long are moved to `*cool` (to be write-protected again). */
+static uint64_t written_hot_pages(struct kvmf_instance *in, size_t w, bool learn, uint64_t *cool)
 {
     const uint8_t *frozen = in->program->frozen;
     uint64_t written = 0, bits = in->hot[w];
@@ -123,8 +128,9 @@ static uint64_t written_hot_pages(struct kvmf_instance *in, size_t w, uint64_t *
         bits &= bits - 1;
         if (memcmp(in->vm.mem + page * PAGE_SIZE, frozen + page * PAGE_SIZE, PAGE_SIZE) != 0) {
             written |= bit;
-            in->hot_idle[page] = 0;
-        } else if (++in->hot_idle[page] >= HOT_IDLE_LIMIT) {
+            if (learn)
+                in->hot_idle[page] = 0;
+        } else if (learn && ++in->hot_idle[page] >= HOT_IDLE_LIMIT) {
             *cool |= bit;
         }
     }
@@ -132,8 +138,9 @@ static uint64_t written_hot_pages(struct kvmf_instance *in, size_t w, uint64_t *
 }
 
 /* Adds the guest's writes since the last call to `touched` and returns how many pages they were.
- * With manual write protection it also decides which pages stay writable (hot) and protects the
- * others again, which is what KVM_GET_DIRTY_LOG does by itself otherwise. */
+ * With manual write protection it also protects the written pages again, which is what
+ * KVM_GET_DIRTY_LOG does by itself otherwise, except hot pages; during warm-up requests
+ * (in->learning) it also decides which pages are hot. */
 static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
 {
     const size_t first = USER_MIN / PAGE_SIZE / 64; /* the logged slot starts at USER_MIN */
@@ -143,7 +150,7 @@ static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
         return rc;
     in->dirty_current = true;
     uint64_t n = 0;
-    bool protect = false;
+    bool protect = false, learn = in->learning;
     for (size_t i = 0; i < words; i++) {
         size_t w = first + i;
         uint64_t hot = in->hot ? in->hot[w] : 0;
@@ -152,8 +159,8 @@ static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
         uint64_t fresh = in->dirty[i] & ~hot; /* write-protected until written: surely written */
         uint64_t written = fresh, cool = 0, warm = 0;
         if (hot)
-            written |= written_hot_pages(in, w, &cool);
-        if (in->hot) {
+            written |= written_hot_pages(in, w, learn, &cool);
+        if (in->hot && learn) {
             warm = fresh & in->written_before[w];
             while (warm && in->hot_count + (uint64_t)__builtin_popcountll(warm) > HOT_MAX)
                 warm &= warm - 1;
@@ -163,6 +170,8 @@ static int collect_dirty(struct kvmf_instance *in, uint64_t *count)
             in->hot_count += (uint64_t)__builtin_popcountll(warm);
             in->hot_count -= (uint64_t)__builtin_popcountll(cool);
             in->written_before[w] = written;
+        } else if (in->hot) {
+            in->written_before[w] = 0; /* "two warm-up requests in a row" means with no client request between */
         }
         if (in->vm.manual_protect && ((fresh & ~warm) | cool)) {
             in->to_protect[i] = (fresh & ~warm) | cool;
@@ -475,6 +484,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     }
     uint64_t start = now_ns(), cpu_start = thread_cpu_ns();
     exchange_reset(ex, PHASE_REQUEST, start + p->config.max_request_time_ms * 1000000ULL);
+    in->learning = (flags & KVMF_RUN_WARMUP) != 0;
     strcpy(ex->method, method);
     struct request_input r = {
         .method = method, .url = url, .arg = arg ? arg : "", .ctype = content_type ? content_type : "",

@@ -557,6 +557,7 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->bytes_out += LOAD(in->stats.bytes_out);
         out->dirty_pages += LOAD(in->stats.dirty_pages);
         out->unsupported_calls += LOAD(in->unsupported_calls);
+        out->refused_calls += LOAD(in->refused_calls);
         out->instances_busy += in->busy;
         out->instances++;
     }

@@ -248,6 +248,19 @@ static void handle_api_page(struct kvmf_instance *in)
         vm_resume_user(&in->vm, f);
 }
 
+/* The run is past its deadline: a TIMEOUT, whatever it was doing (even if it has just answered). */
+static void fail_timeout(struct kvmf_instance *in)
+{
+    const struct exchange *ex = &in->ex;
+    const struct kvmf_config *c = &in->program->config;
+    uint64_t limit = ex->phase == PHASE_BOOT       ? c->max_boot_time_ms
+                     : ex->phase == PHASE_ON_ERROR ? c->on_error_time_ms
+                                                   : c->max_request_time_ms;
+    exchange_fail(in, KVMF_TIMEOUT, "%s ran longer than its limit of %llu ms",
+                  ex->phase == PHASE_BOOT ? "initialisation" : ex->phase == PHASE_ON_ERROR ? "on_error" : "the request",
+                  (unsigned long long)limit);
+}
+
 void vcpu_run(struct kvmf_instance *in)
 {
     struct exchange *ex = &in->ex;
@@ -258,19 +271,16 @@ void vcpu_run(struct kvmf_instance *in)
         return;
     }
     while (!ex->finished) {
+        /* Checked before every entry, so the host's own work for the guest's calls (between two
+         * entries) counts against the limit too: the timer only interrupts the guest. */
+        if (now_ns() >= ex->deadline_ns) {
+            fail_timeout(in);
+            break;
+        }
         if (ioctl(in->vm.vcpu_fd, KVM_RUN, 0) < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 exchange_fail(in, KVMF_INTERNAL, "KVM_RUN failed: %s (errno %d)", strerror(errno), errno);
                 break;
-            }
-            if (now_ns() >= ex->deadline_ns) {
-                uint64_t limit = ex->phase == PHASE_BOOT ? in->program->config.max_boot_time_ms
-                                 : ex->phase == PHASE_ON_ERROR ? in->program->config.on_error_time_ms
-                                                               : in->program->config.max_request_time_ms;
-                exchange_fail(in, KVMF_TIMEOUT, "%s ran longer than its limit of %llu ms",
-                              ex->phase == PHASE_BOOT ? "initialisation" : ex->phase == PHASE_ON_ERROR ? "on_error"
-                                                                                                     : "the request",
-                              (unsigned long long)limit);
             }
             continue;
         }
@@ -319,4 +329,7 @@ void vcpu_run(struct kvmf_instance *in)
         }
     }
     disarm_timer();
+    /* An answer (or freeze) that came after the deadline is late: the caller has given up on it. */
+    if (ex->error == KVMF_OK && now_ns() >= ex->deadline_ns)
+        fail_timeout(in);
 }

@@ -187,6 +187,7 @@ struct kvmf_program_stats {
     uint64_t max_memory;          /* configured limits, for reports */
     uint64_t max_request_memory;
     uint64_t unsupported_calls;   /* syscalls or API calls answered with -ENOSYS */
+    uint64_t refused_calls;       /* init-only calls (register_func) refused during requests */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

@@ -49,10 +49,13 @@ struct result run_on(kvmf_instance *in, const char *method, const char *arg, con
                      const char *headers);
 /* Acquires, runs a GET with `arg`, releases. */
 struct result get(kvmf_program *p, const char *arg);
+/* The same, flagged as a warm-up request (KVMF_RUN_WARMUP: the instance may learn its hot pages). */
+struct result get_warmup(kvmf_program *p, const char *arg);
 
 void test_elf(void);
 void test_hostile(void);
 void test_isolation(void);
 void test_api(void);
 void test_pool(void);
+void test_boundary(void);
 #endif

@@ -17,15 +17,24 @@ static void secrets(const char *guest)
         CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: round %d: the next request saw the secret: %s",
               guest, round, r.body);
     }
-    /* Pages written by several requests in a row stay writable ("hot", instance.c): their writes are
-     * found by comparison with the frozen image, and must be undone just the same. A read after 1 to 6
-     * writes in a row meets the pages in every state: protected, just made hot, hot, cooling down. */
+    /* Pages written by two warm-up requests in a row stay writable ("hot", instance.c) for the requests
+     * that follow: their writes are found by comparison with the frozen image, and must be undone just
+     * the same. After 1 to 6 warm-up writes the pages are protected, just made hot or hot; warm-up
+     * requests that leave them alone cool them down again. Client requests then write and read. */
     for (int writes = 1; writes <= 6; writes++) {
         for (int i = 0; i < writes; i++)
-            CHECK(!strcmp(get(p, "secret-write").body, "written"), "%s: secret-write %d", guest, i);
+            CHECK(!strcmp(get_warmup(p, "secret-write").body, "written"), "%s: warm-up secret-write %d", guest, i);
+        for (int i = 0; i < writes % 3; i++)
+            CHECK(get_warmup(p, "ok").error == KVMF_OK, "%s: warm-up ok %d", guest, i);
         struct result r = get(p, "secret-read");
-        CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: a read after %d writes saw the secret: %s",
+        CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: a read after %d warm-up writes saw the secret: %s",
               guest, writes, r.body);
+        for (int round = 0; round < 2; round++) {
+            CHECK(!strcmp(get(p, "secret-write").body, "written"), "%s: secret-write after warm-up", guest);
+            r = get(p, "secret-read");
+            CHECK(r.error == KVMF_OK && !strcmp(r.body, "found=0"), "%s: a read after %d warm-up writes and a "
+                  "client write saw the secret: %s", guest, writes, r.body);
+        }
     }
     kvmf_program_destroy(p);
 }

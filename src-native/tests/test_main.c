@@ -65,14 +65,14 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t len)
     dst[len] = '\0';
 }
 
-struct result run_on(kvmf_instance *in, const char *method, const char *arg, const char *body, size_t body_len,
-                     const char *headers)
+static struct result run_flagged(kvmf_instance *in, const char *method, const char *arg, const char *body,
+                                 size_t body_len, const char *headers, uint64_t flags)
 {
     struct result r;
     memset(&r, 0, sizeof r);
     struct kvmf_response resp;
     r.error = kvmf_instance_run(in, method, "/test", arg, body ? "text/plain" : NULL, body, body_len, headers,
-                                headers ? strlen(headers) : 0, 0, &resp);
+                                headers ? strlen(headers) : 0, flags, &resp);
     r.status = (long)resp.status;
     copy_text(r.content_type, sizeof r.content_type, resp.content_type, resp.content_type_len);
     copy_text(r.body, sizeof r.body, (const char *)resp.body, resp.body_len);
@@ -85,7 +85,13 @@ struct result run_on(kvmf_instance *in, const char *method, const char *arg, con
     return r;
 }
 
-struct result get(kvmf_program *p, const char *arg)
+struct result run_on(kvmf_instance *in, const char *method, const char *arg, const char *body, size_t body_len,
+                     const char *headers)
+{
+    return run_flagged(in, method, arg, body, body_len, headers, 0);
+}
+
+static struct result get_flagged(kvmf_program *p, const char *arg, uint64_t flags)
 {
     kvmf_instance *in = NULL;
     struct result r;
@@ -95,9 +101,19 @@ struct result get(kvmf_program *p, const char *arg)
         copy_text(r.message, sizeof r.message, kvmf_last_error(), strlen(kvmf_last_error()));
         return r;
     }
-    r = run_on(in, "GET", arg, NULL, 0, NULL);
+    r = run_flagged(in, "GET", arg, NULL, 0, NULL, flags);
     kvmf_instance_release(in);
     return r;
+}
+
+struct result get(kvmf_program *p, const char *arg)
+{
+    return get_flagged(p, arg, 0);
+}
+
+struct result get_warmup(kvmf_program *p, const char *arg)
+{
+    return get_flagged(p, arg, KVMF_RUN_WARMUP);
 }
 
 int main(int argc, char **argv)
@@ -130,7 +146,7 @@ int main(int argc, char **argv)
     }
     struct { const char *name; void (*run)(void); } groups[] = {
         {"elf", test_elf}, {"hostile", test_hostile}, {"isolation", test_isolation},
-        {"api", test_api}, {"pool", test_pool},
+        {"api", test_api}, {"pool", test_pool}, {"boundary", test_boundary},
     };
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
         int before = tests_failed, passed_before = tests_passed;

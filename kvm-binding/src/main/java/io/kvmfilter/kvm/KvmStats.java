@@ -61,6 +61,7 @@ public record KvmStats(Map<String, Program> programs) {
      * @param maxMemory configured max_memory
      * @param maxRequestMemory configured max_request_memory
      * @param unsupportedCalls system or API calls answered with -ENOSYS
+     * @param refusedCalls initialisation-only calls (register_func) a request made, refused with -EPERM
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -90,6 +91,7 @@ public record KvmStats(Map<String, Program> programs) {
             long maxMemory,
             long maxRequestMemory,
             long unsupportedCalls,
+            long refusedCalls,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

@@ -72,6 +72,7 @@ final class StatsJson {
         o.put("max_memory", p.maxMemory());
         o.put("max_request_memory", p.maxRequestMemory());
         o.put("unsupported_calls", p.unsupportedCalls());
+        o.put("refused_calls", p.refusedCalls());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {
             ObjectNode n = instances.addObject();
