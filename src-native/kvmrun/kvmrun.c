@@ -2,12 +2,13 @@
  * kvmrun — runs a program in the sandbox the way the server does, for program authors.
  *
  *   kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]
- *          [--header 'N: V']... [--out FILE] [--repeat N] [--json FILE]
+ *          [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]
  *          [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
  *          [--max-request-memory MiB] [--ephemeral true|false] PROGRAM
  *
- * Boots PROGRAM, runs the request (POST when --body is given, else GET) --repeat times on one
- * instance, writes the last response body to --out (default stdout) and the program's output to
+ * Boots PROGRAM, runs the request (POST when --body is given, else GET) --warmup times flagged as
+ * warm-up (as the server's warmup_requests are: the instance learns its hot pages), then --repeat
+ * times on one instance, writes the last response body to --out (default stdout) and the program's output to
  * stderr. Exit status: 0 when the program produced a response (any HTTP status), 2 when the
  * sandbox reports a failure, 1 for usage or configuration errors.
  */
@@ -27,6 +28,7 @@ struct options {
     char *headers;
     size_t headers_len;
     long repeat;
+    long warmup;
     struct kvmf_config config;
 };
 
@@ -34,7 +36,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]\n"
-            "              [--header 'N: V']... [--out FILE] [--repeat N] [--json FILE]\n"
+            "              [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]\n"
             "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
             "              [--max-request-memory MiB] [--ephemeral true|false] PROGRAM\n");
 }
@@ -104,12 +106,13 @@ static bool parse_mib(const char *s, uint64_t *bytes)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_JSON, O_RTIME, O_BTIME,
-           O_MEM, O_RMEM, O_EPHEMERAL, O_HELP };
+    enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_WARMUP, O_JSON, O_RTIME,
+           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_HELP };
     static const struct option longs[] = {
         {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
         {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
-        {"out", 1, 0, O_OUT}, {"repeat", 1, 0, O_REPEAT}, {"json", 1, 0, O_JSON},
+        {"out", 1, 0, O_OUT}, {"repeat", 1, 0, O_REPEAT}, {"warmup", 1, 0, O_WARMUP},
+        {"json", 1, 0, O_JSON},
         {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
         {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
         {"ephemeral", 1, 0, O_EPHEMERAL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
@@ -147,6 +150,11 @@ static int parse(int argc, char **argv, struct options *o)
             o->repeat = strtol(optarg, &end, 10);
             if (*end || o->repeat < 1 || o->repeat > 10000000)
                 return usage_error("--repeat %s: expected a whole number from 1 to 10000000", optarg);
+            break;
+        case O_WARMUP:
+            o->warmup = strtol(optarg, &end, 10);
+            if (*end || o->warmup < 0 || o->warmup > 1000000)
+                return usage_error("--warmup %s: expected a whole number from 0 to 1000000", optarg);
             break;
         case O_RTIME:
             if (!parse_seconds(optarg, &o->config.max_request_time_ms))
@@ -305,6 +313,20 @@ int main(int argc, char **argv)
     if ((rc = kvmf_program_acquire(program, 60000, &in)) != KVMF_OK) {
         fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
         return 2;
+    }
+    for (long i = 0; i < o.warmup; i++) {
+        error = kvmf_instance_run(in, o.method, o.url, o.arg, o.content_type, body, body_len, o.headers,
+                                  o.headers_len, KVMF_RUN_WARMUP, &resp);
+        kvmf_instance_release(in);
+        if (error) {
+            fprintf(stderr, "kvmrun: warm-up request %ld: %s: %s\n", i + 1, kvmf_error_name(error),
+                    kvmf_last_error());
+            return 2;
+        }
+        if ((rc = kvmf_program_acquire(program, 60000, &in)) != KVMF_OK) {
+            fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
+            return 2;
+        }
     }
     for (long i = 0; i < o.repeat; i++) {
         if (i > 0) {

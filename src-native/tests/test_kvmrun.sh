@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_kvmrun.sh — kvmrun as a program author uses it: responses, failures, exit codes, --json,
-# --repeat, --ephemeral, --out, usage errors. Ends with "N passed, N failed".
+# --repeat, --warmup, --ephemeral, --out, usage errors. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 KVMRUN=build/bin/kvmrun
@@ -59,6 +59,9 @@ check "on_error in JSON" grep -q '"on_error_used": true' "$T/onerr.json"
 # --repeat with and without --ephemeral.
 check "ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 $G/counter 2>/dev/null)" = "count=1"
 check "non-ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 --ephemeral false $G/counter 2>/dev/null)" = "count=5"
+# --warmup runs its requests first, on the same instance.
+check "warm-up before the repeats" test "$($KVMRUN --warmup 3 --repeat 2 --arg 0 --ephemeral false $G/counter 2>/dev/null)" = "count=5"
+check "ephemeral warm-up" test "$($KVMRUN --warmup 3 --arg 0 $G/counter 2>/dev/null)" = "count=1"
 
 # Boot output goes to stderr; program log lines too.
 $KVMRUN --arg x $G/bootfail >/dev/null 2>"$T/boot"
@@ -72,6 +75,9 @@ check "no program: message" grep -q 'missing PROGRAM' "$T/usage"
 $KVMRUN --repeat zero $G/hello 2>"$T/usage"
 check "bad --repeat: exit 1" test $? -eq 1
 check "bad --repeat: message" grep -q -- '--repeat zero: expected a whole number' "$T/usage"
+$KVMRUN --warmup -1 $G/hello 2>"$T/usage"
+check "bad --warmup: exit 1" test $? -eq 1
+check "bad --warmup: message" grep -q -- '--warmup -1: expected a whole number from 0' "$T/usage"
 $KVMRUN --ephemeral maybe $G/hello 2>/dev/null
 check "bad --ephemeral: exit 1" test $? -eq 1
 $KVMRUN $G/hello-dynamic 2>"$T/dyn"
