@@ -233,6 +233,7 @@ struct kvmf_instance {
     uint64_t on_error_answers;
     uint64_t unsupported_calls;
     uint64_t refused_calls;     /* init-only calls made during a request */
+    uint64_t warmups;           /* warm-up requests run (not in stats.invocations) */
     char error_message[600];
 };
 

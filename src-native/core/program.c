@@ -558,6 +558,7 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->dirty_pages += LOAD(in->stats.dirty_pages);
         out->unsupported_calls += LOAD(in->unsupported_calls);
         out->refused_calls += LOAD(in->refused_calls);
+        out->warmups += LOAD(in->warmups);
         out->instances_busy += in->busy;
         out->instances++;
     }

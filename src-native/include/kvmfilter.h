@@ -124,7 +124,10 @@ void kvmf_instance_release(kvmf_instance *instance);
 int kvmf_program_prepare_instances(kvmf_program *program);
 
 /* Flags of kvmf_instance_run. */
-#define KVMF_RUN_WARMUP 0x1u /* marks the request as warm-up (kvm_request.info_flags 0x1) */
+/* Marks the request as warm-up (kvm_request.info_flags 0x1): the host's own request, not a client's. Only
+ * warm-up requests teach an instance its hot pages (pages kept writable); they are counted in
+ * kvmf_program_stats.warmups, not in the request counters. */
+#define KVMF_RUN_WARMUP 0x1u
 
 /* The response of one request. Pointers refer to memory owned by the instance and stay
  * valid until kvmf_instance_release(). */
@@ -188,6 +191,7 @@ struct kvmf_program_stats {
     uint64_t max_request_memory;
     uint64_t unsupported_calls;   /* syscalls or API calls answered with -ENOSYS */
     uint64_t refused_calls;       /* init-only calls (register_func) refused during requests */
+    uint64_t warmups;             /* warm-up requests (KVMF_RUN_WARMUP) run; the counters above leave them out */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

@@ -200,10 +200,18 @@ static void hot_pages_do_not_leak(const char *guest)
     kvmf_instance *in;
     if (kvmf_program_acquire(p, 1000, &in) == KVMF_OK) {
         struct kvmf_response resp;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3; i++) {
             kvmf_instance_run(in, "GET", "/warmup", "prime", NULL, NULL, 0, NULL, 0, KVMF_RUN_WARMUP, &resp);
+            kvmf_instance_release(in);
+            kvmf_program_acquire(p, 1000, &in);
+        }
         kvmf_instance_release(in);
     }
+    struct kvmf_program_stats before;
+    kvmf_program_stats(p, &before);
+    CHECK(before.warmups == 3 && before.invocations == (uint64_t)trials * 5, "%s: warm-ups are counted apart from "
+          "requests: %llu warm-ups, %llu requests", guest, (unsigned long long)before.warmups,
+          (unsigned long long)before.invocations);
     right = attack(p, trials, &answered);
     CHECK(right <= trials * 64 * 6 / 10, "%s: after warm-up the attack guessed %d of %d bits", guest, right,
           trials * 64);

@@ -62,6 +62,7 @@ public record KvmStats(Map<String, Program> programs) {
      * @param maxRequestMemory configured max_request_memory
      * @param unsupportedCalls system or API calls answered with -ENOSYS
      * @param refusedCalls initialisation-only calls (register_func) a request made, refused with -EPERM
+     * @param warmups warm-up requests run (warmup_requests); the request counters above leave them out
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -92,6 +93,7 @@ public record KvmStats(Map<String, Program> programs) {
             long maxRequestMemory,
             long unsupportedCalls,
             long refusedCalls,
+            long warmups,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

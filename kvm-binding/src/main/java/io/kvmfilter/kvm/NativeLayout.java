@@ -78,7 +78,8 @@ final class NativeLayout {
     static final long PSTATS_MAX_REQUEST_MEMORY = field(19 + ERROR_KIND_COUNT);
     static final long PSTATS_UNSUPPORTED_CALLS = field(20 + ERROR_KIND_COUNT);
     static final long PSTATS_REFUSED_CALLS = field(21 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(22 + ERROR_KIND_COUNT);
+    static final long PSTATS_WARMUPS = field(22 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(23 + ERROR_KIND_COUNT);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);

@@ -30,8 +30,13 @@ import java.util.Optional;
  * @param environment extra "NAME=value" variables ({@code environment})
  * @param start boot and create all instances when the Kvm starts, instead of on first use ({@code start})
  * @param reload reload the program when its file changes ({@code reload}; file sources only)
- * @param warmupRequests GET requests run on each instance after start-up, flagged as warm-up ({@code warmup_requests})
+ * @param warmupRequests requests run on each instance after start-up, flagged as warm-up ({@code warmup_requests}):
+ *     the only requests from which an instance learns which pages to keep writable (hot pages)
  * @param warmupUrl the URL of the warm-up requests ({@code warmup_url})
+ * @param warmupBody the body of the warm-up requests, which are then POSTs ({@code warmup_body}: a file:,
+ *     classpath: or bundled: source); GETs when empty. A body like the real ones teaches the instance the pages
+ *     real requests write.
+ * @param warmupContentType the content type of the warm-up body ({@code warmup_content_type})
  */
 public record ProgramDefinition(
         String name,
@@ -54,7 +59,9 @@ public record ProgramDefinition(
         boolean start,
         boolean reload,
         int warmupRequests,
-        String warmupUrl) {
+        String warmupUrl,
+        Optional<URI> warmupBody,
+        String warmupContentType) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -69,5 +76,7 @@ public record ProgramDefinition(
         mainArguments = List.copyOf(mainArguments);
         environment = List.copyOf(environment);
         Objects.requireNonNull(warmupUrl, "warmupUrl");
+        Objects.requireNonNull(warmupBody, "warmupBody");
+        Objects.requireNonNull(warmupContentType, "warmupContentType");
     }
 }

@@ -34,7 +34,8 @@ import java.util.TreeMap;
  *
  * Keys (units as in the VMOD): concurrency, max_boot_time, max_request_time, on_error_time, queue_timeout
  * (seconds, decimals allowed), max_memory, max_request_memory, max_response_size (MiB), max_queue,
- * ephemeral, debug, start, reload, main_arguments, environment, warmup_requests, warmup_url; for programs
+ * ephemeral, debug, start, reload, main_arguments, environment, warmup_requests, warmup_url, warmup_body,
+ * warmup_content_type; for programs
  * only: group, filename, uri, sha256. See {@link ProgramDefinition} for their meaning and docs/java-api.md
  * for defaults.
  */
@@ -286,6 +287,11 @@ public final class ProgramLibrary {
                 settings.put(Settings.SOURCE, key.equals("uri")
                         ? ProgramFiles.resolveUri(where + ": " + owner + ": key \"uri\"", (String) parsed, base)
                         : ProgramFiles.resolveFilename((String) parsed, base));
+            } else if (key.equals("warmup_body")) {
+                String body = (String) parsed;
+                settings.put(Settings.WARMUP_SOURCE, body.matches("(file|classpath|bundled):.*")
+                        ? ProgramFiles.resolveUri(where + ": " + owner + ": key \"warmup_body\"", body, base)
+                        : ProgramFiles.resolveFilename(body, base));
             } else if (!key.equals("group")) {
                 settings.put(key, parsed);
             }

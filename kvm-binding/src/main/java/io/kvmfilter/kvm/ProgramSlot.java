@@ -223,6 +223,7 @@ final class ProgramSlot {
                 loaded ? totals.get(NativeLayout.PSTATS_MAX_REQUEST_MEMORY) : definition.maxRequestMemory(),
                 totals.get(NativeLayout.PSTATS_UNSUPPORTED_CALLS),
                 totals.get(NativeLayout.PSTATS_REFUSED_CALLS),
+                totals.get(NativeLayout.PSTATS_WARMUPS),
                 instances);
     }
 }

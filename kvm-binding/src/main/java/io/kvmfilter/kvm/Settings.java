@@ -34,6 +34,9 @@ final class Settings {
     static final int DEFAULT_MAX_QUEUE = 256;
     static final boolean DEFAULT_EPHEMERAL = true;
     static final String DEFAULT_WARMUP_URL = "/";
+    static final String DEFAULT_WARMUP_CONTENT_TYPE = "application/octet-stream";
+    /** Internal: the resolved warmup_body. */
+    static final String WARMUP_SOURCE = "warmup_source";
     /** A program without "group" takes the built-in defaults, under this name (as the VMOD's "test" group). */
     static final String DEFAULT_GROUP = "test";
 
@@ -106,6 +109,15 @@ final class Settings {
             Object s = string(node);
             return s instanceof String str && str.startsWith("/") ? str : null;
         });
+        key("warmup_body", Scope.GROUP_OR_PROGRAM,
+                "a file path relative to the library's directory, or a file:, classpath: or bundled: URI",
+                Settings::nonEmptyString);
+        key("warmup_content_type", Scope.GROUP_OR_PROGRAM, "a media type such as \"image/jpeg\" (at most 1024 "
+                + "characters, no control characters)", node -> {
+                    Object s = nonEmptyString(node);
+                    return s instanceof String str && str.length() <= 1024
+                            && str.chars().noneMatch(c -> c < 0x20 || c == 0x7f) ? str : null;
+                });
     }
 
     /** TinyKVM VMOD keys that kvmfilter deliberately does not support: named in their own error message. */
@@ -218,7 +230,9 @@ final class Settings {
                 (Boolean) settings.getOrDefault("start", false),
                 (Boolean) settings.getOrDefault("reload", false),
                 Math.toIntExact((Long) settings.getOrDefault("warmup_requests", 0L)),
-                (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL));
+                (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL),
+                Optional.ofNullable((URI) settings.get(WARMUP_SOURCE)),
+                (String) settings.getOrDefault("warmup_content_type", DEFAULT_WARMUP_CONTENT_TYPE));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

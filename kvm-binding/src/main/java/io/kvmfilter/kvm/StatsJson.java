@@ -73,6 +73,7 @@ final class StatsJson {
         o.put("max_request_memory", p.maxRequestMemory());
         o.put("unsupported_calls", p.unsupportedCalls());
         o.put("refused_calls", p.refusedCalls());
+        o.put("warmups", p.warmups());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {
             ObjectNode n = instances.addObject();

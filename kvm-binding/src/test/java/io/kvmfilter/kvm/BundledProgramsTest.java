@@ -2,9 +2,15 @@ package io.kvmfilter.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -47,6 +53,40 @@ class BundledProgramsTest {
             assertThat(result.ok()).as(result + " " + result.log()).isTrue();
             assertThat(result.contentType()).isEqualTo("image/avif");
             assertThat(new String(Arrays.copyOfRange(result.body(), 4, 12), StandardCharsets.US_ASCII)).isEqualTo("ftypavif");
+        }
+    }
+
+    @Test
+    void everyBundledProgramWarmsUpWithARealInputBeforeItsFirstRequest() throws Exception {
+        for (String name : new String[] {"webp", "avif", "minify"}) {
+            requireBundled(name);
+        }
+        try (Kvm kvm = Kvm.start(ProgramLibrary.bundled())) {
+            for (String name : new String[] {"webp", "avif", "minify"}) {
+                ProgramDefinition definition = ProgramLibrary.bundled().program(name);
+                assertThat(definition.warmupBody()).as(name).isPresent();
+                // A GET answers 400 for all three: the first real request loads and warms the program up.
+                kvm.run(name, Request.get("/first"));
+                KvmStats.Program stats = kvm.stats().program(name);
+                // Three POSTs of the warm-up file per instance, each answered 200 (else the load fails), counted
+                // apart from the one request.
+                assertThat(stats.warmups()).as(name).isEqualTo(3L * definition.concurrency());
+                assertThat(stats.invocations()).as(name).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void aWarmupBodyTheProgramRefusesFailsTheLoadWithTheReason(@TempDir Path dir) throws Exception {
+        requireBundled("webp");
+        Path text = Files.writeString(dir.resolve("not-an-image.txt"), "hello");
+        ProgramLibrary library = ProgramLibrary.bundled().configure("webp",
+                Map.of("warmup_body", text.toString(), "warmup_content_type", "text/plain"));
+        try (Kvm kvm = Kvm.start(library)) {
+            Result result = kvm.run("webp", Request.post("/a.jpg", "image/jpeg", resource("/images/grace_hopper.jpg")));
+            assertThat(result.failure()).as(result.toString()).isPresent();
+            assertThat(result.failure().get().message()).contains("warm-up request 1", "not-an-image.txt",
+                    "was answered with status 415", "give a warmup_body and warmup_content_type the program accepts");
         }
     }
 

@@ -68,6 +68,18 @@ class ProgramLibraryTest {
         assertThat(p.sha256()).isEmpty();
         assertThat(p.warmupRequests()).isZero();
         assertThat(p.warmupUrl()).isEqualTo("/");
+        assertThat(p.warmupBody()).isEmpty();
+        assertThat(p.warmupContentType()).isEqualTo("application/octet-stream");
+    }
+
+    @Test
+    void warmupBodiesAreResolvedLikeProgramFiles() {
+        ProgramLibrary library = parse("""
+                { "a": { "uri": "bundled:webp", "warmup_body": "inputs/photo.jpg", "warmup_content_type": "image/jpeg" },
+                  "b": { "uri": "bundled:webp", "warmup_body": "classpath:/io/kvmfilter/kvm/warmup/photo.jpg" } }""");
+        assertThat(library.program("a").warmupBody()).contains(URI.create("file:/srv/kvm/inputs/photo.jpg"));
+        assertThat(library.program("a").warmupContentType()).isEqualTo("image/jpeg");
+        assertThat(library.program("b").warmupBody()).contains(URI.create("classpath:io/kvmfilter/kvm/warmup/photo.jpg"));
     }
 
     @Test
@@ -196,6 +208,10 @@ class ProgramLibraryTest {
         assertError("{ \"p\": { \"filename\": \"x\", \"sha256\": \"abc\" } }", "key \"sha256\" must be 64 hexadecimal digits");
         assertError("{ \"p\": { \"filename\": \"x\", \"warmup_url\": \"index\" } }",
                 "key \"warmup_url\" must be a string starting with \"/\"");
+        assertError("{ \"p\": { \"filename\": \"x\", \"warmup_content_type\": \"text/html\\r\\nX: y\" } }",
+                "key \"warmup_content_type\" must be a media type");
+        assertError("{ \"p\": { \"filename\": \"x\", \"warmup_body\": \"\" } }",
+                "key \"warmup_body\" must be a file path relative to the library's directory");
         assertError("{ \"p\": { \"filename\": \"x\", \"max_queue\": -1 } }", "key \"max_queue\" must be an integer from 0");
         assertError("{ \"p\": { \"filename\": \"\" } }", "key \"filename\" must be a file path");
         assertError("{ \"p\": { \"group\": 3, \"filename\": \"x\" } }", "key \"group\" must be the name of a group defined in the same library, got 3 (an integer)");
