@@ -195,12 +195,9 @@ int instance_renew_vm(struct kvmf_instance *in)
     uint8_t *mem = in->vm.mem;
     vm_destroy(&in->vm);
     int rc2 = vm_create(&in->vm, mem, in->program->mem_size, true);
-    if (in->hot) { /* every page of the new VM starts write-protected */
-        size_t words = (in->npages + 63) / 64;
-        memset(in->hot, 0, words * 8);
-        memset(in->written_before, 0, words * 8);
-        in->hot_count = 0;
-    }
+    /* Every page of the new VM starts write-protected. The hot set stays: a hot page is compared with
+     * the frozen image whether or not it is writable, and its first write makes it writable again.
+     * (Emptying it would also let the next request time that this one was refused.) */
     return rc != KVMF_OK ? rc : rc2;
 }
 
