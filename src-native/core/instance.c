@@ -474,6 +474,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
             return rc;
     }
     uint64_t start = now_ns(), cpu_start = thread_cpu_ns();
+    uint64_t exits_before = in->stats.exits, trap_exits_before = in->stats.trap_exits;
     exchange_reset(ex, PHASE_REQUEST, start + p->config.max_request_time_ms * 1000000ULL);
     strcpy(ex->method, method);
     struct request_input r = {
@@ -540,6 +541,8 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     resp->run_ns = now_ns() - start;
     resp->cpu_ns = thread_cpu_ns() - cpu_start;
     resp->dirty_pages = dirtied;
+    resp->exits = in->stats.exits - exits_before;
+    resp->trap_exits = in->stats.trap_exits - trap_exits_before;
 
     STAT_ADD(in->stats.invocations, 1);
     STAT_ADD(in->stats.run_ns, resp->run_ns);
