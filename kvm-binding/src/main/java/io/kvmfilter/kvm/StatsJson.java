@@ -72,6 +72,9 @@ final class StatsJson {
         o.put("max_memory", p.maxMemory());
         o.put("max_request_memory", p.maxRequestMemory());
         o.put("unsupported_calls", p.unsupportedCalls());
+        o.put("exits", p.exits());
+        o.put("trap_exits", p.trapExits());
+        o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {
             ObjectNode n = instances.addObject();
@@ -87,6 +90,8 @@ final class StatsJson {
             n.put("dirty_pages", i.dirtyPages());
             n.put("last_dirty_pages", i.lastDirtyPages());
             n.put("busy", i.busy());
+            n.put("exits", i.exits());
+            n.put("trap_exits", i.trapExits());
         }
         return o;
     }
