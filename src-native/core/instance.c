@@ -480,6 +480,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
             return rc;
     }
     uint64_t start = now_ns(), cpu_start = thread_cpu_ns();
+    uint64_t exits_before = in->stats.exits, trap_exits_before = in->stats.trap_exits;
     exchange_reset(ex, PHASE_REQUEST, start + p->config.max_request_time_ms * 1000000ULL);
     in->learning = (flags & KVMF_RUN_WARMUP) != 0;
     strcpy(ex->method, method);
@@ -547,10 +548,14 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     resp->run_ns = now_ns() - start;
     resp->cpu_ns = thread_cpu_ns() - cpu_start;
     resp->dirty_pages = dirtied;
+    resp->exits = in->stats.exits - exits_before;
+    resp->trap_exits = in->stats.trap_exits - trap_exits_before;
 
     if (flags & KVMF_RUN_WARMUP) {
         /* The host's own requests: counted apart, so that statistics count the clients' requests. */
         STAT_ADD(in->warmups, 1);
+        __atomic_store_n(&in->stats.exits, exits_before, __ATOMIC_RELAXED);
+        __atomic_store_n(&in->stats.trap_exits, trap_exits_before, __ATOMIC_RELAXED);
         if (error != KVMF_OK)
             kvmf_fail(error, "%s", in->error_message);
         return error;

@@ -35,6 +35,14 @@
 
 #define GDT_ADDR U(0x1000)
 #define TSS_ADDR (GDT_ADDR + 0x800)   /* same page as the GDT */
+/* The TSS's I/O permission bitmap lets ring 3 reach ports 0-3 only, so a program's API call
+ * `out %eax, $0` exits straight to the host on hardware KVM (KVM_EXIT_IO) instead of faulting into
+ * the stub first. Two bitmap bytes and the 0xff byte the CPU wants after the last one; every port
+ * above 15 lies beyond the TSS limit and faults (#GP). PVM hosts fault on any ring-3 port access. */
+#define TSS_IO_BITMAP_OFFSET 104
+#define TSS_LIMIT (TSS_IO_BITMAP_OFFSET + 2)   /* offset of the TSS's last byte */
+/* The port of the TinyKVM API call `out %eax, $0`. */
+#define API_PORT 0
 #define IDT_ADDR U(0x2000)
 #define STUB_CODE_ADDR U(0x3000)
 #define STUB_CODE_MAX (2 * PAGE_SIZE)
@@ -75,6 +83,8 @@
 
 /* The trap frame's vector field for an API call that came through the API page, not the stub. */
 #define VECTOR_API_PAGE 0x100
+/* ... and for one that exited directly as port I/O (`out %eax, $0` in ring 3 on hardware KVM). */
+#define VECTOR_API_PORT 0x101
 
 /* Segment selectors (GDT indexes << 3 | RPL). */
 #define KERNEL_CS 0x08

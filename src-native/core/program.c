@@ -559,6 +559,8 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->unsupported_calls += LOAD(in->unsupported_calls);
         out->refused_calls += LOAD(in->refused_calls);
         out->warmups += LOAD(in->warmups);
+        out->exits += LOAD(in->stats.exits);
+        out->trap_exits += LOAD(in->stats.trap_exits);
         out->instances_busy += in->busy;
         out->instances++;
     }
@@ -601,6 +603,8 @@ int kvmf_instance_stats(const kvmf_program *cp, uint64_t index, struct kvmf_inst
     out->dirty_pages = LOAD(in->stats.dirty_pages);
     out->last_dirty_pages = LOAD(in->stats.last_dirty_pages);
     out->busy = in->busy;
+    out->exits = LOAD(in->stats.exits);
+    out->trap_exits = LOAD(in->stats.trap_exits);
     pthread_mutex_unlock(&p->lock);
     return KVMF_OK;
 }

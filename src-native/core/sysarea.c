@@ -21,19 +21,22 @@ static void write_gdt(uint8_t *mem)
     put64(mem, GDT_ADDR + 0x10, 0x00cf92000000ffffULL); /* kernel data */
     put64(mem, GDT_ADDR + 0x18, 0x00cff2000000ffffULL); /* user data, DPL 3 */
     put64(mem, GDT_ADDR + 0x20, 0x00affa000000ffffULL); /* user code, 64-bit, DPL 3 */
-    /* 64-bit TSS descriptor (16 bytes): limit 0x67, type 0xB (busy), present. */
-    uint64_t base = TSS_ADDR, limit = 0x67;
+    /* 64-bit TSS descriptor (16 bytes): limit TSS_LIMIT, type 0xB (busy), present. */
+    uint64_t base = TSS_ADDR, limit = TSS_LIMIT;
     uint64_t low = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x8bULL << 40) |
                    (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     put64(mem, GDT_ADDR + TSS_SEL, low);
     put64(mem, GDT_ADDR + TSS_SEL + 8, base >> 32);
-    /* TSS: RSP0 and IST1 both point at the stub's stack; no I/O bitmap, so every port access
-     * from ring 3 faults. */
+    /* TSS: RSP0 and IST1 both point at the stub's stack. The I/O bitmap allows ring 3 ports 0-3
+     * (the API call's 4-byte `out` to port 0) and nothing else; see TSS_IO_BITMAP_OFFSET. */
     uint8_t *tss = mem + TSS_ADDR;
     memcpy(tss + 4, &(uint64_t){IST_STACK_TOP}, 8);
     memcpy(tss + 36, &(uint64_t){IST_STACK_TOP}, 8);
-    uint16_t iomap = 104;
+    uint16_t iomap = TSS_IO_BITMAP_OFFSET;
     memcpy(tss + 102, &iomap, 2);
+    tss[TSS_IO_BITMAP_OFFSET] = 0xf0;     /* ports 0-3 allowed, 4-7 not */
+    tss[TSS_IO_BITMAP_OFFSET + 1] = 0xff; /* ports 8-15 not */
+    tss[TSS_IO_BITMAP_OFFSET + 2] = 0xff; /* the end marker */
 }
 
 static void write_idt(uint8_t *mem)
@@ -46,8 +49,12 @@ static void write_idt(uint8_t *mem)
         uint32_t hi = handler >> 32;
         memcpy(gate, &lo, 2);
         memcpy(gate + 2, &sel, 2);
-        gate[4] = 1;    /* IST1: always switch to the stub's own stack */
-        gate[5] = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+        gate[4] = 1; /* IST1: always switch to the stub's own stack */
+        /* Present, 64-bit interrupt gate. DPL 0, so that `int N` from ring 3 faults (#GP), except
+         * #BP: hardware checks the gate's DPL for `int3` too, and with DPL 0 a program's int3 would
+         * arrive as #GP (PVM delivers #BP either way). #OF needs no such care: `into` does not exist
+         * in 64-bit mode (#UD). */
+        gate[5] = v == 3 ? 0xee : 0x8e;
         memcpy(gate + 6, &mid, 2);
         memcpy(gate + 8, &hi, 4);
     }

@@ -220,6 +220,53 @@ static void renew_vcpu(struct kvmf_instance *in)
         exchange_fail(in, KVMF_INTERNAL, "replacing the vCPU after a refused MMIO access: %s", kvmf_last_error());
 }
 
+/* Where KVM leaves RIP at a port I/O exit: at the instruction (hardware KVM since Linux 5.1, which
+ * skips it at the next KVM_RUN unless the host moved RIP) or already past it (PVM, older kernels).
+ * One host does one or the other, so the first exit that tells decides (-1: not known yet). */
+static int pio_rip_past = -1;
+
+static bool is_api_out(const uint8_t *code)
+{
+    return code && code[0] == 0xe7 && code[1] == API_PORT;
+}
+
+/* Port I/O that left the guest directly, which only ring 3 can cause (the stub uses TRAP_PORT): the
+ * TSS's I/O bitmap lets a program's `out %eax, $0` exit at once, without the #GP and the trap stub
+ * (hardware KVM and PVM both honour it). The registers are in sync-regs. Everything but a 4-byte
+ * `out %eax, $0` fails the request as the #GP path would, and costs a new vCPU: KVM would complete the
+ * instruction (an `in` writes RAX) at the next entry. */
+static void handle_port_io(struct kvmf_instance *in)
+{
+    struct kvm_run *run = in->vm.run;
+    struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
+    vm_exit_regs(&in->vm, f);
+    bool at = is_api_out(guest_ptr(in, f->rip, 2));
+    bool past = f->rip >= 2 && is_api_out(guest_ptr(in, f->rip - 2, 2));
+    int known = __atomic_load_n(&pio_rip_past, __ATOMIC_RELAXED);
+    if (at != past)
+        __atomic_store_n(&pio_rip_past, known = past, __ATOMIC_RELAXED);
+    bool rip_past = known == 1;
+    uint64_t start = rip_past ? f->rip - 2 : f->rip;
+    bool is_out = run->io.direction == KVM_EXIT_IO_OUT;
+    if (is_out && run->io.port == API_PORT && run->io.size == 4 && run->io.count == 1 && (rip_past ? past : at)) {
+        f->vector = VECTOR_API_PORT;
+        f->error = 0;
+        f->rip = start + 2; /* past the `out`, as the stub path leaves it: a freeze keeps this frame */
+        api_dispatch(in, f);
+        if (!in->ex.finished)
+            vm_resume_user(&in->vm, f);
+        return;
+    }
+    /* Named as the #GP path names it (a rep prefix hides the opcode from privileged_instruction). */
+    const char *instr = rip_past ? NULL : privileged_instruction(guest_ptr(in, f->rip, 2));
+    exchange_fail(in, KVMF_CPU_EXCEPTION,
+                  "forbidden instruction %s on port 0x%x (%u bytes) at RIP 0x%llx: only `out %%eax, $0` is an API "
+                  "call",
+                  instr ? instr : is_out ? "out (port I/O)" : "in (port I/O)", run->io.port, run->io.size,
+                  (unsigned long long)f->rip);
+    renew_vcpu(in);
+}
+
 /* An API call through the API page: `movl $NUMBER, API_PAGE_ADDR` in ring 3 exited as an MMIO
  * write. KVM has already stepped past the store, and the registers are in the sync-regs area.
  * They go through the trap frame, as for the stub's calls, so that freezing (which keeps the
@@ -277,7 +324,10 @@ void vcpu_run(struct kvmf_instance *in)
             fail_timeout(in);
             break;
         }
-        if (ioctl(in->vm.vcpu_fd, KVM_RUN, 0) < 0) {
+        int run_rc = ioctl(in->vm.vcpu_fd, KVM_RUN, 0);
+        /* Every return from KVM_RUN is paid for, whatever its reason. Only this thread writes it. */
+        __atomic_fetch_add(&in->stats.exits, 1, __ATOMIC_RELAXED);
+        if (run_rc < 0) {
             if (errno != EINTR && errno != EAGAIN) {
                 exchange_fail(in, KVMF_INTERNAL, "KVM_RUN failed: %s (errno %d)", strerror(errno), errno);
                 break;
@@ -287,9 +337,10 @@ void vcpu_run(struct kvmf_instance *in)
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
             if (run->io.port == TRAP_PORT && run->io.direction == KVM_EXIT_IO_OUT) {
+                __atomic_fetch_add(&in->stats.trap_exits, 1, __ATOMIC_RELAXED);
                 handle_trap(in);
             } else {
-                exchange_fail(in, KVMF_CPU_EXCEPTION, "port I/O to port 0x%x", run->io.port);
+                handle_port_io(in);
             }
             break;
         case KVM_EXIT_MMIO:

@@ -151,6 +151,9 @@ struct kvmf_response {
     uint64_t run_ns;              /* wall time from entering the guest to the response */
     uint64_t cpu_ns;              /* CPU time of the calling thread for the request */
     uint64_t dirty_pages;         /* guest pages the request wrote (host copies included) */
+    uint64_t exits;               /* returns from the guest to the host (KVM_RUN), on_error included */
+    uint64_t trap_exits;          /* those through the trap stub: syscalls, faults, API calls by `out`
+                                     where ring-3 port I/O faults (PVM); the rest exited directly */
 };
 
 /*
@@ -192,6 +195,8 @@ struct kvmf_program_stats {
     uint64_t unsupported_calls;   /* syscalls or API calls answered with -ENOSYS */
     uint64_t refused_calls;       /* init-only calls (register_func) refused during requests */
     uint64_t warmups;             /* warm-up requests (KVMF_RUN_WARMUP) run; the counters above leave them out */
+    uint64_t exits;               /* guest exits to the host in requests (exits / invocations: the cost) */
+    uint64_t trap_exits;          /* those that went through the trap stub (see kvmf_response) */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);
@@ -209,6 +214,8 @@ struct kvmf_instance_stats {
     uint64_t dirty_pages;
     uint64_t last_dirty_pages;
     uint64_t busy;                /* 1 while acquired */
+    uint64_t exits;               /* guest exits to the host in requests (see kvmf_response) */
+    uint64_t trap_exits;
 };
 
 int kvmf_instance_stats(const kvmf_program *program, uint64_t index, struct kvmf_instance_stats *out);

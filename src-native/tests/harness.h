@@ -12,6 +12,9 @@
 
 extern int tests_passed, tests_failed;
 extern const char *guest_dir;
+/* Time limits in tests are multiplied by this (environment variable KVMFILTER_TEST_TIME_SCALE, default
+ * 1): emulated hardware (the CI's nested SVM stage) runs guests tens of times slower. */
+extern int time_scale;
 
 #define CHECK(cond, ...)                                                                   \
     do {                                                                                   \
@@ -37,6 +40,7 @@ struct result {
     char log[1024];
     bool on_error_used;
     unsigned long long dirty_pages;
+    unsigned long long exits, trap_exits;
 };
 
 /* Loads guest `name` (a file in guest_dir) with `config` (NULL: defaults); NULL on failure, with
@@ -58,4 +62,5 @@ void test_isolation(void);
 void test_api(void);
 void test_pool(void);
 void test_boundary(void);
+void test_platform(void);
 #endif

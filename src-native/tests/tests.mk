@@ -6,7 +6,7 @@ TEST_GUEST_NAMES := $(basename $(notdir $(wildcard tests/guests/*.c)))
 TEST_GUESTS := $(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES)) \
                $(addsuffix -musl,$(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES))) \
                $(BUILD)/tests/guests/cxx $(BUILD)/tests/guests/hello-pie $(BUILD)/tests/guests/hello-dynamic \
-               $(addprefix $(BUILD)/tests/guests/,api-page paused-page hostile-page hostile-page-musl)
+               $(addprefix $(BUILD)/tests/guests/,api-page paused-page hostile-page hostile-page-musl platform-page)
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
 $(BUILD)/tests/guests/%: tests/guests/%.c tests/guests/abi.h

@@ -92,6 +92,16 @@ static void on_get(const char *url, const char *arg)
         __asm__ volatile("inb $0x60, %0" : "=a"(v));
     } else if (!strcmp(arg, "out-port")) {
         __asm__ volatile("outb %%al, $0x80" ::"a"(0));
+    } else if (!strcmp(arg, "out-port0-byte")) {
+        __asm__ volatile("outb %%al, $0" ::"a"(0x10010));
+    } else if (!strcmp(arg, "out-port0-dx")) {
+        __asm__ volatile("outl %%eax, %%dx" ::"a"(0x10010), "d"(0));
+    } else if (!strcmp(arg, "in-port0")) {
+        unsigned v;
+        __asm__ volatile("inl $0, %0" : "=a"(v));
+    } else if (!strcmp(arg, "outs-port0")) {
+        static const unsigned words[2] = {0x10010, 0x10010};
+        __asm__ volatile("outsl" : : "S"(words), "d"(0) : "memory");
     } else if (!strcmp(arg, "int3")) {
         __asm__ volatile("int3");
     } else if (!strcmp(arg, "ud2")) {

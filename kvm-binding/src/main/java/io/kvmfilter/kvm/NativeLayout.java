@@ -49,7 +49,9 @@ final class NativeLayout {
     static final long RESPONSE_RUN_NS = field(16);
     static final long RESPONSE_CPU_NS = field(17);
     static final long RESPONSE_DIRTY_PAGES = field(18);
-    static final long RESPONSE_SIZE = field(19);
+    static final long RESPONSE_EXITS = field(19);
+    static final long RESPONSE_TRAP_EXITS = field(20);
+    static final long RESPONSE_SIZE = field(21);
 
     /** KVMF_ERROR_KIND_COUNT: the length of failures_by_kind, KVMF_OK included. */
     static final int ERROR_KIND_COUNT = 14;
@@ -79,7 +81,9 @@ final class NativeLayout {
     static final long PSTATS_UNSUPPORTED_CALLS = field(20 + ERROR_KIND_COUNT);
     static final long PSTATS_REFUSED_CALLS = field(21 + ERROR_KIND_COUNT);
     static final long PSTATS_WARMUPS = field(22 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(23 + ERROR_KIND_COUNT);
+    static final long PSTATS_EXITS = field(23 + ERROR_KIND_COUNT);
+    static final long PSTATS_TRAP_EXITS = field(24 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(25 + ERROR_KIND_COUNT);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);
@@ -93,5 +97,7 @@ final class NativeLayout {
     static final long ISTATS_DIRTY_PAGES = field(8);
     static final long ISTATS_LAST_DIRTY_PAGES = field(9);
     static final long ISTATS_BUSY = field(10);
-    static final long ISTATS_SIZE = field(11);
+    static final long ISTATS_EXITS = field(11);
+    static final long ISTATS_TRAP_EXITS = field(12);
+    static final long ISTATS_SIZE = field(13);
 }

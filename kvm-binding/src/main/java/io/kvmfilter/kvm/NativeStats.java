@@ -44,15 +44,15 @@ final class NativeStats {
         return values[(int) (NativeLayout.PSTATS_FAILURES_BY_KIND / 8) + kind];
     }
 
-    /** Fields from instances on are gauges or settings of the current program, not counters, up to the call
-     *  counters at the end (unsupported_calls on). */
+    /** Fields from instances to max_request_memory are gauges or settings of the current program, not counters. */
     private static final int FIRST_GAUGE = (int) (NativeLayout.PSTATS_INSTANCES / 8);
+    private static final int LAST_GAUGE = (int) (NativeLayout.PSTATS_MAX_REQUEST_MEMORY / 8);
 
     /** @return this plus other's counters (gauges and settings are taken from this) */
     NativeStats plusCounters(NativeStats other) {
         long[] sum = values.clone();
         for (int i = 0; i < FIELDS; i++) {
-            boolean counter = i < FIRST_GAUGE || i >= (int) (NativeLayout.PSTATS_UNSUPPORTED_CALLS / 8);
+            boolean counter = i < FIRST_GAUGE || i > LAST_GAUGE;
             if (counter) {
                 sum[i] += other.values[i];
             }

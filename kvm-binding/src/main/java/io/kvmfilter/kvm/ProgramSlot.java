@@ -186,7 +186,7 @@ final class ProgramSlot {
                 for (long i = 0; i < count; i++) {
                     long[] v = NativeStats.readInstance(program.handle, i);
                     instances.add(new KvmStats.Instance((int) i, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-                            v[9], v[10] != 0));
+                            v[9], v[10] != 0, v[11], v[12]));
                 }
             }
         } finally {
@@ -224,6 +224,8 @@ final class ProgramSlot {
                 totals.get(NativeLayout.PSTATS_UNSUPPORTED_CALLS),
                 totals.get(NativeLayout.PSTATS_REFUSED_CALLS),
                 totals.get(NativeLayout.PSTATS_WARMUPS),
+                totals.get(NativeLayout.PSTATS_EXITS),
+                totals.get(NativeLayout.PSTATS_TRAP_EXITS),
                 instances);
     }
 }

@@ -74,6 +74,9 @@ final class StatsJson {
         o.put("unsupported_calls", p.unsupportedCalls());
         o.put("refused_calls", p.refusedCalls());
         o.put("warmups", p.warmups());
+        o.put("exits", p.exits());
+        o.put("trap_exits", p.trapExits());
+        o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {
             ObjectNode n = instances.addObject();
@@ -89,6 +92,8 @@ final class StatsJson {
             n.put("dirty_pages", i.dirtyPages());
             n.put("last_dirty_pages", i.lastDirtyPages());
             n.put("busy", i.busy());
+            n.put("exits", i.exits());
+            n.put("trap_exits", i.trapExits());
         }
         return o;
     }

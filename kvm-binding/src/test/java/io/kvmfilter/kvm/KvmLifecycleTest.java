@@ -170,6 +170,30 @@ class KvmLifecycleTest {
         }
     }
 
+    /** An API call exits directly (one exit); a fault and a system call go through the trap stub. */
+    @Test
+    void exitsPerRequestAreCounted() throws Exception {
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(KvmTestEnvironment.guestLibrary("e", ""), null))) {
+            for (int i = 0; i < 3; i++) {
+                kvm.run("e", Request.get("/")); // the response: 1 exit
+            }
+            kvm.run("e", Request.get("/").withArg("fault")); // the page fault: 1 trap exit
+            kvm.run("e", Request.get("/").withArg("log:x")); // sys_log, write(1) (a trap exit), the response
+            KvmStats.Program stats = kvm.stats().program("e");
+            assertThat(stats.invocations()).isEqualTo(5);
+            assertThat(stats.exits()).isEqualTo(3 + 1 + 3);
+            assertThat(stats.trapExits()).isEqualTo(2);
+            assertThat(stats.exitsPerRequest()).isEqualTo(7.0 / 5);
+            assertThat(stats.instanceStats().get(0).exits()).isEqualTo(7);
+            assertThat(stats.instanceStats().get(0).trapExits()).isEqualTo(2);
+            JsonNode json = new ObjectMapper().readTree(kvm.statsJson("e", 0)).get("e");
+            assertThat(json.get("exits").asLong()).isEqualTo(7);
+            assertThat(json.get("trap_exits").asLong()).isEqualTo(2);
+            assertThat(json.get("exits_per_request").asDouble()).isEqualTo(1.4);
+            assertThat(json.get("instance_stats").get(0).get("exits").asLong()).isEqualTo(7);
+        }
+    }
+
     @Test
     void statisticsAsJson() throws Exception {
         try (Kvm kvm = Kvm.start(ProgramLibrary.parse("{ \"a\": { \"filename\": \"" + KvmTestEnvironment.guest()
