@@ -1,6 +1,6 @@
 /*
- * api.c — the program API of TinyKVM VMOD programs (see docs: guest-abi), plus the bookkeeping
- * of one guest run (struct exchange): its failure, response, headers and log.
+ * api.c — the program API of TinyKVM VMOD programs (see docs: guest-abi). What a call records about
+ * the run (failure, response, headers, log) lives in struct exchange (exchange.c).
  *
  * A program calls the API with `mov $NUMBER,%eax; out %eax,$0` in ring 3, which faults into
  * the stub; arguments are in rdi, rsi, rdx, rcx, r8, r9 and the result goes back in rax.
@@ -8,15 +8,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 
 /* Bounds on what a program can make the host hold for one run (docs/security.md lists them all). */
-#define MAX_LOG_BYTES (64 * 1024)
 #define MAX_HEADER_BYTES (64 * 1024)      /* one header field */
 #define MAX_HEADERS 1000                  /* fields in the request's or the response's header set */
 #define MAX_HEADER_SET_BYTES (256 * 1024) /* bytes of one header set */
@@ -41,98 +38,6 @@ enum {
 };
 
 enum { HANDLER_GET = 1, HANDLER_POST = 2, HANDLER_REQUEST = 3, HANDLER_STREAM = 4, HANDLER_ON_ERROR = 5 };
-
-void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
-{
-    ex->phase = phase;
-    ex->deadline_ns = deadline_ns;
-    ex->finished = false;
-    ex->error = KVMF_OK;
-    ex->message[0] = '\0';
-    ex->froze = ex->paused_mode = false;
-    ex->paused_req_addr = 0;
-    ex->enomem = false;
-    ex->request_alloc = 0;
-    ex->status = 0;
-    ex->ctype_addr = ex->ctype_len = ex->body_addr = ex->body_len = 0;
-    header_list_clear(&ex->request_headers);
-    header_list_clear(&ex->response_headers);
-    buffer_clear(&ex->response_header_text);
-    buffer_clear(&ex->log);
-    ex->cacheable = -1;
-    ex->ttl_ms = ex->grace_ms = ex->keep_ms = 0;
-}
-
-void exchange_free(struct exchange *ex)
-{
-    header_list_clear(&ex->request_headers);
-    header_list_clear(&ex->response_headers);
-    free(ex->request_headers.items);
-    free(ex->response_headers.items);
-    buffer_free(&ex->response_header_text);
-    buffer_free(&ex->log);
-}
-
-void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)
-{
-    struct exchange *ex = &in->ex;
-    if (ex->finished && ex->error != KVMF_OK)
-        return; /* the first failure is the cause */
-    ex->finished = true;
-    ex->error = kind;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ex->message, sizeof ex->message, fmt, ap);
-    va_end(ap);
-}
-
-void exchange_log(struct kvmf_instance *in, const char *text, size_t len)
-{
-    struct buffer *log = &in->ex.log;
-    if (log->len >= MAX_LOG_BYTES)
-        return;
-    if (!buffer_append(log, text, len, MAX_LOG_BYTES - 32))
-        buffer_append(log, "\n[log truncated]\n", 17, MAX_LOG_BYTES);
-}
-
-/* Whether call `number` of this kind has been logged for the program before; records it if not. One
- * entry per (kind, number): a request can keep quiet only the calls it makes itself. */
-static bool unsupported_seen(struct kvmf_program *p, const char *what, uint64_t number, bool *overflow)
-{
-    bool seen = false;
-    *overflow = false;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->unsupported_logged_count && !seen; i++)
-        seen = p->unsupported_logged[i].what == what && p->unsupported_logged[i].number == number;
-    if (!seen) {
-        if (p->unsupported_logged_count < UNSUPPORTED_LOGGED_MAX) {
-            p->unsupported_logged[p->unsupported_logged_count].what = what;
-            p->unsupported_logged[p->unsupported_logged_count].number = number;
-            p->unsupported_logged_count++;
-        } else {
-            seen = p->unsupported_overflow_logged;
-            *overflow = true;
-            p->unsupported_overflow_logged = true;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    return seen;
-}
-
-void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t number)
-{
-    __atomic_fetch_add(&in->unsupported_calls, 1, __ATOMIC_RELAXED);
-    bool overflow;
-    if (unsupported_seen(in->program, what, number, &overflow))
-        return;
-    char line[160];
-    int n = overflow ? snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS; "
-                                "more than %d distinct unsupported calls: the rest are counted, not logged\n", what,
-                                (unsigned long long)number, (unsigned long long)number, UNSUPPORTED_LOGGED_MAX)
-                     : snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n",
-                                what, (unsigned long long)number, (unsigned long long)number);
-    exchange_log(in, line, (size_t)n);
-}
 
 /* A call that belongs to initialisation, made later: refused with -EPERM, counted and logged. It
  * would otherwise change host state that outlives the request (the program's handlers). */

@@ -24,6 +24,9 @@ int kvmf_fail(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* KVMF_INTERNAL naming the failed call and errno. */
 int kvmf_fail_errno(const char *call);
 
+/* Adds to a statistics counter: written only by the thread holding the instance, read by any. */
+#define STAT_ADD(field, value) __atomic_fetch_add(&(field), (value), __ATOMIC_RELAXED)
+
 /* ---- time ----------------------------------------------------------------------------- */
 
 uint64_t now_ns(void);
@@ -301,6 +304,8 @@ void as_layout(struct address_space *as, uint64_t brk_start, uint64_t mmap_top);
 void syscall_dispatch(struct kvmf_instance *in, struct trap_frame *f);
 /* api.c: handles the TinyKVM API call in the frame; may finish the exchange. */
 void api_dispatch(struct kvmf_instance *in, struct trap_frame *f);
+
+/* exchange.c: the bookkeeping of one guest run. */
 /* Ends the current run with a failure (keeps the first one). */
 void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -311,14 +316,28 @@ void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t numbe
 
 /* vcpu.c: runs the guest until the exchange is finished (response, freeze, failure). */
 void vcpu_run(struct kvmf_instance *in);
+/* fault.c: ends the run with the failure a CPU exception in the guest stands for, precisely named. */
+void fault_classify(struct kvmf_instance *in, struct trap_frame *f);
+/* The privileged instruction whose first bytes are at `code` ("hlt", "wrmsr"...), or NULL. */
+const char *privileged_instruction(const uint8_t *code);
+/* timer.c: arms the calling thread's timer to interrupt KVM_RUN at deadline_ns (and every 2 ms
+ * after), or disarms it. */
+int timer_arm(uint64_t deadline_ns);
+void timer_disarm(void);
 
-/* headers */
+/* header_list.c */
 int header_list_add(struct header_list *l, const char *text, size_t len);
 void header_list_clear(struct header_list *l);
 /* Index of the header whose name matches (case-insensitive), or -1. */
 long header_list_find(const struct header_list *l, const char *name, size_t name_len);
 /* Removes every header whose name matches, in one pass; returns how many. */
 size_t header_list_remove_all(struct header_list *l, const char *name, size_t name_len);
+
+/* config.c: KVMF_OK, or KVMF_INVALID_ARGUMENT naming the setting, its value and what is allowed. */
+int config_check(const struct kvmf_config *c);
+/* boot.c: builds the guest image in `mem` (system area, ELF, heap, stacks, initial stack) and runs
+ * the program to wait_for_requests(); fills the program's frozen state. */
+int boot_program(struct kvmf_program *p, uint8_t *mem, const void *elf, uint64_t elf_len);
 
 /* instance.c */
 int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance **out);
@@ -327,7 +346,6 @@ void instance_destroy(struct kvmf_instance *in);
  * written so far. For the rare exits after which KVM's vCPU state cannot be trusted for the next
  * run (an MMIO access the sandbox refused, an instruction KVM could not emulate). */
 int instance_renew_vm(struct kvmf_instance *in);
-int instance_reset(struct kvmf_instance *in);
 /* Points the trap frame at `target` in ring 3 through the entry trampoline (or the stub's FPU
  * reset without XSAVE), with the instance's FS base: how every run enters the program. */
 void frame_enter_user(struct kvmf_instance *in, uint64_t target);
@@ -335,5 +353,11 @@ void frame_enter_user(struct kvmf_instance *in, uint64_t target);
 int instance_launch(struct kvmf_instance *in);
 /* Starts a call of guest function `fn` with up to 6 arguments on the request stack. */
 void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs);
+
+/* reset.c */
+/* Adds the guest's writes since the last call to the instance's written pages; *count = how many. */
+int dirty_collect(struct kvmf_instance *in, uint64_t *count);
+/* Restores every page written since the last reset, and the address space, from the frozen state. */
+int instance_reset(struct kvmf_instance *in);
 
 #endif

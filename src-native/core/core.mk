@@ -8,7 +8,7 @@ $(BUILD)/obj/core/%.o: core/%.c $(CORE_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -c $< -o $@
 
-$(BUILD)/obj/core/stub.o: core/stub.S core/layout.h
+$(BUILD)/obj/core/stub.o: core/guest/stub.S core/layout.h
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 

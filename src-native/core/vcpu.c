@@ -1,183 +1,18 @@
 /*
  * vcpu.c — runs the vCPU until the current exchange is finished, and turns each trap into a
- * syscall, an API call, or a classified failure.
- *
- * Time limits: each thread that runs guests owns one POSIX timer aimed at itself
- * (SIGEV_THREAD_ID). It fires at the deadline and then every few milliseconds, so KVM_RUN
- * returns EINTR even if the first signal raced with entering the guest; the deadline itself
- * is always checked on the host clock.
+ * syscall, an API call, or a classified failure (fault.c). The deadline is checked on the host
+ * clock before every entry; the thread's timer (timer.c) interrupts a guest that runs past it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/kvm.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core.h"
 
-#define TIMER_REPEAT_NS 2000000 /* after the deadline, interrupt again every 2 ms */
 /* Flags a syscall may give back to the program: CF PF AF ZF SF DF OF. */
 #define RFLAGS_ARITHMETIC 0xcd5ULL
-
-static int timer_signal;
-static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
-static pthread_key_t timer_key;
-static __thread timer_t thread_timer;
-static __thread bool thread_timer_ready;
-
-static void on_timer_signal(int sig)
-{
-    (void)sig; /* its only job is to make KVM_RUN return EINTR */
-}
-
-static void delete_thread_timer(void *timer)
-{
-    timer_delete((timer_t)timer);
-}
-
-static void install_signal(void)
-{
-    /* A real-time signal the JVM does not use; KVMFILTER_TIMER_SIGNAL overrides it. */
-    const char *env = getenv("KVMFILTER_TIMER_SIGNAL");
-    timer_signal = env ? atoi(env) : SIGRTMIN + 3;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_timer_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(timer_signal, &sa, NULL);
-    pthread_key_create(&timer_key, delete_thread_timer);
-}
-
-static int arm_timer(uint64_t deadline_ns)
-{
-    pthread_once(&signal_once, install_signal);
-    if (!thread_timer_ready) {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, timer_signal);
-        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-        struct sigevent sev;
-        memset(&sev, 0, sizeof sev);
-        sev.sigev_notify = SIGEV_THREAD_ID;
-        sev.sigev_signo = timer_signal;
-        sev._sigev_un._tid = gettid();
-        if (timer_create(CLOCK_MONOTONIC, &sev, &thread_timer) < 0)
-            return kvmf_fail_errno("timer_create");
-        thread_timer_ready = true;
-        pthread_setspecific(timer_key, thread_timer);
-    }
-    struct itimerspec its = {
-        .it_value = {.tv_sec = (time_t)(deadline_ns / 1000000000ULL), .tv_nsec = (long)(deadline_ns % 1000000000ULL)},
-        .it_interval = {.tv_sec = 0, .tv_nsec = TIMER_REPEAT_NS},
-    };
-    if (timer_settime(thread_timer, TIMER_ABSTIME, &its, NULL) < 0)
-        return kvmf_fail_errno("timer_settime");
-    return KVMF_OK;
-}
-
-static void disarm_timer(void)
-{
-    struct itimerspec off;
-    memset(&off, 0, sizeof off);
-    timer_settime(thread_timer, 0, &off, NULL);
-}
-
-static const char *exception_name(uint64_t vector)
-{
-    static const char *const names[] = {
-        "divide error", "debug trap", "NMI", "breakpoint (int3)", "overflow (into)", "bound range exceeded",
-        "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
-        "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
-        "page fault", "reserved vector 15", "x87 floating-point error", "alignment check",
-        "machine check", "SIMD floating-point error", "virtualization exception",
-        "control protection fault",
-    };
-    return vector < sizeof names / sizeof names[0] ? names[vector] : "reserved exception";
-}
-
-/* Names the privileged instruction behind a #GP, from its first bytes. */
-static const char *privileged_instruction(const uint8_t *code)
-{
-    if (!code)
-        return NULL;
-    switch (code[0]) {
-    case 0xf4: return "hlt";
-    case 0xfa: return "cli";
-    case 0xfb: return "sti";
-    case 0xe4: case 0xe5: case 0xec: case 0xed: return "in (port I/O)";
-    case 0xe6: case 0xe7: case 0xee: case 0xef: return "out (port I/O)";
-    case 0x6c: case 0x6d: case 0x6e: case 0x6f: return "ins/outs (port I/O)";
-    case 0xcd: return "int n";
-    case 0x0f:
-        switch (code[1]) {
-        case 0x30: return "wrmsr";
-        case 0x32: return "rdmsr";
-        case 0x20: case 0x22: return "mov to/from a control register";
-        case 0x01: return "a system-table or cache instruction (lgdt, lidt, invlpg...)";
-        case 0x06: return "clts";
-        case 0x09: return "wbinvd";
-        case 0x00: return "lldt/ltr";
-        }
-    }
-    return NULL;
-}
-
-static bool in_guard_page(struct kvmf_instance *in, uint64_t addr)
-{
-    const struct kvmf_program *p = in->program;
-    uint64_t guard1 = p->request_stack_top - REQUEST_STACK_SIZE - STACK_GUARD_SIZE;
-    uint64_t guard2 = p->request_stack_top;
-    return (addr >= guard1 && addr < guard1 + STACK_GUARD_SIZE) ||
-           (addr >= guard2 && addr < guard2 + STACK_GUARD_SIZE);
-}
-
-static void classify_fault(struct kvmf_instance *in, struct trap_frame *f)
-{
-    struct exchange *ex = &in->ex;
-    uint64_t rip = f->rip, v = f->vector;
-    if ((f->cs & 3) == 0 && rip >= STUB_CODE_ADDR && rip < STUB_CODE_ADDR + STUB_CODE_MAX) {
-        exchange_fail(in, KVMF_INTERNAL, "%s inside the sandbox's trap stub at 0x%llx", exception_name(v),
-                      (unsigned long long)rip);
-        return;
-    }
-    const char *oom = ex->enomem ? " after an allocation was refused for lack of memory" : "";
-    int kind_if_oom = ex->enomem ? KVMF_OUT_OF_MEMORY : -1;
-    if (v == 14) {
-        uint64_t addr = *(uint64_t *)(in->vm.mem + STUB_DATA_ADDR + STUB_CR2);
-        const char *what;
-        if (in_guard_page(in, addr))
-            what = "stack overflow (hit the guard page below the stack)";
-        else if ((f->error & 0x10) && (f->error & 1))
-            what = "execution of a non-executable page";
-        else if (f->error & 0x10)
-            what = "execution of an unmapped address";
-        else if ((f->error & 2) && (f->error & 1))
-            what = "write to a read-only page";
-        else if (f->error & 1)
-            what = "access to a page reserved for the sandbox";
-        else if (addr < PAGE_SIZE)
-            what = "NULL pointer dereference";
-        else
-            what = (f->error & 2) ? "write to an unmapped address" : "read of an unmapped address";
-        exchange_fail(in, kind_if_oom >= 0 ? kind_if_oom : KVMF_MEMORY_FAULT,
-                      "memory fault: %s at address 0x%llx, RIP 0x%llx%s", what, (unsigned long long)addr,
-                      (unsigned long long)rip, oom);
-        return;
-    }
-    const char *instr = v == 13 ? privileged_instruction(guest_ptr(in, rip, 2)) : NULL;
-    if (instr)
-        exchange_fail(in, KVMF_CPU_EXCEPTION, "CPU exception %llu (%s): forbidden instruction %s at RIP 0x%llx%s",
-                      (unsigned long long)v, exception_name(v), instr, (unsigned long long)rip, oom);
-    else
-        exchange_fail(in, kind_if_oom >= 0 ? kind_if_oom : KVMF_CPU_EXCEPTION,
-                      "CPU exception %llu (%s) at RIP 0x%llx%s", (unsigned long long)v, exception_name(v),
-                      (unsigned long long)rip, oom);
-}
 
 static void handle_trap(struct kvmf_instance *in)
 {
@@ -204,7 +39,7 @@ static void handle_trap(struct kvmf_instance *in)
         exchange_fail(in, KVMF_NO_RESPONSE, "the handler returned without calling sys_backend_response()");
         return;
     }
-    classify_fault(in, f);
+    fault_classify(in, f);
 }
 
 /* After an MMIO exit the request fails on, KVM still holds the faulting instruction's completion
@@ -313,7 +148,7 @@ void vcpu_run(struct kvmf_instance *in)
     struct exchange *ex = &in->ex;
     struct kvm_run *run = in->vm.run;
     in->dirty_current = false;
-    if (arm_timer(ex->deadline_ns) != KVMF_OK) {
+    if (timer_arm(ex->deadline_ns) != KVMF_OK) {
         exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
         return;
     }
@@ -379,7 +214,7 @@ void vcpu_run(struct kvmf_instance *in)
             exchange_fail(in, KVMF_INTERNAL, "unexpected KVM exit reason %u", run->exit_reason);
         }
     }
-    disarm_timer();
+    timer_disarm();
     /* An answer (or freeze) that came after the deadline is late: the caller has given up on it. */
     if (ex->error == KVMF_OK && now_ns() >= ex->deadline_ns)
         fail_timeout(in);

@@ -14,7 +14,7 @@
  *
  * This file is assembled into the host library as data and copied to STUB_CODE_ADDR.
  */
-#include "layout.h"
+#include "../layout.h"
 
     .section .rodata.kvmf_stub, "a"
     .code64

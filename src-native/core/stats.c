@@ -1,0 +1,86 @@
+/*
+ * stats.c — the statistics of a program and of its instances: counters each instance's own thread
+ * adds to, read here with relaxed atomic loads and summed.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
+{
+    if (!cp || !out)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_program_stats: program and out are required");
+    struct kvmf_program *p = (struct kvmf_program *)cp;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&p->lock);
+    for (uint32_t i = 0; i < p->created; i++) {
+        struct kvmf_instance *in = p->instances[i];
+        if (!in)
+            continue;
+        out->invocations += LOAD(in->stats.invocations);
+        out->failures += LOAD(in->stats.failures);
+        for (int k = 0; k < KVMF_ERROR_KIND_COUNT; k++)
+            out->failures_by_kind[k] += LOAD(in->failures_by_kind[k]);
+        out->on_error_answers += LOAD(in->on_error_answers);
+        out->resets += LOAD(in->stats.resets);
+        out->reset_ns += LOAD(in->stats.reset_ns);
+        out->run_ns += LOAD(in->stats.run_ns);
+        out->cpu_ns += LOAD(in->stats.cpu_ns);
+        out->bytes_in += LOAD(in->stats.bytes_in);
+        out->bytes_out += LOAD(in->stats.bytes_out);
+        out->dirty_pages += LOAD(in->stats.dirty_pages);
+        out->unsupported_calls += LOAD(in->unsupported_calls);
+        out->refused_calls += LOAD(in->refused_calls);
+        out->warmups += LOAD(in->warmups);
+        out->exits += LOAD(in->stats.exits);
+        out->trap_exits += LOAD(in->stats.trap_exits);
+        out->instances_busy += in->busy;
+        out->instances++;
+    }
+    out->failures_by_kind[KVMF_QUEUE_TIMEOUT] += p->queue_timeouts;
+    out->queue_waits = p->queue_waits;
+    out->queue_timeouts = p->queue_timeouts;
+    out->queue_wait_ns = p->queue_wait_ns;
+    pthread_mutex_unlock(&p->lock);
+    out->boot_ns = p->boot_ns;
+    struct stat st;
+    if (fstat(p->memfd, &st) == 0)
+        out->frozen_bytes = (uint64_t)st.st_blocks * 512;
+    /* Pages an instance holds privately: those it ever wrote. Estimated from the dirty counts. */
+    out->instance_bytes = out->dirty_pages * PAGE_SIZE;
+    out->max_memory = p->config.max_memory;
+    out->max_request_memory = p->config.max_request_memory;
+    return KVMF_OK;
+}
+
+int kvmf_instance_stats(const kvmf_program *cp, uint64_t index, struct kvmf_instance_stats *out)
+{
+    struct kvmf_program *p = (struct kvmf_program *)cp;
+    if (!p || !out)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_stats: program and out are required");
+    pthread_mutex_lock(&p->lock);
+    struct kvmf_instance *in = index < p->created ? p->instances[index] : NULL;
+    if (!in) {
+        pthread_mutex_unlock(&p->lock);
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "program \"%s\" has no instance %llu (%u created)", p->name,
+                         (unsigned long long)index, p->created);
+    }
+    out->invocations = LOAD(in->stats.invocations);
+    out->failures = LOAD(in->stats.failures);
+    out->resets = LOAD(in->stats.resets);
+    out->reset_ns = LOAD(in->stats.reset_ns);
+    out->run_ns = LOAD(in->stats.run_ns);
+    out->cpu_ns = LOAD(in->stats.cpu_ns);
+    out->bytes_in = LOAD(in->stats.bytes_in);
+    out->bytes_out = LOAD(in->stats.bytes_out);
+    out->dirty_pages = LOAD(in->stats.dirty_pages);
+    out->last_dirty_pages = LOAD(in->stats.last_dirty_pages);
+    out->busy = in->busy;
+    out->exits = LOAD(in->stats.exits);
+    out->trap_exits = LOAD(in->stats.trap_exits);
+    pthread_mutex_unlock(&p->lock);
+    return KVMF_OK;
+}
