@@ -1,9 +1,9 @@
 # bench/bench.mk — the sandbox core's benchmark: `make bench` prints its Markdown table.
-$(BUILD)/bench/guests/cpubound: bench/guests/cpubound.c tests/guests/abi.h
+$(BUILD)/bench/guests/cpubound: bench/guests/cpubound.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 
-$(BUILD)/bench/guests/cpubound-page: bench/guests/cpubound.c tests/guests/abi.h
+$(BUILD)/bench/guests/cpubound-page: bench/guests/cpubound.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -DABI_API_PAGE -static -o $@ $<
 

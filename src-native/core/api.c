@@ -19,25 +19,6 @@
 #define MAX_HEADER_SET_BYTES (256 * 1024) /* bytes of one header set */
 #define MAX_CONTENT_TYPE_BYTES 1024
 
-enum {
-    API_REGISTER_FUNC = 0x10000,
-    API_WAIT_FOR_REQUESTS = 0x10001,
-    API_WAIT_FOR_REQUESTS_PAUSED = 0x10002,
-    API_SET_CACHEABLE = 0x10005,
-    API_BACKEND_RESPONSE = 0x10010,
-    API_HTTP_APPEND = 0x10020,
-    API_HTTP_SET = 0x10021,
-    API_HTTP_FIND = 0x10022,
-    API_HTTP_METHOD = 0x10023,
-    API_GET_MEMINFO = 0x10A00,
-    API_FETCH = 0x20000,
-    API_SELF_REQUEST = 0x20001,
-    API_LOG = 0x7F000,
-    API_IS_DEBUG = 0x7FDEB,
-    API_BREAKPOINT = 0x7F7F7,
-};
-
-enum { HANDLER_GET = 1, HANDLER_POST = 2, HANDLER_REQUEST = 3, HANDLER_STREAM = 4, HANDLER_ON_ERROR = 5 };
 
 /* A call that belongs to initialisation, made later: refused with -EPERM, counted and logged. It
  * would otherwise change host state that outlives the request (the program's handlers). */
@@ -89,7 +70,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (in->ex.phase != PHASE_BOOT)
         return refuse_after_boot(in, "register_func");
-    if (f->rdi < HANDLER_GET || f->rdi > 7)
+    if (f->rdi < KVM_HANDLER_GET || f->rdi > KVM_HANDLER_LIVE_UPDATE_RESTORE)
         return -EINVAL;
     if (!guest_ptr(in, f->rsi, 1)) {
         exchange_fail(in, KVMF_BAD_API_CALL, "register_func(%llu): handler address 0x%llx is outside the program",
@@ -99,11 +80,11 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
     /* Only the boot VM gets here, before any instance exists: no other thread reads the handlers yet. */
     struct handlers *h = &in->program->handlers;
     switch (f->rdi) {
-    case HANDLER_GET: h->get = f->rsi; break;
-    case HANDLER_POST: h->post = f->rsi; break;
-    case HANDLER_REQUEST: h->request = f->rsi; break;
-    case HANDLER_STREAM: h->stream = f->rsi; break;
-    case HANDLER_ON_ERROR: h->on_error = f->rsi; break;
+    case KVM_HANDLER_GET: h->get = f->rsi; break;
+    case KVM_HANDLER_POST: h->post = f->rsi; break;
+    case KVM_HANDLER_REQUEST: h->request = f->rsi; break;
+    case KVM_HANDLER_STREAM_POST: h->stream = f->rsi; break;
+    case KVM_HANDLER_ERROR: h->on_error = f->rsi; break;
     default: break; /* live-update serialize/restore: accepted, never called */
     }
     return 0;
@@ -117,7 +98,7 @@ static void api_wait_for_requests(struct kvmf_instance *in, struct trap_frame *f
                       paused ? "wait_for_requests_paused" : "wait_for_requests");
         return;
     }
-    if (paused && !guest_ptr(in, f->rdi, 104)) {
+    if (paused && !guest_ptr(in, f->rdi, sizeof(struct kvm_request))) {
         exchange_fail(in, KVMF_BAD_API_CALL, "wait_for_requests_paused: request struct at 0x%llx is invalid",
                       (unsigned long long)f->rdi);
         return;
@@ -220,36 +201,29 @@ static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
         return;
     }
     if (extra) {
-        const uint8_t *x = guest_ptr(in, extra, 56);
+        const void *x = guest_ptr(in, extra, sizeof(struct BackendResponseExtra));
         if (!x) {
             exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: extra at 0x%llx is outside the program's memory",
                           (unsigned long long)extra);
             return;
         }
-        uint64_t headers;
-        uint16_t count;
-        bool cached;
-        float ttl, grace, keep;
-        memcpy(&headers, x, 8);
-        memcpy(&count, x + 8, 2);
-        memcpy(&cached, x + 10, 1);
-        memcpy(&ttl, x + 12, 4);
-        memcpy(&grace, x + 16, 4);
-        memcpy(&keep, x + 20, 4);
-        const uint64_t *list = count ? guest_ptr(in, headers, (uint64_t)count * 16) : NULL;
-        if (count && !list) {
+        struct BackendResponseExtra e;
+        memcpy(&e, x, sizeof e); /* one copy: the guest cannot change it while it is checked */
+        const struct ResponseHeader *list =
+            e.num_headers ? guest_ptr(in, e.headers, (uint64_t)e.num_headers * sizeof *list) : NULL;
+        if (e.num_headers && !list) {
             exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: %u headers at 0x%llx are outside the program's "
-                          "memory", count, (unsigned long long)headers);
+                          "memory", e.num_headers, (unsigned long long)e.headers);
             return;
         }
-        for (uint16_t i = 0; i < count; i++)
-            if (add_header(in, &ex->response_headers, list[2 * i], list[2 * i + 1], "sys_backend_response") < 0)
+        for (uint16_t i = 0; i < e.num_headers; i++)
+            if (add_header(in, &ex->response_headers, list[i].field, list[i].field_len, "sys_backend_response") < 0)
                 return;
-        if (cached || ttl > 0) {
-            ex->cacheable = cached;
-            ex->ttl_ms = to_ms(ttl);
-            ex->grace_ms = to_ms(grace);
-            ex->keep_ms = to_ms(keep);
+        if (e.cached || e.ttl > 0) {
+            ex->cacheable = e.cached != 0;
+            ex->ttl_ms = to_ms(e.ttl);
+            ex->grace_ms = to_ms(e.grace);
+            ex->keep_ms = to_ms(e.keep);
         }
     }
     ex->status = status;
@@ -364,28 +338,28 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     uint32_t number = (uint32_t)f->rax;
     int64_t result = 0;
     switch (number) {
-    case API_REGISTER_FUNC: result = api_register_func(in, f); break;
-    case API_WAIT_FOR_REQUESTS: api_wait_for_requests(in, f, false); break;
-    case API_WAIT_FOR_REQUESTS_PAUSED: api_wait_for_requests(in, f, true); break;
-    case API_SET_CACHEABLE:
+    case KVM_CALL_REGISTER_FUNC: result = api_register_func(in, f); break;
+    case KVM_CALL_WAIT_FOR_REQUESTS: api_wait_for_requests(in, f, false); break;
+    case KVM_CALL_WAIT_FOR_REQUESTS_PAUSED: api_wait_for_requests(in, f, true); break;
+    case KVM_CALL_SET_CACHEABLE:
         ex->cacheable = f->rdi & 1;
         ex->ttl_ms = (int64_t)f->rsi;
         ex->grace_ms = (int64_t)f->rdx;
         ex->keep_ms = (int64_t)f->rcx;
         break;
-    case API_BACKEND_RESPONSE: api_backend_response(in, f); break;
-    case API_HTTP_APPEND: result = api_http_append(in, f); break;
-    case API_HTTP_SET: result = api_http_set(in, f); break;
-    case API_HTTP_FIND: result = api_http_find(in, f); break;
-    case API_HTTP_METHOD:
+    case KVM_CALL_BACKEND_RESPONSE: api_backend_response(in, f); break;
+    case KVM_CALL_HTTP_APPEND: result = api_http_append(in, f); break;
+    case KVM_CALL_HTTP_SET: result = api_http_set(in, f); break;
+    case KVM_CALL_HTTP_FIND: result = api_http_find(in, f); break;
+    case KVM_CALL_HTTP_METHOD:
         result = copy_out(in, ex->method, strlen(ex->method), f->rdi, f->rsi, "sys_http_method");
         break;
-    case API_GET_MEMINFO: result = api_get_meminfo(in, f); break;
-    case API_LOG: result = api_log(in, f); break;
-    case API_IS_DEBUG: result = in->program->config.debug ? 1 : 0; break;
-    case API_BREAKPOINT: break;
-    case API_FETCH:
-    case API_SELF_REQUEST:
+    case KVM_CALL_GET_MEMINFO: result = api_get_meminfo(in, f); break;
+    case KVM_CALL_LOG: result = api_log(in, f); break;
+    case KVM_CALL_IS_DEBUG: result = in->program->config.debug ? 1 : 0; break;
+    case KVM_CALL_BREAKPOINT: break;
+    case KVM_CALL_FETCH:
+    case KVM_CALL_SELF_REQUEST:
         result = -EPERM; /* outbound requests are denied */
         break;
     default:

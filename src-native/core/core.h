@@ -13,6 +13,8 @@ struct kvm_sregs;
 struct trap_frame;
 
 #include "../include/kvmfilter.h"
+#define KVM_ABI_HOST
+#include "../sdk/kvm_abi.h"
 #include "layout.h"
 
 #define KVMF_VERSION "0.1.0"

@@ -2,7 +2,7 @@
 # $(BUILD)/lib/libkvmfilter.a (linked into kvmrun, tests and benchmarks).
 CORE_SRCS := $(wildcard core/*.c)
 CORE_OBJS := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CORE_SRCS)) $(BUILD)/obj/core/stub.o
-CORE_HEADERS := $(wildcard core/*.h) include/kvmfilter.h
+CORE_HEADERS := $(wildcard core/*.h) include/kvmfilter.h sdk/kvm_abi.h
 
 $(BUILD)/obj/core/%.o: core/%.c $(CORE_HEADERS)
 	@mkdir -p $(dir $@)

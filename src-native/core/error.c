@@ -39,11 +39,6 @@ const char *kvmf_last_error(void)
     return last_error;
 }
 
-const char *kvmf_version(void)
-{
-    return "kvmfilter " KVMF_VERSION " (api 1)";
-}
-
 int kvmf_fail(int kind, const char *fmt, ...)
 {
     va_list ap;

@@ -45,34 +45,30 @@ struct request_input {
     bool post;
 };
 
-/* The kvm_request struct for generic and paused handlers (guest-abi: 104 bytes). */
+/* The kvm_request struct for generic and paused handlers (kvm_abi.h). */
 static void put_request_struct(struct input_writer *w, const struct request_input *r, uint64_t at, uint64_t url,
                                uint64_t arg, uint64_t ctype, uint64_t method, uint64_t body, uint64_t headers,
                                uint64_t nheaders, uint64_t flags)
 {
-    uint8_t s[104] = {0};
-    uint16_t method_len = (uint16_t)strlen(r->method), url_len = (uint16_t)(r->url_len > 65535 ? 65535 : r->url_len),
-             arg_len = (uint16_t)(r->arg_len > 65535 ? 65535 : r->arg_len),
-             ctype_len = (uint16_t)(r->ctype_len > 65535 ? 65535 : r->ctype_len), nh = (uint16_t)nheaders,
-             info = (uint16_t)(flags & KVMF_RUN_WARMUP ? 1 : 0);
-    memcpy(s + 0, &method, 8);
-    memcpy(s + 8, &url, 8);
-    memcpy(s + 16, &arg, 8);
-    memcpy(s + 24, &ctype, 8);
-    memcpy(s + 32, &method_len, 2);
-    memcpy(s + 34, &url_len, 2);
-    memcpy(s + 36, &arg_len, 2);
-    memcpy(s + 38, &ctype_len, 2);
-    uint64_t content = r->post ? body : 0;
-    memcpy(s + 40, &content, 8);
-    memcpy(s + 48, &r->body_len, 8);
-    memcpy(s + 56, &headers, 8);
-    memcpy(s + 64, &nh, 2);
-    memcpy(s + 66, &info, 2);
-    uint64_t prng[2];
-    getrandom(prng, sizeof prng, 0);
-    memcpy(s + 72, prng, 16);
-    memcpy(w->in->vm.mem + at, s, sizeof s);
+    struct kvm_request s = {
+        .method = method,
+        .url = url,
+        .arg = arg,
+        .content_type = ctype,
+        .method_len = (uint16_t)strlen(r->method),
+        .url_len = (uint16_t)(r->url_len > 65535 ? 65535 : r->url_len),
+        .arg_len = (uint16_t)(r->arg_len > 65535 ? 65535 : r->arg_len),
+        .content_type_len = (uint16_t)(r->ctype_len > 65535 ? 65535 : r->ctype_len),
+        .content = r->post ? body : 0,
+        .content_len = r->body_len,
+        .headers = headers,
+        .num_headers = (uint16_t)nheaders,
+        .info_flags = flags & KVMF_RUN_WARMUP ? KVM_REQUEST_WARMUP : 0,
+    };
+    /* 16 bytes: getrandom(..., 0) returns them all once the kernel's pool is ready, and this is long after boot. */
+    if (getrandom(s.prng, sizeof s.prng, 0) != (ssize_t)sizeof s.prng)
+        s.prng[0] = now_ns(), s.prng[1] = thread_cpu_ns();
+    memcpy(w->in->vm.mem + at, &s, sizeof s);
     mark_touched(w->in, at, sizeof s);
 }
 
@@ -81,7 +77,7 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
                          uint64_t *arg_out)
 {
     const struct kvmf_program *p = in->program;
-    uint64_t need = r->url_len + r->arg_len + r->ctype_len + r->body_len + r->headers_len + 16 * r->nheaders +
+    uint64_t need = r->url_len + r->arg_len + r->ctype_len + r->body_len + r->headers_len + sizeof(struct kvm_request_header) * r->nheaders +
                     strlen(r->method) + 256;
     uint64_t base = mem_alloc_input(in, need);
     if (!base)
@@ -100,21 +96,19 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
     uint64_t header_text = put(&w, r->headers, r->headers_len, 1);
     put(&w, "", 1, 1);
     uint64_t harray = (w.pos + 15) & ~15ULL;
-    w.pos = harray + 16 * r->nheaders;
+    w.pos = harray + sizeof(struct kvm_request_header) * r->nheaders;
     uint64_t line = 0, idx = 0;
     for (uint64_t i = 0; i <= r->headers_len && idx < r->nheaders; i++) {
         if (i == r->headers_len || r->headers[i] == '\n') {
             uint64_t len = i - line;
             if (len > 0) {
                 const char *colon = memchr(r->headers + line, ':', len);
-                uint8_t h[16];
-                uint64_t field = header_text + line;
-                uint32_t colon_at = colon ? (uint32_t)(colon - (r->headers + line)) : (uint32_t)len;
-                uint32_t flen = (uint32_t)len;
-                memcpy(h, &field, 8);
-                memcpy(h + 8, &colon_at, 4);
-                memcpy(h + 12, &flen, 4);
-                memcpy(in->vm.mem + harray + 16 * idx, h, 16);
+                struct kvm_request_header h = {
+                    .field = header_text + line,
+                    .field_colon = colon ? (uint32_t)(colon - (r->headers + line)) : (uint32_t)len,
+                    .field_len = (uint32_t)len,
+                };
+                memcpy(in->vm.mem + harray + sizeof h * idx, &h, sizeof h);
                 header_list_add(&in->ex.request_headers, r->headers + line, len);
                 idx++;
             }
@@ -126,7 +120,7 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
         if (in->vm.mem[header_text + i] == '\n')
             in->vm.mem[header_text + i] = '\0';
     uint64_t req = (w.pos + 15) & ~15ULL;
-    w.pos = req + 104;
+    w.pos = req + sizeof(struct kvm_request);
     mark_touched(in, base, w.pos - base);
     *url_out = url;
     *arg_out = arg;

@@ -58,6 +58,20 @@ const char *kvmf_last_error(void);
 /* Library version string, e.g. "kvmfilter 0.1.0 (api 1)". */
 const char *kvmf_version(void);
 
+/* What kvmf_layout_size() measures. */
+enum kvmf_layout {
+    KVMF_LAYOUT_CONFIG = 0,         /* sizeof(struct kvmf_config) */
+    KVMF_LAYOUT_RESPONSE = 1,       /* sizeof(struct kvmf_response) */
+    KVMF_LAYOUT_PROGRAM_STATS = 2,  /* sizeof(struct kvmf_program_stats) */
+    KVMF_LAYOUT_INSTANCE_STATS = 3, /* sizeof(struct kvmf_instance_stats) */
+    KVMF_LAYOUT_ERROR_KINDS = 4     /* KVMF_ERROR_KIND_COUNT */
+};
+
+/* The size in bytes of a struct of this header as this library was built (or the count, for
+ * KVMF_LAYOUT_ERROR_KINDS); 0 for an unknown value. Bindings that lay the structs out themselves
+ * compare these at load. */
+uint64_t kvmf_layout_size(int which);
+
 /*
  * Checks that /dev/kvm can be opened and has the capabilities the core needs. Returns
  * KVMF_OK or KVMF_UNAVAILABLE with an actionable message in kvmf_last_error(): the device,

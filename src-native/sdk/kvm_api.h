@@ -41,112 +41,15 @@
 
 #ifdef __cplusplus
 extern "C" {
-#define KVM_API_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
-#else
-#define KVM_API_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
 #if !defined(__x86_64__)
 #error "kvm_api.h: kvmfilter guest programs are x86-64 only"
 #endif
 
-/* ------------------------------------------------------------------------------------------------------------
- * Data structures shared with the host (x86-64 layout, checked below).
- * ------------------------------------------------------------------------------------------------------------ */
-
-/* One request header as `Name: value`, not NUL-terminated. */
-struct kvm_request_header {
-	const char *field;    /* the whole "Name: value" text */
-	uint32_t field_colon; /* index of ':' in field */
-	uint32_t field_len;   /* length of the whole text */
-};
-
-/* Bit in kvm_request.info_flags: the request is a warm-up request sent by the host before real traffic. */
-#define KVM_REQUEST_WARMUP 0x1
-
-/* A request as seen by a generic handler or by wait_for_requests_paused(). Strings are NUL-terminated; the
- * lengths exclude the NUL. */
-struct kvm_request {
-	const char *method;
-	const char *url;
-	const char *arg;
-	const char *content_type;
-	uint16_t method_len;
-	uint16_t url_len;
-	uint16_t arg_len;
-	uint16_t content_type_len;
-	const uint8_t *content; /* request body, may be NULL */
-	size_t content_len;
-	struct kvm_request_header *headers;
-	uint16_t num_headers;
-	uint16_t info_flags; /* KVM_REQUEST_* bits */
-	uint32_t reserved0;
-	uint64_t prng[2]; /* fresh random bits from the host for this request */
-	uint64_t reserved1[2];
-};
-
-/* One response header "Name: value", not NUL-terminated. */
-struct ResponseHeader {
-	const char *field;
-	size_t field_len;
-};
-
-/* Optional extras for sys_backend_response(): headers and caching hints (seconds). Zero-initialise it. */
-struct BackendResponseExtra {
-	const struct ResponseHeader *headers;
-	uint16_t num_headers;
-	bool cached; /* the host may cache the response */
-	float ttl;
-	float grace;
-	float keep;
-	uint64_t reserved[4]; /* must be zero */
-};
-
-/* Memory limits and usage, in bytes. */
-struct meminfo {
-	uint64_t max_memory;     /* the VM's memory limit */
-	uint64_t max_reqmem;     /* how much a request may dirty beyond the frozen state */
-	uint64_t reqmem_upper;   /* high-water mark of request memory */
-	uint64_t reqmem_current; /* request memory in use now */
-};
-
-KVM_API_STATIC_ASSERT(sizeof(struct kvm_request_header) == 16, "kvm_request_header is 16 bytes");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request_header, field_colon) == 8, "field_colon @8");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request_header, field_len) == 12, "field_len @12");
-
-KVM_API_STATIC_ASSERT(sizeof(struct kvm_request) == 104, "kvm_request is 104 bytes");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, url) == 8, "url @8");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, arg) == 16, "arg @16");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, content_type) == 24, "content_type @24");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, method_len) == 32, "method_len @32");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, url_len) == 34, "url_len @34");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, arg_len) == 36, "arg_len @36");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, content_type_len) == 38, "content_type_len @38");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, content) == 40, "content @40");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, content_len) == 48, "content_len @48");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, headers) == 56, "headers @56");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, num_headers) == 64, "num_headers @64");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, info_flags) == 66, "info_flags @66");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, reserved0) == 68, "reserved0 @68");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, prng) == 72, "prng @72");
-KVM_API_STATIC_ASSERT(offsetof(struct kvm_request, reserved1) == 88, "reserved1 @88");
-
-KVM_API_STATIC_ASSERT(sizeof(struct ResponseHeader) == 16, "ResponseHeader is 16 bytes");
-KVM_API_STATIC_ASSERT(offsetof(struct ResponseHeader, field_len) == 8, "field_len @8");
-
-KVM_API_STATIC_ASSERT(sizeof(struct BackendResponseExtra) == 56, "BackendResponseExtra is 56 bytes");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, num_headers) == 8, "num_headers @8");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, cached) == 10, "cached @10");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, ttl) == 12, "ttl @12");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, grace) == 16, "grace @16");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, keep) == 20, "keep @20");
-KVM_API_STATIC_ASSERT(offsetof(struct BackendResponseExtra, reserved) == 24, "reserved @24");
-
-KVM_API_STATIC_ASSERT(sizeof(struct meminfo) == 32, "meminfo is 32 bytes");
-
-/* ------------------------------------------------------------------------------------------------------------
- * Handler types and registration.
- * ------------------------------------------------------------------------------------------------------------ */
+/* The ABI itself (call numbers, handler numbers, the structures shared with the host and their checked layouts)
+ * is in kvm_abi.h, next to this file, which the sandbox core includes too. */
+#include "kvm_abi.h"
 
 /* GET: url is the request URL, arg the configured argument of this program step (often JSON, may be ""). */
 typedef void (*kvm_get_handler)(const char *url, const char *arg);
@@ -163,40 +66,10 @@ typedef void (*kvm_error_handler)(const char *url, const char *arg, const char *
 typedef long (*kvm_stream_handler)(const char *url, const char *arg, const char *content_type, const uint8_t *data,
                                    size_t len, size_t offset);
 
-/* The `which` values of register_func(). */
-enum {
-	KVM_HANDLER_GET = 1,
-	KVM_HANDLER_POST = 2,
-	KVM_HANDLER_REQUEST = 3,
-	KVM_HANDLER_STREAM_POST = 4,
-	KVM_HANDLER_ERROR = 5,
-	KVM_HANDLER_LIVE_UPDATE_SERIALIZE = 6,
-	KVM_HANDLER_LIVE_UPDATE_RESTORE = 7,
-};
-
-/* The `where` values of the header functions. 4 and 5 are accepted as aliases of 0 and 1. */
-enum {
-	KVM_HTTP_REQUEST = 0,  /* the request's headers */
-	KVM_HTTP_RESPONSE = 1, /* the response being built */
-};
-
 /* ------------------------------------------------------------------------------------------------------------
- * The API calls. Call numbers are part of the ABI and must never change.
+ * The API calls (their numbers, KVM_CALL_*, are in kvm_abi.h).
  * ------------------------------------------------------------------------------------------------------------ */
 
-#define KVM_CALL_REGISTER_FUNC 0x10000
-#define KVM_CALL_WAIT_FOR_REQUESTS 0x10001
-#define KVM_CALL_WAIT_FOR_REQUESTS_PAUSED 0x10002
-#define KVM_CALL_SET_CACHEABLE 0x10005
-#define KVM_CALL_BACKEND_RESPONSE 0x10010
-#define KVM_CALL_HTTP_APPEND 0x10020
-#define KVM_CALL_HTTP_SET 0x10021
-#define KVM_CALL_HTTP_FIND 0x10022
-#define KVM_CALL_HTTP_METHOD 0x10023
-#define KVM_CALL_GET_MEMINFO 0x10A00
-#define KVM_CALL_LOG 0x7F000
-#define KVM_CALL_IS_DEBUG 0x7FDEB
-#define KVM_CALL_BREAKPOINT 0x7F7F7
 
 /* Registers a handler; `which` is a KVM_HANDLER_* value. Call during initialisation, before wait_for_requests().
  * Registering again replaces the previous handler. Prefer the typed kvm_set_*_handler() helpers below. */
@@ -268,12 +141,14 @@ __attribute__((constructor)) static void kvm_api_find_page(void)
 /* Each API function: mov $NUMBER, %eax; then the store to the API page when there is one, else `out %eax, $0`
  * (bytes E7 00); ret. Arguments are already in the right registers by the normal calling convention; r11 is a
  * scratch register at a call. Weak so that every translation unit may carry a copy. */
+#define KVM_API_STRING(x) #x
+#define KVM_API_NUMBER(x) KVM_API_STRING(x)
 #define KVM_API_DEFINE_CALL(name, number)                                                                        \
 	".pushsection .text\n"                                                                                   \
 	".weak " #name "\n"                                                                                      \
 	".type " #name ", @function\n"                                                                           \
 	".p2align 4\n" #name ":\n"                                                                               \
-	"\tmovl $" #number ", %eax\n"                                                                            \
+	"\tmovl $" KVM_API_NUMBER(number) ", %eax\n"                                                            \
 	"\tmovq kvm_api_page_address(%rip), %r11\n"                                                              \
 	"\ttestq %r11, %r11\n"                                                                                   \
 	"\tjnz 1f\n"                                                                                             \
@@ -283,20 +158,22 @@ __attribute__((constructor)) static void kvm_api_find_page(void)
 	"\tret\n"                                                                                                \
 	".size " #name ", . - " #name "\n"                                                                       \
 	".popsection\n"
-__asm__(KVM_API_DEFINE_CALL(register_func, 0x10000)
-        KVM_API_DEFINE_CALL(wait_for_requests, 0x10001)
-        KVM_API_DEFINE_CALL(wait_for_requests_paused, 0x10002)
-        KVM_API_DEFINE_CALL(sys_set_cacheable, 0x10005)
-        KVM_API_DEFINE_CALL(sys_backend_response, 0x10010)
-        KVM_API_DEFINE_CALL(sys_http_append, 0x10020)
-        KVM_API_DEFINE_CALL(sys_http_set, 0x10021)
-        KVM_API_DEFINE_CALL(sys_http_find, 0x10022)
-        KVM_API_DEFINE_CALL(sys_http_method, 0x10023)
-        KVM_API_DEFINE_CALL(get_meminfo, 0x10A00)
-        KVM_API_DEFINE_CALL(sys_log, 0x7F000)
-        KVM_API_DEFINE_CALL(sys_is_debug, 0x7FDEB)
-        KVM_API_DEFINE_CALL(sys_breakpoint, 0x7F7F7));
+__asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
+        KVM_API_DEFINE_CALL(wait_for_requests, KVM_CALL_WAIT_FOR_REQUESTS)
+        KVM_API_DEFINE_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED)
+        KVM_API_DEFINE_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE)
+        KVM_API_DEFINE_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE)
+        KVM_API_DEFINE_CALL(sys_http_append, KVM_CALL_HTTP_APPEND)
+        KVM_API_DEFINE_CALL(sys_http_set, KVM_CALL_HTTP_SET)
+        KVM_API_DEFINE_CALL(sys_http_find, KVM_CALL_HTTP_FIND)
+        KVM_API_DEFINE_CALL(sys_http_method, KVM_CALL_HTTP_METHOD)
+        KVM_API_DEFINE_CALL(get_meminfo, KVM_CALL_GET_MEMINFO)
+        KVM_API_DEFINE_CALL(sys_log, KVM_CALL_LOG)
+        KVM_API_DEFINE_CALL(sys_is_debug, KVM_CALL_IS_DEBUG)
+        KVM_API_DEFINE_CALL(sys_breakpoint, KVM_CALL_BREAKPOINT));
 #undef KVM_API_DEFINE_CALL
+#undef KVM_API_NUMBER
+#undef KVM_API_STRING
 #endif
 
 /* ------------------------------------------------------------------------------------------------------------
@@ -404,7 +281,6 @@ static inline uint32_t kvm_vcpureqid(void)
 	return id;
 }
 
-#undef KVM_API_STATIC_ASSERT
 #ifdef __cplusplus
 }
 #endif

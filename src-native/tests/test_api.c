@@ -178,8 +178,20 @@ static void config_errors(void)
           "error names");
 }
 
+/* The sizes bindings check at load are the library's own (a binding laying structs out by hand compares them). */
+static void layout_sizes(void)
+{
+    CHECK(kvmf_layout_size(KVMF_LAYOUT_CONFIG) == sizeof(struct kvmf_config), "config size");
+    CHECK(kvmf_layout_size(KVMF_LAYOUT_RESPONSE) == sizeof(struct kvmf_response), "response size");
+    CHECK(kvmf_layout_size(KVMF_LAYOUT_PROGRAM_STATS) == sizeof(struct kvmf_program_stats), "program stats size");
+    CHECK(kvmf_layout_size(KVMF_LAYOUT_INSTANCE_STATS) == sizeof(struct kvmf_instance_stats), "instance stats size");
+    CHECK(kvmf_layout_size(KVMF_LAYOUT_ERROR_KINDS) == KVMF_ERROR_KIND_COUNT, "error kinds");
+    CHECK(kvmf_layout_size(99) == 0, "an unknown layout is 0");
+}
+
 void test_api(void)
 {
+    layout_sizes();
     request_handler("api");
     request_handler("api-page");
     paused("paused");

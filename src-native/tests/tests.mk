@@ -9,33 +9,33 @@ TEST_GUESTS := $(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES)) \
                $(addprefix $(BUILD)/tests/guests/,api-page paused-page hostile-page hostile-page-musl platform-page)
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
-$(BUILD)/tests/guests/%: tests/guests/%.c tests/guests/abi.h
+$(BUILD)/tests/guests/%: tests/guests/%.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(GUEST_CFLAGS) -static -o $@ $<
 
-$(BUILD)/tests/guests/%-musl: tests/guests/%.c tests/guests/abi.h
+$(BUILD)/tests/guests/%-musl: tests/guests/%.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	musl-gcc -std=gnu11 $(GUEST_CFLAGS) -static -o $@ $<
 
 # API calls through the API page instead of `out` (abi.h).
-$(BUILD)/tests/guests/%-page: tests/guests/%.c tests/guests/abi.h
+$(BUILD)/tests/guests/%-page: tests/guests/%.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(GUEST_CFLAGS) -DABI_API_PAGE -static -o $@ $<
 
-$(BUILD)/tests/guests/%-page-musl: tests/guests/%.c tests/guests/abi.h
+$(BUILD)/tests/guests/%-page-musl: tests/guests/%.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	musl-gcc -std=gnu11 $(GUEST_CFLAGS) -DABI_API_PAGE -static -o $@ $<
 
-$(BUILD)/tests/guests/cxx: tests/guests/cxx.cpp tests/guests/abi.h
+$(BUILD)/tests/guests/cxx: tests/guests/cxx.cpp tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	g++ -std=c++17 $(GUEST_CFLAGS) -static -o $@ $<
 
-$(BUILD)/tests/guests/hello-pie: tests/guests/hello.c tests/guests/abi.h
+$(BUILD)/tests/guests/hello-pie: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<
 
 # Dynamically linked on purpose: the loader must reject it.
-$(BUILD)/tests/guests/hello-dynamic: tests/guests/hello.c tests/guests/abi.h
+$(BUILD)/tests/guests/hello-dynamic: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(GUEST_CFLAGS) -o $@ $<
 

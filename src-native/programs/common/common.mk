@@ -11,7 +11,7 @@ PROGRAMS_COMMON_MK := 1
 
 # arg JSON parsing, validation and the sandboxed/native program skeleton
 PROGRAMS_COMMON_SRCS := programs/common/json.c programs/common/args.c programs/common/program.c
-PROGRAMS_COMMON_HDRS := programs/common/json.h programs/common/args.h programs/common/program.h sdk/kvm_api.h
+PROGRAMS_COMMON_HDRS := programs/common/json.h programs/common/args.h programs/common/program.h sdk/kvm_api.h sdk/kvm_abi.h
 # decoding, orientation, crop and resize of images (webp, avif)
 PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_ops.c programs/common/image_args.c \
                        programs/common/image_exif.c

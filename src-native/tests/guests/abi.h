@@ -1,6 +1,7 @@
 /*
- * abi.h — the TinyKVM VMOD program ABI written out by hand for the test guests, independent of
- * our SDK (src-native/sdk): if these guests run, programs built against the VMOD's ABI do too.
+ * abi.h — the test guests' API calls, written out by hand rather than taken from our SDK's
+ * kvm_api.h: if these guests run, programs built against the VMOD's ABI do too. The numbers and
+ * structures come from sdk/kvm_abi.h, whose compile-time checks pin every layout to the ABI.
  * Each call: `mov $NUMBER, %eax; out %eax, $0; ret`, arguments in rdi, rsi, rdx, rcx, r8, r9.
  */
 #ifndef TEST_ABI_H
@@ -10,39 +11,21 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../sdk/kvm_abi.h"
+
+#define ABI_STRING(x) #x
+#define ABI_NUMBER(x) ABI_STRING(x)
 #ifndef ABI_API_PAGE
 #define ABI_CALL(name, number)                                                                  \
     __asm__(".global " #name "\n.type " #name ", @function\n" #name ":\n"                       \
-            "  mov $" #number ", %eax\n  out %eax, $0\n  ret\n")
+            "  mov $" ABI_NUMBER(number) ", %eax\n  out %eax, $0\n  ret\n")
 #else
 /* The same guests built with -DABI_API_PAGE make every call through kvmfilter's own fast path: a
  * 4-byte store of the number to the API page (layout.h), written out by hand here too. */
 #define ABI_CALL(name, number)                                                                  \
     __asm__(".global " #name "\n.type " #name ", @function\n" #name ":\n"                       \
-            "  movl $" #number ", 0x3ff000\n  ret\n")
+            "  movl $" ABI_NUMBER(number) ", 0x3ff000\n  ret\n")
 #endif
-
-struct kvm_request_header { const char *field; uint32_t field_colon; uint32_t field_len; };
-struct kvm_request {
-    const char *method, *url, *arg, *content_type;
-    uint16_t method_len, url_len, arg_len, content_type_len;
-    const uint8_t *content;
-    size_t content_len;
-    struct kvm_request_header *headers;
-    uint16_t num_headers, info_flags;
-    uint32_t reserved0;
-    uint64_t prng[2];
-    uint64_t reserved1[2];
-};
-struct ResponseHeader { const char *field; size_t field_len; };
-struct BackendResponseExtra {
-    const struct ResponseHeader *headers;
-    uint16_t num_headers;
-    bool cached;
-    float ttl, grace, keep;
-    uint64_t reserved[4];
-};
-struct meminfo { uint64_t max_memory, max_reqmem, reqmem_upper, reqmem_current; };
 
 void register_func(int which, void *fn);
 void wait_for_requests(void);
@@ -61,19 +44,19 @@ void sys_breakpoint(void);
 long sys_unknown_call(long a);
 
 #ifdef ABI_IMPLEMENTATION
-ABI_CALL(register_func, 0x10000);
-ABI_CALL(wait_for_requests, 0x10001);
-ABI_CALL(wait_for_requests_paused, 0x10002);
-ABI_CALL(sys_set_cacheable, 0x10005);
-ABI_CALL(sys_backend_response, 0x10010);
-ABI_CALL(sys_http_append, 0x10020);
-ABI_CALL(sys_http_set, 0x10021);
-ABI_CALL(sys_http_find, 0x10022);
-ABI_CALL(sys_http_method, 0x10023);
-ABI_CALL(get_meminfo, 0x10A00);
-ABI_CALL(sys_log, 0x7F000);
-ABI_CALL(sys_is_debug, 0x7FDEB);
-ABI_CALL(sys_breakpoint, 0x7F7F7);
+ABI_CALL(register_func, KVM_CALL_REGISTER_FUNC);
+ABI_CALL(wait_for_requests, KVM_CALL_WAIT_FOR_REQUESTS);
+ABI_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED);
+ABI_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE);
+ABI_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE);
+ABI_CALL(sys_http_append, KVM_CALL_HTTP_APPEND);
+ABI_CALL(sys_http_set, KVM_CALL_HTTP_SET);
+ABI_CALL(sys_http_find, KVM_CALL_HTTP_FIND);
+ABI_CALL(sys_http_method, KVM_CALL_HTTP_METHOD);
+ABI_CALL(get_meminfo, KVM_CALL_GET_MEMINFO);
+ABI_CALL(sys_log, KVM_CALL_LOG);
+ABI_CALL(sys_is_debug, KVM_CALL_IS_DEBUG);
+ABI_CALL(sys_breakpoint, KVM_CALL_BREAKPOINT);
 ABI_CALL(sys_unknown_call, 0x10777);
 #endif
 

@@ -10,6 +10,7 @@
  *   header-storm       add and replace request headers in a loop, forever (host work only)
  *   ctype:crlf|nul|long|tab   answer with a content type holding CR/LF, a NUL, 2000 bytes, a tab
  *   unsupported:N      call API number N (unsupported), then answer "called"
+ *   extra-bytes        answer with a BackendResponseExtra whose `cached` byte is 0xff and ttl NaN
  *   prime              write every page of the probe area
  *   idle               write nothing
  *   victim:HEX         write the probe-area pages whose bit is set in the 64-bit mask HEX
@@ -129,6 +130,13 @@ static void on_get(const char *url, const char *arg)
     } else if (!strncmp(arg, "unsupported:", 12)) {
         call_number((unsigned)strtoul(arg + 12, NULL, 0));
         respond_text(200, "called");
+    } else if (!strcmp(arg, "extra-bytes")) {
+        struct BackendResponseExtra extra;
+        memset(&extra, 0, sizeof extra);
+        memset(&extra.cached, 0xff, 1); /* not a valid bool: the host must read it as a byte */
+        extra.ttl = __builtin_nanf("");
+        extra.grace = 1e30f;
+        sys_backend_response(200, "text/plain", 10, "extra", 5, &extra);
     } else if (!strcmp(arg, "prime")) {
         for (int i = 0; i < PROBE_PAGES; i++)
             probe_area[i][0] = 1;

@@ -45,6 +45,6 @@ public enum FailureKind {
         return INTERNAL;
     }
 
-    /** Kinds 1..13 come from the core; KVMF_ERROR_KIND_COUNT is 14 including KVMF_OK. */
-    static final int NATIVE_KIND_COUNT = 13;
+    /** Kinds 1..KVMF_ERROR_KIND_COUNT-1 come from the core (KVMF_ERROR_KIND_COUNT counts KVMF_OK too). */
+    static final int NATIVE_KIND_COUNT = NativeLayout.ERROR_KIND_COUNT - 1;
 }

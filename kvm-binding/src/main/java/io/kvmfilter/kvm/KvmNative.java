@@ -35,6 +35,15 @@ final class KvmNative {
 
     static native long kvmf_version();
 
+    /** enum kvmf_layout: what kvmf_layout_size measures. */
+    static final int LAYOUT_CONFIG = 0;
+    static final int LAYOUT_RESPONSE = 1;
+    static final int LAYOUT_PROGRAM_STATS = 2;
+    static final int LAYOUT_INSTANCE_STATS = 3;
+    static final int LAYOUT_ERROR_KINDS = 4;
+
+    static native long kvmf_layout_size(int which);
+
     static native int kvmf_check_kvm();
 
     static native void kvmf_config_defaults(long config);

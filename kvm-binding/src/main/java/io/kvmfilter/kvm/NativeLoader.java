@@ -53,6 +53,7 @@ final class NativeLoader {
                     KvmNative.register(library);
                     version = NativeStrings.fromCString(KvmNative.kvmf_version());
                     checkApiVersion(version, library);
+                    checkLayout(library);
                     checkErrorNames(library);
                 });
                 loaded = true;
@@ -118,6 +119,30 @@ final class NativeLoader {
         if (!version.contains(expected)) {
             throw new KvmUnavailableException("The native library " + library.getFile() + " reports \"" + version
                     + "\" but this binding needs " + expected + "; use the libkvmfilter.so built with this kvm-binding");
+        }
+    }
+
+    /**
+     * NativeLayout lays the structs of kvmfilter.h out by hand: a library whose structs have another size (a field
+     * added on one side only) would be read and written at the wrong offsets, so it is refused.
+     */
+    private static void checkLayout(NativeLibrary library) {
+        long[][] expected = {
+            {KvmNative.LAYOUT_CONFIG, NativeLayout.CONFIG_SIZE},
+            {KvmNative.LAYOUT_RESPONSE, NativeLayout.RESPONSE_SIZE},
+            {KvmNative.LAYOUT_PROGRAM_STATS, NativeLayout.PSTATS_SIZE},
+            {KvmNative.LAYOUT_INSTANCE_STATS, NativeLayout.ISTATS_SIZE},
+            {KvmNative.LAYOUT_ERROR_KINDS, NativeLayout.ERROR_KIND_COUNT},
+        };
+        String[] names = {"struct kvmf_config", "struct kvmf_response", "struct kvmf_program_stats",
+            "struct kvmf_instance_stats", "KVMF_ERROR_KIND_COUNT"};
+        for (int i = 0; i < expected.length; i++) {
+            long actual = KvmNative.kvmf_layout_size((int) expected[i][0]);
+            if (actual != expected[i][1]) {
+                throw new KvmUnavailableException("The native library " + library.getFile() + " has " + names[i]
+                        + " = " + actual + " but this binding expects " + expected[i][1]
+                        + "; use the libkvmfilter.so built with this kvm-binding");
+            }
         }
     }
 

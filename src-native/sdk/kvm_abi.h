@@ -1,0 +1,160 @@
+/*
+ * kvm_abi.h — the program ABI of kvmfilter, the same as the Varnish TinyKVM VMOD's: call numbers, handler and
+ * header-set numbers, and the layout of every structure guest and host exchange. One file for both sides: the
+ * SDK (kvm_api.h), the sandbox core and the test guests include it, and every layout is checked here at compile
+ * time against the offsets the ABI fixes, so neither side can drift.
+ *
+ * A guest includes it as it is (through kvm_api.h). The host defines KVM_ABI_HOST first: guest pointers are then
+ * plain 64-bit guest addresses (uint64_t) and booleans plain bytes, with the same layout.
+ */
+#ifndef KVM_ABI_H
+#define KVM_ABI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef KVM_ABI_HOST
+#define KVM_ABI_PTR(type) uint64_t
+#define KVM_ABI_BOOL uint8_t /* any byte a guest wrote: a host bool may only hold 0 or 1 */
+#else
+#define KVM_ABI_PTR(type) type
+#define KVM_ABI_BOOL bool
+#endif
+
+#ifdef __cplusplus
+#define KVM_ABI_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define KVM_ABI_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* ---- call numbers (eax at the call); they never change ------------------------------------------------------ */
+
+#define KVM_CALL_REGISTER_FUNC 0x10000
+#define KVM_CALL_WAIT_FOR_REQUESTS 0x10001
+#define KVM_CALL_WAIT_FOR_REQUESTS_PAUSED 0x10002
+#define KVM_CALL_SET_CACHEABLE 0x10005
+#define KVM_CALL_BACKEND_RESPONSE 0x10010
+#define KVM_CALL_HTTP_APPEND 0x10020
+#define KVM_CALL_HTTP_SET 0x10021
+#define KVM_CALL_HTTP_FIND 0x10022
+#define KVM_CALL_HTTP_METHOD 0x10023
+#define KVM_CALL_GET_MEMINFO 0x10A00
+#define KVM_CALL_FETCH 0x20000
+#define KVM_CALL_SELF_REQUEST 0x20001
+#define KVM_CALL_LOG 0x7F000
+#define KVM_CALL_IS_DEBUG 0x7FDEB
+#define KVM_CALL_BREAKPOINT 0x7F7F7
+
+/* The `which` values of register_func(). */
+enum {
+	KVM_HANDLER_GET = 1,
+	KVM_HANDLER_POST = 2,
+	KVM_HANDLER_REQUEST = 3,
+	KVM_HANDLER_STREAM_POST = 4,
+	KVM_HANDLER_ERROR = 5,
+	KVM_HANDLER_LIVE_UPDATE_SERIALIZE = 6,
+	KVM_HANDLER_LIVE_UPDATE_RESTORE = 7,
+};
+
+/* The `where` values of the header calls. 4 and 5 are accepted as aliases of 0 and 1. */
+enum {
+	KVM_HTTP_REQUEST = 0,  /* the request's headers */
+	KVM_HTTP_RESPONSE = 1, /* the response being built */
+};
+
+/* Bit in kvm_request.info_flags: the request is a warm-up request sent by the host before real traffic. */
+#define KVM_REQUEST_WARMUP 0x1
+
+/* ---- structures ------------------------------------------------------------------------------------------- */
+
+/* One request header as `Name: value`, not NUL-terminated. */
+struct kvm_request_header {
+	KVM_ABI_PTR(const char *) field; /* the whole "Name: value" text */
+	uint32_t field_colon;            /* index of ':' in field */
+	uint32_t field_len;              /* length of the whole text */
+};
+
+/* A request as seen by a generic handler or by wait_for_requests_paused(). Strings are NUL-terminated; the
+ * lengths exclude the NUL. */
+struct kvm_request {
+	KVM_ABI_PTR(const char *) method;
+	KVM_ABI_PTR(const char *) url;
+	KVM_ABI_PTR(const char *) arg;
+	KVM_ABI_PTR(const char *) content_type;
+	uint16_t method_len;
+	uint16_t url_len;
+	uint16_t arg_len;
+	uint16_t content_type_len;
+	KVM_ABI_PTR(const uint8_t *) content; /* request body, may be NULL */
+	uint64_t content_len;
+	KVM_ABI_PTR(struct kvm_request_header *) headers;
+	uint16_t num_headers;
+	uint16_t info_flags; /* KVM_REQUEST_* bits */
+	uint32_t reserved0;
+	uint64_t prng[2]; /* fresh random bits from the host for this request */
+	uint64_t reserved1[2];
+};
+
+/* One response header "Name: value", not NUL-terminated. */
+struct ResponseHeader {
+	KVM_ABI_PTR(const char *) field;
+	uint64_t field_len;
+};
+
+/* Optional extras for sys_backend_response(): headers and caching hints (seconds). Zero-initialise it. */
+struct BackendResponseExtra {
+	KVM_ABI_PTR(const struct ResponseHeader *) headers;
+	uint16_t num_headers;
+	KVM_ABI_BOOL cached; /* the host may cache the response */
+	float ttl;
+	float grace;
+	float keep;
+	uint64_t reserved[4]; /* must be zero */
+};
+
+/* Memory limits and usage, in bytes. */
+struct meminfo {
+	uint64_t max_memory;     /* the VM's memory limit */
+	uint64_t max_reqmem;     /* how much a request may dirty beyond the frozen state */
+	uint64_t reqmem_upper;   /* high-water mark of request memory */
+	uint64_t reqmem_current; /* request memory in use now */
+};
+
+/* ---- the layouts the ABI fixes (x86-64) ------------------------------------------------------------------------ */
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_request_header) == 16, "kvm_request_header is 16 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request_header, field_colon) == 8, "field_colon @8");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request_header, field_len) == 12, "field_len @12");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_request) == 104, "kvm_request is 104 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, url) == 8, "url @8");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, arg) == 16, "arg @16");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, content_type) == 24, "content_type @24");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, method_len) == 32, "method_len @32");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, url_len) == 34, "url_len @34");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, arg_len) == 36, "arg_len @36");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, content_type_len) == 38, "content_type_len @38");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, content) == 40, "content @40");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, content_len) == 48, "content_len @48");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, headers) == 56, "headers @56");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, num_headers) == 64, "num_headers @64");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, info_flags) == 66, "info_flags @66");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, reserved0) == 68, "reserved0 @68");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, prng) == 72, "prng @72");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_request, reserved1) == 88, "reserved1 @88");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct ResponseHeader) == 16, "ResponseHeader is 16 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct ResponseHeader, field_len) == 8, "field_len @8");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct BackendResponseExtra) == 56, "BackendResponseExtra is 56 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, num_headers) == 8, "num_headers @8");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, cached) == 10, "cached @10");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, ttl) == 12, "ttl @12");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, grace) == 16, "grace @16");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, keep) == 20, "keep @20");
+KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, reserved) == 24, "reserved @24");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct meminfo) == 32, "meminfo is 32 bytes");
+
+#endif /* KVM_ABI_H */
