@@ -222,6 +222,9 @@ struct kvmf_instance {
     uint64_t npages;
     uint64_t *dirty;            /* KVM dirty log buffer */
     uint64_t *touched;          /* pages written since the last reset (guest and host) */
+    uint64_t *resident;         /* pages the instance holds a private copy of, since its last trim */
+    uint64_t resident_pages;    /* how many (read by stats under the program's lock) */
+    uint64_t released_ns;       /* when it was last released: trim.c gives idle instances' memory back */
     /* Hot pages (see collect_dirty): left writable across requests. Indexed like `touched`. */
     uint64_t *hot;              /* NULL when the VM cannot keep pages writable */
     uint64_t *written_before;   /* pages the previous request wrote */
@@ -278,6 +281,7 @@ struct kvmf_program {
     uint32_t creating;
     uint64_t waiters;
     uint64_t queue_waits, queue_timeouts, queue_wait_ns;
+    uint64_t trimmed_bytes;     /* memory given back by kvmf_program_trim (under `lock`) */
     /* unsupported calls already logged (under `lock`), to log each (kind, number) once */
     struct { const char *what; uint64_t number; } unsupported_logged[UNSUPPORTED_LOGGED_MAX];
     size_t unsupported_logged_count;

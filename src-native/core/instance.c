@@ -15,6 +15,7 @@ static void free_page_sets(struct kvmf_instance *in)
 {
     free(in->dirty);
     free(in->touched);
+    free(in->resident);
     free(in->hot);
     free(in->written_before);
     free(in->to_protect);
@@ -32,6 +33,7 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
     size_t words = (in->npages + 63) / 64;
     in->dirty = calloc(words, 8);
     in->touched = calloc(words, 8);
+    in->resident = calloc(words, 8);
     uint8_t *mem = mmap(NULL, p->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, p->memfd, 0);
     int rc;
     if (mem == MAP_FAILED) {
@@ -39,7 +41,7 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
         mem = NULL;
         goto fail;
     }
-    if (!in->dirty || !in->touched) {
+    if (!in->dirty || !in->touched || !in->resident) {
         rc = kvmf_fail(KVMF_INTERNAL, "out of memory creating an instance");
         goto fail;
     }

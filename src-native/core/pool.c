@@ -119,6 +119,7 @@ void kvmf_instance_release(kvmf_instance *in)
     }
     in->input_addr = in->input_len = 0;
     pthread_mutex_lock(&p->lock);
+    in->released_ns = now_ns();
     in->busy = false;
     __atomic_store_n(&in->stats.busy, 0, __ATOMIC_RELAXED);
     pthread_cond_signal(&p->freed);

@@ -109,6 +109,9 @@ int instance_reset(struct kvmf_instance *in)
     /* The system area below USER_MIN is rewritten by the host before every run: skip it. */
     for (size_t i = USER_MIN / PAGE_SIZE / 64; i < words; i++) {
         uint64_t bits = in->touched[i];
+        /* Each of these pages is now a private copy of the instance's (trim.c gives them back). */
+        in->resident_pages += (uint64_t)__builtin_popcountll(bits & ~in->resident[i]);
+        in->resident[i] |= bits;
         while (bits) {
             uint64_t page = i * 64 + (uint64_t)__builtin_ctzll(bits);
             bits &= bits - 1;

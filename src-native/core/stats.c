@@ -38,6 +38,8 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->exits += LOAD(in->stats.exits);
         out->trap_exits += LOAD(in->stats.trap_exits);
         out->instances_busy += in->busy;
+        /* Pages the instance holds privately: written by a request since its last trim. */
+        out->instance_bytes += LOAD(in->resident_pages) * PAGE_SIZE;
         out->instances++;
     }
     out->failures_by_kind[KVMF_QUEUE_TIMEOUT] += p->queue_timeouts;
@@ -49,8 +51,7 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
     struct stat st;
     if (fstat(p->memfd, &st) == 0)
         out->frozen_bytes = (uint64_t)st.st_blocks * 512;
-    /* Pages an instance holds privately: those it ever wrote. Estimated from the dirty counts. */
-    out->instance_bytes = out->dirty_pages * PAGE_SIZE;
+    out->trimmed_bytes = p->trimmed_bytes;
     out->max_memory = p->config.max_memory;
     out->max_request_memory = p->config.max_request_memory;
     return KVMF_OK;

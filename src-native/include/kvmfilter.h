@@ -137,6 +137,14 @@ void kvmf_instance_release(kvmf_instance *instance);
 /* Creates every instance not yet created (eager start); returns the first failure. */
 int kvmf_program_prepare_instances(kvmf_program *program);
 
+/*
+ * Gives back the memory of instances that have been free for at least idle_ms: the private copies
+ * of pages their requests wrote (madvise MADV_DONTNEED), so that a server returns to its baseline
+ * after a burst. The next request on such an instance pays page faults again. Only ephemeral
+ * programs are trimmed. *trimmed_bytes (may be NULL) gets how much was given back.
+ */
+int kvmf_program_trim(kvmf_program *program, uint64_t idle_ms, uint64_t *trimmed_bytes);
+
 /* Flags of kvmf_instance_run. */
 /* Marks the request as warm-up (kvm_request.info_flags 0x1): the host's own request, not a client's. Only
  * warm-up requests teach an instance its hot pages (pages kept writable); they are counted in
@@ -203,7 +211,7 @@ struct kvmf_program_stats {
     uint64_t instances_busy;      /* instances acquired right now */
     uint64_t boot_ns;             /* time the boot took */
     uint64_t frozen_bytes;        /* bytes of the frozen memory image in use */
-    uint64_t instance_bytes;      /* bytes privately copied by instances (resident estimate) */
+    uint64_t instance_bytes;      /* bytes instances hold as private copies of written pages, now */
     uint64_t max_memory;          /* configured limits, for reports */
     uint64_t max_request_memory;
     uint64_t unsupported_calls;   /* syscalls or API calls answered with -ENOSYS */
@@ -211,6 +219,7 @@ struct kvmf_program_stats {
     uint64_t warmups;             /* warm-up requests (KVMF_RUN_WARMUP) run; the counters above leave them out */
     uint64_t exits;               /* guest exits to the host in requests (exits / invocations: the cost) */
     uint64_t trap_exits;          /* those that went through the trap stub (see kvmf_response) */
+    uint64_t trimmed_bytes;       /* memory given back by kvmf_program_trim, in all */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

@@ -84,6 +84,64 @@ static void dirty_pages_counted(void)
     kvmf_program_destroy(p);
 }
 
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * 4;
+}
+
+/* An idle instance gives back the private copies of the pages its requests wrote, and then serves from
+ * the frozen state as before; a busy, recently used or kept instance keeps them. */
+static void idle_instances_give_memory_back(void)
+{
+    kvmf_program *p = load_guest("counter", NULL, NULL);
+    if (!p)
+        return;
+    CHECK(!strcmp(get(p, "4096").body, "count=1"), "a request writing 16 MiB");
+    struct kvmf_program_stats s;
+    kvmf_program_stats(p, &s);
+    CHECK(s.instance_bytes >= (4096ULL << 12) && s.instance_bytes < (4200ULL << 12),
+          "the instance holds what it wrote: %llu bytes", (unsigned long long)s.instance_bytes);
+    uint64_t trimmed = 1;
+    CHECK(kvmf_program_trim(p, 60000, &trimmed) == KVMF_OK && trimmed == 0, "an instance used just now is kept: %llu",
+          (unsigned long long)trimmed);
+    long before = rss_kib();
+    CHECK(kvmf_program_trim(p, 0, &trimmed) == KVMF_OK && trimmed == s.instance_bytes,
+          "an idle instance gives back all it held: %llu of %llu", (unsigned long long)trimmed,
+          (unsigned long long)s.instance_bytes);
+    long given = before - rss_kib();
+    CHECK(given >= 12 * 1024, "the process's resident memory fell by %ld KiB", given);
+    kvmf_program_stats(p, &s);
+    CHECK(s.instance_bytes == 0 && s.trimmed_bytes == trimmed, "statistics after the trim: %llu held, %llu trimmed",
+          (unsigned long long)s.instance_bytes, (unsigned long long)s.trimmed_bytes);
+    for (int i = 0; i < 3; i++)
+        CHECK(!strcmp(get(p, i == 1 ? "4096" : "3").body, "count=1"), "after a trim, requests start from the frozen "
+              "state");
+    kvmf_program_destroy(p);
+
+    /* Trimmed between a write and a read: still no trace of the write. */
+    p = load_guest("hostile", NULL, NULL);
+    CHECK(!strcmp(get(p, "secret-write").body, "written"), "secret-write before a trim");
+    kvmf_program_trim(p, 0, NULL);
+    CHECK(!strcmp(get(p, "secret-read").body, "found=0"), "a read after a trim finds no secret");
+    kvmf_program_destroy(p);
+
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.ephemeral = 0;
+    p = load_guest("counter", &c, NULL);
+    get(p, "100");
+    CHECK(kvmf_program_trim(p, 0, &trimmed) == KVMF_OK && trimmed == 0, "a kept instance's memory is its state");
+    CHECK(!strcmp(get(p, "0").body, "count=2"), "and survives a trim");
+    kvmf_program_destroy(p);
+}
+
 /* A kept (non-ephemeral) instance must give each request's input back, or its memory runs out. */
 static void kept_instance_reuses_input_memory(void)
 {
@@ -116,4 +174,5 @@ void test_isolation(void)
     kept_state();
     dirty_pages_counted();
     kept_instance_reuses_input_memory();
+    idle_instances_give_memory_back();
 }

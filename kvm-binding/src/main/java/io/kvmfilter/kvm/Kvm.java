@@ -44,6 +44,10 @@ import javax.management.ObjectName;
 public final class Kvm implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Kvm.class.getName());
 
+    /** Bounds on how often idle instances are asked to give their memory back ({@code trim_idle_time}). */
+    private static final long MIN_TRIM_CHECK_INTERVAL_MS = 50;
+    private static final long MAX_TRIM_CHECK_INTERVAL_MS = 10_000;
+
     /** How often files of programs with {@code "reload": true} are checked for changes. */
     static final long RELOAD_CHECK_INTERVAL_MS = 1000;
 
@@ -55,16 +59,21 @@ public final class Kvm implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ObjectName objectName;
     private final ScheduledExecutorService reloadWatcher;
+    private final ScheduledExecutorService trimmer;
     private final ExecutorService starter;
 
     private Kvm(String name, ProgramLibrary library) {
         this.name = name;
         Map<String, ProgramSlot> map = new LinkedHashMap<>();
         boolean anyReload = false;
+        long shortestTrimMillis = Long.MAX_VALUE;
         for (String program : library.programNames()) {
             ProgramDefinition definition = library.program(program);
             map.put(program, new ProgramSlot(definition));
             anyReload |= definition.reload();
+            if (!definition.trimIdleTime().isZero()) {
+                shortestTrimMillis = Math.min(shortestTrimMillis, definition.trimIdleTime().toMillis());
+            }
         }
         this.slots = Collections.unmodifiableMap(map);
         this.starter = Executors.newCachedThreadPool(daemonThreads("kvmfilter-" + name + "-start"));
@@ -74,6 +83,16 @@ public final class Kvm implements AutoCloseable {
                     RELOAD_CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
         } else {
             reloadWatcher = null;
+        }
+        if (shortestTrimMillis != Long.MAX_VALUE) {
+            // Checked twice per idle time, so an instance gives its memory back at most 1.5 idle times after its
+            // last request.
+            long interval = Math.max(MIN_TRIM_CHECK_INTERVAL_MS, Math.min(MAX_TRIM_CHECK_INTERVAL_MS,
+                    shortestTrimMillis / 2));
+            trimmer = Executors.newSingleThreadScheduledExecutor(daemonThreads("kvmfilter-" + name + "-trim"));
+            trimmer.scheduleWithFixedDelay(this::trimIdleInstances, interval, interval, TimeUnit.MILLISECONDS);
+        } else {
+            trimmer = null;
         }
         this.objectName = registerMBean();
     }
@@ -302,6 +321,9 @@ public final class Kvm implements AutoCloseable {
         if (reloadWatcher != null) {
             reloadWatcher.shutdownNow();
         }
+        if (trimmer != null) {
+            trimmer.shutdownNow();
+        }
         starter.shutdown();
         if (objectName != null) {
             try {
@@ -327,6 +349,17 @@ public final class Kvm implements AutoCloseable {
                     + String.join(", ", slots.keySet()));
         }
         return slot;
+    }
+
+    private void trimIdleInstances() {
+        for (ProgramSlot slot : slots.values()) {
+            try {
+                slot.trimIdleInstances();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "kvmfilter: giving back the memory of program '" + slot.name()
+                        + "' failed", e);
+            }
+        }
     }
 
     private void checkForChangedFiles() {

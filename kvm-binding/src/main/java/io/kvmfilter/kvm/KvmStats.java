@@ -57,7 +57,7 @@ public record KvmStats(Map<String, Program> programs) {
      * @param instancesBusy instances running a request right now
      * @param bootNanos time the current program's boot took
      * @param frozenBytes bytes of the current program's frozen memory image
-     * @param instanceBytes bytes privately copied by its instances (resident estimate)
+     * @param instanceBytes bytes its instances hold now as private copies of the pages requests wrote
      * @param maxMemory configured max_memory
      * @param maxRequestMemory configured max_request_memory
      * @param unsupportedCalls system or API calls answered with -ENOSYS
@@ -67,6 +67,7 @@ public record KvmStats(Map<String, Program> programs) {
      *     hardware KVM and about 25 on PVM, so {@link #exitsPerRequest()} is the sandbox's cost per request
      * @param trapExits the exits that went through the sandbox's trap stub (system calls the host answers,
      *     faults); API calls exit directly
+     * @param trimmedBytes memory idle instances gave back ({@code trim_idle_time})
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -100,6 +101,7 @@ public record KvmStats(Map<String, Program> programs) {
             long warmups,
             long exits,
             long trapExits,
+            long trimmedBytes,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

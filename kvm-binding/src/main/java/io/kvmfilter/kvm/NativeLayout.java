@@ -83,7 +83,8 @@ final class NativeLayout {
     static final long PSTATS_WARMUPS = field(22 + ERROR_KIND_COUNT);
     static final long PSTATS_EXITS = field(23 + ERROR_KIND_COUNT);
     static final long PSTATS_TRAP_EXITS = field(24 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(25 + ERROR_KIND_COUNT);
+    static final long PSTATS_TRIMMED_BYTES = field(25 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(26 + ERROR_KIND_COUNT);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);

@@ -37,6 +37,8 @@ import java.util.Optional;
  *     classpath: or bundled: source); GETs when empty. A body like the real ones teaches the instance the pages
  *     real requests write.
  * @param warmupContentType the content type of the warm-up body ({@code warmup_content_type})
+ * @param trimIdleTime how long an instance stays idle before it gives back the memory its requests made it copy
+ *     ({@code trim_idle_time}, seconds; zero: never)
  */
 public record ProgramDefinition(
         String name,
@@ -61,7 +63,8 @@ public record ProgramDefinition(
         int warmupRequests,
         String warmupUrl,
         Optional<URI> warmupBody,
-        String warmupContentType) {
+        String warmupContentType,
+        Duration trimIdleTime) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -78,5 +81,6 @@ public record ProgramDefinition(
         Objects.requireNonNull(warmupUrl, "warmupUrl");
         Objects.requireNonNull(warmupBody, "warmupBody");
         Objects.requireNonNull(warmupContentType, "warmupContentType");
+        Objects.requireNonNull(trimIdleTime, "trimIdleTime");
     }
 }

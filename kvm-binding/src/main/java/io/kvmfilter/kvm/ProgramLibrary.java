@@ -35,7 +35,7 @@ import java.util.TreeMap;
  * Keys (units as in the VMOD): concurrency, max_boot_time, max_request_time, on_error_time, queue_timeout
  * (seconds, decimals allowed), max_memory, max_request_memory, max_response_size (MiB), max_queue,
  * ephemeral, debug, start, reload, main_arguments, environment, warmup_requests, warmup_url, warmup_body,
- * warmup_content_type; for programs
+ * warmup_content_type, trim_idle_time; for programs
  * only: group, filename, uri, sha256. See {@link ProgramDefinition} for their meaning and docs/java-api.md
  * for defaults.
  */

@@ -125,6 +125,26 @@ final class ProgramSlot {
         return old != null || hadFailure;
     }
 
+    /**
+     * Gives back the memory of instances idle for the program's trim_idle_time, if it is loaded (never loads it).
+     *
+     * @throws KvmException when the core refuses (a failed madvise)
+     */
+    void trimIdleInstances() {
+        long idleMillis = definition.trimIdleTime().toMillis();
+        LoadedProgram program = current;
+        if (idleMillis == 0 || program == null || !program.retain()) {
+            return;
+        }
+        try {
+            if (KvmNative.kvmf_program_trim(program.handle, idleMillis, 0) != 0) {
+                throw new KvmException("kvmf_program_trim failed: " + NativeStrings.lastError());
+            }
+        } finally {
+            program.release();
+        }
+    }
+
     /** Unloads when reload is on and the file changed since the last load attempt. */
     boolean reloadIfChanged() {
         if (!definition.reload()) {
@@ -226,6 +246,7 @@ final class ProgramSlot {
                 totals.get(NativeLayout.PSTATS_WARMUPS),
                 totals.get(NativeLayout.PSTATS_EXITS),
                 totals.get(NativeLayout.PSTATS_TRAP_EXITS),
+                totals.get(NativeLayout.PSTATS_TRIMMED_BYTES),
                 instances);
     }
 }

@@ -34,6 +34,8 @@ final class Settings {
     static final int DEFAULT_MAX_QUEUE = 256;
     static final boolean DEFAULT_EPHEMERAL = true;
     static final String DEFAULT_WARMUP_URL = "/";
+    /** An instance idle this long gives back the memory its requests made it copy. */
+    static final Duration DEFAULT_TRIM_IDLE_TIME = Duration.ofSeconds(60);
     static final String DEFAULT_WARMUP_CONTENT_TYPE = "application/octet-stream";
     /** Internal: the resolved warmup_body. */
     static final String WARMUP_SOURCE = "warmup_source";
@@ -109,6 +111,8 @@ final class Settings {
             Object s = string(node);
             return s instanceof String str && str.startsWith("/") ? str : null;
         });
+        key("trim_idle_time", Scope.GROUP_OR_PROGRAM, "seconds, a number from 0 (never) to 3600 (decimals allowed)",
+                node -> seconds(node, true));
         key("warmup_body", Scope.GROUP_OR_PROGRAM,
                 "a file path relative to the library's directory, or a file:, classpath: or bundled: URI",
                 Settings::nonEmptyString);
@@ -232,7 +236,8 @@ final class Settings {
                 Math.toIntExact((Long) settings.getOrDefault("warmup_requests", 0L)),
                 (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL),
                 Optional.ofNullable((URI) settings.get(WARMUP_SOURCE)),
-                (String) settings.getOrDefault("warmup_content_type", DEFAULT_WARMUP_CONTENT_TYPE));
+                (String) settings.getOrDefault("warmup_content_type", DEFAULT_WARMUP_CONTENT_TYPE),
+                (Duration) settings.getOrDefault("trim_idle_time", DEFAULT_TRIM_IDLE_TIME));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

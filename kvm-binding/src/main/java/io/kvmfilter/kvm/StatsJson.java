@@ -76,6 +76,7 @@ final class StatsJson {
         o.put("warmups", p.warmups());
         o.put("exits", p.exits());
         o.put("trap_exits", p.trapExits());
+        o.put("trimmed_bytes", p.trimmedBytes());
         o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {

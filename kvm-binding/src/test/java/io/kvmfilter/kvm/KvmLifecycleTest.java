@@ -152,6 +152,26 @@ class KvmLifecycleTest {
     }
 
     @Test
+    void idleInstancesGiveTheirMemoryBack() throws Exception {
+        try (Kvm kvm = KvmTestEnvironment.startGuest("idle", "\"trim_idle_time\": 0.2")) {
+            Result first = kvm.run("idle", Request.get("/").withArg("dirty:8"));
+            assertThat(first.ok()).as(first.toString()).isTrue();
+            KvmStats.Program busy = kvm.stats().program("idle");
+            // Right after the request the instance holds its private copies (unless the trimmer was quicker still).
+            assertThat(busy.instanceBytes() + busy.trimmedBytes()).isGreaterThanOrEqualTo(8L << 20);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            KvmStats.Program idle = kvm.stats().program("idle");
+            while (idle.instanceBytes() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                idle = kvm.stats().program("idle");
+            }
+            assertThat(idle.instanceBytes()).as("held after 0.2 s idle").isZero();
+            assertThat(idle.trimmedBytes()).isGreaterThanOrEqualTo(8L << 20);
+            assertThat(kvm.run("idle", Request.get("/after")).bodyAsString()).isEqualTo("/after|");
+        }
+    }
+
+    @Test
     void warmupRequestsAreFlaggedAsWarmup() {
         try (Kvm kvm = KvmTestEnvironment.startGuest("flags", "\"main_arguments\": [\"generic\"], \"ephemeral\": false,"
                 + " \"warmup_requests\": 2, \"warmup_url\": \"/warm\"")) {

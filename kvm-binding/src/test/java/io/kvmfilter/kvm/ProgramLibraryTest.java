@@ -70,6 +70,9 @@ class ProgramLibraryTest {
         assertThat(p.warmupUrl()).isEqualTo("/");
         assertThat(p.warmupBody()).isEmpty();
         assertThat(p.warmupContentType()).isEqualTo("application/octet-stream");
+        assertThat(p.trimIdleTime()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(parse("{ \"q\": { \"uri\": \"file:/q\", \"trim_idle_time\": 0 } }").program("q").trimIdleTime())
+                .isZero();
     }
 
     @Test
