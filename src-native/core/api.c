@@ -307,14 +307,19 @@ static int64_t api_http_find(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t api_get_meminfo(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (!guest_ptr(in, f->rdi, 32)) {
+    if (!guest_ptr(in, f->rdi, sizeof(struct meminfo))) {
         exchange_fail(in, KVMF_BAD_API_CALL, "get_meminfo: struct at 0x%llx is outside the program's memory",
                       (unsigned long long)f->rdi);
         return 0;
     }
     const struct kvmf_config *c = &in->program->config;
-    uint64_t info[4] = {c->max_memory, c->max_request_memory, c->max_request_memory, in->ex.request_alloc};
-    guest_write(in, f->rdi, info, sizeof info);
+    struct meminfo info = {
+        .max_memory = c->max_memory,
+        .max_reqmem = c->max_request_memory,
+        .reqmem_upper = in->ex.request_peak,
+        .reqmem_current = in->ex.request_alloc,
+    };
+    guest_write(in, f->rdi, &info, sizeof info);
     return 0;
 }
 

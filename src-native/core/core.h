@@ -197,7 +197,8 @@ struct exchange {
     bool paused_mode;           /* boot reached wait_for_requests_paused */
     uint64_t paused_req_addr;   /* its struct kvm_request pointer */
     bool enomem;                /* an allocation failed: a later crash is out-of-memory */
-    uint64_t request_alloc;     /* bytes brk/mmap handed out during this run */
+    uint64_t request_alloc;     /* bytes brk/mmap handed out during this run and not given back */
+    uint64_t request_peak;      /* the most request_alloc has been in this run */
     int64_t status;
     uint64_t ctype_addr, ctype_len;
     uint64_t body_addr, body_len;

@@ -96,7 +96,9 @@ void as_free(struct address_space *as)
     as->nholes = as->holes_cap = 0;
 }
 
-/* Counts memory the program takes during a request against max_request_memory. */
+/* Counts memory the program takes during a request against max_request_memory: what it holds, so
+ * that memory it gives back (munmap, a lower brk) can be taken again. The peak is kept for
+ * get_meminfo. */
 static bool charge(struct kvmf_instance *in, uint64_t len)
 {
     struct exchange *ex = &in->ex;
@@ -107,7 +109,30 @@ static bool charge(struct kvmf_instance *in, uint64_t len)
         return false;
     }
     ex->request_alloc += len;
+    if (ex->request_alloc > ex->request_peak)
+        ex->request_peak = ex->request_alloc;
     return true;
+}
+
+/* Memory the program gave back during a request. What the frozen state held is not the request's to
+ * give: the charge never goes below zero. */
+static void refund(struct kvmf_instance *in, uint64_t len)
+{
+    struct exchange *ex = &in->ex;
+    ex->request_alloc = len < ex->request_alloc ? ex->request_alloc - len : 0;
+}
+
+/* Bytes of [addr, addr+len) that lie in holes (already free). */
+static uint64_t bytes_in_holes(const struct address_space *as, uint64_t addr, uint64_t len)
+{
+    uint64_t end = addr + len, free_bytes = 0;
+    for (size_t i = 0; i < as->nholes && as->holes[i].addr < end; i++) {
+        uint64_t lo = as->holes[i].addr > addr ? as->holes[i].addr : addr;
+        uint64_t hi = as->holes[i].addr + as->holes[i].len < end ? as->holes[i].addr + as->holes[i].len : end;
+        if (hi > lo)
+            free_bytes += hi - lo;
+    }
+    return free_bytes;
 }
 
 int64_t mem_brk(struct kvmf_instance *in, uint64_t new_brk)
@@ -125,6 +150,8 @@ int64_t mem_brk(struct kvmf_instance *in, uint64_t new_brk)
             guest_zero(in, as->brk, dirty_end - as->brk);
         if (new_brk > as->brk_high)
             as->brk_high = new_brk;
+    } else {
+        refund(in, as->brk - new_brk);
     }
     as->brk = new_brk;
     return (int64_t)new_brk;
@@ -269,8 +296,10 @@ int64_t mem_munmap(struct kvmf_instance *in, uint64_t addr, uint64_t len)
         return 0; /* outside the mmap area (program image, brk): kept, as the tables are fixed */
     if (len > as->mmap_top - addr)
         len = as->mmap_top - addr;
+    uint64_t was_free = bytes_in_holes(as, addr, len);
     if (carve_holes(as, addr, len) < 0 || add_hole(as, addr, len) < 0)
         return -ENOMEM;
+    refund(in, len - was_free);
     return 0;
 }
 

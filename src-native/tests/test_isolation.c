@@ -142,6 +142,34 @@ static void idle_instances_give_memory_back(void)
     kvmf_program_destroy(p);
 }
 
+/* Memory a request frees is memory it can use again: a request is charged for what it holds at its
+ * peak, not for the sum of what it ever mapped. */
+static void freed_memory_is_reusable(const char *guest)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_request_memory = 64 << 20;
+    kvmf_program *p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+    if (!p)
+        return;
+    /* 2,000 x 256 KiB = 500 MiB allocated and freed, 256 KiB held at any time. */
+    struct result churn = get(p, "churn:2000:256");
+    CHECK(churn.error == KVMF_OK && !strncmp(churn.body, "ok ", 3), "%s: malloc/free 256 KiB 2000 times within a "
+          "64 MiB limit: %s %s %s", guest, kvmf_error_name(churn.error), churn.body, churn.message);
+    CHECK(churn.dirty_pages < 1024, "%s: the churn wrote %llu pages (it holds 64 at a time)", guest,
+          churn.dirty_pages);
+    struct result peak = get(p, "peak:40");
+    unsigned long long current = 0, upper = 0;
+    CHECK(peak.error == KVMF_OK && sscanf(peak.body, "%llu %llu", &current, &upper) == 2,
+          "%s: meminfo after a 40 MiB map and unmap: %s %s", guest, peak.body, peak.message);
+    CHECK(upper >= (40ULL << 20) && current < (1ULL << 20), "%s: get_meminfo reports the peak (%llu) and what is held "
+          "now (%llu)", guest, upper, current);
+    struct result twice = get(p, "peak:40");
+    CHECK(twice.error == KVMF_OK, "%s: the next request has its whole limit again: %s", guest, twice.message);
+    kvmf_program_destroy(p);
+}
+
 /* A kept (non-ephemeral) instance must give each request's input back, or its memory runs out. */
 static void kept_instance_reuses_input_memory(void)
 {
@@ -175,4 +203,6 @@ void test_isolation(void)
     dirty_pages_counted();
     kept_instance_reuses_input_memory();
     idle_instances_give_memory_back();
+    freed_memory_is_reusable("alloc");
+    freed_memory_is_reusable("alloc-musl");
 }
