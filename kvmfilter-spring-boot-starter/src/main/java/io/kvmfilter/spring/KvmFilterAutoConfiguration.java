@@ -117,7 +117,7 @@ public class KvmFilterAutoConfiguration {
         registration.setInitParameters(params);
         registration.addMapping(servlet.getUrlPatterns().toArray(String[]::new));
         registration.setAsyncSupported(true);
-        // Started with the application: a bad parameter or a missing program fails the start, not the first request.
+        // Initialised with the application: a bad parameter or a missing program shows at start, not at the first request.
         registration.setLoadOnStartup(1);
     }
 
