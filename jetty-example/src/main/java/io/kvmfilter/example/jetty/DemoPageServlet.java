@@ -211,7 +211,7 @@ final class DemoPageServlet extends HttpServlet {
     private static void appendSummary(StringBuilder html, List<ImageRow> images, List<TextRow> texts) {
         html.append("<h2>Summary</h2>\n<div class=\"summary\" id=\"summary\">\n");
         long originals = images.stream().mapToLong(i -> i.file().length()).sum();
-        html.append("<div class=\"card\"><h3>").append(images.size()).append(" images</h3>\n<div class=\"chart\">\n");
+        html.append("<div class=\"card\"><h3>").append(count(images.size(), "image")).append("</h3>\n<div class=\"chart\">\n");
         chartRow(html, "original", "original", originals, originals, -1);
         for (int f = 0; f < Main.FORCED_FORMATS.size(); f++) {
             String format = Main.FORCED_FORMATS.get(f);
@@ -229,7 +229,7 @@ final class DemoPageServlet extends HttpServlet {
         long minified = texts.stream().mapToLong(t -> t.minified().applied() ? t.minified().bytes() : t.file().length())
                 .sum();
         int textFailed = (int) texts.stream().filter(t -> !t.minified().applied()).count();
-        html.append("<div class=\"card\"><h3>").append(texts.size()).append(" text files</h3>\n<div class=\"chart\">\n");
+        html.append("<div class=\"card\"><h3>").append(count(texts.size(), "text file")).append("</h3>\n<div class=\"chart\">\n");
         chartRow(html, "original", "original", textOriginals, textOriginals, -1);
         chartRow(html, "minified", "minified", minified, textOriginals, textFailed);
         html.append("</div></div>\n</div>\n");
@@ -385,6 +385,11 @@ final class DemoPageServlet extends HttpServlet {
         return saved >= 0
                 ? "<span class=\"saved\">saved " + String.format(Locale.ROOT, "%.0f%%", saved) + "</span>"
                 : "<span class=\"larger\">" + String.format(Locale.ROOT, "%.0f%%", -saved) + " larger</span>";
+    }
+
+    /** "1 image", "3 images". */
+    private static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     private static String firstImage(List<Resource> files) {
