@@ -83,21 +83,25 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     private record StepMeters(Counter steps, Timer duration, Timer queueWait) {
     }
 
-    /** Registers the meters of every running sandbox with the registry and follows sandboxes started later. */
+    /**
+     * Registers the meters of every running sandbox with the registry and follows sandboxes started later. Binding
+     * the same registry again does nothing (steps would otherwise count twice).
+     */
     @Override
-    public void bindTo(MeterRegistry registry) {
+    public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         if (closed) {
             throw new IllegalStateException("KvmMetrics is closed; create a new one");
         }
+        if (registries.stream().anyMatch(bound -> bound == registry)) {
+            return;
+        }
         registries.add(registry);
         cacheTiers.forEach((tier, stats) -> registerCacheTier(registry, tier, stats));
-        synchronized (this) {
-            if (!listening) {
-                listening = true;
-                Kvm.addListener(listener); // reports every running Kvm to started() at once
-                return;
-            }
+        if (!listening) {
+            listening = true;
+            Kvm.addListener(listener); // reports every running Kvm to started() at once
+            return;
         }
         for (Kvm kvm : Kvm.running()) {
             registerProgramMeters(registry, kvm);

@@ -52,20 +52,25 @@ class KvmMetricsTest {
     @Test
     void aBinderBoundAfterTheSandboxStartedFindsIt() {
         KvmRequirement.require("minify");
-        try (Kvm kvm = Kvm.start(ProgramLibrary.bundled(), "metrics-late");
-                KvmMetrics metrics = new KvmMetrics()) {
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            metrics.bindTo(registry);
-            assertThat(registry.find("kvmfilter.instances").tag(KvmMetrics.TAG_KVM, "metrics-late")
-                    .tag(KvmMetrics.TAG_PROGRAM, "minify").gauge()).isNotNull();
-            assertThat(kvm.run("minify", Request.post("/a.css", "text/css", CSS)).ok()).isTrue();
-            assertThat(registry.get("kvmfilter.steps").tag(KvmMetrics.TAG_KVM, "metrics-late")
-                    .tag(KvmMetrics.TAG_OUTCOME, "ok").counter().count()).isEqualTo(1.0);
+        try (Kvm kvm = Kvm.start(ProgramLibrary.bundled(), "metrics-late")) {
+            KvmMetrics metrics = new KvmMetrics();
+            try {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                metrics.bindTo(registry);
+                metrics.bindTo(registry); // again: must not count twice
+                assertThat(registry.find("kvmfilter.instances").tag(KvmMetrics.TAG_KVM, "metrics-late")
+                        .tag(KvmMetrics.TAG_PROGRAM, "minify").gauge()).isNotNull();
+                assertThat(kvm.run("minify", Request.post("/a.css", "text/css", CSS)).ok()).isTrue();
+                assertThat(registry.get("kvmfilter.steps").tag(KvmMetrics.TAG_KVM, "metrics-late")
+                        .tag(KvmMetrics.TAG_OUTCOME, "ok").counter().count()).isEqualTo(1.0);
 
-            metrics.close();
-            assertThat(kvm.run("minify", Request.post("/b.css", "text/css", CSS)).ok()).isTrue();
-            assertThat(registry.find("kvmfilter.steps").meters()).as("closed: nothing registered").isEmpty();
-            assertThat(registry.getMeters()).isEmpty();
+                metrics.close();
+                assertThat(kvm.run("minify", Request.post("/b.css", "text/css", CSS)).ok()).isTrue();
+                assertThat(registry.find("kvmfilter.steps").meters()).as("closed: nothing registered").isEmpty();
+                assertThat(registry.getMeters()).isEmpty();
+            } finally {
+                metrics.close(); // idempotent
+            }
         }
     }
 
