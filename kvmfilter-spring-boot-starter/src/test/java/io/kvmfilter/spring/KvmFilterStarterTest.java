@@ -145,6 +145,15 @@ class KvmFilterStarterTest {
                 .hasStackTraceContaining("(from property kvmfilter.max-body-size)");
     }
 
+    @Test
+    void enabledFalseSetsUpNothing() {
+        try (ConfigurableApplicationContext off = application(Map.of("kvmfilter.enabled", "false"), Map.of())) {
+            assertThat(off.containsBean(KvmFilterAutoConfiguration.FILTER_REGISTRATION_BEAN)).isFalse();
+            assertThat(off.getBeansOfType(KvmFilterHealthIndicator.class)).isEmpty();
+            assertThat(off.getBeansOfType(io.kvmfilter.micrometer.KvmMetrics.class)).isEmpty();
+        }
+    }
+
     private static double stepsOk() throws Exception {
         String text = get("/actuator/prometheus").body();
         java.util.regex.Matcher matcher = java.util.regex.Pattern.compile(
