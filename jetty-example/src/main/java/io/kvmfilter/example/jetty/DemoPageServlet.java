@@ -373,7 +373,8 @@ final class DemoPageServlet extends HttpServlet {
     static String preview(byte[] body) {
         String text = new String(body, 0, Math.min(body.length, PREVIEW_CHARS * 4), StandardCharsets.UTF_8);
         text = text.substring(0, Math.min(text.length(), PREVIEW_CHARS));
-        return text.replaceAll("[^\\t\\n\\r\\x20-\\uD7FF\\uE000-\\uFFFD]", "\\uFFFD");
+        // A lone surrogate (a pair cut at the end) or a control character is not XML: shown as U+FFFD.
+        return text.replaceAll("[^\\t\\n\\r\\x20-\\uD7FF\\uE000-\\uFFFD\\x{10000}-\\x{10FFFF}]", "\uFFFD");
     }
 
     /** "saved 67%" (green), or "43% larger" when a result is larger than the original. */

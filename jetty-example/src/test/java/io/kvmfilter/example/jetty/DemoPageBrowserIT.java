@@ -93,6 +93,9 @@ class DemoPageBrowserIT {
                 assertThat(browser.findElement(By.id("summary")).getText()).contains("1 not converted");
                 assertThat(browser.findElement(By.cssSelector("tr[data-sample='bootstrap.css']")).getText())
                         .contains("saved");
+                String preview = browser.findElement(By.cssSelector("tr.preview pre")).getAttribute("textContent");
+                assertThat(preview).as("the minified text shown").isNotBlank()
+                        .hasSizeLessThanOrEqualTo(DemoPageServlet.PREVIEW_CHARS).contains(":root{--blue:#007bff;");
 
                 WebElement slider = browser.findElement(By.cssSelector(photoSection + ".compare input"));
                 slider.sendKeys(Keys.HOME);
