@@ -4,16 +4,22 @@ import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletContext;
 import java.lang.System.Logger.Level;
 import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 
 /**
- * Reads filter parameters with the conventional precedence: MicroProfile Config (when an implementation is
- * present) over the filter's init-param over the context-param over the built-in default.
+ * Reads filter parameters with the conventional precedence: the process's configuration (MicroProfile Config
+ * when an implementation is present, otherwise system properties and environment variables read directly) over
+ * the filter's init-param over the context-param over the built-in default.
  *
- * <p>Names: init-param {@code maxBodySize}; context-param {@code kvmfilter.maxBodySize}; MicroProfile Config
+ * <p>Names: init-param {@code maxBodySize}; context-param {@code kvmfilter.maxBodySize}; process configuration
  * {@code kvmfilter.<filter-name>.maxBodySize} for one filter instance, then {@code kvmfilter.maxBodySize} for
- * all. MicroProfile Config also finds environment variables by their upper-case form with every
- * non-alphanumeric character as {@code _} ({@code KVMFILTER_MAXBODYSIZE}).
+ * all. Environment variables are found as MicroProfile Config finds them: the key itself, then with every
+ * non-alphanumeric character as {@code _}, then that in upper case ({@code KVMFILTER_MAXBODYSIZE}). Without
+ * MicroProfile Config a system property wins over an environment variable, as MicroProfile Config's own
+ * ordinals (400 and 300) have it.
  */
 final class ParameterSource {
 
@@ -26,12 +32,44 @@ final class ParameterSource {
     record Value(String text, String origin) {
     }
 
+    /** The process's configuration outside the servlet container: a key's text and where it was found. */
+    interface ProcessConfig {
+        Optional<Value> get(String key);
+    }
+
     private final FilterConfig filterConfig;
-    private final boolean microProfile;
+    private final ProcessConfig processConfig;
 
     ParameterSource(FilterConfig filterConfig) {
+        this(filterConfig, MicroProfile.available() ? MicroProfile::get
+                : systemAndEnvironment(System.getProperties(), System.getenv()));
+    }
+
+    /** With a given process configuration (tests give their own properties and environment). */
+    ParameterSource(FilterConfig filterConfig, ProcessConfig processConfig) {
         this.filterConfig = filterConfig;
-        this.microProfile = MicroProfile.available();
+        this.processConfig = processConfig;
+    }
+
+    /**
+     * System properties, then environment variables, read directly: what a deployment without MicroProfile Config
+     * has. The environment is searched under the key, its {@code _} form and that in upper case.
+     */
+    static ProcessConfig systemAndEnvironment(Properties properties, Map<String, String> environment) {
+        return key -> {
+            String property = properties.getProperty(key);
+            if (property != null) {
+                return Optional.of(new Value(property, "system property " + key));
+            }
+            String underscores = key.replaceAll("[^A-Za-z0-9]", "_");
+            for (String name : new String[] {key, underscores, underscores.toUpperCase(Locale.ROOT)}) {
+                String value = environment.get(name);
+                if (value != null) {
+                    return Optional.of(new Value(value, "environment variable " + name));
+                }
+            }
+            return Optional.empty();
+        };
     }
 
     /** Builds the validated configuration, failing with the parameter, its value, its origin and what is allowed. */
@@ -63,16 +101,12 @@ final class ParameterSource {
 
     /** The value of one parameter from the highest-precedence source that has it. */
     Optional<Value> lookup(String name) {
-        if (microProfile) {
-            String instanceKey = PREFIX + filterConfig.getFilterName() + "." + name;
-            Optional<String> value = MicroProfile.get(instanceKey);
-            if (value.isPresent()) {
-                return Optional.of(new Value(value.get(), "MicroProfile Config " + instanceKey));
-            }
-            value = MicroProfile.get(PREFIX + name);
-            if (value.isPresent()) {
-                return Optional.of(new Value(value.get(), "MicroProfile Config " + PREFIX + name));
-            }
+        Optional<Value> value = processConfig.get(PREFIX + filterConfig.getFilterName() + "." + name);
+        if (value.isEmpty()) {
+            value = processConfig.get(PREFIX + name);
+        }
+        if (value.isPresent()) {
+            return value;
         }
         String init = filterConfig.getInitParameter(name);
         if (init != null) {
@@ -97,17 +131,19 @@ final class ParameterSource {
                 org.eclipse.microprofile.config.ConfigProvider.getConfig();
                 return true;
             } catch (LinkageError e) {
-                LOG.log(Level.DEBUG, "MicroProfile Config API not on the class path: using init-params only");
+                LOG.log(Level.DEBUG, "MicroProfile Config API not on the class path: reading system properties and"
+                        + " environment variables directly");
                 return false;
             } catch (IllegalStateException | java.util.ServiceConfigurationError e) {
-                LOG.log(Level.DEBUG, "no MicroProfile Config implementation present: using init-params only ({0})",
-                        e.getMessage());
+                LOG.log(Level.DEBUG, "no MicroProfile Config implementation present: reading system properties and"
+                        + " environment variables directly ({0})", e.getMessage());
                 return false;
             }
         }
 
-        static Optional<String> get(String key) {
-            return org.eclipse.microprofile.config.ConfigProvider.getConfig().getOptionalValue(key, String.class);
+        static Optional<Value> get(String key) {
+            return org.eclipse.microprofile.config.ConfigProvider.getConfig().getOptionalValue(key, String.class)
+                    .map(text -> new Value(text, "MicroProfile Config " + key));
         }
     }
 }

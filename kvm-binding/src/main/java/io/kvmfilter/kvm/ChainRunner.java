@@ -24,13 +24,15 @@ final class ChainRunner {
 
     /** What one step produced. */
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
-            byte[] javaBody, Failure failure, boolean onErrorUsed, String log) {
+            byte[] javaBody, Failure failure, boolean onErrorUsed, String log, boolean acquired, long queueWaitNanos,
+            long runNanos) {
     }
 
-    static Result run(Map<String, ProgramSlot> slots, List<Step> steps, Request request, boolean mergeHeaders) {
+    static Result run(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
+            boolean mergeHeaders) {
         long start = System.nanoTime();
         try {
-            return runSteps(slots, steps, request, mergeHeaders, start);
+            return runSteps(owner, slots, steps, request, mergeHeaders, start);
         } catch (RuntimeException e) {
             // A host-side surprise (native memory exhausted, a binding bug): the caller still gets a Result to fall
             // back on, and the log keeps the stack trace.
@@ -40,7 +42,7 @@ final class ChainRunner {
         }
     }
 
-    private static Result runSteps(Map<String, ProgramSlot> slots, List<Step> steps, Request request,
+    private static Result runSteps(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
             boolean mergeHeaders, long start) {
         if (steps.isEmpty()) {
             return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, "", "the chain has no steps; give at least one"),
@@ -91,6 +93,9 @@ final class ChainRunner {
                             + step.program() + "') answered status " + answer.status() + ", at or above its error threshold "
                             + step.errorThreshold());
                 }
+                Listeners.stepFinished(owner, new StepRun(step.program(),
+                        failure == null ? StepRun.OK : StepRun.outcomeOf(failure.kind()), answer.acquired(),
+                        answer.queueWaitNanos(), answer.runNanos()));
                 if (failure != null || last) {
                     List<String> resultHeaders = merged != null ? new ArrayList<>(merged.values()) : answer.headers();
                     return new Result(answer.status(), answer.contentType(), resultHeaders, answer.javaBody(), failure,
@@ -113,21 +118,25 @@ final class ChainRunner {
         try {
             program = slot.retain();
         } catch (LoadedProgram.LoadException e) {
-            return failedStep(e.failure);
+            return failedStep(e.failure, 0);
         }
         try {
             long[] out = new long[1];
             long timeoutMs = program.definition.queueTimeout().toMillis();
+            long waitStart = System.nanoTime();
             int rc = KvmNative.kvmf_program_acquire(program.handle, timeoutMs, out);
+            long runStart = System.nanoTime();
             if (rc != 0) {
-                return failedStep(new Failure(FailureKind.fromNative(rc), name, NativeStrings.lastError()));
+                return failedStep(new Failure(FailureKind.fromNative(rc), name, NativeStrings.lastError()),
+                        runStart - waitStart);
             }
             long instance = out[0];
             long response = NativeMemory.allocate(NativeLayout.RESPONSE_SIZE);
             try {
                 KvmNative.kvmf_instance_run(instance, method, url, arg, contentType, body, bodyLen, headers, headersLen,
                         0, response);
-                return readResponse(name, response, errorThreshold, last);
+                long runNanos = System.nanoTime() - runStart;
+                return readResponse(name, response, errorThreshold, last, runStart - waitStart, runNanos);
             } finally {
                 KvmNative.kvmf_instance_release(instance);
                 NativeMemory.free(response);
@@ -141,7 +150,8 @@ final class ChainRunner {
      * Reads a struct kvmf_response (one copy of its fields). The body is copied once: into a Java array when
      * it ends the call (last step, failure, error status), otherwise into fresh native memory for the next step.
      */
-    private static StepAnswer readResponse(String name, long response, int errorThreshold, boolean last) {
+    private static StepAnswer readResponse(String name, long response, int errorThreshold, boolean last,
+            long queueWaitNanos, long runNanos) {
         long[] r = new long[RESPONSE_FIELDS];
         new Pointer(response).read(0, r, 0, RESPONSE_FIELDS);
         int status = (int) r[field(NativeLayout.RESPONSE_STATUS)];
@@ -161,17 +171,19 @@ final class ChainRunner {
         long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
         if (last || failure != null || status >= errorThreshold) {
             return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
-                    onErrorUsed, log);
+                    onErrorUsed, log, true, queueWaitNanos, runNanos);
         }
         long body = NativeMemory.copyOf(bodyAddress, bodyLen);
-        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log);
+        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, true,
+                queueWaitNanos, runNanos);
     }
 
     private static int field(long offset) {
         return (int) (offset / 8);
     }
 
-    private static StepAnswer failedStep(Failure failure) {
-        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "");
+    /** A step that got no instance: the program did not load, or the wait for an instance gave up. */
+    private static StepAnswer failedStep(Failure failure, long queueWaitNanos) {
+        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "", false, queueWaitNanos, 0);
     }
 }

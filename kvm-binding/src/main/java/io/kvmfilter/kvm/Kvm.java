@@ -146,6 +146,7 @@ public final class Kvm implements AutoCloseable {
             kvm.close();
             throw e;
         }
+        Listeners.started(kvm);
         return kvm;
     }
 
@@ -228,7 +229,7 @@ public final class Kvm implements AutoCloseable {
             return Result.failed(new Failure(FailureKind.UNAVAILABLE, steps.isEmpty() ? "" : steps.get(0).program(),
                     "Kvm '" + name + "' is closed"), System.nanoTime());
         }
-        return ChainRunner.run(slots, List.copyOf(steps), request, mergeHeaders);
+        return ChainRunner.run(this, slots, List.copyOf(steps), request, mergeHeaders);
     }
 
     /**
@@ -304,6 +305,24 @@ public final class Kvm implements AutoCloseable {
         return name;
     }
 
+    /**
+     * Adds a listener for every Kvm of this class loader: it is told at once about each Kvm running now, then
+     * about every start, step and close. Adding the same listener twice reports everything twice.
+     */
+    public static void addListener(KvmListener listener) {
+        Listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** @return true when the listener was registered (it then hears nothing more) */
+    public static boolean removeListener(KvmListener listener) {
+        return Listeners.remove(listener);
+    }
+
+    /** @return the Kvms of this class loader started and not yet closed, oldest first */
+    public static List<Kvm> running() {
+        return Listeners.running();
+    }
+
     /** @return the version of the native core, e.g. "kvmfilter 0.1.0 (api 1)" */
     public static String nativeVersion() {
         return NativeLoader.version();
@@ -318,6 +337,7 @@ public final class Kvm implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Listeners.closed(this);
         if (reloadWatcher != null) {
             reloadWatcher.shutdownNow();
         }

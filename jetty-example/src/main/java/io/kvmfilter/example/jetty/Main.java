@@ -36,10 +36,11 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * shows: the file as it is, and converted to one format whatever the client accepts.</li>
  * </ul>
  *
- * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]</pre>
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--prometheus PATH]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
- * your own run on the served files (docs/getting-started.md).
+ * your own run on the served files (docs/getting-started.md). {@code --prometheus /metrics} serves the metrics of
+ * the sandboxes and the JVM as Prometheus text at that path (docs/prometheus.md); off unless given.
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -71,12 +72,14 @@ public final class Main {
     static final String DEMO_PAGE_PATH = "^/$";
 
     static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]",
+            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]"
+                    + " [--prometheus PATH]",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
             "                    " + MAIN_RULES.replace("\n", "; "),
             "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
+            "  --prometheus PATH serve Prometheus metrics at PATH, e.g. /metrics (default: not served)",
             "  --help            print this help");
 
     private Main() {
@@ -115,6 +118,9 @@ public final class Main {
         Resource base = baseResource(context, options.dir());
         context.setBaseResource(base);
         configure(context, base, mainConfig, options.library());
+        if (options.prometheus() != null) {
+            PrometheusServlet.install(context, options.prometheus());
+        }
         server.setHandler(context);
         // Stops Jetty from a shutdown hook, so SIGTERM closes connections and the port before the JVM exits.
         server.setStopAtShutdown(true);
@@ -221,9 +227,10 @@ public final class Main {
 
     /**
      * The parsed command line. {@code dir} is null when the bundled samples are served, {@code rules} when the
-     * default rules apply, {@code library} when only the bundled programs are used.
+     * default rules apply, {@code library} when only the bundled programs are used, {@code prometheus} when no
+     * metrics are served.
      */
-    record Options(int port, Path dir, String rules, URI library, boolean help) {
+    record Options(int port, Path dir, String rules, URI library, String prometheus, boolean help) {
 
         /**
          * Parses the command line.
@@ -235,19 +242,21 @@ public final class Main {
             Path dir = null;
             String rules = null;
             URI library = null;
+            String prometheus = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
-                        return new Options(port, dir, rules, library, true);
+                        return new Options(port, dir, rules, library, prometheus, true);
                     }
                     case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
                     case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
                     case "--rules" -> rules = valueOf(args, ++i, "--rules");
                     case "--library" -> library = parseLibrary(valueOf(args, ++i, "--library"));
+                    case "--prometheus" -> prometheus = PrometheusServlet.checkPath(valueOf(args, ++i, "--prometheus"));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
-            return new Options(port, dir, rules, library, false);
+            return new Options(port, dir, rules, library, prometheus, false);
         }
 
         private static String valueOf(String[] args, int index, String option) {

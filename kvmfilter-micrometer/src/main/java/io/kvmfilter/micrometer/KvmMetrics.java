@@ -1,0 +1,297 @@
+package io.kvmfilter.micrometer;
+
+import io.kvmfilter.kvm.Kvm;
+import io.kvmfilter.kvm.KvmListener;
+import io.kvmfilter.kvm.KvmStats;
+import io.kvmfilter.kvm.StepRun;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Micrometer metrics of every sandbox ({@link Kvm}) of this class loader — the servlet filter's, the program
+ * servlets', and any started in code — and of the cache tiers added with {@link #addCacheTier}.
+ *
+ * <pre>{@code
+ * KvmMetrics metrics = new KvmMetrics();
+ * metrics.bindTo(registry);          // e.g. a PrometheusMeterRegistry; Spring Boot does this for a bean
+ * ...
+ * metrics.close();                   // stops listening and removes the meters
+ * }</pre>
+ *
+ * <p>Meters (tags: {@code kvm} the sandbox's name, {@code program}, and where given {@code outcome}: {@code ok} or
+ * the failure kind such as {@code timeout}, {@code queue-timeout}, {@code error-status}; all bounded sets):
+ * <ul>
+ * <li>{@code kvmfilter.steps} counter: program steps run, by outcome</li>
+ * <li>{@code kvmfilter.step.duration} timer with a percentile histogram: time in the program, by outcome (steps
+ *     that got an instance)</li>
+ * <li>{@code kvmfilter.queue.wait} timer with a percentile histogram: time waiting for a free instance</li>
+ * <li>gauges {@code kvmfilter.program.loaded} (1 or 0), {@code kvmfilter.instances},
+ *     {@code kvmfilter.instances.busy}, {@code kvmfilter.memory.frozen} and {@code kvmfilter.memory.instances}
+ *     (bytes: the frozen image, and what instances copied of it)</li>
+ * <li>counters {@code kvmfilter.program.loads}, {@code kvmfilter.program.load.failures}, {@code kvmfilter.resets},
+ *     {@code kvmfilter.bytes.in}, {@code kvmfilter.bytes.out}, {@code kvmfilter.cpu.time} (seconds)</li>
+ * <li>per cache tier (tag {@code tier}): {@code kvmfilter.cache.gets} (tag {@code result}: {@code hit},
+ *     {@code miss}, {@code coalesced}, {@code negative}), {@code kvmfilter.cache.evictions},
+ *     {@code kvmfilter.cache.entries}, {@code kvmfilter.cache.size} (bytes)</li>
+ * </ul>
+ * Gauges and the counters read from the sandbox's statistics may lag by up to one second
+ * ({@link StatsSnapshot#MAX_AGE_NANOS}); the step counter and timers are exact. A sandbox's meters are removed
+ * when it closes. JMX ({@code io.kvmfilter:type=Kvm}) is unaffected.
+ */
+public final class KvmMetrics implements MeterBinder, AutoCloseable {
+
+    /** Tag: the name of the sandbox (the filter's is {@code filter-<context>-<filter name>-<n>}). */
+    public static final String TAG_KVM = "kvm";
+    /** Tag: the program's name in the program library. */
+    public static final String TAG_PROGRAM = "program";
+    /** Tag: {@code ok} or the failure kind of a step, see {@link StepRun#outcome()}. */
+    public static final String TAG_OUTCOME = "outcome";
+    /** Tag: the name a cache tier was added under. */
+    public static final String TAG_TIER = "tier";
+
+    /** Histogram range of the timers: from a fast minify of a small file to well past any time limit. */
+    static final Duration HISTOGRAM_MIN = Duration.ofNanos(50_000);
+    static final Duration HISTOGRAM_MAX = Duration.ofSeconds(60);
+
+    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final Map<Kvm, StatsSnapshot> snapshots = new ConcurrentHashMap<>();
+    private final Map<String, CacheTierStats> cacheTiers = new ConcurrentHashMap<>();
+    /** The step meters already registered, so a request pays one map lookup, not a registration. */
+    private final Map<StepKey, StepMeters> stepMeters = new ConcurrentHashMap<>();
+    private final KvmListener listener = new Listener();
+    private volatile boolean listening;
+    private volatile boolean closed;
+
+    private record StepKey(MeterRegistry registry, String kvm, String program, String outcome) {
+    }
+
+    private record StepMeters(Counter steps, Timer duration, Timer queueWait) {
+    }
+
+    /**
+     * Registers the meters of every running sandbox with the registry and follows sandboxes started later. Binding
+     * the same registry again does nothing (steps would otherwise count twice).
+     */
+    @Override
+    public synchronized void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        if (closed) {
+            throw new IllegalStateException("KvmMetrics is closed; create a new one");
+        }
+        if (registries.stream().anyMatch(bound -> bound == registry)) {
+            return;
+        }
+        registries.add(registry);
+        cacheTiers.forEach((tier, stats) -> registerCacheTier(registry, tier, stats));
+        if (!listening) {
+            listening = true;
+            Kvm.addListener(listener); // reports every running Kvm to started() at once
+            return;
+        }
+        for (Kvm kvm : Kvm.running()) {
+            registerProgramMeters(registry, kvm);
+        }
+    }
+
+    /**
+     * The registration point for cache tiers: its hits, misses, coalesced waits, negative hits, evictions,
+     * entries and bytes become meters tagged {@code tier=<tier>}, in every registry bound now or later.
+     *
+     * @param tier a short fixed name such as {@code memory}, {@code disk} or {@code shared}
+     * @throws IllegalArgumentException when a tier of that name was added already
+     */
+    public void addCacheTier(String tier, CacheTierStats stats) {
+        Objects.requireNonNull(tier, "tier");
+        Objects.requireNonNull(stats, "stats");
+        if (cacheTiers.putIfAbsent(tier, stats) != null) {
+            throw new IllegalArgumentException("cache tier '" + tier + "' was added already; tiers: "
+                    + cacheTiers.keySet());
+        }
+        for (MeterRegistry registry : registries) {
+            registerCacheTier(registry, tier, stats);
+        }
+    }
+
+    /** Removes a cache tier's meters (when the cache is closed). */
+    public void removeCacheTier(String tier) {
+        if (cacheTiers.remove(tier) != null) {
+            for (MeterRegistry registry : registries) {
+                removeMeters(registry, TAG_TIER, tier);
+            }
+        }
+    }
+
+    /** Stops following sandboxes and removes every meter this binder registered. */
+    @Override
+    public void close() {
+        closed = true;
+        Kvm.removeListener(listener);
+        for (MeterRegistry registry : registries) {
+            for (Meter meter : registry.getMeters()) {
+                if (meter.getId().getName().startsWith("kvmfilter.")) {
+                    registry.remove(meter);
+                }
+            }
+        }
+        registries.clear();
+        snapshots.clear();
+        stepMeters.clear();
+    }
+
+    private final class Listener implements KvmListener {
+        @Override
+        public void started(Kvm kvm) {
+            snapshots.computeIfAbsent(kvm, StatsSnapshot::new);
+            for (MeterRegistry registry : registries) {
+                registerProgramMeters(registry, kvm);
+            }
+        }
+
+        @Override
+        public void stepFinished(Kvm kvm, StepRun run) {
+            if (!snapshots.containsKey(kvm)) {
+                return; // a request that finished after its Kvm closed: its meters are gone and stay gone
+            }
+            for (MeterRegistry registry : registries) {
+                StepMeters meters = stepMeters.computeIfAbsent(
+                        new StepKey(registry, kvm.name(), run.program(), run.outcome()), KvmMetrics::registerStepMeters);
+                meters.steps().increment();
+                meters.queueWait().record(run.queueWaitNanos(), TimeUnit.NANOSECONDS);
+                if (run.acquired()) {
+                    meters.duration().record(run.runNanos(), TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+
+        @Override
+        public void closed(Kvm kvm) {
+            snapshots.remove(kvm);
+            stepMeters.keySet().removeIf(key -> key.kvm().equals(kvm.name()));
+            for (MeterRegistry registry : registries) {
+                removeMeters(registry, TAG_KVM, kvm.name());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "KvmMetrics listener";
+        }
+    }
+
+    private static StepMeters registerStepMeters(StepKey key) {
+        Tags program = Tags.of(TAG_KVM, key.kvm(), TAG_PROGRAM, key.program());
+        Tags outcome = program.and(TAG_OUTCOME, key.outcome());
+        Counter steps = Counter.builder("kvmfilter.steps")
+                .description("Program steps run in the sandbox, by outcome")
+                .tags(outcome)
+                .register(key.registry());
+        Timer duration = Timer.builder("kvmfilter.step.duration")
+                .description("Time a program step spent running in its instance")
+                .tags(outcome)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(HISTOGRAM_MIN)
+                .maximumExpectedValue(HISTOGRAM_MAX)
+                .register(key.registry());
+        Timer queueWait = Timer.builder("kvmfilter.queue.wait")
+                .description("Time a program step waited for a free instance")
+                .tags(program)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(HISTOGRAM_MIN)
+                .maximumExpectedValue(HISTOGRAM_MAX)
+                .register(key.registry());
+        return new StepMeters(steps, duration, queueWait);
+    }
+
+    private void registerProgramMeters(MeterRegistry registry, Kvm kvm) {
+        StatsSnapshot snapshot = snapshots.computeIfAbsent(kvm, StatsSnapshot::new);
+        for (String program : kvm.programNames()) {
+            Tags tags = Tags.of(TAG_KVM, kvm.name(), TAG_PROGRAM, program);
+            gauge(registry, "kvmfilter.program.loaded", "1 while the program is booted and ready, else 0", null, tags,
+                    snapshot, program, p -> p.loaded() ? 1 : 0);
+            gauge(registry, "kvmfilter.instances", "Instances (VMs) of the program", null, tags, snapshot, program,
+                    KvmStats.Program::instances);
+            gauge(registry, "kvmfilter.instances.busy", "Instances running a request now", null, tags, snapshot,
+                    program, KvmStats.Program::instancesBusy);
+            gauge(registry, "kvmfilter.memory.frozen", "Bytes of the program's frozen memory image", BaseUnits.BYTES,
+                    tags, snapshot, program, KvmStats.Program::frozenBytes);
+            gauge(registry, "kvmfilter.memory.instances", "Bytes the instances copied of the frozen image",
+                    BaseUnits.BYTES, tags, snapshot, program, KvmStats.Program::instanceBytes);
+            counter(registry, "kvmfilter.program.loads", "Successful loads (boots) of the program", null, tags,
+                    snapshot, program, KvmStats.Program::loads);
+            counter(registry, "kvmfilter.program.load.failures", "Loads of the program that failed", null, tags,
+                    snapshot, program, KvmStats.Program::loadFailures);
+            counter(registry, "kvmfilter.resets", "Instance resets", null, tags, snapshot, program,
+                    KvmStats.Program::resets);
+            counter(registry, "kvmfilter.bytes.in", "Request bodies copied into the program", BaseUnits.BYTES, tags,
+                    snapshot, program, KvmStats.Program::bytesIn);
+            counter(registry, "kvmfilter.bytes.out", "Response bodies the program produced", BaseUnits.BYTES, tags,
+                    snapshot, program, KvmStats.Program::bytesOut);
+            counter(registry, "kvmfilter.cpu.time", "CPU time the program's requests took", "seconds", tags,
+                    snapshot, program, p -> p.cpuNanos() / 1e9);
+        }
+    }
+
+    private static void gauge(MeterRegistry registry, String name, String description, String unit, Tags tags,
+            StatsSnapshot snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
+        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.program(program)))
+                .description(description)
+                .baseUnit(unit)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    private static void counter(MeterRegistry registry, String name, String description, String unit, Tags tags,
+            StatsSnapshot snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
+        FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(s.program(program)))
+                .description(description)
+                .baseUnit(unit)
+                .tags(tags)
+                .register(registry);
+    }
+
+    private static void registerCacheTier(MeterRegistry registry, String tier, CacheTierStats stats) {
+        Tags tags = Tags.of(TAG_TIER, tier);
+        String gets = "kvmfilter.cache.gets";
+        String getsDescription = "Result cache lookups, by result";
+        FunctionCounter.builder(gets, stats, CacheTierStats::hits).description(getsDescription)
+                .tags(tags.and("result", "hit")).register(registry);
+        FunctionCounter.builder(gets, stats, CacheTierStats::misses).description(getsDescription)
+                .tags(tags.and("result", "miss")).register(registry);
+        FunctionCounter.builder(gets, stats, CacheTierStats::coalescedWaits).description(getsDescription)
+                .tags(tags.and("result", "coalesced")).register(registry);
+        FunctionCounter.builder(gets, stats, CacheTierStats::negativeHits).description(getsDescription)
+                .tags(tags.and("result", "negative")).register(registry);
+        FunctionCounter.builder("kvmfilter.cache.evictions", stats, CacheTierStats::evictions)
+                .description("Entries evicted or expired").tags(tags).register(registry);
+        Gauge.builder("kvmfilter.cache.entries", stats, CacheTierStats::entries)
+                .description("Entries held").tags(tags).strongReference(true).register(registry);
+        Gauge.builder("kvmfilter.cache.size", stats, CacheTierStats::sizeBytes)
+                .description("Bytes held").baseUnit(BaseUnits.BYTES).tags(tags).strongReference(true)
+                .register(registry);
+    }
+
+    private static void removeMeters(MeterRegistry registry, String tag, String value) {
+        for (Meter meter : registry.getMeters()) {
+            Meter.Id id = meter.getId();
+            if (id.getName().startsWith("kvmfilter.") && value.equals(id.getTag(tag))) {
+                registry.remove(meter);
+            }
+        }
+    }
+}
