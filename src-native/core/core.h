@@ -59,6 +59,7 @@ struct kvm_host {
     bool fsgsbase;              /* CR4.FSGSBASE may be set: programs may use wrfsbase themselves */
     uint64_t hwcap;             /* AT_HWCAP: CPUID.1:EDX */
     bool exit_on_emulation_failure; /* KVM_CAP_EXIT_ON_EMULATION_FAILURE offered (Linux 5.14+) */
+    bool on_qemu_tcg;           /* this host is itself a QEMU TCG guest (kvm.c: the TSS type) */
 };
 
 /* Opens /dev/kvm once per process; KVMF_UNAVAILABLE with an actionable message on failure. */
