@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param reload reload the program when its file changes ({@code reload}; file sources only)
  * @param warmupRequests GET requests run on each instance after start-up, flagged as warm-up ({@code warmup_requests})
  * @param warmupUrl the URL of the warm-up requests ({@code warmup_url})
+ * @param readsUrl the program looks at the request's URL ({@code reads_url}, default true): a result cache must then
+ *                 keep results of different URLs apart; false lets identical bodies under any URL share one result
  */
 public record ProgramDefinition(
         String name,
@@ -54,7 +56,8 @@ public record ProgramDefinition(
         boolean start,
         boolean reload,
         int warmupRequests,
-        String warmupUrl) {
+        String warmupUrl,
+        boolean readsUrl) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {

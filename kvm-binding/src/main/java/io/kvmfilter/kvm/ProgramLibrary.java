@@ -34,7 +34,7 @@ import java.util.TreeMap;
  *
  * Keys (units as in the VMOD): concurrency, max_boot_time, max_request_time, on_error_time, queue_timeout
  * (seconds, decimals allowed), max_memory, max_request_memory, max_response_size (MiB), max_queue,
- * ephemeral, debug, start, reload, main_arguments, environment, warmup_requests, warmup_url; for programs
+ * ephemeral, debug, reads_url, start, reload, main_arguments, environment, warmup_requests, warmup_url; for programs
  * only: group, filename, uri, sha256. See {@link ProgramDefinition} for their meaning and docs/java-api.md
  * for defaults.
  */

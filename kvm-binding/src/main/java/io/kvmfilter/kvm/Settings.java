@@ -95,6 +95,7 @@ final class Settings {
                 node -> integer(node, 0, MAX_QUEUE_LIMIT));
         key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("reads_url", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("start", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("reload", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("main_arguments", Scope.GROUP_OR_PROGRAM, "an array of strings", node -> strings(node, null));
@@ -218,7 +219,9 @@ final class Settings {
                 (Boolean) settings.getOrDefault("start", false),
                 (Boolean) settings.getOrDefault("reload", false),
                 Math.toIntExact((Long) settings.getOrDefault("warmup_requests", 0L)),
-                (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL));
+                (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL),
+                // A program is assumed to read its URL unless its library entry says otherwise.
+                (Boolean) settings.getOrDefault("reads_url", true));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

@@ -99,6 +99,18 @@ class ProgramLibraryTest {
     }
 
     @Test
+    void programsReadTheirUrlUnlessTheLibrarySaysOtherwise() {
+        assertThat(ProgramLibrary.bundled().programNames())
+                .allSatisfy(name -> assertThat(ProgramLibrary.bundled().program(name).readsUrl()).as(name).isFalse());
+        ProgramLibrary mine = ProgramLibrary.parse("{ \"p\": { \"filename\": \"x\" },"
+                + " \"q\": { \"filename\": \"x\", \"reads_url\": false } }", URI.create("file:/tmp/"));
+        assertThat(mine.program("p").readsUrl()).isTrue();
+        assertThat(mine.program("q").readsUrl()).isFalse();
+        assertError("{ \"p\": { \"filename\": \"x\", \"reads_url\": 0 } }",
+                "key \"reads_url\" must be true or false, got 0 (an integer)");
+    }
+
+    @Test
     void configureOverridesAndCannotChangeTheGroup() {
         ProgramLibrary library = ProgramLibrary.bundled().configure("webp", Map.of("concurrency", 3, "max_request_time", 2.5));
         assertThat(library.program("webp").concurrency()).isEqualTo(3);
