@@ -216,6 +216,23 @@ public final class ProgramLibrary {
         return entry.definition();
     }
 
+    /**
+     * What a program's output depends on besides its request: the SHA-256 of its binary (read now), its main
+     * arguments and its environment. A result cache that outlives the process puts it into its keys, so results of
+     * an older binary or other settings are never served.
+     *
+     * @param name the program
+     * @return a short text that changes when any of those changes
+     * @throws IllegalArgumentException when the library has no such program
+     * @throws KvmConfigurationException when the binary cannot be read
+     */
+    public String outputIdentity(String name) {
+        ProgramDefinition definition = program(name);
+        byte[] binary = ProgramFiles.read(definition.source(), "program '" + name + "'");
+        return "sha256=" + ProgramFiles.sha256(binary) + " args=" + definition.mainArguments() + " env="
+                + definition.environment();
+    }
+
     @Override
     public String toString() {
         return "ProgramLibrary" + programs.keySet();

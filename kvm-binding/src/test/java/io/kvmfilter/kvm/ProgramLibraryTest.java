@@ -99,6 +99,19 @@ class ProgramLibraryTest {
     }
 
     @Test
+    void theOutputIdentityChangesWithTheBinaryAndTheArguments(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.write(dir.resolve("prog"), new byte[] {1, 2, 3});
+        ProgramLibrary library = ProgramLibrary.parse("{ \"p\": { \"filename\": \"prog\" },"
+                + " \"q\": { \"filename\": \"prog\", \"main_arguments\": [\"-x\"] } }", dir.resolve("library.json").toUri());
+        String before = library.outputIdentity("p");
+        assertThat(before).startsWith("sha256=").isEqualTo(library.outputIdentity("p"));
+        assertThat(library.outputIdentity("q")).isNotEqualTo(before);
+        java.nio.file.Files.write(dir.resolve("prog"), new byte[] {1, 2, 4});
+        assertThat(library.outputIdentity("p")).isNotEqualTo(before);
+    }
+
+    @Test
     void programsReadTheirUrlUnlessTheLibrarySaysOtherwise() {
         assertThat(ProgramLibrary.bundled().programNames())
                 .allSatisfy(name -> assertThat(ProgramLibrary.bundled().program(name).readsUrl()).as(name).isFalse());
