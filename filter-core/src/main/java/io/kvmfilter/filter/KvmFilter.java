@@ -46,13 +46,12 @@ public class KvmFilter implements Filter {
     private final KvmFilterConfig givenConfig;
     private final BodyTransform givenTransform;
     private final int number = INSTANCES.incrementAndGet();
-    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
+    private final String attributeName = FilterCall.ATTRIBUTE_PREFIX + number;
     private final TransformStats stats = new TransformStats();
 
     // Set by init(), read by request threads.
     private volatile KvmFilterConfig config;
-    private volatile BodyTransform transform;
-    private volatile TransformCache cache = new TransformCache(0);
+    private volatile FilterServices services;
     private volatile KvmTransform sandbox;
     private volatile ServletContext servletContext;
     private volatile String registryKey;
@@ -115,9 +114,9 @@ public class KvmFilter implements Filter {
             }
         }
         config = effective;
-        cache = new TransformCache(effective.cacheSize());
-        transform = givenTransform != null ? givenTransform
+        BodyTransform transform = givenTransform != null ? givenTransform
                 : startSandbox(effective, filterConfig.getFilterName(), filterConfig.getServletContext());
+        services = new FilterServices(effective, transform, new TransformCache(effective.cacheSize()), stats);
         servletContext = filterConfig.getServletContext();
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);
@@ -132,7 +131,7 @@ public class KvmFilter implements Filter {
             throws ServletException {
         ProgramLibrary library;
         try {
-            library = KvmTransform.library(effective);
+            library = ProgramLibraries.of(effective);
         } catch (IllegalArgumentException e) {
             throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
         }
@@ -169,14 +168,15 @@ public class KvmFilter implements Filter {
         }
         // Is this a request we already wrap, dispatched again (async dispatch, forward, include)?
         Object existing = request.getAttribute(attributeName);
-        if (existing instanceof Exchange exchange) {
-            redispatch(exchange, request, response, chain);
+        if (existing instanceof FilterCall call) {
+            redispatch(call, request, response, chain);
             return;
         }
-        KvmFilterConfig cfg = config;
-        if (cfg == null) {
+        FilterServices started = services;
+        if (started == null) {
             throw new ServletException("KvmFilter used before init()");
         }
+        KvmFilterConfig cfg = started.config();
         // Is the method one we transform? HEAD only when it is answered as GET.
         String method = request.getMethod();
         if (!cfg.methodIncluded(method) || ("HEAD".equals(method) && !cfg.headAsGet())) {
@@ -197,28 +197,27 @@ public class KvmFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        Exchange exchange = new Exchange(this, request, response, path);
-        run(exchange, chain);
+        run(new FilterCall(started, request, response, path, attributeName), chain);
     }
 
-    private void run(Exchange exchange, FilterChain chain) throws IOException, ServletException {
+    private void run(FilterCall call, FilterChain chain) throws IOException, ServletException {
         try {
-            chain.doFilter(exchange.request(), exchange.response());
+            chain.doFilter(call.request(), call.response());
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            exchange.abandon();
+            call.abandon();
             throw e;
         }
         // Asynchronous: the response is finished by AsyncContext.complete() or after the ASYNC dispatch.
-        if (!exchange.request().isAsyncStarted()) {
-            exchange.finish();
+        if (!call.request().isAsyncStarted()) {
+            call.finish();
         }
     }
 
-    private void redispatch(Exchange exchange, HttpServletRequest request, HttpServletResponse response,
+    private void redispatch(FilterCall call, HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         if (request.getDispatcherType() == DispatcherType.ASYNC) {
             // Containers may hand us the unwrapped objects again: keep writing into our buffer.
-            run(exchange, chain);
+            run(call, chain);
         } else {
             chain.doFilter(request, response);
         }
@@ -234,8 +233,8 @@ public class KvmFilter implements Filter {
     /** The message is built only when DEBUG is on: every request not transformed passes here. */
     private static void debug(HttpServletRequest request, Supplier<String> reason) {
         if (LOG.isLoggable(Level.DEBUG)) {
-            LOG.log(Level.DEBUG, "kvmfilter: " + request.getMethod() + " " + request.getRequestURI() + ": "
-                    + reason.get());
+            LOG.log(Level.DEBUG, "kvmfilter: " + LogText.escape(request.getMethod() + " " + request.getRequestURI()
+                    + ": " + reason.get()));
         }
     }
 
@@ -266,22 +265,5 @@ public class KvmFilter implements Filter {
      */
     public Map<String, Long> counters() {
         return stats.snapshot();
-    }
-
-    /** The request attribute under which this filter instance keeps its exchange. */
-    String attributeName() {
-        return attributeName;
-    }
-
-    TransformCache cache() {
-        return cache;
-    }
-
-    BodyTransform transform() {
-        return transform;
-    }
-
-    TransformStats stats() {
-        return stats;
     }
 }

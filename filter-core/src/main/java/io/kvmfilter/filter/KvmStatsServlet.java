@@ -32,7 +32,7 @@ public class KvmStatsServlet extends HttpServlet {
     public void init() throws ServletException {
         String value = getInitParameter(PARAM_ALLOW_INVALIDATE);
         try {
-            allowInvalidate = value != null && KvmFilterConfig.Builder.parseBoolean(PARAM_ALLOW_INVALIDATE, value.trim());
+            allowInvalidate = value != null && KvmFilterSpec.parseBoolean(PARAM_ALLOW_INVALIDATE, value.trim());
         } catch (IllegalArgumentException e) {
             throw new ServletException("KvmStatsServlet '" + getServletName() + "': " + e.getMessage(), e);
         }

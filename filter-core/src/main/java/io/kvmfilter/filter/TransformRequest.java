@@ -29,19 +29,23 @@ final class TransformRequest extends HttpServletRequestWrapper {
     private static final String IF_RANGE = "if-range";
     private static final String IF_NONE_MATCH = "if-none-match";
 
-    private final Exchange exchange;
+    private final TransformResponse response;
+    private final TransformAsyncContext.Owner owner;
     private final boolean headAsGet;
     private final boolean hideRange;
     private final String ifNoneMatch;
     private volatile TransformAsyncContext asyncContext;
 
     /**
+     * @param response    the wrapped response, which {@code startAsync()} binds
+     * @param owner       finishes the response when the application completes the asynchronous request
      * @param ifNoneMatch the If-None-Match value the application should see (suffix removed), or null for none
      */
-    TransformRequest(HttpServletRequest request, Exchange exchange, boolean headAsGet, boolean hideRange,
-            String ifNoneMatch) {
+    TransformRequest(HttpServletRequest request, TransformResponse response, TransformAsyncContext.Owner owner,
+            boolean headAsGet, boolean hideRange, String ifNoneMatch) {
         super(request);
-        this.exchange = exchange;
+        this.response = response;
+        this.owner = owner;
         this.headAsGet = headAsGet;
         this.hideRange = hideRange;
         this.ifNoneMatch = ifNoneMatch;
@@ -110,16 +114,14 @@ final class TransformRequest extends HttpServletRequestWrapper {
     @Override
     public AsyncContext startAsync() {
         // The container's startAsync() would bind the unwrapped response: asynchronous writes would bypass us.
-        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(this, exchange.response()),
-                exchange, true);
+        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(this, response), owner, true);
         asyncContext = context;
         return context;
     }
 
     @Override
     public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(request, response), exchange,
-                false);
+        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(request, response), owner, false);
         asyncContext = context;
         return context;
     }

@@ -19,7 +19,7 @@ import java.util.List;
  * change), keeps {@code flushBuffer()} from committing, clears its own buffer on {@code reset()} and
  * {@code resetBuffer()}, drops the buffer on {@code sendError}/{@code sendRedirect}, and turns
  * {@code sendError(304)} into {@code setStatus(304)} so the container keeps Vary and ETag. The decision to
- * transform is the filter's ({@link Exchange}); this class only moves bytes and headers.
+ * transform is the filter's (its {@link Callbacks}); this class only moves bytes and headers.
  */
 final class TransformResponse extends HttpServletResponseWrapper implements BufferingOutputStream.Owner {
 
@@ -35,16 +35,25 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         NOT_MODIFIED
     }
 
-    private final Exchange exchange;
+    /** The filter's side: this class asks it, and tells it when the response starts streaming untransformed. */
+    interface Callbacks {
+        /** Before the first body byte: why to stream the response untransformed right away, or null to buffer. */
+        String reasonToPassAtFirstOutput();
+
+        /** The response streams untransformed from now on (its headers are still open). */
+        void passingThrough(String reason);
+    }
+
+    private final Callbacks callbacks;
     private final BufferingOutputStream stream;
     private PrintWriter writer;
     private boolean streamUsed;
     private long contentLength = -1;
     private State state = State.BUFFERING;
 
-    TransformResponse(HttpServletResponse response, Exchange exchange, long maxBodySize) {
+    TransformResponse(HttpServletResponse response, Callbacks callbacks, long maxBodySize) {
         super(response);
-        this.exchange = exchange;
+        this.callbacks = callbacks;
         this.stream = new BufferingOutputStream(this, maxBodySize);
     }
 
@@ -98,7 +107,7 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
 
     @Override
     public boolean bufferFirstOutput() throws IOException {
-        String reason = exchange.reasonToPassAtFirstOutput();
+        String reason = callbacks.reasonToPassAtFirstOutput();
         if (reason == null) {
             stream.expect(contentLength);
             return true;
@@ -109,7 +118,6 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
 
     @Override
     public void overflow() throws IOException {
-        exchange.log("body larger than maxBodySize: streaming the original");
         startPassThrough("too-large");
     }
 
@@ -119,7 +127,7 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         if (contentLength >= 0) {
             super.setContentLengthLong(contentLength);
         }
-        exchange.beforePassThrough(reason);
+        callbacks.passingThrough(reason);
         stream.passThrough(super.getOutputStream());
     }
 

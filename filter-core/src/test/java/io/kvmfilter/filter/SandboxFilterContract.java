@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
@@ -40,7 +41,7 @@ abstract class SandboxFilterContract {
 
     @BeforeAll
     void start() throws Exception {
-        Sandbox.require();
+        KvmRequirement.require("webp", "avif", "minify");
         staticDir = Files.createTempDirectory("kvmfilter-sandbox");
         jpeg = resource("corpus/grace_hopper.jpg");
         html = resource("corpus/im-architecture.html");

@@ -37,9 +37,9 @@ class TransformStatsTest {
         try {
             TransformStats stats = new TransformStats();
             for (int i = 0; i < 5; i++) {
-                stats.failure("webp", "timeout", "ran 5 s", "GET /a.jpg");
+                stats.failure(Outcome.fallback("webp", "timeout"), "ran 5 s", "GET /a.jpg");
             }
-            stats.failure("avif", "timeout", "ran 5 s", "GET /a.jpg");
+            stats.failure(Outcome.fallback("avif", "timeout"), "ran 5 s", "GET /a.jpg");
             assertThat(stats.snapshot()).containsEntry("fallback=webp:timeout", 5L)
                     .containsEntry("fallback=avif:timeout", 1L);
             assertThat(records).hasSize(2);

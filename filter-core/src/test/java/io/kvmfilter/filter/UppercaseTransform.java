@@ -16,7 +16,7 @@ final class UppercaseTransform implements BodyTransform {
     final AtomicInteger calls = new AtomicInteger();
 
     @Override
-    public Outcome apply(Variant variant, byte[] body, String contentType, String url) {
+    public TransformResult apply(Variant variant, byte[] body, String contentType, String url) {
         calls.incrementAndGet();
         String ascii = new String(body, StandardCharsets.ISO_8859_1);
         int fail = ascii.indexOf("FAIL-");
@@ -25,7 +25,7 @@ final class UppercaseTransform implements BodyTransform {
             while (end < ascii.length() && (Character.isLetter(ascii.charAt(end)) || ascii.charAt(end) == '-')) {
                 end++;
             }
-            return Outcome.failed(ascii.substring(fail + 5, end).toLowerCase(Locale.ROOT), "test failure");
+            return TransformResult.failed(ascii.substring(fail + 5, end).toLowerCase(Locale.ROOT), "test failure");
         }
         if (ascii.contains("THROW")) {
             throw new IllegalStateException("transform bug");
@@ -34,14 +34,14 @@ final class UppercaseTransform implements BodyTransform {
             byte[] doubled = new byte[body.length * 2];
             System.arraycopy(body, 0, doubled, 0, body.length);
             System.arraycopy(body, 0, doubled, body.length, body.length);
-            return Outcome.applied(doubled, null);
+            return TransformResult.applied(doubled, null);
         }
         if (variant.name().equals("upper")) {
             Charset charset = charsetOf(contentType);
             String upper = new String(body, charset).toUpperCase(Locale.ROOT).replace(" ", "");
-            return Outcome.applied(upper.getBytes(charset), null);
+            return TransformResult.applied(upper.getBytes(charset), null);
         }
-        return Outcome.applied((variant.name() + " from " + body.length + " bytes").getBytes(StandardCharsets.US_ASCII),
+        return TransformResult.applied((variant.name() + " from " + body.length + " bytes").getBytes(StandardCharsets.US_ASCII),
                 null);
     }
 

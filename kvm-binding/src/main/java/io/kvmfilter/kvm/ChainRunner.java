@@ -24,7 +24,7 @@ final class ChainRunner {
 
     /** What one step produced. */
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
-            byte[] javaBody, Failure failure, boolean onErrorUsed, String log) {
+            byte[] javaBody, Failure failure, boolean onErrorUsed, String log, CacheHint cacheHint) {
     }
 
     static Result run(Map<String, ProgramSlot> slots, List<Step> steps, Request request, boolean mergeHeaders) {
@@ -56,6 +56,7 @@ final class ChainRunner {
         Map<String, String> merged = mergeHeaders ? new LinkedHashMap<>() : null;
         StringBuilder log = new StringBuilder();
         boolean onErrorUsed = false;
+        CacheHint cacheHint = null;
         try {
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
@@ -73,6 +74,9 @@ final class ChainRunner {
                 body = answer.body();
                 bodyLen = answer.bodyLen();
                 onErrorUsed |= answer.onErrorUsed();
+                if (answer.cacheHint() != null) {
+                    cacheHint = cacheHint == null ? answer.cacheHint() : cacheHint.then(answer.cacheHint());
+                }
                 if (!answer.log().isEmpty()) {
                     log.append(answer.log());
                 }
@@ -94,8 +98,7 @@ final class ChainRunner {
                 if (failure != null || last) {
                     List<String> resultHeaders = merged != null ? new ArrayList<>(merged.values()) : answer.headers();
                     return new Result(answer.status(), answer.contentType(), resultHeaders, answer.javaBody(), failure,
-                            onErrorUsed, System.nanoTime() - start,
-                            log.toString());
+                            onErrorUsed, System.nanoTime() - start, log.toString(), cacheHint);
                 }
                 method = POST;
                 contentType = NativeStrings.cString(answer.contentType());
@@ -152,6 +155,10 @@ final class ChainRunner {
                 r[field(NativeLayout.RESPONSE_HEADERS_LEN)]));
         String log = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_LOG)], r[field(NativeLayout.RESPONSE_LOG_LEN)]);
         boolean onErrorUsed = r[field(NativeLayout.RESPONSE_ON_ERROR_USED)] == 1;
+        long cacheable = r[field(NativeLayout.RESPONSE_CACHEABLE)];
+        CacheHint cacheHint = cacheable < 0 ? null : CacheHint.ofNative(cacheable,
+                r[field(NativeLayout.RESPONSE_TTL_MS)], r[field(NativeLayout.RESPONSE_GRACE_MS)],
+                r[field(NativeLayout.RESPONSE_KEEP_MS)]);
         Failure failure = null;
         if (error != 0) {
             failure = new Failure(FailureKind.fromNative(error), name,
@@ -161,10 +168,10 @@ final class ChainRunner {
         long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
         if (last || failure != null || status >= errorThreshold) {
             return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
-                    onErrorUsed, log);
+                    onErrorUsed, log, cacheHint);
         }
         long body = NativeMemory.copyOf(bodyAddress, bodyLen);
-        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log);
+        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, cacheHint);
     }
 
     private static int field(long offset) {
@@ -172,6 +179,6 @@ final class ChainRunner {
     }
 
     private static StepAnswer failedStep(Failure failure) {
-        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "");
+        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "", null);
     }
 }

@@ -1,0 +1,148 @@
+package io.kvmfilter.filter;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One request passing through the filter, from {@code doFilter} to the written response: its wrappers, what the
+ * request said (Accept, If-None-Match, HEAD), and the parts that act on it — the {@link TransformDecision}, the
+ * {@link ConditionalRequest} and the {@link ResponseFinisher}. {@link #finish()} runs once, when the application
+ * is done (end of the filter chain, or {@code AsyncContext.complete()}).
+ *
+ * <p>(Not to be confused with the C core's {@code exchange}, one run of a guest program.)
+ */
+final class FilterCall implements TransformResponse.Callbacks, TransformAsyncContext.Owner {
+
+    /**
+     * Prefix of the request attribute holding the call, so an ASYNC dispatch of the same request finds it again;
+     * each filter instance appends its own number, so two instances on one request both work.
+     */
+    static final String ATTRIBUTE_PREFIX = FilterCall.class.getName() + "#";
+
+    private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+
+    private final TransformDecision decision;
+    private final RequestLine line;
+    private final TransformResponse response;
+    private final TransformRequest request;
+    private final ResponseFinisher finisher;
+    private boolean finished;
+    private volatile String asyncFailure;
+
+    /**
+     * Wraps the request and response and registers this call under {@code attributeName}.
+     *
+     * @param path the path inside the web application, whose extension predicts the media type
+     */
+    FilterCall(FilterServices services, HttpServletRequest request, HttpServletResponse response, String path,
+            String attributeName) {
+        KvmFilterConfig config = services.config();
+        this.decision = new TransformDecision(config);
+        this.line = RequestLine.of(request);
+        boolean head = "HEAD".equals(request.getMethod());
+        Negotiation negotiation = Negotiation.of(joined(request, "Accept"), config.variantsForWildcards());
+        String guessed = request.getServletContext() == null ? null : request.getServletContext().getMimeType(path);
+        String predictedType = MediaTypes.baseType(guessed);
+        // Unless the path's extension says the response cannot be transformed (a video, say), Range is hidden and
+        // HEAD runs as GET; for such paths both would only make the application send bytes nobody uses.
+        boolean mayTransform = predictedType == null || decision.ruleFor(predictedType).isPresent();
+        ConditionalRequest conditional = new ConditionalRequest(config, decision, negotiation, predictedType);
+        this.response = new TransformResponse(response, this, config.maxBodySize());
+        this.request = new TransformRequest(request, this.response, this, config.headAsGet() && mayTransform,
+                mayTransform, conditional.mapIfNoneMatch(joined(request, "If-None-Match")));
+        this.finisher = new ResponseFinisher(services, decision, conditional, negotiation, this.response, line, head);
+        request.setAttribute(attributeName, this);
+    }
+
+    TransformRequest request() {
+        return request;
+    }
+
+    TransformResponse response() {
+        return response;
+    }
+
+    /** All lines of a list-valued header joined with commas (RFC 9110 §5.3), or null when absent. */
+    private static String joined(HttpServletRequest request, String name) {
+        Enumeration<String> lines = request.getHeaders(name);
+        if (lines == null) { // the container does not give access to headers this way
+            return request.getHeader(name);
+        }
+        List<String> values = Collections.list(lines);
+        return values.isEmpty() ? null : String.join(", ", values);
+    }
+
+    // --- the response wrapper's questions -----------------------------------------------------------------------
+
+    @Override
+    public String reasonToPassAtFirstOutput() {
+        Optional<TransformDecision.Skip> skip = decision.atFirstOutput(new TransformDecision.ResponseHead(
+                response.getStatus(), response.getHeader("Content-Encoding"), response.getContentType(),
+                response.declaredContentLength()));
+        if (skip.isEmpty()) {
+            return null;
+        }
+        line.debug(skip.get().explanation());
+        return skip.get().reason();
+    }
+
+    @Override
+    public void passingThrough(String reason) {
+        line.debug(() -> "streaming the original untransformed: " + reason);
+        finisher.passingThrough(reason);
+    }
+
+    // --- finishing ----------------------------------------------------------------------------------------------
+
+    /** Transforms (or not) and writes the response; runs once, whoever calls it first. */
+    @Override
+    public synchronized void finish() throws IOException {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        finisher.finish();
+    }
+
+    /** The application threw: forget the body, the container writes the error. */
+    synchronized void abandon() {
+        finished = true;
+        if (response.state() != TransformResponse.State.PASSING) {
+            response.drop();
+        }
+    }
+
+    // --- asynchronous requests ----------------------------------------------------------------------------------
+
+    @Override
+    public void asyncFailed(String what) {
+        asyncFailure = what;
+    }
+
+    @Override
+    public void asyncCompleted() {
+        synchronized (this) {
+            if (finished || asyncFailure != null) {
+                return;
+            }
+        }
+        LOG.log(Level.WARNING, "kvmfilter: asynchronous request {0} completed without passing through the filter"
+                + " again: map the filter for the ASYNC dispatcher type (and asyncSupported=true)", line.forLog());
+        try {
+            finish();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "kvmfilter: could not write the response of " + line.forLog(), e);
+        }
+    }
+
+    @Override
+    public void writeFailed(IOException e) {
+        line.debug(() -> "writing the response failed: " + e);
+    }
+}
