@@ -200,7 +200,7 @@ final class DiskTier implements AutoCloseable {
 
     /** Writes a success: to a temporary file, then renamed into place. Failures to write are counted and logged. */
     void put(ResultKey key, StoredResult result, long createdMillis) {
-        if (!result.ok()) {
+        if (!result.ok() || !result.storable()) {
             return;
         }
         String id = key.id();

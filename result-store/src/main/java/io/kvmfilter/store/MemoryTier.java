@@ -67,9 +67,9 @@ final class MemoryTier {
         return Optional.of(result);
     }
 
-    /** Keeps a success, or a failure that may be remembered; a result heavier than the whole tier is not kept. */
+    /** Keeps a storable success or failure (the latter only when failures are remembered at all). */
     void put(ResultKey key, StoredResult result) {
-        if (!result.ok() && !(result.remembered() && remembersFailures)) {
+        if (!result.storable() || (!result.ok() && !remembersFailures)) {
             return;
         }
         cache.put(key, result);

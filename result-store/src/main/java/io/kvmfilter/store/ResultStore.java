@@ -148,7 +148,7 @@ public final class ResultStore implements AutoCloseable {
             memory.put(key, result);
             inFlight.remove(key, mine);
             mine.complete(new Found(result, Source.COMPUTED));
-            if (result.ok()) {
+            if (result.ok() && result.storable()) {
                 long now = System.currentTimeMillis();
                 if (disk != null) {
                     disk.put(key, result, now);
@@ -197,14 +197,14 @@ public final class ResultStore implements AutoCloseable {
     }
 
     /**
-     * Stores a result in every tier (a failure only in memory, and only when it may be remembered).
+     * Stores a storable result in every tier (a failure only in memory).
      *
      * @param key    the key
      * @param result the result
      */
     public void put(ResultKey key, StoredResult result) {
         memory.put(key, result);
-        if (result.ok()) {
+        if (result.ok() && result.storable()) {
             long now = System.currentTimeMillis();
             if (disk != null) {
                 disk.put(key, result, now);

@@ -151,7 +151,7 @@ final class SharedTier implements AutoCloseable {
 
     /** Queues the write of a success no larger than the entry limit; never waits for the cluster. */
     void put(ResultKey key, StoredResult result, long createdMillis) {
-        if (!result.ok() || (long) result.body().length > maxEntryBytes) {
+        if (!result.ok() || !result.storable() || (long) result.body().length > maxEntryBytes) {
             return;
         }
         Cache<String, byte[]> shared = usable();

@@ -5,16 +5,18 @@ import java.util.Objects;
 /**
  * What a program chain made of an input: a body and its type, or a failure.
  *
- * <p>A failure marked {@link #remembered()} is kept in the memory tier for the store's failure time, so a broken
- * original is not run again on every request (a negative entry); other failures (the program was busy, paused)
- * only answer the requests that waited for them. Failures never reach the disk or shared tiers.
+ * <p>Only {@link #storable()} results are kept. A storable success goes into every tier; a storable failure is kept
+ * in the memory tier for the store's failure time, so a broken original is not run again on every request (a
+ * negative entry). Other results (a body its program said must not be reused, a failure that says nothing about
+ * the input: busy, paused) only answer the requests that waited for them. Failures never reach the disk or shared
+ * tiers.
  *
  * @param body        the transformed body; null for a failure
  * @param contentType its Content-Type as the program gave it, or null to keep the caller's
  * @param failure     a short reason such as {@code timeout} or {@code error-status}; null on success
- * @param remembered  for a failure: whether it may be remembered; ignored for a success
+ * @param storable    whether the store may keep it
  */
-public record StoredResult(byte[] body, String contentType, String failure, boolean remembered) {
+public record StoredResult(byte[] body, String contentType, String failure, boolean storable) {
 
     /** What an entry costs beyond its strings and body: object headers, the key's record, the map's node. */
     static final int OVERHEAD_BYTES = 160;
@@ -34,6 +36,17 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
      * @return the result
      */
     public static StoredResult success(byte[] body, String contentType) {
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, true);
+    }
+
+    /**
+     * A transformed body that must not be reused (its program said so): given to the waiting requests only.
+     *
+     * @param body        the body
+     * @param contentType its type, or null
+     * @return the result
+     */
+    public static StoredResult unstorable(byte[] body, String contentType) {
         return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, false);
     }
 

@@ -121,6 +121,21 @@ class ResultStoreTest {
     }
 
     @Test
+    void aBodyItsProgramSaidNotToReuseAnswersItsWaitersOnly() throws Exception {
+        try (ResultStore store = ResultStore.builder().build()) {
+            AtomicInteger runs = new AtomicInteger();
+            for (int i = 0; i < 2; i++) {
+                ResultStore.Found found = store.get(KEY, () -> {
+                    runs.incrementAndGet();
+                    return CompletableFuture.completedFuture(StoredResult.unstorable(new byte[] {1}, null));
+                }).get();
+                assertThat(found.result().body()).containsExactly(1);
+            }
+            assertThat(runs).hasValue(2);
+        }
+    }
+
+    @Test
     void aThrowingTransformFailsItsWaitersAndTheNextRequestRunsAgain() throws Exception {
         try (ResultStore store = ResultStore.builder().build()) {
             CompletableFuture<ResultStore.Found> failed = store.get(KEY, () -> {
