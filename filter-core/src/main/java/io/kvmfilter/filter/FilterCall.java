@@ -1,5 +1,8 @@
 package io.kvmfilter.filter;
 
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -8,6 +11,7 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One request passing through the filter, from {@code doFilter} to the written response: its wrappers, what the
@@ -26,6 +30,15 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
     static final String ATTRIBUTE_PREFIX = FilterCall.class.getName() + "#";
 
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+    /**
+     * The container's time limit of a request suspended while its result is made. The wait limit, the waiting
+     * line and the programs' own time limits end every wait long before; this only covers a bug of ours.
+     */
+    static final long SUSPENDED_TIMEOUT_MILLIS = 5 * 60_000L;
+
+    private final HttpServletRequest originalRequest;
+    private final HttpServletResponse originalResponse;
+    private final AtomicBoolean clientGone = new AtomicBoolean();
 
     private final TransformDecision decision;
     private final RequestLine line;
@@ -43,6 +56,8 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
     FilterCall(FilterServices services, HttpServletRequest request, HttpServletResponse response, String path,
             String attributeName) {
         KvmFilterConfig config = services.config();
+        this.originalRequest = request;
+        this.originalResponse = response;
         this.decision = new TransformDecision(config);
         this.line = RequestLine.of(request);
         boolean head = "HEAD".equals(request.getMethod());
@@ -100,14 +115,72 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
 
     // --- finishing ----------------------------------------------------------------------------------------------
 
-    /** Transforms (or not) and writes the response; runs once, whoever calls it first. */
+    /**
+     * Transforms (or not) and writes the response; runs once, whoever calls it first. Called from the
+     * application's {@code AsyncContext.complete()}: the request cannot be suspended again, a wait holds the thread.
+     */
     @Override
     public synchronized void finish() throws IOException {
         if (finished) {
             return;
         }
         finished = true;
-        finisher.finish();
+        finisher.finish(suspension(false));
+    }
+
+    /** As {@link #finish()}, at the end of the filter chain: a wait suspends the request where it can. */
+    synchronized void finishAtChainEnd() throws IOException {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        finisher.finish(suspension(true));
+    }
+
+    private ResponseFinisher.Suspension suspension(boolean mayStartAsync) {
+        return new ResponseFinisher.Suspension() {
+            @Override
+            public AsyncContext suspend() {
+                if (!mayStartAsync || !originalRequest.isAsyncSupported() || originalRequest.isAsyncStarted()) {
+                    return null;
+                }
+                AsyncContext async;
+                try {
+                    async = originalRequest.startAsync(originalRequest, originalResponse);
+                } catch (IllegalStateException e) {
+                    return null;
+                }
+                async.setTimeout(SUSPENDED_TIMEOUT_MILLIS);
+                async.addListener(new AsyncListener() {
+                    @Override
+                    public void onComplete(AsyncEvent event) {
+                    }
+
+                    @Override
+                    public void onTimeout(AsyncEvent event) {
+                        clientGone.set(true);
+                        LOG.log(Level.WARNING, "kvmfilter: {0} was suspended longer than {1} ms", line.forLog(),
+                                SUSPENDED_TIMEOUT_MILLIS);
+                    }
+
+                    @Override
+                    public void onError(AsyncEvent event) {
+                        // The container saw the connection fail: queued work for this request is dropped.
+                        clientGone.set(true);
+                    }
+
+                    @Override
+                    public void onStartAsync(AsyncEvent event) {
+                    }
+                });
+                return async;
+            }
+
+            @Override
+            public boolean getAsBoolean() {
+                return clientGone.get();
+            }
+        };
     }
 
     /** The application threw: forget the body, the container writes the error. */

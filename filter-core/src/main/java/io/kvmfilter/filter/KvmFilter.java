@@ -3,6 +3,8 @@ package io.kvmfilter.filter;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
 import io.kvmfilter.kvm.ProgramLibrary;
+import io.kvmfilter.store.BodyDigests;
+import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -18,8 +20,10 @@ import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -55,6 +59,10 @@ public class KvmFilter implements Filter {
     private volatile KvmTransform sandbox;
     private volatile ServletContext servletContext;
     private volatile String registryKey;
+    private volatile ResultStore storeInUse;
+
+    /** Runs of one variant at once for a transform given in code, which has no program library to say. */
+    static final int DEFAULT_PERMITS = 4;
 
     /** What KvmStatsServlet reports for this filter. */
     private final StatsRegistry.Source statsSource = new StatsRegistry.Source() {
@@ -67,6 +75,12 @@ public class KvmFilter implements Filter {
         public Optional<String> statsJson() {
             KvmTransform started = sandbox;
             return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
+        }
+
+        @Override
+        public Optional<String> storeJson() {
+            FilterServices started = services;
+            return started == null ? Optional.empty() : Optional.of(StoreStatistics.json(started.runner()));
         }
 
         @Override
@@ -114,10 +128,21 @@ public class KvmFilter implements Filter {
             }
         }
         config = effective;
+        String filterName = filterConfig.getFilterName();
+        ServletContext context = filterConfig.getServletContext();
+        ProgramLibrary library = null;
+        if (givenTransform == null) {
+            try {
+                library = ProgramLibraries.of(effective);
+            } catch (IllegalArgumentException e) {
+                throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+            }
+        }
         BodyTransform transform = givenTransform != null ? givenTransform
-                : startSandbox(effective, filterConfig.getFilterName(), filterConfig.getServletContext());
-        services = new FilterServices(effective, transform, new TransformCache(effective.cacheSize()), stats);
-        servletContext = filterConfig.getServletContext();
+                : startSandbox(library, filterName, context);
+        services = new FilterServices(effective, startRunner(effective, library, transform, filterName, context),
+                stats);
+        servletContext = context;
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);
         LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
@@ -127,14 +152,8 @@ public class KvmFilter implements Filter {
      * Loads the program library and starts the sandbox. When KVM is not usable here the filter still runs and
      * serves every original (with {@code fallback=<variant>:unavailable}), so an application keeps working.
      */
-    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName, ServletContext context)
+    private BodyTransform startSandbox(ProgramLibrary library, String filterName, ServletContext context)
             throws ServletException {
-        ProgramLibrary library;
-        try {
-            library = ProgramLibraries.of(effective);
-        } catch (IllegalArgumentException e) {
-            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
-        }
         // The name is JVM-wide (JMX), while `number` counts per web application (each has its own class
         // loader): the context path keeps two applications' filters of the same name apart.
         String name = "filter-" + SandboxNames.of(context, filterName) + "-" + number;
@@ -149,6 +168,34 @@ public class KvmFilter implements Filter {
         } catch (KvmConfigurationException e) {
             throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The result store (shared with the application's other filters of the same settings) and the waiting lines.
+     * A transform given in code has no library: its results are keyed by program name and URL.
+     */
+    private TransformRunner startRunner(KvmFilterConfig effective, ProgramLibrary library, BodyTransform transform,
+            String filterName, ServletContext context) throws ServletException {
+        ResultStorage storage = effective.storage();
+        ResultStore store = null;
+        if (storage.enabled()) {
+            try {
+                store = SharedResultStores.acquire(context, storage, SandboxNames.of(context, filterName));
+            } catch (IllegalArgumentException e) {
+                throw new ServletException("KvmFilter '" + filterName + "': " + KvmFilterConfig.PARAM_CACHE_DIRECTORY
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        BodyDigests digests = new BodyDigests(BodyDigests.DEFAULT_MAX_ENTRIES);
+        ResultKeys keys = library == null ? new ResultKeys(Map.of(), Set.of(), digests)
+                : ResultKeys.of(library, effective.programsUsed(), digests);
+        ProgramLibrary programs = library;
+        ToIntFunction<Variant> permits = programs == null ? variant -> DEFAULT_PERMITS
+                : variant -> variant.steps().stream().mapToInt(step -> programs.program(step.program()).concurrency())
+                        .min().orElse(1);
+        storeInUse = store;
+        return new TransformRunner(transform, store, keys, effective.overload(), permits,
+                SandboxNames.of(context, filterName));
     }
 
     @Override
@@ -209,7 +256,7 @@ public class KvmFilter implements Filter {
         }
         // Asynchronous: the response is finished by AsyncContext.complete() or after the ASYNC dispatch.
         if (!call.request().isAsyncStarted()) {
-            call.finish();
+            call.finishAtChainEnd();
         }
     }
 
@@ -242,6 +289,15 @@ public class KvmFilter implements Filter {
     @Override
     public void destroy() {
         StatsRegistry.unregister(servletContext, registryKey, statsSource);
+        FilterServices running = services;
+        if (running != null) {
+            running.runner().close();
+            ResultStore store = storeInUse;
+            storeInUse = null;
+            if (store != null) {
+                SharedResultStores.release(servletContext, running.config().storage(), store);
+            }
+        }
         KvmTransform started = sandbox;
         sandbox = null;
         if (started != null) {

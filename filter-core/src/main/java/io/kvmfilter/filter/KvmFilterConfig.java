@@ -1,6 +1,8 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.store.ResultStore;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,8 +51,34 @@ public final class KvmFilterConfig {
     public static final String PARAM_MAX_BODY_SIZE = "maxBodySize";
     /** Images whose header declares more pixels (width × height × frames) are served untransformed. */
     public static final String PARAM_MAX_PIXELS = "maxPixels";
-    /** Bytes of transformed bodies kept in memory for reuse; 0 turns the cache off. */
+    /** Bytes of transformed bodies kept in memory for reuse; 0 turns result storage off. */
     public static final String PARAM_CACHE_SIZE = "cacheSize";
+    /** How long a stored result is served after it was made; {@code none} (default) for as long as it fits. */
+    public static final String PARAM_CACHE_TIME_TO_LIVE = "cacheTimeToLive";
+    /** How long a failure is answered with the original without running the program again; 0s turns it off. */
+    public static final String PARAM_REMEMBER_FAILURES = "rememberFailures";
+    /** Directory of the persistent result tier (survives restarts); none by default. */
+    public static final String PARAM_CACHE_DIRECTORY = "cacheDirectory";
+    /** The most bytes the persistent tier keeps in its directory. */
+    public static final String PARAM_CACHE_DIRECTORY_SIZE = "cacheDirectorySize";
+    /** JCache CachingProvider class of the shared tier, or {@code default} for the only one on the class path. */
+    public static final String PARAM_SHARED_CACHE = "sharedCache";
+    /** URI of the JCache provider's configuration file (Hazelcast, Infinispan, Redisson XML/YAML). */
+    public static final String PARAM_SHARED_CACHE_CONFIG = "sharedCacheConfig";
+    /** Name of the shared cache. */
+    public static final String PARAM_SHARED_CACHE_NAME = "sharedCacheName";
+    /** Largest result put into the shared cache; larger ones stay on the node. */
+    public static final String PARAM_SHARED_CACHE_MAX_ENTRY_SIZE = "sharedCacheMaxEntrySize";
+    /** How long a lookup waits for the shared cache before it counts as a miss. */
+    public static final String PARAM_SHARED_CACHE_TIMEOUT = "sharedCacheTimeout";
+    /** Requests that may wait for one variant's program beyond those running; more get the original at once. */
+    public static final String PARAM_MAX_WAITERS = "maxWaiters";
+    /** How long a request waits for a free instance or another request's run; then it gets the original. */
+    public static final String PARAM_MAX_WAIT = "maxWait";
+    /** Consecutive failures or timeouts after which a variant is paused; 0 turns pausing off. */
+    public static final String PARAM_PAUSE_AFTER_FAILURES = "pauseAfterFailures";
+    /** How long a paused variant serves originals without running its programs. */
+    public static final String PARAM_PAUSE_TIME = "pauseTime";
     /** Answer HEAD by running the transform as for GET and sending only the headers. */
     public static final String PARAM_HEAD_AS_GET = "headAsGet";
     /** Let {@code image/*} and {@code *}{@code /*} in Accept select negotiated variants. */
@@ -72,9 +100,12 @@ public final class KvmFilterConfig {
     public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
             PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_CACHE_SIZE,
-            PARAM_HEAD_AS_GET,
+            PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
+            PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
+            PARAM_SHARED_CACHE_TIMEOUT, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
-            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT);
+            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT,
+            PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
 
     /** Bundled programs: AVIF, then WebP for JPEG and PNG; minification for HTML, CSS and JavaScript. */
     public static final String DEFAULT_RULES = "image/jpeg, image/png -> image/avif: avif, image/webp: webp\n"
@@ -94,7 +125,7 @@ public final class KvmFilterConfig {
      * image programs' memory limits; an 8K frame has 33 million.
      */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
-    /** Default of {@link #PARAM_CACHE_SIZE}: 32 MiB of transformed bodies per filter instance. */
+    /** Default of {@link #PARAM_CACHE_SIZE}: 32 MiB of transformed bodies, shared by the filters of a web app. */
     public static final long DEFAULT_CACHE_SIZE = 32L * 1024 * 1024;
     /** Default of {@link #PARAM_DIAGNOSTIC_HEADER}. */
     public static final String DEFAULT_DIAGNOSTIC_HEADER = "X-KVM-Transform";
@@ -112,7 +143,8 @@ public final class KvmFilterConfig {
     private final long minBodySize;
     private final long maxBodySize;
     private final long maxPixels;
-    private final long cacheSize;
+    private final ResultStorage storage;
+    private final OverloadLimits overload;
     private final boolean headAsGet;
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
@@ -134,7 +166,10 @@ public final class KvmFilterConfig {
         minBodySize = b.minBodySize;
         maxBodySize = b.maxBodySize;
         maxPixels = b.maxPixels;
-        cacheSize = b.cacheSize;
+        storage = new ResultStorage(b.cacheSize, b.cacheTimeToLive, b.rememberFailures, b.cacheDirectory,
+                b.cacheDirectorySize, b.sharedCache, b.sharedCacheConfig, b.sharedCacheName,
+                b.sharedCacheMaxEntrySize, b.sharedCacheTimeout, b.sharedOpener);
+        overload = new OverloadLimits(b.maxWaiters, b.maxWait, b.pauseAfterFailures, b.pauseTime);
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
@@ -181,9 +216,19 @@ public final class KvmFilterConfig {
         return maxPixels;
     }
 
-    /** Bytes of transformed bodies kept for reuse (0: no cache). */
+    /** Bytes of transformed bodies kept in memory for reuse (0: no result storage). */
     public long cacheSize() {
-        return cacheSize;
+        return storage.memoryBytes();
+    }
+
+    /** The result store's settings. */
+    ResultStorage storage() {
+        return storage;
+    }
+
+    /** The waiting lines' and pauses' limits. */
+    OverloadLimits overload() {
+        return overload;
     }
 
     /** Whether HEAD requests are answered with the headers of the transformed GET response. */
@@ -282,7 +327,8 @@ public final class KvmFilterConfig {
                 + paths.excluded() + ", includedMimeTypes=" + mimeTypes.included() + ", excludedMimeTypes="
                 + mimeTypes.excluded() + ", includedMethods=" + methods.included() + ", excludedMethods="
                 + methods.excluded() + ", statuses=" + statuses + ", minBodySize=" + minBodySize + ", maxBodySize="
-                + maxBodySize + ", maxPixels=" + maxPixels + ", cacheSize=" + cacheSize + ", headAsGet=" + headAsGet
+                + maxBodySize + ", maxPixels=" + maxPixels + ", storage=" + storage + ", " + overload
+                + ", headAsGet=" + headAsGet
                 + ", variantsForWildcards=" + variantsForWildcards
                 + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
@@ -308,6 +354,20 @@ public final class KvmFilterConfig {
         private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
         private long maxPixels = DEFAULT_MAX_PIXELS;
         private long cacheSize = DEFAULT_CACHE_SIZE;
+        private Optional<Duration> cacheTimeToLive = Optional.empty();
+        private Duration rememberFailures = ResultStorage.DEFAULT_FAILURE_TIME;
+        private Optional<Path> cacheDirectory = Optional.empty();
+        private long cacheDirectorySize = ResultStorage.DEFAULT_DIRECTORY_BYTES;
+        private Optional<String> sharedCache = Optional.empty();
+        private Optional<URI> sharedCacheConfig = Optional.empty();
+        private String sharedCacheName = ResultStorage.DEFAULT_SHARED_NAME;
+        private long sharedCacheMaxEntrySize = ResultStorage.DEFAULT_SHARED_MAX_ENTRY;
+        private Duration sharedCacheTimeout = ResultStorage.DEFAULT_SHARED_TIMEOUT;
+        private Optional<ResultStore.SharedCacheOpener> sharedOpener = Optional.empty();
+        private int maxWaiters = OverloadLimits.DEFAULT_MAX_WAITERS;
+        private Duration maxWait = OverloadLimits.DEFAULT_MAX_WAIT;
+        private int pauseAfterFailures = OverloadLimits.DEFAULT_PAUSE_AFTER_FAILURES;
+        private Duration pauseTime = OverloadLimits.DEFAULT_PAUSE_TIME;
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
@@ -438,8 +498,9 @@ public final class KvmFilterConfig {
         }
 
         /**
-         * Bytes of transformed bodies kept in memory, keyed by variant and the original body's SHA-256 (default
-         * 32 MiB, at most 1 GiB); 0 turns the cache off.
+         * Bytes of transformed bodies kept in memory (default 32 MiB, at most 1 GiB); 0 turns result storage off
+         * (no memory, disk or shared tier, no remembered failures). Results are keyed by everything the programs
+         * receive (docs/configuration.md, "Result storage").
          */
         public Builder cacheSize(long bytes) {
             if (bytes < 0 || bytes > MAX_MAX_BODY_SIZE) {
@@ -447,6 +508,137 @@ public final class KvmFilterConfig {
             }
             cacheSize = bytes;
             return this;
+        }
+
+        /** How long a stored result is served after it was made (default: as long as it fits); null for that. */
+        public Builder cacheTimeToLive(Duration ttl) {
+            cacheTimeToLive = ttl == null ? Optional.empty() : Optional.of(positive(PARAM_CACHE_TIME_TO_LIVE, ttl));
+            return this;
+        }
+
+        /** How long a failure is answered with the original without running again (default 60 s); zero: never. */
+        public Builder rememberFailures(Duration time) {
+            if (time.isNegative()) {
+                throw new InvalidParameterException(PARAM_REMEMBER_FAILURES, time.toString(), "0s or more");
+            }
+            rememberFailures = time;
+            return this;
+        }
+
+        /**
+         * The persistent tier: results kept in files of this directory (created if absent), surviving restarts,
+         * at most {@code bytes} of them (default 1 GiB). One store per directory.
+         */
+        public Builder cacheDirectory(Path dir) {
+            cacheDirectory = Optional.of(dir.toAbsolutePath().normalize());
+            return this;
+        }
+
+        /** The most bytes of files in the cache directory (default 1 GiB, at most 1 TiB). */
+        public Builder cacheDirectorySize(long bytes) {
+            if (bytes < 1 || bytes > (1L << 40)) {
+                throw new InvalidParameterException(PARAM_CACHE_DIRECTORY_SIZE, String.valueOf(bytes), "1 byte to 1024GiB");
+            }
+            cacheDirectorySize = bytes;
+            return this;
+        }
+
+        /**
+         * The shared tier through JCache: a CachingProvider class name ({@code default}: the only provider on the
+         * class path; {@code none}: no shared tier), its configuration file (null: its default) and the cache's name.
+         */
+        public Builder sharedCache(String provider, URI config, String cacheName) {
+            String p = provider == null ? "" : provider.trim();
+            if (p.isEmpty() || p.equalsIgnoreCase("none")) {
+                sharedCache = Optional.empty();
+            } else if (p.equalsIgnoreCase("default") || p.matches("[A-Za-z_$][A-Za-z0-9_$.]*")) {
+                sharedCache = Optional.of(p);
+            } else {
+                throw new InvalidParameterException(PARAM_SHARED_CACHE, provider,
+                        "a JCache CachingProvider class name, default or none");
+            }
+            sharedCacheConfig = Optional.ofNullable(config);
+            if (cacheName != null) {
+                if (!cacheName.matches("[A-Za-z0-9_.:-]+")) {
+                    throw new InvalidParameterException(PARAM_SHARED_CACHE_NAME, cacheName,
+                            "a cache name of letters, digits, '_', '.', ':' and '-'");
+                }
+                sharedCacheName = cacheName;
+            }
+            return this;
+        }
+
+        /** A shared cache opened by the application itself (an embedded Hazelcast member, say). */
+        public Builder sharedCache(ResultStore.SharedCacheOpener opener) {
+            sharedOpener = Optional.of(opener);
+            return this;
+        }
+
+        /** Limits of the shared tier: the largest entry (default 8 MiB) and the wait for it (default 250 ms). */
+        public Builder sharedCacheLimits(long maxEntryBytes, Duration timeout) {
+            if (maxEntryBytes < 1 || maxEntryBytes > MAX_MAX_BODY_SIZE) {
+                throw new InvalidParameterException(PARAM_SHARED_CACHE_MAX_ENTRY_SIZE, String.valueOf(maxEntryBytes),
+                        "1 byte to 1GiB");
+            }
+            sharedCacheMaxEntrySize = maxEntryBytes;
+            sharedCacheTimeout = positive(PARAM_SHARED_CACHE_TIMEOUT, timeout);
+            return this;
+        }
+
+        /** Requests that may wait for one variant beyond those running (default 16); 0: none wait. */
+        public Builder maxWaiters(int waiters) {
+            if (waiters < 0 || waiters > 100_000) {
+                throw new InvalidParameterException(PARAM_MAX_WAITERS, String.valueOf(waiters), "0 to 100000");
+            }
+            maxWaiters = waiters;
+            return this;
+        }
+
+        /** How long a request waits for a free instance or another request's run (default 1 s). */
+        public Builder maxWait(Duration wait) {
+            maxWait = positive(PARAM_MAX_WAIT, wait);
+            return this;
+        }
+
+        /** Consecutive failures or timeouts that pause a variant (default 5; 0 never pauses) and for how long. */
+        public Builder pauseAfterFailures(int failures, Duration time) {
+            if (failures < 0 || failures > 1_000_000) {
+                throw new InvalidParameterException(PARAM_PAUSE_AFTER_FAILURES, String.valueOf(failures),
+                        "0 (never pause) to 1000000");
+            }
+            pauseAfterFailures = failures;
+            pauseTime = positive(PARAM_PAUSE_TIME, time);
+            return this;
+        }
+
+        // The current values of settings given in pairs, for the text form that sets one of a pair at a time.
+
+        String sharedCacheValue() {
+            return sharedCache.orElse(null);
+        }
+
+        URI sharedCacheConfigValue() {
+            return sharedCacheConfig.orElse(null);
+        }
+
+        String sharedCacheNameValue() {
+            return sharedCacheName;
+        }
+
+        long sharedCacheMaxEntrySizeValue() {
+            return sharedCacheMaxEntrySize;
+        }
+
+        Duration sharedCacheTimeoutValue() {
+            return sharedCacheTimeout;
+        }
+
+        int pauseAfterFailuresValue() {
+            return pauseAfterFailures;
+        }
+
+        Duration pauseTimeValue() {
+            return pauseTime;
         }
 
         /** Whether HEAD is answered as a transformed GET without body (default true). */

@@ -1,7 +1,20 @@
 package io.kvmfilter.filter;
 
 import static io.kvmfilter.filter.KvmFilterConfig.PARAMETERS;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_DIRECTORY;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_DIRECTORY_SIZE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_SIZE;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_TIME_TO_LIVE;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_MAX_WAIT;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_MAX_WAITERS;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PAUSE_AFTER_FAILURES;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PAUSE_TIME;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_REMEMBER_FAILURES;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_CONFIG;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_MAX_ENTRY_SIZE;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_NAME;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_TIMEOUT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_METHODS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_MIME_TYPES;
@@ -24,6 +37,8 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_VARIANTS_FOR_WILDCARDS;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,11 +81,33 @@ final class KvmFilterSpec {
             case PARAM_MAX_BODY_SIZE -> builder.maxBodySize(parseSize(name, v));
             case PARAM_MAX_PIXELS -> builder.maxPixels(parseCount(name, v));
             case PARAM_CACHE_SIZE -> builder.cacheSize(parseSize(name, v));
+            case PARAM_CACHE_TIME_TO_LIVE -> builder.cacheTimeToLive(v.equalsIgnoreCase("none") ? null
+                    : parseDuration(name, v));
+            case PARAM_REMEMBER_FAILURES -> builder.rememberFailures(parseDuration(name, v));
+            case PARAM_CACHE_DIRECTORY -> builder.cacheDirectory(parsePath(name, v));
+            case PARAM_CACHE_DIRECTORY_SIZE -> builder.cacheDirectorySize(parseSize(name, v));
+            case PARAM_SHARED_CACHE -> builder.sharedCache(v, builder.sharedCacheConfigValue(),
+                    builder.sharedCacheNameValue());
+            case PARAM_SHARED_CACHE_CONFIG -> builder.sharedCache(builder.sharedCacheValue(),
+                    parseUri(name, v), builder.sharedCacheNameValue());
+            case PARAM_SHARED_CACHE_NAME -> builder.sharedCache(builder.sharedCacheValue(),
+                    builder.sharedCacheConfigValue(), v);
+            case PARAM_SHARED_CACHE_MAX_ENTRY_SIZE -> builder.sharedCacheLimits(parseSize(name, v),
+                    builder.sharedCacheTimeoutValue());
+            case PARAM_SHARED_CACHE_TIMEOUT -> builder.sharedCacheLimits(builder.sharedCacheMaxEntrySizeValue(),
+                    parseDuration(name, v));
+            case PARAM_MAX_WAITERS -> builder.maxWaiters(Math.toIntExact(Math.min(Integer.MAX_VALUE,
+                    parseCount(name, v))));
+            case PARAM_MAX_WAIT -> builder.maxWait(parseDuration(name, v));
+            case PARAM_PAUSE_AFTER_FAILURES -> builder.pauseAfterFailures(Math.toIntExact(Math.min(
+                    Integer.MAX_VALUE, parseCount(name, v))), builder.pauseTimeValue());
+            case PARAM_PAUSE_TIME -> builder.pauseAfterFailures(builder.pauseAfterFailuresValue(),
+                    parseDuration(name, v));
             case PARAM_HEAD_AS_GET -> builder.headAsGet(parseBoolean(name, v));
             case PARAM_VARIANTS_FOR_WILDCARDS -> builder.variantsForWildcards(parseBoolean(name, v));
             case PARAM_REQUIRE_SMALLER -> builder.requireSmaller(parseBoolean(name, v));
             case PARAM_DIAGNOSTIC_HEADER -> builder.diagnosticHeader(v);
-            case PARAM_LIBRARY -> builder.library(parseUri(v));
+            case PARAM_LIBRARY -> builder.library(parseUri(name, v));
             case PARAM_PROGRAM_SETTINGS -> programSettings(builder, v);
             case PARAM_TIMEOUT -> builder.timeout(parseDuration(name, v));
             case PARAM_QUEUE_TIMEOUT -> builder.queueTimeout(parseDuration(name, v));
@@ -191,11 +228,20 @@ final class KvmFilterSpec {
         throw new InvalidParameterException(param, text, "true or false");
     }
 
-    private static URI parseUri(String text) {
+    private static URI parseUri(String param, String text) {
         try {
             return new URI(text);
         } catch (URISyntaxException e) {
-            throw new InvalidParameterException(PARAM_LIBRARY, text, "a file: or classpath: URI (" + e.getReason() + ")");
+            throw new InvalidParameterException(param, text, "a file: or classpath: URI (" + e.getReason() + ")");
+        }
+    }
+
+    /** A directory path; relative paths are resolved against the working directory. */
+    private static Path parsePath(String param, String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new InvalidParameterException(param, text, "a directory path (" + e.getReason() + ")");
         }
     }
 }

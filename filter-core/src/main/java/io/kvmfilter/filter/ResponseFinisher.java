@@ -1,8 +1,14 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.store.ResultStore;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Writes one response once the decision is made: the transformed body with its corrected headers, or the
@@ -10,6 +16,21 @@ import java.util.Optional;
  * also names when a rule covers the type.
  */
 final class ResponseFinisher {
+
+    private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
+
+    /**
+     * How the finisher may wait without a container thread: suspend the request (Servlet async) when the
+     * container allows it here, and learn whether the client has gone meanwhile.
+     */
+    interface Suspension extends BooleanSupplier {
+        /** The request suspended, or null when it cannot be (not async-supported, or already asynchronous). */
+        AsyncContext suspend();
+
+        /** True once the client has gone: its queued work is dropped. */
+        @Override
+        boolean getAsBoolean();
+    }
 
     private final FilterServices services;
     private final TransformDecision decision;
@@ -45,8 +66,12 @@ final class ResponseFinisher {
         services.stats().count(outcome);
     }
 
-    /** Transforms (or not) and writes the response the application is done with. */
-    void finish() throws IOException {
+    /**
+     * Transforms (or not) and writes the response the application is done with. When the result is not at hand
+     * (a run must wait for a free instance, or for another request's run of the same input) the request is
+     * suspended where it can be, and written later from a container thread.
+     */
+    void finish(Suspension suspension) throws IOException {
         response.flushWriter();
         switch (response.state()) {
             case PASSING:
@@ -88,36 +113,69 @@ final class ResponseFinisher {
             return;
         }
         Variant variant = chosen.get();
-        // Was this very body converted to this variant before?
-        TransformCache cache = services.cache();
-        String cacheKey = cache.enabled() ? TransformCache.key(variant, body, contentType) : null;
-        TransformCache.Entry cached = cacheKey == null ? null : cache.get(cacheKey);
-        if (cached != null) {
-            services.stats().count(Outcome.cacheHit(variant.name()));
-            sendTransformed(cached.body(), cached.contentType(), variant, rule.get(), contentType);
+        // Stored, being made by another request, or to be made now? (TransformRunner)
+        CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
+                request.url(), request.uri(), response.getHeader("ETag"), response.getHeader("Last-Modified"),
+                suspension);
+        if (pending.isDone()) {
+            answer(pending.join(), body, rule.get(), variant, contentType);
             return;
         }
-        TransformResult result;
-        try {
-            result = services.transform().apply(variant, body, contentType, request.url());
-        } catch (RuntimeException e) {
-            // A bug or a request the binding refuses (say, a header it cannot pass): still serve the original.
-            result = TransformResult.failed("internal", e.toString());
+        // Can we wait without holding this thread? Then the answer is written when it comes.
+        AsyncContext async = suspension.suspend();
+        if (async != null) {
+            request.debug(() -> "suspended while " + variant.name() + " runs");
+            pending.whenComplete((answer, error) -> async.start(() -> {
+                try {
+                    answer(answer, body, rule.get(), variant, contentType);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.DEBUG, "kvmfilter: " + request.forLog() + ": writing the response failed: " + e);
+                } finally {
+                    async.complete();
+                }
+            }));
+            return;
         }
+        TransformRunner.Answer answer;
+        try {
+            answer = pending.get(); // bounded: by maxWait, the programs' time limits and the waiting line
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer = new TransformRunner.Answer(TransformResult.failed("internal", "interrupted"), null, true);
+        } catch (ExecutionException e) {
+            answer = new TransformRunner.Answer(TransformResult.failed("internal", e.getCause().toString()), null,
+                    true);
+        }
+        answer(answer, body, rule.get(), variant, contentType);
+    }
+
+    /** Writes what the runner answered: the result, or the original with the reason it was not transformed. */
+    private void answer(TransformRunner.Answer answer, byte[] body, Rule rule, Variant variant, String contentType)
+            throws IOException {
+        TransformResult result = answer.result();
+        boolean stored = answer.source() == ResultStore.Source.MEMORY || answer.source() == ResultStore.Source.DISK
+                || answer.source() == ResultStore.Source.SHARED;
         if (!result.ok()) {
-            fallBack(body, rule, variant, result.failure(), result.detail());
+            if (stored) {
+                // A remembered failure: the original at once, counted, not logged again.
+                sendOriginal(body, Optional.of(rule), Outcome.fallback(variant.name(), TransformRunner.REMEMBERED));
+            } else if (!answer.ranHere()) {
+                // The run this request waited for failed (or took too long): logged by the request that ran it.
+                sendOriginal(body, Optional.of(rule), Outcome.fallback(variant.name(), result.failure()));
+            } else {
+                fallBack(body, Optional.of(rule), variant, result.failure(), result.detail());
+            }
             return;
         }
         // Did the program make the body larger, when it should shrink it?
         if (services.config().requireSmaller() && result.body().length > body.length) {
-            fallBack(body, rule, variant, "larger", result.body().length + " bytes from " + body.length);
+            fallBack(body, Optional.of(rule), variant, "larger", result.body().length + " bytes from " + body.length);
             return;
         }
-        // Did a program say its answer must not be reused (sys_set_cacheable)? Then it is not stored.
-        if (cacheKey != null && result.reusable()) {
-            cache.put(cacheKey, new TransformCache.Entry(result.body(), result.contentType()));
+        if (stored) {
+            services.stats().count(Outcome.cacheHit(variant.name()));
         }
-        sendTransformed(result.body(), result.contentType(), variant, rule.get(), contentType);
+        sendTransformed(result.body(), result.contentType(), variant, rule, contentType);
     }
 
     private TransformDecision.ResponseHead head() {

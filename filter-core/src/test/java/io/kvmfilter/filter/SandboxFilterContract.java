@@ -34,6 +34,7 @@ abstract class SandboxFilterContract {
     private ServletContainer container;
     private Path staticDir;
     private KvmFilter filter;
+    private KvmFilter sharedStore;
     private byte[] jpeg;
     private byte[] html;
 
@@ -57,9 +58,13 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("shared"));
+        Files.write(staticDir.resolve("shared/one.jpg"), jpeg);
+        Files.write(staticDir.resolve("shared/two.jpg"), jpeg);
+        Files.write(staticDir.resolve("shared/broken.jpg"), Arrays.copyOf(jpeg, 2000));
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/shared/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -67,15 +72,19 @@ abstract class SandboxFilterContract {
         KvmFilter slow = new KvmFilter(KvmFilterConfig.builder()
                 .rules("image/jpeg -> image/avif: avif")
                 .programSetting("avif", "max_request_time", 0.001)
+                // Its own store would answer with the other filters' AVIF of the same photo.
+                .cacheSize(0)
                 .build());
         Deployment deployment = new Deployment().staticFiles(staticDir);
         deployment.filter("kvm", filter, "/*", Map.of());
         deployment.filter("slow", slow, "/slow/*", Map.of());
         // A third with one AVIF instance and (almost) no waiting for it: concurrent requests overflow the pool.
+        // No result store, or the identical requests would share one run.
         KvmFilter queued = new KvmFilter(KvmFilterConfig.builder()
                 .rules("image/jpeg -> image/avif: avif")
                 .programSetting("avif", "concurrency", 1)
-                .queueTimeout(java.time.Duration.ofMillis(1))
+                .maxWait(java.time.Duration.ofMillis(10))
+                .cacheSize(0)
                 .build());
         deployment.filter("queued", queued, "/queued/*", Map.of());
         // A fourth whose rule gives the WebP encoder an argument.
@@ -86,6 +95,9 @@ abstract class SandboxFilterContract {
         // A fifth whose failure log no other test has used yet (failures are logged once a minute per reason).
         KvmFilter logged = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("logged", logged, "/logged/*", Map.of());
+        // A sixth with the result store (the default), whose programs declare that they do not read the URL.
+        sharedStore = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
+        deployment.filter("shared", sharedStore, "/shared/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -280,6 +292,27 @@ abstract class SandboxFilterContract {
                 .contains("variant webp failed (error-status) for GET /logged/broken.jpg")
                 .containsPattern("answered status 4\\d\\d")
                 .containsPattern("; X-Failed: \\S.*; serving the original"));
+    }
+
+    @Test
+    void identicalImagesUnderDifferentUrlsShareOneResultOfTheBundledPrograms() {
+        Response one = http().header("Accept", "image/webp").get("/shared/one.jpg");
+        assertThat(one.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        long hits = sharedStore.counters().getOrDefault("cache-hit=webp", 0L);
+        Response two = http().header("Accept", "image/webp").get("/shared/two.jpg");
+        assertThat(two.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(two.asByteArray()).isEqualTo(one.asByteArray());
+        assertThat(sharedStore.counters().get("cache-hit=webp")).isEqualTo(hits + 1);
+    }
+
+    @Test
+    void aBrokenImageIsDecodedOnceThenAnsweredFromMemory() {
+        Response first = http().header("Accept", "image/webp").get("/shared/broken.jpg");
+        assertThat(first.header("X-KVM-Transform")).isEqualTo("fallback=webp:error-status");
+        Response second = http().header("Accept", "image/webp").get("/shared/broken.jpg");
+        assertThat(second.header("X-KVM-Transform")).isEqualTo("fallback=webp:remembered");
+        assertThat(second.asByteArray()).isEqualTo(Arrays.copyOf(jpeg, 2000));
+        assertThat(sharedStore.counters()).containsEntry("fallback=webp:remembered", 1L);
     }
 
     @Test
