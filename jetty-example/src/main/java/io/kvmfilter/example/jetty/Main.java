@@ -3,6 +3,7 @@ package io.kvmfilter.example.jetty;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
+import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -36,10 +37,13 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * shows: the file as it is, and converted to one format whatever the client accepts.</li>
  * </ul>
  *
- * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]</pre>
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--cache-dir DIR]
+ *     [--cluster-name NAME --cluster-port N --cluster-members HOST:PORT,...]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
- * your own run on the served files (docs/getting-started.md).
+ * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
+ * directory across restarts; {@code --cluster-name} starts an embedded Hazelcast member that shares them with the
+ * other servers of the cluster (docs/operations.md, "Result storage").
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -77,6 +81,11 @@ public final class Main {
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
             "                    " + MAIN_RULES.replace("\n", "; "),
             "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
+            "  --cache-dir DIR   keep converted files in DIR, across restarts (the filter's cacheDirectory)",
+            "  --cache-dir-size SIZE  the most bytes kept there, e.g. 2GiB (default 1GiB)",
+            "  --cluster-name NAME    share converted files with the servers of this Hazelcast cluster",
+            "  --cluster-port N       the cluster member's port on " + HOST + " (default 5701, 0 picks one)",
+            "  --cluster-members LIST the other members, host:port separated by commas",
             "  --help            print this help");
 
     private Main() {
@@ -93,7 +102,7 @@ public final class Main {
         KvmFilterConfig mainConfig;
         try {
             options = Options.parse(args);
-            mainConfig = mainConfig(options);
+            mainConfig = mainConfig(options, null);
         } catch (IllegalArgumentException e) {
             System.err.println("jetty-example: " + e.getMessage());
             System.err.println(USAGE);
@@ -111,6 +120,10 @@ public final class Main {
         connector.setPort(options.port());
         server.addConnector(connector);
 
+        if (options.clusterName() != null) {
+            mainConfig = mainConfig(options, ClusterCache.start(options.clusterName(), HOST, options.clusterPort(),
+                    options.clusterMembers()));
+        }
         ServletContextHandler context = new ServletContextHandler("/");
         Resource base = baseResource(context, options.dir());
         context.setBaseResource(base);
@@ -172,7 +185,7 @@ public final class Main {
      *
      * @throws IllegalArgumentException naming the bad option, its value and what is allowed
      */
-    static KvmFilterConfig mainConfig(Options options) {
+    static KvmFilterConfig mainConfig(Options options, ResultStore.SharedCacheOpener cluster) {
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
                 // The demo's own pages and views are not sample content.
                 .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH);
@@ -183,6 +196,19 @@ public final class Main {
         }
         if (options.library() != null) {
             builder.library(options.library());
+        }
+        if (options.cacheDir() != null) {
+            builder.cacheDirectory(options.cacheDir());
+        }
+        if (options.cacheDirSize() != null) {
+            try {
+                builder.parameter(KvmFilterConfig.PARAM_CACHE_DIRECTORY_SIZE, options.cacheDirSize());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--cache-dir-size: " + e.getMessage(), e);
+            }
+        }
+        if (cluster != null) {
+            builder.sharedCache(cluster);
         }
         return builder.build();
     }
@@ -223,7 +249,11 @@ public final class Main {
      * The parsed command line. {@code dir} is null when the bundled samples are served, {@code rules} when the
      * default rules apply, {@code library} when only the bundled programs are used.
      */
-    record Options(int port, Path dir, String rules, URI library, boolean help) {
+    record Options(int port, Path dir, String rules, URI library, Path cacheDir, String cacheDirSize,
+            String clusterName, int clusterPort, List<String> clusterMembers, boolean help) {
+
+        /** The Hazelcast member's port by default: Hazelcast's own. */
+        static final int DEFAULT_CLUSTER_PORT = 5701;
 
         /**
          * Parses the command line.
@@ -235,11 +265,24 @@ public final class Main {
             Path dir = null;
             String rules = null;
             URI library = null;
+            Path cacheDir = null;
+            String cacheDirSize = null;
+            String clusterName = null;
+            int clusterPort = DEFAULT_CLUSTER_PORT;
+            List<String> clusterMembers = List.of();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
-                        return new Options(port, dir, rules, library, true);
+                        return new Options(port, dir, rules, library, cacheDir, cacheDirSize, clusterName,
+                                clusterPort, clusterMembers, true);
                     }
+                    case "--cache-dir" -> cacheDir = Path.of(valueOf(args, ++i, "--cache-dir")).toAbsolutePath()
+                            .normalize();
+                    case "--cache-dir-size" -> cacheDirSize = valueOf(args, ++i, "--cache-dir-size");
+                    case "--cluster-name" -> clusterName = parseClusterName(valueOf(args, ++i, "--cluster-name"));
+                    case "--cluster-port" -> clusterPort = parsePort(valueOf(args, ++i, "--cluster-port"));
+                    case "--cluster-members" -> clusterMembers = parseMembers(valueOf(args, ++i,
+                            "--cluster-members"));
                     case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
                     case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
                     case "--rules" -> rules = valueOf(args, ++i, "--rules");
@@ -247,7 +290,32 @@ public final class Main {
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
-            return new Options(port, dir, rules, library, false);
+            if (clusterName == null && (!clusterMembers.isEmpty() || clusterPort != DEFAULT_CLUSTER_PORT)) {
+                throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
+            }
+            return new Options(port, dir, rules, library, cacheDir, cacheDirSize, clusterName, clusterPort,
+                    clusterMembers, false);
+        }
+
+        private static String parseClusterName(String value) {
+            if (!value.matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw new IllegalArgumentException("--cluster-name '" + value
+                        + "' is not allowed; allowed: 1 to 64 letters, digits, '_', '.', '-'");
+            }
+            return value;
+        }
+
+        private static List<String> parseMembers(String value) {
+            List<String> members = new java.util.ArrayList<>();
+            for (String member : value.split(",")) {
+                String trimmed = member.trim();
+                if (!trimmed.matches("[A-Za-z0-9.-]+:\\d{1,5}")) {
+                    throw new IllegalArgumentException("--cluster-members: '" + trimmed
+                            + "' is not host:port; give the other members as host:port separated by commas");
+                }
+                members.add(trimmed);
+            }
+            return List.copyOf(members);
         }
 
         private static String valueOf(String[] args, int index, String option) {

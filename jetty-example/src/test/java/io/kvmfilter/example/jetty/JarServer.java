@@ -105,6 +105,14 @@ final class JarServer implements AutoCloseable {
         return readQuietly(stderr);
     }
 
+    /** Stops the server as SIGTERM does (Jetty stops, filters are destroyed, stores closed) and waits for it. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
     @Override
     public void close() {
         process.destroyForcibly();
