@@ -43,6 +43,8 @@ final class SharedTier implements AutoCloseable {
     private final AtomicBoolean down = new AtomicBoolean();
     private volatile ResultStore.SharedCache cache;
     private volatile long skipUntilNanos;
+    /** Whether the log said the cache is open. */
+    private volatile boolean announced;
 
     SharedTier(ResultStore.SharedCacheOpener opener, int maxEntryBytes, Duration timeout, Duration retryInterval,
             Duration timeToLive) {
@@ -193,8 +195,6 @@ final class SharedTier implements AutoCloseable {
             LOG.log(Level.INFO, "kvmfilter: result store: shared cache {0} open", cache.description());
         }
     }
-
-    private volatile boolean announced;
 
     private void failed(String what, Throwable e) {
         counters.errors.increment();
