@@ -114,8 +114,9 @@ final class ResponseFinisher {
         }
         Variant variant = chosen.get();
         // Stored, being made by another request, or to be made now? (TransformRunner)
+        // The validators belong to the resource with its query: /img?w=1 and /img?w=2 are two resources.
         CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
-                request.url(), request.uri(), response.getHeader("ETag"), response.getHeader("Last-Modified"),
+                request.url(), request.url(), response.getHeader("ETag"), response.getHeader("Last-Modified"),
                 suspension);
         if (pending.isDone()) {
             answer(pending.join(), body, rule.get(), variant, contentType);
@@ -127,11 +128,16 @@ final class ResponseFinisher {
             request.debug(() -> "suspended while " + variant.name() + " runs");
             pending.whenComplete((answer, error) -> async.start(() -> {
                 try {
-                    answer(answer, body, rule.get(), variant, contentType);
+                    answer(answer != null ? answer : new TransformRunner.Answer(TransformResult.failed("internal",
+                            String.valueOf(error)), null, true), body, rule.get(), variant, contentType);
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "kvmfilter: " + request.forLog() + ": writing the response failed: " + e);
                 } finally {
-                    async.complete();
+                    try {
+                        async.complete();
+                    } catch (IllegalStateException e) {
+                        // The container ended the request already (its async timeout, a broken connection).
+                    }
                 }
             }));
             return;
