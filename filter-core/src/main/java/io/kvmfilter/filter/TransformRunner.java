@@ -9,7 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -48,6 +52,8 @@ final class TransformRunner implements AutoCloseable {
     private final OverloadLimits limits;
     private final ToIntFunction<Variant> permits;
     private final ExecutorService executor;
+    /** Ends waits that run out; the filter's own thread, stopped with it (no JDK-wide timer thread is used). */
+    private final ScheduledExecutorService timer;
     private final Map<String, WaitingLine> lines = new ConcurrentHashMap<>();
     private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
 
@@ -66,6 +72,11 @@ final class TransformRunner implements AutoCloseable {
         // Runs are bounded by the lines' permits, so the pool needs no bound of its own.
         this.executor = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "kvmfilter-" + name + "-run-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "kvmfilter-" + name + "-timer");
             thread.setDaemon(true);
             return thread;
         });
@@ -99,13 +110,13 @@ final class TransformRunner implements AutoCloseable {
         });
         if (!found.isDone() && !ranHere.get()) {
             // Waiting for another request's run: at most maxWait, then the original.
-            found = found.orTimeout(limits.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+            found = bounded(found);
         }
         return found.handle((f, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                         ? error.getCause() : error;
-                if (cause instanceof java.util.concurrent.TimeoutException) {
+                if (cause instanceof TimeoutException) {
                     return new Answer(TransformResult.failed(WAIT_TIMEOUT, "another request's run of the same"
                             + " input took longer than maxWait " + limits.maxWait().toMillis() + " ms"),
                             ResultStore.Source.COALESCED, false);
@@ -114,6 +125,27 @@ final class TransformRunner implements AutoCloseable {
             }
             return new Answer(result(f.result()), f.source(), ranHere.get());
         });
+    }
+
+    /** The future, failed with a TimeoutException when it takes longer than maxWait (the run goes on). */
+    private CompletableFuture<ResultStore.Found> bounded(CompletableFuture<ResultStore.Found> waiting) {
+        CompletableFuture<ResultStore.Found> bounded = new CompletableFuture<>();
+        ScheduledFuture<?> timeout;
+        try {
+            timeout = timer.schedule(() -> bounded.completeExceptionally(new TimeoutException()),
+                    limits.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return waiting; // stopping: the run ends soon anyway
+        }
+        waiting.whenComplete((found, error) -> {
+            timeout.cancel(false);
+            if (error != null) {
+                bounded.completeExceptionally(error);
+            } else {
+                bounded.complete(found);
+            }
+        });
+        return bounded;
     }
 
     private CompletableFuture<TransformResult> runPrograms(Variant variant, byte[] body, String contentType,
@@ -125,7 +157,7 @@ final class TransformRunner implements AutoCloseable {
                     + " is paused after " + limits.pauseAfterFailures() + " failures in a row"));
         }
         WaitingLine line = lines.computeIfAbsent(variant.name(), v -> new WaitingLine(
-                Math.max(1, permits.applyAsInt(variant)), limits.maxWaiters(), limits.maxWait(), executor));
+                Math.max(1, permits.applyAsInt(variant)), limits.maxWaiters(), limits.maxWait(), executor, timer));
         return line.submit(() -> transform.apply(variant, body, contentType, url), abandoned)
                 .whenComplete((result, error) -> {
                     if (result != null && result.ok()) {
@@ -184,6 +216,7 @@ final class TransformRunner implements AutoCloseable {
 
     @Override
     public void close() {
+        timer.shutdownNow();
         executor.shutdownNow();
     }
 }

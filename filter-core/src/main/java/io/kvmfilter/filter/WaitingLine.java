@@ -6,6 +6,7 @@ import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -30,6 +31,7 @@ final class WaitingLine {
     private final int maxWaiters;
     private final long maxWaitNanos;
     private final Executor executor;
+    private final ScheduledExecutorService timer;
     private final Deque<Job> queue = new ArrayDeque<>();
     private int running;
     private final LongAdder rejected = new LongAdder();
@@ -47,7 +49,12 @@ final class WaitingLine {
         }
     }
 
-    WaitingLine(int permits, int maxWaiters, Duration maxWait, Executor executor) {
+    /**
+     * @param executor runs the work
+     * @param timer    ends waits that run out (the filter's own thread: nothing of the web application is left
+     *                 in a JDK-wide thread)
+     */
+    WaitingLine(int permits, int maxWaiters, Duration maxWait, Executor executor, ScheduledExecutorService timer) {
         if (permits < 1) {
             throw new IllegalArgumentException("permits " + permits + " is below 1");
         }
@@ -55,6 +62,7 @@ final class WaitingLine {
         this.maxWaiters = maxWaiters;
         this.maxWaitNanos = maxWait.toNanos();
         this.executor = executor;
+        this.timer = timer;
     }
 
     /**
@@ -67,17 +75,22 @@ final class WaitingLine {
     CompletableFuture<TransformResult> submit(Supplier<TransformResult> work, BooleanSupplier abandoned) {
         Job job = new Job(work, abandoned);
         synchronized (this) {
-            if (running < permits) {
-                running++;
-            } else if (queue.size() < maxWaiters) {
+            if (running >= permits) {
+                if (queue.size() >= maxWaiters) {
+                    rejected.increment();
+                    return CompletableFuture.completedFuture(TransformResult.failed(BUSY, "the waiting line is full ("
+                            + maxWaiters + " waiting, " + permits + " running)"));
+                }
                 queue.addLast(job);
-                CompletableFuture.delayedExecutor(maxWaitNanos, TimeUnit.NANOSECONDS).execute(() -> expire(job));
+                try {
+                    timer.schedule(() -> expire(job), maxWaitNanos, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException e) {
+                    queue.remove(job);
+                    return CompletableFuture.completedFuture(TransformResult.failed(BUSY, "the filter is stopping"));
+                }
                 return job.result;
-            } else {
-                rejected.increment();
-                return CompletableFuture.completedFuture(TransformResult.failed(BUSY, "the waiting line is full ("
-                        + maxWaiters + " waiting, " + permits + " running)"));
             }
+            running++;
         }
         start(job);
         return job.result;

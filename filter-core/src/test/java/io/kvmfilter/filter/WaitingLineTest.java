@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class WaitingLineTest {
 
     private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final CountDownLatch release = new CountDownLatch(1);
     private final AtomicInteger runs = new AtomicInteger();
 
@@ -25,6 +26,7 @@ class WaitingLineTest {
     void stop() {
         release.countDown();
         executor.shutdownNow();
+        timer.shutdownNow();
     }
 
     private Supplier<TransformResult> held(String name) {
@@ -41,7 +43,7 @@ class WaitingLineTest {
 
     @Test
     void runsUpToItsPermitsQueuesUpToItsWaitersAndRefusesTheRest() throws Exception {
-        WaitingLine line = new WaitingLine(2, 1, Duration.ofSeconds(10), executor);
+        WaitingLine line = new WaitingLine(2, 1, Duration.ofSeconds(10), executor, timer);
         CompletableFuture<TransformResult> a = line.submit(held("a"), () -> false);
         CompletableFuture<TransformResult> b = line.submit(held("b"), () -> false);
         CompletableFuture<TransformResult> c = line.submit(held("c"), () -> false);
@@ -61,7 +63,7 @@ class WaitingLineTest {
 
     @Test
     void aWaitThatRunsOutAnswersQueueTimeoutAndTheWorkNeverRuns() throws Exception {
-        WaitingLine line = new WaitingLine(1, 4, Duration.ofMillis(100), executor);
+        WaitingLine line = new WaitingLine(1, 4, Duration.ofMillis(100), executor, timer);
         line.submit(held("running"), () -> false);
         CompletableFuture<TransformResult> waiting = line.submit(held("waiting"), () -> false);
         TransformResult result = waiting.get(5, TimeUnit.SECONDS);
@@ -74,7 +76,7 @@ class WaitingLineTest {
 
     @Test
     void queuedWorkWhoseClientIsGoneIsDroppedWhenItsTurnComes() throws Exception {
-        WaitingLine line = new WaitingLine(1, 4, Duration.ofSeconds(10), executor);
+        WaitingLine line = new WaitingLine(1, 4, Duration.ofSeconds(10), executor, timer);
         AtomicBoolean gone = new AtomicBoolean();
         CompletableFuture<TransformResult> first = line.submit(held("first"), () -> false);
         CompletableFuture<TransformResult> abandoned = line.submit(held("abandoned"), gone::get);
@@ -90,7 +92,7 @@ class WaitingLineTest {
 
     @Test
     void aThrowingTransformIsAnInternalFailureAndFreesItsPermit() throws Exception {
-        WaitingLine line = new WaitingLine(1, 0, Duration.ofSeconds(1), executor);
+        WaitingLine line = new WaitingLine(1, 0, Duration.ofSeconds(1), executor, timer);
         TransformResult failed = line.submit(() -> {
             throw new IllegalStateException("bug");
         }, () -> false).get(5, TimeUnit.SECONDS);

@@ -31,7 +31,8 @@ import javax.imageio.ImageIO;
  * other. Prints, as Markdown, p50/p99 of those two without and with the flood, and what the flooded URL got.
  *
  * <p>One embedded Jetty 12 with KvmFilter (default limits: maxWaiters 16, maxWait 1 s, the result store on), files
- * served by Jetty's DefaultServlet. Options: {@code --flood=250} connections, {@code --duration=30} seconds.
+ * served by Jetty's DefaultServlet. Options: {@code --flood=250} connections, {@code --duration=30} seconds,
+ * {@code --no-filter} for the baseline (the same flood of the same files without the filter).
  * Run it like {@link FilterBenchmark} (filter-core/bench/run.sh names the class to run as its first argument).
  */
 public final class FloodBenchmark {
@@ -52,13 +53,17 @@ public final class FloodBenchmark {
     public static void main(String[] args) throws Exception {
         int flood = 250;
         int duration = 30;
+        boolean withFilter = true;
         for (String arg : args) {
             if (arg.startsWith("--flood=")) {
                 flood = Integer.parseInt(arg.substring(8));
+            } else if (arg.equals("--no-filter")) {
+                withFilter = false; // the baseline: the same flood of the same files, served as they are
             } else if (arg.startsWith("--duration=")) {
                 duration = Integer.parseInt(arg.substring(11));
             } else {
-                throw new IllegalArgumentException("unknown argument " + arg + " (--flood=N, --duration=S)");
+                throw new IllegalArgumentException("unknown argument " + arg
+                        + " (--flood=N, --duration=S, --no-filter)");
             }
         }
         Kvm.checkAvailable();
@@ -68,7 +73,7 @@ public final class FloodBenchmark {
             KvmFilterConfig config = KvmFilterConfig.builder()
                     .rules("image/png -> image/avif: avif\nimage/jpeg -> image/webp: webp")
                     .build();
-            try (BenchServer server = new BenchServer(files, new KvmFilter(config))) {
+            try (BenchServer server = new BenchServer(files, withFilter ? new KvmFilter(config) : null)) {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 // The stored image: converted once before anything is measured.
                 String stored = server.url("/photo.jpg");
@@ -78,7 +83,7 @@ public final class FloodBenchmark {
                 List<Latencies> quiet = measureOthers(http, server, 10);
                 String date = ZonedDateTime.now(ZoneOffset.UTC).format(
                         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
-                Map<String, Long> before = server.filter().counters();
+                Map<String, Long> before = withFilter ? server.filter().counters() : Map.of();
                 int floodConnections = flood;
                 int floodSeconds = duration;
                 CompletableFuture<Wrk.Result> floodRun = CompletableFuture.supplyAsync(() -> {
@@ -91,7 +96,7 @@ public final class FloodBenchmark {
                 Thread.sleep(2000); // the flood is on
                 List<Latencies> flooded = measureOthers(http, server, duration - 4);
                 Wrk.Result floodResult = floodRun.get();
-                Map<String, Long> after = server.filter().counters();
+                Map<String, Long> after = withFilter ? server.filter().counters() : Map.of();
                 System.out.print(report(date, flood, duration, quiet, flooded, floodResult, before, after));
             }
         } finally {

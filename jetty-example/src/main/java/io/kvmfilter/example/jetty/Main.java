@@ -173,6 +173,9 @@ public final class Main {
                     // original), and convert every time, so the page's timings include the conversion.
                     .requireSmaller(false)
                     .cacheSize(0)
+                    // The page asks for every view at once: let them queue rather than show originals.
+                    .maxWaiters(64)
+                    .maxWait(java.time.Duration.ofSeconds(60))
                     .build(), KVM_PREFIX + format + "/*");
         }
 
