@@ -94,7 +94,7 @@ final class ResponseFinisher {
         TransformCache.Entry cached = cacheKey == null ? null : cache.get(cacheKey);
         if (cached != null) {
             services.stats().count(Outcome.cacheHit(variant.name()));
-            sendTransformed(cached.body(), cached.contentType(), variant, rule.get(), contentType);
+            sendTransformed(cached.body(), variant, rule.get());
             return;
         }
         TransformResult result;
@@ -108,6 +108,13 @@ final class ResponseFinisher {
             fallBack(body, rule, variant, result.failure(), result.detail());
             return;
         }
+        // Did the program answer another type than the variant's? A program cannot choose what the client is told
+        // it gets (an image rule answering text/html would be stored XSS): that is a failure.
+        Optional<String> wrongType = wrongType(result.contentType(), variant, contentType);
+        if (wrongType.isPresent()) {
+            fallBack(body, rule, variant, "wrong-type", wrongType.get());
+            return;
+        }
         // Did the program make the body larger, when it should shrink it?
         if (services.config().requireSmaller() && result.body().length > body.length) {
             fallBack(body, rule, variant, "larger", result.body().length + " bytes from " + body.length);
@@ -117,7 +124,24 @@ final class ResponseFinisher {
         if (cacheKey != null && result.reusable()) {
             cache.put(cacheKey, new TransformCache.Entry(result.body(), result.contentType()));
         }
-        sendTransformed(result.body(), result.contentType(), variant, rule.get(), contentType);
+        sendTransformed(result.body(), variant, rule.get());
+    }
+
+    /**
+     * Why a program's Content-Type is not the variant's, or empty when it is (or the program gave none): a
+     * negotiated variant must answer its output type, any other the original's type (parameters may differ).
+     */
+    static Optional<String> wrongType(String programType, Variant variant, String originalType) {
+        if (programType == null) {
+            return Optional.empty();
+        }
+        String expected = variant.outputType().orElse(MediaTypes.baseType(originalType));
+        String answered = MediaTypes.baseType(programType);
+        if (answered.equals(expected)) {
+            return Optional.empty();
+        }
+        return Optional.of("the program answered Content-Type '" + programType + "', the variant's type is "
+                + expected);
     }
 
     private TransformDecision.ResponseHead head() {
@@ -151,14 +175,14 @@ final class ResponseFinisher {
         }
     }
 
-    private void sendTransformed(byte[] body, String resultType, Variant variant, Rule rule, String originalType)
-            throws IOException {
-        String type = resultType != null ? resultType : variant.outputType().orElse(originalType);
-        if (!MediaTypes.baseType(type).equals(MediaTypes.baseType(originalType))) {
-            response.setContentType(type);
-        } else if (type.indexOf(';') > 0 && originalType.indexOf(';') < 0) {
-            response.setContentType(type);
-        } // same base type: keep the original Content-Type with its charset
+    /**
+     * Serves a transformed body. Its Content-Type is the variant's output type, or the original Content-Type (with
+     * its charset) for a variant that keeps the format: never what a program chose. {@code nosniff} keeps browsers
+     * from guessing another type from the bytes.
+     */
+    private void sendTransformed(byte[] body, Variant variant, Rule rule) throws IOException {
+        variant.outputType().ifPresent(response::setContentType);
+        response.setHeader("X-Content-Type-Options", "nosniff");
         String etag = response.getHeader("ETag");
         if (etag != null) {
             // Transformed text gets a weak tag: Tomcat never compresses a response with a strong one.

@@ -57,9 +57,13 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("wrongtype"));
+        Files.write(staticDir.resolve("wrongtype/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("accept"));
+        Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -86,6 +90,12 @@ abstract class SandboxFilterContract {
         // A fifth whose failure log no other test has used yet (failures are logged once a minute per reason).
         KvmFilter logged = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("logged", logged, "/logged/*", Map.of());
+        // A sixth with the default rules and result cache: the Accept fuzz test converts each variant only once.
+        KvmFilter accept = new KvmFilter(KvmFilterConfig.defaults());
+        deployment.filter("accept", accept, "/accept/*", Map.of());
+        // A seventh whose WebP variant runs the AVIF encoder: the program answers another type than the variant's.
+        KvmFilter wrongType = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: avif").build());
+        deployment.filter("wrongtype", wrongType, "/wrongtype/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -132,6 +142,61 @@ abstract class SandboxFilterContract {
         assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
         assertThat(response.header("Vary")).isEqualTo("Accept");
         assertThat(response.header("ETag")).endsWith("--webp\"");
+        assertThat(response.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    }
+
+    @Test
+    void aProgramAnsweringAnotherTypeThanTheVariantsIsAFailure() {
+        Response response = http().header("Accept", "image/webp").get("/wrongtype/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=webp:wrong-type");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("X-Content-Type-Options")).as("the original is served as the application"
+                + " sent it").isNull();
+    }
+
+    /**
+     * Generated Accept headers (empty parts, stray ';' and ',', bad weights, white space, many entries, long
+     * values) against the real programs: never a 5xx, and the body is always what the headers say.
+     */
+    @Test
+    void anyAcceptHeaderIsAnsweredWithoutAServerError() {
+        String[] pieces = {"image/webp", "image/avif", "image/*", "*/*", "*", "image/jpeg", ";", ",", ", ", " ",
+            "\t", "q=", "q=0", "q=1", "q=0.5", "q=.7", "q=1.0001", "q=-1", "q=NaN", "q=1e9", "q=abc", "Q=0.3", "\"",
+            "x=\"a,b\"", "=", "/", ";;;", ",,,"};
+        java.util.Random random = new java.util.Random(12);
+        List<String> accepts = new java.util.ArrayList<>(List.of(";", "image/webp;q=,,;", ",", " ", "image/webp;q=",
+                "*; q=.2", "image/avif;q=2", "image/webp, ".repeat(500), "image/webp;x=" + "a".repeat(5000),
+                "image/webp, ".repeat(3000)));
+        for (int i = 0; i < 150; i++) {
+            StringBuilder header = new StringBuilder();
+            for (int j = random.nextInt(16); j > 0; j--) {
+                header.append(pieces[random.nextInt(pieces.length)]);
+            }
+            accepts.add(header.toString());
+        }
+        for (String accept : accepts) {
+            Response response = http().header("Accept", accept).get("/accept/photo.jpg");
+            String shown = accept.length() > 80 ? accept.substring(0, 80) + "... (" + accept.length() + " chars)"
+                    : accept;
+            assertThat(response.statusCode()).as("Accept: " + shown).isLessThan(500);
+            if (accept.length() > 8000) {
+                continue; // beyond the containers' header size limit: refused with a 4xx before the filter
+            }
+            assertThat(response.statusCode()).as("Accept: " + shown).isEqualTo(200);
+            String outcome = response.header("X-KVM-Transform");
+            byte[] body = response.asByteArray();
+            switch (outcome) {
+                case "applied=webp" -> assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+                case "applied=avif" -> assertThat(new String(body, 4, 8, StandardCharsets.US_ASCII))
+                        .isEqualTo("ftypavif");
+                default -> {
+                    assertThat(outcome).as("Accept: " + shown).isEqualTo("skipped=not-accepted");
+                    assertThat(body).isEqualTo(jpeg);
+                }
+            }
+        }
     }
 
     @Test
@@ -165,6 +230,7 @@ abstract class SandboxFilterContract {
         Response response = http().get("/page.html");
         assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=minify");
         assertThat(response.contentType()).startsWith("text/html");
+        assertThat(response.header("X-Content-Type-Options")).isEqualTo("nosniff");
         byte[] body = response.asByteArray();
         assertThat(body.length).isLessThan(html.length);
         assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");

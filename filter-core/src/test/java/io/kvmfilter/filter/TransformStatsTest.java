@@ -48,4 +48,35 @@ class TransformStatsTest {
             logger.removeHandler(handler);
         }
     }
+
+    @Test
+    void programTextCannotForgeLogLines() {
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(KvmFilter.class.getName());
+        logger.addHandler(handler);
+        try {
+            new TransformStats().failure(Outcome.fallback("forge", "error-status"),
+                    "webp: status 415; X-Failed: bad\r\n2026-12-02 SEVERE admin password reset", "GET /a\n.jpg");
+            String line = new java.util.logging.SimpleFormatter().formatMessage(records.get(0));
+            assertThat(line).doesNotContain("\r", "\n")
+                    .contains("X-Failed: bad\\r\\n2026-12-02 SEVERE admin password reset")
+                    .contains("GET /a\\n.jpg");
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
 }
