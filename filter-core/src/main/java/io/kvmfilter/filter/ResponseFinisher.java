@@ -88,6 +88,13 @@ final class ResponseFinisher {
             return;
         }
         Variant variant = chosen.get();
+        // Does the client have this variant already (the hidden If-None-Match, If-Modified-Since)? A 304 then.
+        String etag = response.getHeader("ETag");
+        if (response.notModified(etag == null ? null : ETags.withSuffix(etag, variant.name(), !variant.negotiated()))) {
+            variantHeaders(variant, rule.get());
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
         // Was this very body converted to this variant before?
         TransformCache cache = services.cache();
         String cacheKey = cache.enabled() ? TransformCache.key(variant, body, contentType) : null;
@@ -155,14 +162,18 @@ final class ResponseFinisher {
         Outcome outcome = Outcome.fallback(variant.name(), failure);
         services.stats().failure(outcome, detail, request.forLog());
         describe(rule, outcome);
-        response.send(body, headersOnly);
+        response.sendOriginal(body, headersOnly);
     }
 
-    /** Serves the original body, counted under its outcome. */
+    /** Serves the original body, counted under its outcome; a 304 when the hidden preconditions say so. */
     private void sendOriginal(byte[] body, Optional<Rule> rule, Outcome outcome) throws IOException {
         describe(rule, outcome);
+        if (response.notModified(response.getHeader("ETag"))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
         services.stats().count(outcome);
-        response.send(body, headersOnly);
+        response.sendOriginal(body, headersOnly);
     }
 
     /** Vary when the resource is negotiable and the diagnostic header, when a rule covers the type. */
@@ -181,6 +192,16 @@ final class ResponseFinisher {
      * from guessing another type from the bytes.
      */
     private void sendTransformed(byte[] body, Variant variant, Rule rule) throws IOException {
+        variantHeaders(variant, rule);
+        Outcome applied = Outcome.applied(variant.name());
+        diagnostic(applied);
+        services.stats().count(applied);
+        request.debug(() -> "applied " + variant.name() + ": " + body.length + " bytes");
+        response.send(body, headersOnly);
+    }
+
+    /** The headers of a variant's 200, and of the 304 standing for it. */
+    private void variantHeaders(Variant variant, Rule rule) {
         variant.outputType().ifPresent(response::setContentType);
         response.setHeader("X-Content-Type-Options", "nosniff");
         String etag = response.getHeader("ETag");
@@ -192,11 +213,6 @@ final class ResponseFinisher {
             ConditionalRequest.addVaryAccept(response);
         }
         response.setHeader("Accept-Ranges", "none");
-        Outcome applied = Outcome.applied(variant.name());
-        diagnostic(applied);
-        services.stats().count(applied);
-        request.debug(() -> "applied " + variant.name() + ": " + body.length + " bytes");
-        response.send(body, headersOnly);
     }
 
     private void diagnostic(Outcome outcome) {

@@ -57,13 +57,19 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
+        Files.write(staticDir.resolve("tiny.jpg"), Arrays.copyOf(jpeg, 20)); // below minBodySize
+        Files.createDirectories(staticDir.resolve("excluded"));
+        Files.write(staticDir.resolve("excluded/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("big"));
+        Files.write(staticDir.resolve("big/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("wrongtype"));
         Files.write(staticDir.resolve("wrongtype/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("accept"));
         Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*", "/excluded/*",
+                        "/big/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -93,6 +99,9 @@ abstract class SandboxFilterContract {
         // A sixth with the default rules and result cache: the Accept fuzz test converts each variant only once.
         KvmFilter accept = new KvmFilter(KvmFilterConfig.defaults());
         deployment.filter("accept", accept, "/accept/*", Map.of());
+        // An eighth that holds at most 1 KiB: every photo is too large for it and streams through.
+        KvmFilter big = new KvmFilter(KvmFilterConfig.builder().maxBodySize(1024).build());
+        deployment.filter("big", big, "/big/*", Map.of());
         // A seventh whose WebP variant runs the AVIF encoder: the program answers another type than the variant's.
         KvmFilter wrongType = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: avif").build());
         deployment.filter("wrongtype", wrongType, "/wrongtype/*", Map.of());
@@ -197,6 +206,118 @@ abstract class SandboxFilterContract {
                 }
             }
         }
+    }
+
+    // Range: a 206 whenever the response is not transformed; Accept-Ranges only where ranges are supported.
+
+    private Response range(String accept, String range, String path) {
+        return http().header("Accept", accept).header("Range", range).get(path);
+    }
+
+    private static void assertPart(Response response, byte[] whole, int first, int last) {
+        assertThat(response.statusCode()).isEqualTo(206);
+        assertThat(response.header("Content-Range")).isEqualTo("bytes " + first + "-" + last + "/" + whole.length);
+        assertThat(response.asByteArray()).isEqualTo(Arrays.copyOfRange(whole, first, last + 1));
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(last - first + 1));
+    }
+
+    @Test
+    void rangeOfAnImageNoVariantIsAcceptedForIsAnsweredByTheApplication() {
+        assertPart(range("image/jpeg", "bytes=0-99", "/photo.jpg"), jpeg, 0, 99);
+        assertPart(range("*/*", "bytes=100-", "/photo.jpg"), jpeg, 100, jpeg.length - 1);
+    }
+
+    @Test
+    void rangeOfAnExcludedPathIsAnsweredByTheApplication() {
+        assertPart(range("image/webp", "bytes=10-19", "/excluded/photo.jpg"), jpeg, 10, 19);
+    }
+
+    @Test
+    void rangeOfATransformedImageGetsTheWholeVariantWithoutRanges() {
+        Response response = range("image/webp", "bytes=0-99", "/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(response.header("Accept-Ranges")).isEqualTo("none");
+        assertThat(response.header("Content-Range")).isNull();
+    }
+
+    @Test
+    void rangeOfABodyTooSmallToTransformIsAnsweredByTheFilter() {
+        byte[] tiny = Arrays.copyOf(jpeg, 20);
+        Response response = range("image/webp", "bytes=5-9", "/tiny.jpg");
+        assertPart(response, tiny, 5, 9);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("skipped=too-small");
+        assertPart(range("image/webp", "bytes=-4", "/tiny.jpg"), tiny, 16, 19);
+        Response beyond = range("image/webp", "bytes=20-", "/tiny.jpg");
+        assertThat(beyond.statusCode()).isEqualTo(416);
+        assertThat(beyond.header("Content-Range")).isEqualTo("bytes */20");
+        // If-Range names another version: the whole body.
+        Response changed = http().header("Accept", "image/webp").header("Range", "bytes=5-9")
+                .header("If-Range", "\"another-version\"").get("/tiny.jpg");
+        assertThat(changed.statusCode()).isEqualTo(200);
+        assertThat(changed.asByteArray()).isEqualTo(tiny);
+        // Several ranges: the whole body, as RFC 9110 allows.
+        assertThat(range("image/webp", "bytes=0-1,5-6", "/tiny.jpg").asByteArray()).isEqualTo(tiny);
+    }
+
+    @Test
+    void rangeOfABodyOverMaxBodySizeIsAnsweredWhileStreaming() {
+        Response response = range("image/webp", "bytes=1000-1999", "/big/photo.jpg");
+        assertPart(response, jpeg, 1000, 1999);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("skipped=too-large");
+        assertPart(range("image/webp", "bytes=-10", "/big/photo.jpg"), jpeg, jpeg.length - 10, jpeg.length - 1);
+        assertThat(range("image/webp", "bytes=" + jpeg.length + "-", "/big/photo.jpg").statusCode()).isEqualTo(416);
+    }
+
+    @Test
+    void rangeOfAnImageWhoseProgramFailsIsAnsweredByTheFilter() {
+        byte[] broken = Arrays.copyOf(jpeg, 3000);
+        Response response = range("image/webp", "bytes=0-99", "/broken.jpg");
+        assertThat(response.header("X-KVM-Transform")).startsWith("fallback=webp:");
+        assertPart(response, broken, 0, 99);
+    }
+
+    // Every 304 carries the ETag, Vary, Cache-Control and Accept-Ranges of the 200 it stands for.
+
+    private void assertNotModifiedLikeItsOk(String accept, String path) {
+        Response ok = http().header("Accept", accept).get(path);
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.header("ETag")).isNotNull();
+        Response byTag = http().header("Accept", accept).header("If-None-Match", ok.header("ETag")).get(path);
+        Response byDate = http().header("Accept", accept).header("If-Modified-Since", ok.header("Last-Modified"))
+                .get(path);
+        for (Response notModified : List.of(byTag, byDate)) {
+            assertThat(notModified.statusCode()).isEqualTo(304);
+            for (String header : List.of("ETag", "Vary", "Cache-Control", "Accept-Ranges")) {
+                assertThat(notModified.header(header)).as(header + " of the 304 (Accept: " + accept + ")")
+                        .isEqualTo(ok.header(header));
+            }
+            assertThat(notModified.asByteArray()).isEmpty();
+        }
+    }
+
+    @Test
+    void notModifiedOfAVariantHasTheVariantsHeaders() {
+        assertNotModifiedLikeItsOk("image/webp", "/photo.jpg");
+        assertNotModifiedLikeItsOk("image/avif", "/photo.jpg");
+    }
+
+    @Test
+    void notModifiedOfTheOriginalHasTheOriginalsHeaders() {
+        assertNotModifiedLikeItsOk("image/jpeg", "/photo.jpg");
+    }
+
+    @Test
+    void notModifiedOfAStreamedResponseHasItsHeaders() {
+        assertNotModifiedLikeItsOk("image/webp", "/big/photo.jpg");
+    }
+
+    @Test
+    void aModifiedResourceIsSentWhole() {
+        Response response = http().header("Accept", "image/webp")
+                .header("If-Modified-Since", "Mon, 01 Jan 1990 00:00:00 GMT").get("/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
     }
 
     @Test
