@@ -13,10 +13,9 @@ import org.junit.jupiter.api.Test;
 /** Failures are all counted but logged at most once a minute per variant and reason (System.Logger on JUL). */
 class TransformStatsTest {
 
-    @Test
-    void repeatedFailuresAreCountedButLoggedOnce() {
-        List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
+    /** A handler keeping the WARNING and more severe records of the filter's logger. */
+    private static Handler collector(List<LogRecord> records) {
+        return new Handler() {
             @Override
             public void publish(LogRecord record) {
                 if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
@@ -32,6 +31,12 @@ class TransformStatsTest {
             public void close() {
             }
         };
+    }
+
+    @Test
+    void repeatedFailuresAreCountedButLoggedOnce() {
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = collector(records);
         Logger logger = Logger.getLogger(KvmFilter.class.getName());
         logger.addHandler(handler);
         try {
@@ -52,20 +57,7 @@ class TransformStatsTest {
     @Test
     void programTextCannotForgeLogLines() {
         List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        Handler handler = collector(records);
         Logger logger = Logger.getLogger(KvmFilter.class.getName());
         logger.addHandler(handler);
         try {
