@@ -64,13 +64,25 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
         Negotiation negotiation = Negotiation.of(joined(request, "Accept"), config.variantsForWildcards());
         String guessed = request.getServletContext() == null ? null : request.getServletContext().getMimeType(path);
         String predictedType = MediaTypes.baseType(guessed);
-        // Unless the path's extension says the response cannot be transformed (a video, say), Range is hidden and
-        // HEAD runs as GET; for such paths both would only make the application send bytes nobody uses.
+        // Unless the path's extension says the response cannot be transformed (a video, say), HEAD runs as GET;
+        // for such paths it would only make the application send bytes nobody uses.
         boolean mayTransform = predictedType == null || decision.ruleFor(predictedType).isPresent();
-        ConditionalRequest conditional = new ConditionalRequest(config, decision, negotiation, predictedType);
-        this.response = new TransformResponse(response, this, config.maxBodySize());
+        // Range is hidden only when a variant may be served: the application must produce the whole body. When
+        // the path's type and Accept already say the original will be served, the application answers the Range.
+        boolean hideRange = mayTransform && (predictedType == null
+                || decision.servedVariant(predictedType, negotiation).isPresent());
+        // A hidden Range of a GET is answered by the filter if the response ends up untransformed after all.
+        RangeRequest range = hideRange && "GET".equals(request.getMethod())
+                ? RangeRequest.of(request.getHeader("Range"), request.getHeader("If-Range")) : null;
+        // Conditional GETs and HEADs are answered by the filter: only it knows the ETag of the variant served.
+        boolean answerConditions = mayTransform && ("GET".equals(request.getMethod())
+                || "HEAD".equals(request.getMethod()));
+        ConditionalRequest conditional = new ConditionalRequest(decision, negotiation, predictedType,
+                answerConditions ? joined(request, "If-None-Match") : null,
+                answerConditions ? HttpDates.parse(request.getHeader("If-Modified-Since")) : -1);
+        this.response = new TransformResponse(response, this, config.maxBodySize(), range, conditional);
         this.request = new TransformRequest(request, this.response, this, config.headAsGet() && mayTransform,
-                mayTransform, conditional.mapIfNoneMatch(joined(request, "If-None-Match")));
+                hideRange, answerConditions);
         this.finisher = new ResponseFinisher(services, decision, conditional, negotiation, this.response, line, head);
         request.setAttribute(attributeName, this);
     }

@@ -113,11 +113,17 @@ final class ResponseFinisher {
             return;
         }
         Variant variant = chosen.get();
+        // Does the client have this variant already (the hidden If-None-Match, If-Modified-Since)? A 304 then.
+        String etag = response.getHeader("ETag");
+        if (response.notModified(etag == null ? null : ETags.withSuffix(etag, variant.name(), !variant.negotiated()))) {
+            variantHeaders(variant, rule.get());
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
         // Stored, being made by another request, or to be made now? (TransformRunner)
         // The validators belong to the resource with its query: /img?w=1 and /img?w=2 are two resources.
         CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
-                request.url(), request.url(), response.getHeader("ETag"), response.getHeader("Last-Modified"),
-                suspension);
+                request.url(), request.url(), etag, response.getHeader("Last-Modified"), suspension);
         if (pending.isDone()) {
             answer(pending.join(), body, rule.get(), variant, contentType);
             return;
@@ -173,6 +179,13 @@ final class ResponseFinisher {
             }
             return;
         }
+        // Did the program answer another type than the variant's? A program cannot choose what the client is told
+        // it gets (an image rule answering text/html would be stored XSS): that is a failure.
+        Optional<String> wrongType = wrongType(result.contentType(), variant, contentType);
+        if (wrongType.isPresent()) {
+            fallBack(body, Optional.of(rule), variant, "wrong-type", wrongType.get());
+            return;
+        }
         // Did the program make the body larger, when it should shrink it?
         if (services.config().requireSmaller() && result.body().length > body.length) {
             fallBack(body, Optional.of(rule), variant, "larger", result.body().length + " bytes from " + body.length);
@@ -181,7 +194,24 @@ final class ResponseFinisher {
         if (stored) {
             services.stats().count(Outcome.cacheHit(variant.name()));
         }
-        sendTransformed(result.body(), result.contentType(), variant, rule, contentType);
+        sendTransformed(result.body(), variant, rule);
+    }
+
+    /**
+     * Why a program's Content-Type is not the variant's, or empty when it is (or the program gave none): a
+     * negotiated variant must answer its output type, any other the original's type (parameters may differ).
+     */
+    static Optional<String> wrongType(String programType, Variant variant, String originalType) {
+        if (programType == null) {
+            return Optional.empty();
+        }
+        String expected = variant.outputType().orElse(MediaTypes.baseType(originalType));
+        String answered = MediaTypes.baseType(programType);
+        if (answered.equals(expected)) {
+            return Optional.empty();
+        }
+        return Optional.of("the program answered Content-Type '" + programType + "', the variant's type is "
+                + expected);
     }
 
     private TransformDecision.ResponseHead head() {
@@ -195,14 +225,18 @@ final class ResponseFinisher {
         Outcome outcome = Outcome.fallback(variant.name(), failure);
         services.stats().failure(outcome, detail, request.forLog());
         describe(rule, outcome);
-        response.send(body, headersOnly);
+        response.sendOriginal(body, headersOnly);
     }
 
-    /** Serves the original body, counted under its outcome. */
+    /** Serves the original body, counted under its outcome; a 304 when the hidden preconditions say so. */
     private void sendOriginal(byte[] body, Optional<Rule> rule, Outcome outcome) throws IOException {
         describe(rule, outcome);
+        if (response.notModified(response.getHeader("ETag"))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
         services.stats().count(outcome);
-        response.send(body, headersOnly);
+        response.sendOriginal(body, headersOnly);
     }
 
     /** Vary when the resource is negotiable and the diagnostic header, when a rule covers the type. */
@@ -215,14 +249,24 @@ final class ResponseFinisher {
         }
     }
 
-    private void sendTransformed(byte[] body, String resultType, Variant variant, Rule rule, String originalType)
-            throws IOException {
-        String type = resultType != null ? resultType : variant.outputType().orElse(originalType);
-        if (!MediaTypes.baseType(type).equals(MediaTypes.baseType(originalType))) {
-            response.setContentType(type);
-        } else if (type.indexOf(';') > 0 && originalType.indexOf(';') < 0) {
-            response.setContentType(type);
-        } // same base type: keep the original Content-Type with its charset
+    /**
+     * Serves a transformed body. Its Content-Type is the variant's output type, or the original Content-Type (with
+     * its charset) for a variant that keeps the format: never what a program chose. {@code nosniff} keeps browsers
+     * from guessing another type from the bytes.
+     */
+    private void sendTransformed(byte[] body, Variant variant, Rule rule) throws IOException {
+        variantHeaders(variant, rule);
+        Outcome applied = Outcome.applied(variant.name());
+        diagnostic(applied);
+        services.stats().count(applied);
+        request.debug(() -> "applied " + variant.name() + ": " + body.length + " bytes");
+        response.send(body, headersOnly);
+    }
+
+    /** The headers of a variant's 200, and of the 304 standing for it. */
+    private void variantHeaders(Variant variant, Rule rule) {
+        variant.outputType().ifPresent(response::setContentType);
+        response.setHeader("X-Content-Type-Options", "nosniff");
         String etag = response.getHeader("ETag");
         if (etag != null) {
             // Transformed text gets a weak tag: Tomcat never compresses a response with a strong one.
@@ -232,11 +276,6 @@ final class ResponseFinisher {
             ConditionalRequest.addVaryAccept(response);
         }
         response.setHeader("Accept-Ranges", "none");
-        Outcome applied = Outcome.applied(variant.name());
-        diagnostic(applied);
-        services.stats().count(applied);
-        request.debug(() -> "applied " + variant.name() + ": " + body.length + " bytes");
-        response.send(body, headersOnly);
     }
 
     private void diagnostic(Outcome outcome) {

@@ -46,6 +46,7 @@ final class JettyContainer implements ServletContainer {
             context.setBaseResourceAsPath(deployment.staticFiles);
             ServletHolder holder = new ServletHolder("default", DefaultServlet.class);
             holder.setInitParameter("etags", "true"); // Jetty sends no ETag otherwise
+            holder.setInitParameter("cacheControl", "max-age=60"); // so 304s can be checked to keep it
             holder.setAsyncSupported(true);
             context.addServlet(holder, "/");
         }

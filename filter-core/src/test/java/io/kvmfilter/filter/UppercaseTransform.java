@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A simple real transform for the servlet mechanics tests (no sandbox needed): variant "upper" upper-cases text
  * in its charset and removes spaces (so the length changes); the negotiated image variants "avif" and "webp" replace the body by a short marker
  * ("webp from 2048 bytes"). Bodies containing FAIL-&lt;reason&gt; fail with that reason; bodies containing GROW
- * come out twice as long.
+ * come out twice as long; bodies containing WRONGTYPE come back as text/html.
  */
 final class UppercaseTransform implements BodyTransform {
 
@@ -29,6 +29,10 @@ final class UppercaseTransform implements BodyTransform {
         }
         if (ascii.contains("THROW")) {
             throw new IllegalStateException("transform bug");
+        }
+        if (ascii.contains("WRONGTYPE")) {
+            return TransformResult.applied("<script>alert(1)</script>".getBytes(StandardCharsets.US_ASCII),
+                    "text/html");
         }
         if (ascii.contains("GROW")) {
             byte[] doubled = new byte[body.length * 2];

@@ -71,10 +71,10 @@ class ClusterIT {
         Path cacheA = tmp.resolve("cache-a");
         Path cacheB = tmp.resolve("cache-b");
         byte[] converted;
-        try (JarServer a = JarServer.start(tmp, "--port", "0", "--cache-dir", cacheA.toString(),
+        try (JarServer a = JarServer.start(tmp, "--port", "0", "--stats", "--cache-dir", cacheA.toString(),
                 "--cluster-name", cluster, "--cluster-port", String.valueOf(portA),
                 "--cluster-members", "127.0.0.1:" + portB);
-                JarServer b = JarServer.start(tmp, "--port", "0", "--cache-dir", cacheB.toString(),
+                JarServer b = JarServer.start(tmp, "--port", "0", "--stats", "--cache-dir", cacheB.toString(),
                         "--cluster-name", cluster, "--cluster-port", String.valueOf(portB),
                         "--cluster-members", "127.0.0.1:" + portA)) {
             awaitClusterOfTwo(a);
@@ -99,7 +99,7 @@ class ClusterIT {
         }
         assertThat(entries(cacheA)).as("the first server's directory after it stopped").isEqualTo(1);
 
-        try (JarServer restarted = JarServer.start(tmp, "--port", "0", "--cache-dir", cacheA.toString())) {
+        try (JarServer restarted = JarServer.start(tmp, "--port", "0", "--stats", "--cache-dir", cacheA.toString())) {
             HttpResponse<byte[]> again = restarted.get(IMAGE, "Accept", "image/webp");
             assertThat(again.headers().firstValue("X-KVM-Transform")).hasValue("applied=webp");
             assertThat(again.body()).isEqualTo(converted);

@@ -42,7 +42,7 @@ class DemoPageIT {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        server = JarServer.start(dir, "--port", "0");
+        server = JarServer.start(dir, "--port", "0", "--stats");
     }
 
     @AfterAll
