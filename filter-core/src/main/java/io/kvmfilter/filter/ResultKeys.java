@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Makes the result store's key of a request: everything the variant's programs receive and everything that
@@ -30,6 +31,12 @@ final class ResultKeys {
     private final Map<String, String> identities;
     private final Set<String> urlBlind;
     private final BodyDigests digests;
+
+    /** A variant's chain part and whether it reads the URL, made once per variant: the variants are few. */
+    private record Chain(String text, boolean readsUrl) {
+    }
+
+    private final Map<Variant, Chain> chains = new ConcurrentHashMap<>();
 
     /**
      * @param identities program name to output identity; programs not in it are named by their name only
@@ -69,6 +76,13 @@ final class ResultKeys {
      */
     ResultKey key(Variant variant, String contentType, byte[] body, String url, String path, String etag,
             String lastModified) {
+        Chain chain = chains.computeIfAbsent(variant, this::chainOf);
+        String digest = digests.digest(path, BodyDigests.Validator.of(etag, lastModified, body.length), body);
+        return new ResultKey(chain.text(), contentType == null ? "" : contentType, "sha256=" + digest,
+                chain.readsUrl() ? url : "");
+    }
+
+    private Chain chainOf(Variant variant) {
         StringBuilder chain = new StringBuilder();
         boolean readsUrl = false;
         for (Step step : variant.steps()) {
@@ -78,8 +92,6 @@ final class ResultKeys {
                     .append(" arg=").append(step.arg().length()).append(':').append(step.arg()).append('\n');
             readsUrl |= !urlBlind.contains(step.program());
         }
-        String digest = digests.digest(path, BodyDigests.Validator.of(etag, lastModified, body.length), body);
-        return new ResultKey(chain.toString(), contentType == null ? "" : contentType, "sha256=" + digest,
-                readsUrl ? url : "");
+        return new Chain(chain.toString(), readsUrl);
     }
 }
