@@ -39,6 +39,8 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
     private final HttpServletRequest originalRequest;
     private final HttpServletResponse originalResponse;
     private final AtomicBoolean clientGone = new AtomicBoolean();
+    /** Set at the first byte when the response streams through because its conversion failed recently. */
+    private Variant rememberedFailure;
 
     private final TransformDecision decision;
     private final RequestLine line;
@@ -113,6 +115,13 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
                 response.getStatus(), response.getHeader("Content-Encoding"), response.getContentType(),
                 response.declaredContentLength()));
         if (skip.isEmpty()) {
+            // Did converting this very original fail a moment ago? Then it is not even buffered.
+            Optional<Variant> failed = finisher.rememberedFailureAtFirstOutput();
+            if (failed.isPresent()) {
+                rememberedFailure = failed.get();
+                line.debug(() -> "converting this original to " + failed.get().name() + " failed recently");
+                return TransformRunner.REMEMBERED;
+            }
             return null;
         }
         line.debug(skip.get().explanation());
@@ -122,7 +131,11 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
     @Override
     public void passingThrough(String reason) {
         line.debug(() -> "streaming the original untransformed: " + reason);
-        finisher.passingThrough(reason);
+        if (rememberedFailure != null) {
+            finisher.passingThroughRemembered(rememberedFailure);
+        } else {
+            finisher.passingThrough(reason);
+        }
     }
 
     // --- finishing ----------------------------------------------------------------------------------------------

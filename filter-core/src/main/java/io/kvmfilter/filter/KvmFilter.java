@@ -195,7 +195,7 @@ public class KvmFilter implements Filter {
                         .min().orElse(1);
         storeInUse = store;
         return new TransformRunner(transform, store, keys, effective.overload(), permits,
-                SandboxNames.of(context, filterName));
+                SandboxNames.of(context, filterName), storage.failureTime());
     }
 
     @Override

@@ -67,6 +67,28 @@ final class ResponseFinisher {
     }
 
     /**
+     * At the first byte: the variant this response would get, when converting this very original (same URL and
+     * validator) failed within {@code rememberFailures}. Then it streams through untransformed, unbuffered.
+     */
+    Optional<Variant> rememberedFailureAtFirstOutput() {
+        String contentType = response.getContentType();
+        Optional<Rule> rule = decision.ruleFor(contentType);
+        if (rule.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Variant> variant = negotiation.choose(rule.get(), MediaTypes.baseType(contentType));
+        return variant.filter(v -> services.runner().failureRemembered(v, request.url(), response.getHeader("ETag"),
+                response.getHeader("Last-Modified"), response.declaredContentLength()));
+    }
+
+    /** The response streams through because its conversion failed recently: counted as remembered. */
+    void passingThroughRemembered(Variant variant) {
+        Outcome outcome = Outcome.fallback(variant.name(), TransformRunner.REMEMBERED);
+        describe(decision.ruleFor(response.getContentType()), outcome);
+        services.stats().count(outcome);
+    }
+
+    /**
      * Transforms (or not) and writes the response the application is done with. When the result is not at hand
      * (a run must wait for a free instance, or for another request's run of the same input) the request is
      * suspended where it can be, and written later from a container thread.
@@ -168,6 +190,10 @@ final class ResponseFinisher {
         boolean stored = answer.source() == ResultStore.Source.MEMORY || answer.source() == ResultStore.Source.DISK
                 || answer.source() == ResultStore.Source.SHARED;
         if (!result.ok()) {
+            if (stored || !TransformRunner.TRANSIENT.contains(result.failure())) {
+                services.runner().rememberFailure(variant, request.url(), response.getHeader("ETag"),
+                        response.getHeader("Last-Modified"), body.length);
+            }
             if (stored) {
                 // A remembered failure: the original at once, counted, not logged again.
                 sendOriginal(body, Optional.of(rule), Outcome.fallback(variant.name(), TransformRunner.REMEMBERED));

@@ -1,8 +1,12 @@
 package io.kvmfilter.filter;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.kvmfilter.store.BodyDigests;
 import io.kvmfilter.store.ResultKey;
 import io.kvmfilter.store.ResultStore;
 import io.kvmfilter.store.StoredResult;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -56,13 +60,21 @@ final class TransformRunner implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Map<String, WaitingLine> lines = new ConcurrentHashMap<>();
     private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+    /**
+     * Variant, URL and validator of originals whose conversion failed recently: their next responses stream
+     * through from the first byte, without being buffered or looked up (serving an original is never wrong).
+     */
+    private final Cache<String, Boolean> failedOriginals;
+
+    /** Originals remembered as failed, at most: about 300 bytes each. */
+    static final int MAX_FAILED_ORIGINALS = 10_000;
 
     /**
      * @param store   the result store, or null to run every request
      * @param permits how many runs of a variant may go on at once (its programs' instances)
      */
     TransformRunner(BodyTransform transform, ResultStore store, ResultKeys keys, OverloadLimits limits,
-            ToIntFunction<Variant> permits, String name) {
+            ToIntFunction<Variant> permits, String name, Duration failureTime) {
         this.transform = transform;
         this.store = store;
         this.keys = keys;
@@ -75,6 +87,8 @@ final class TransformRunner implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
+        this.failedOriginals = store == null || failureTime.isZero() ? null : Caffeine.newBuilder()
+                .maximumSize(MAX_FAILED_ORIGINALS).expireAfterWrite(failureTime).executor(Runnable::run).build();
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kvmfilter-" + name + "-timer");
             thread.setDaemon(true);
@@ -125,6 +139,31 @@ final class TransformRunner implements AutoCloseable {
             }
             return new Answer(result(f.result()), f.source(), ranHere.get());
         });
+    }
+
+    /**
+     * Remembers that this original (by URL and validator) failed for the variant; without a validator nothing is
+     * remembered, as the next response may be another body.
+     */
+    void rememberFailure(Variant variant, String url, String etag, String lastModified, long length) {
+        String key = failedOriginalKey(variant, url, etag, lastModified, length);
+        if (key != null) {
+            failedOriginals.put(key, Boolean.TRUE);
+        }
+    }
+
+    /** Did this original fail for the variant within rememberFailures? Decided from the headers alone. */
+    boolean failureRemembered(Variant variant, String url, String etag, String lastModified, long length) {
+        String key = failedOriginalKey(variant, url, etag, lastModified, length);
+        return key != null && failedOriginals.getIfPresent(key) != null;
+    }
+
+    private String failedOriginalKey(Variant variant, String url, String etag, String lastModified, long length) {
+        if (failedOriginals == null) {
+            return null;
+        }
+        BodyDigests.Validator validator = BodyDigests.Validator.of(etag, lastModified, length);
+        return validator == null ? null : variant.name() + "\n" + url + "\n" + validator.value();
     }
 
     /** The future, failed with a TimeoutException when it takes longer than maxWait (the run goes on). */

@@ -176,6 +176,26 @@ abstract class ResultStorageContract {
     }
 
     @Test
+    void anOriginalThatFailedRecentlyStreamsThroughWithoutBeingBufferedOrLookedUp() throws Exception {
+        Files.writeString(staticDir.resolve("broken-file.txt"), "FAIL-unreadable content of a file",
+                StandardCharsets.ISO_8859_1);
+        Response first = http().get("/broken-file.txt");
+        assertThat(first.header(HEADER)).isEqualTo("fallback=upper:unreadable");
+        int runs = transform.calls.get();
+        long negativeHits = http().get("/admin/stats").jsonPath()
+                .getLong("'filter:kvm'.store.tiers.memory.negative_hits");
+        for (int i = 0; i < 3; i++) {
+            Response again = http().get("/broken-file.txt");
+            assertThat(again.header(HEADER)).isEqualTo("fallback=upper:remembered");
+            assertThat(again.asString()).isEqualTo("FAIL-unreadable content of a file");
+        }
+        assertThat(transform.calls.get()).isEqualTo(runs);
+        // Decided at the first byte from URL and validator: the store was not even asked.
+        assertThat(http().get("/admin/stats").jsonPath().getLong("'filter:kvm'.store.tiers.memory.negative_hits"))
+                .isEqualTo(negativeHits);
+    }
+
+    @Test
     void theStatisticsReportEachTier() {
         http().get("/text?body=statistics");
         http().get("/text?body=statistics");
