@@ -6,6 +6,7 @@
 # usable /dev/kvm. Arguments go to the program: --duration=10 --warmup=3 --connections=1,16,64 --concurrency=2
 # --cases=json,jpeg,fallback,json-cached,jpeg-cached --corpus=/work/shared/corpus
 # Progress goes to stderr, the report to stdout:  filter-core/bench/run.sh > report.md
+# BENCH=FloodBenchmark runs the overload scenario instead (--flood=250 --duration=30).
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,4 +22,4 @@ command -v wrk >/dev/null 2>&1 || { echo "run.sh: wrk is not installed: apt-get 
     -Dmdep.excludeArtifactIds=tomcat-embed-core) >&2
 
 exec java -Xms256m -Xmx1g -cp "$module/target/test-classes:$module/target/classes:$(cat "$cp_file")" \
-    io.kvmfilter.filter.bench.FilterBenchmark "$@"
+    "io.kvmfilter.filter.bench.${BENCH:-FilterBenchmark}" "$@"

@@ -19,16 +19,37 @@ is_installed() { # package -> true when dpkg knows it as installed
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
 }
 
-# Lines are "package [command]"; '#' starts a comment.
+# Lines are "package [command] [# why]"; a line that is only a comment says why for the packages below it.
+# Prints "package<TAB>why" for each package that is missing.
 missing_packages() {
-    local package command
-    while read -r package command _; do
+    local line package command why section=""
+    while IFS= read -r line; do
+        if [[ -z ${line// /} ]]; then
+            section=""
+            continue
+        fi
+        if [[ $line =~ ^[[:space:]]*# ]]; then
+            section=$(sed 's/^[[:space:]]*#[[:space:]]*//' <<<"$line")
+            continue
+        fi
+        why=$section
+        if [[ $line == *"#"* ]]; then
+            why=$(sed 's/^[^#]*#[[:space:]]*//' <<<"$line")
+        fi
+        read -r package command _ <<<"${line%%#*}"
         [[ -n $package ]] || continue
         if [[ -n $command ]] && command -v "$command" >/dev/null 2>&1; then
             continue
         fi
-        is_installed "$package" || echo "$package"
-    done < <(sed 's/#.*//' "$list")
+        is_installed "$package" || printf '%s\t%s\n' "$package" "$why"
+    done <"$list"
+}
+
+explain() { # "package<TAB>why" lines -> one readable line each
+    local package why
+    while IFS=$'\t' read -r package why; do
+        echo "prereqs:   $package  (${why:-needed for the native $mode})"
+    done
 }
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -37,7 +58,11 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     exit 0
 fi
 
-mapfile -t missing < <(missing_packages)
+mapfile -t missing_lines < <(missing_packages)
+missing=()
+for entry in "${missing_lines[@]}"; do
+    missing+=("${entry%%$'\t'*}")
+done
 if ((${#missing[@]} == 0)); then
     echo "prereqs: the Debian packages for the native $mode are present"
     exit 0
@@ -45,17 +70,20 @@ fi
 
 install_command="apt-get install -y --no-install-recommends ${missing[*]}"
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "prereqs: missing Debian packages needed for the native $mode: ${missing[*]}" >&2
+    echo "prereqs: missing Debian packages needed for the native $mode:" >&2
+    printf '%s\n' "${missing_lines[@]}" | explain >&2
     echo "prereqs: install them (as root) with:" >&2
     echo "    apt-get update && $install_command" >&2
     exit 1
 fi
 
-echo "prereqs: installing Debian packages needed for the native $mode: ${missing[*]}"
+# Say what is installed and why before anything is installed.
+echo "prereqs: installing Debian packages needed for the native $mode (apt-get, as root):"
+printf '%s\n' "${missing_lines[@]}" | explain
 apt-get -q update
 DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${missing[@]}"
 
-mapfile -t still_missing < <(missing_packages)
+mapfile -t still_missing < <(missing_packages | cut -f1)
 if ((${#still_missing[@]} > 0)); then
     echo "prereqs: still missing after apt-get install: ${still_missing[*]}" >&2
     exit 1

@@ -14,6 +14,7 @@
  *   none         return without answering (NO_RESPONSE) badcall answer with a wild pointer (BAD_API_CALL)
  *   oom:N        map and touch N MiB; when the map is refused, use the NULL pointer as a program would
  *   dirty:N      write N MiB of the program's static memory   big:N  answer N KiB of 'x'
+ *   cacheable:C  sys_set_cacheable(C, 5000, 1000, 2000), then the default answer (C is 0 or 1)
  * Main arguments: fail-boot (exit before wait_for_requests), spin-boot (never reach it), on-error
  * (register an on_error handler answering 200 "recovered: <exception>"), generic (register the generic
  * request handler instead, answering "<method> <url> arg=<arg> body=<length> headers=<h1>;<h2>;...
@@ -33,6 +34,7 @@ API_CALL(register_func, 0x10000);
 API_CALL(wait_for_requests, 0x10001);
 API_CALL(sys_backend_response, 0x10010);
 API_CALL(sys_http_append, 0x10020);
+API_CALL(sys_set_cacheable, 0x10005);
 API_CALL(sys_log, 0x7F000);
 
 void register_func(int which, void *fn);
@@ -40,6 +42,7 @@ void wait_for_requests(void);
 __attribute__((noreturn)) void sys_backend_response(int16_t status, const void *ctype, size_t ctype_len,
                                                     const void *body, size_t body_len, const void *extra);
 long sys_http_append(int where, const char *field, size_t len);
+long sys_set_cacheable(int cached, long ttl_ms, long grace_ms, long keep_ms);
 void sys_log(const char *text, size_t len);
 
 static long linux_syscall(long number, long a, long b, long c, long d, long e, long f)
@@ -140,6 +143,8 @@ static void special(const char *arg)
         answer((int)status, "text/plain");
     } else if (starts_with(arg, "header:")) {
         sys_http_append(1, arg + 7, length(arg + 7));
+    } else if (starts_with(arg, "cacheable:")) {
+        sys_set_cacheable((int)parse_number(arg + 10), 5000, 1000, 2000);
     } else if (starts_with(arg, "count")) {
         put_number(requests);
         answer(200, "text/plain");

@@ -5,7 +5,7 @@ package io.kvmfilter.filter;
  * {@link KvmTransform} implements it with the KVM sandbox.
  *
  * <p>Implementations must be thread-safe and must not throw for program failures: they report them as a failed
- * {@link Outcome}, and the filter then serves the original.
+ * {@link TransformResult}, and the filter then serves the original.
  */
 interface BodyTransform {
 
@@ -18,5 +18,5 @@ interface BodyTransform {
      * @param url         the request URI (path and query), given to the programs as the request's URL
      * @return the transformed body and type, or the reason of the failure
      */
-    Outcome apply(Variant variant, byte[] body, String contentType, String url);
+    TransformResult apply(Variant variant, byte[] body, String contentType, String url);
 }

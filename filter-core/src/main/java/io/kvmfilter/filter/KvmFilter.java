@@ -3,6 +3,8 @@ package io.kvmfilter.filter;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
 import io.kvmfilter.kvm.ProgramLibrary;
+import io.kvmfilter.store.BodyDigests;
+import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -18,8 +20,10 @@ import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -46,16 +50,19 @@ public class KvmFilter implements Filter {
     private final KvmFilterConfig givenConfig;
     private final BodyTransform givenTransform;
     private final int number = INSTANCES.incrementAndGet();
-    private final String attributeName = Exchange.ATTRIBUTE_PREFIX + number;
+    private final String attributeName = FilterCall.ATTRIBUTE_PREFIX + number;
     private final TransformStats stats = new TransformStats();
 
     // Set by init(), read by request threads.
     private volatile KvmFilterConfig config;
-    private volatile BodyTransform transform;
-    private volatile TransformCache cache = new TransformCache(0);
+    private volatile FilterServices services;
     private volatile KvmTransform sandbox;
     private volatile ServletContext servletContext;
     private volatile String registryKey;
+    private volatile ResultStore storeInUse;
+
+    /** Runs of one variant at once for a transform given in code, which has no program library to say. */
+    static final int DEFAULT_PERMITS = 4;
 
     /** What KvmStatsServlet reports for this filter. */
     private final StatsRegistry.Source statsSource = new StatsRegistry.Source() {
@@ -68,6 +75,12 @@ public class KvmFilter implements Filter {
         public Optional<String> statsJson() {
             KvmTransform started = sandbox;
             return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
+        }
+
+        @Override
+        public Optional<String> storeJson() {
+            FilterServices started = services;
+            return started == null ? Optional.empty() : Optional.of(StoreStatistics.json(started.runner()));
         }
 
         @Override
@@ -115,10 +128,21 @@ public class KvmFilter implements Filter {
             }
         }
         config = effective;
-        cache = new TransformCache(effective.cacheSize());
-        transform = givenTransform != null ? givenTransform
-                : startSandbox(effective, filterConfig.getFilterName(), filterConfig.getServletContext());
-        servletContext = filterConfig.getServletContext();
+        String filterName = filterConfig.getFilterName();
+        ServletContext context = filterConfig.getServletContext();
+        ProgramLibrary library = null;
+        if (givenTransform == null) {
+            try {
+                library = ProgramLibraries.of(effective);
+            } catch (IllegalArgumentException e) {
+                throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
+            }
+        }
+        BodyTransform transform = givenTransform != null ? givenTransform
+                : startSandbox(library, filterName, context);
+        services = new FilterServices(effective, startRunner(effective, library, transform, filterName, context),
+                stats);
+        servletContext = context;
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);
         LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
@@ -128,14 +152,8 @@ public class KvmFilter implements Filter {
      * Loads the program library and starts the sandbox. When KVM is not usable here the filter still runs and
      * serves every original (with {@code fallback=<variant>:unavailable}), so an application keeps working.
      */
-    private BodyTransform startSandbox(KvmFilterConfig effective, String filterName, ServletContext context)
+    private BodyTransform startSandbox(ProgramLibrary library, String filterName, ServletContext context)
             throws ServletException {
-        ProgramLibrary library;
-        try {
-            library = KvmTransform.library(effective);
-        } catch (IllegalArgumentException e) {
-            throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
-        }
         // The name is JVM-wide (JMX), while `number` counts per web application (each has its own class
         // loader): the context path keeps two applications' filters of the same name apart.
         String name = "filter-" + SandboxNames.of(context, filterName) + "-" + number;
@@ -150,6 +168,34 @@ public class KvmFilter implements Filter {
         } catch (KvmConfigurationException e) {
             throw new ServletException("KvmFilter '" + filterName + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The result store (shared with the application's other filters of the same settings) and the waiting lines.
+     * A transform given in code has no library: its results are keyed by program name and URL.
+     */
+    private TransformRunner startRunner(KvmFilterConfig effective, ProgramLibrary library, BodyTransform transform,
+            String filterName, ServletContext context) throws ServletException {
+        ResultStorage storage = effective.storage();
+        ResultStore store = null;
+        if (storage.enabled()) {
+            try {
+                store = SharedResultStores.acquire(context, storage, SandboxNames.of(context, filterName));
+            } catch (IllegalArgumentException e) {
+                throw new ServletException("KvmFilter '" + filterName + "': " + KvmFilterConfig.PARAM_CACHE_DIRECTORY
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        BodyDigests digests = new BodyDigests(BodyDigests.DEFAULT_MAX_ENTRIES);
+        ResultKeys keys = library == null ? new ResultKeys(Map.of(), Set.of(), digests)
+                : ResultKeys.of(library, effective.programsUsed(), digests);
+        ProgramLibrary programs = library;
+        ToIntFunction<Variant> permits = programs == null ? variant -> DEFAULT_PERMITS
+                : variant -> variant.steps().stream().mapToInt(step -> programs.program(step.program()).concurrency())
+                        .min().orElse(1);
+        storeInUse = store;
+        return new TransformRunner(transform, store, keys, effective.overload(), permits,
+                SandboxNames.of(context, filterName), storage.failureTime());
     }
 
     @Override
@@ -169,14 +215,15 @@ public class KvmFilter implements Filter {
         }
         // Is this a request we already wrap, dispatched again (async dispatch, forward, include)?
         Object existing = request.getAttribute(attributeName);
-        if (existing instanceof Exchange exchange) {
-            redispatch(exchange, request, response, chain);
+        if (existing instanceof FilterCall call) {
+            redispatch(call, request, response, chain);
             return;
         }
-        KvmFilterConfig cfg = config;
-        if (cfg == null) {
+        FilterServices started = services;
+        if (started == null) {
             throw new ServletException("KvmFilter used before init()");
         }
+        KvmFilterConfig cfg = started.config();
         // Is the method one we transform? HEAD only when it is answered as GET.
         String method = request.getMethod();
         if (!cfg.methodIncluded(method) || ("HEAD".equals(method) && !cfg.headAsGet())) {
@@ -197,28 +244,27 @@ public class KvmFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        Exchange exchange = new Exchange(this, request, response, path);
-        run(exchange, chain);
+        run(new FilterCall(started, request, response, path, attributeName), chain);
     }
 
-    private void run(Exchange exchange, FilterChain chain) throws IOException, ServletException {
+    private void run(FilterCall call, FilterChain chain) throws IOException, ServletException {
         try {
-            chain.doFilter(exchange.request(), exchange.response());
+            chain.doFilter(call.request(), call.response());
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            exchange.abandon();
+            call.abandon();
             throw e;
         }
         // Asynchronous: the response is finished by AsyncContext.complete() or after the ASYNC dispatch.
-        if (!exchange.request().isAsyncStarted()) {
-            exchange.finish();
+        if (!call.request().isAsyncStarted()) {
+            call.finishAtChainEnd();
         }
     }
 
-    private void redispatch(Exchange exchange, HttpServletRequest request, HttpServletResponse response,
+    private void redispatch(FilterCall call, HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         if (request.getDispatcherType() == DispatcherType.ASYNC) {
             // Containers may hand us the unwrapped objects again: keep writing into our buffer.
-            run(exchange, chain);
+            run(call, chain);
         } else {
             chain.doFilter(request, response);
         }
@@ -234,8 +280,8 @@ public class KvmFilter implements Filter {
     /** The message is built only when DEBUG is on: every request not transformed passes here. */
     private static void debug(HttpServletRequest request, Supplier<String> reason) {
         if (LOG.isLoggable(Level.DEBUG)) {
-            LOG.log(Level.DEBUG, "kvmfilter: " + request.getMethod() + " " + request.getRequestURI() + ": "
-                    + reason.get());
+            LOG.log(Level.DEBUG, "kvmfilter: " + LogText.escape(request.getMethod() + " " + request.getRequestURI()
+                    + ": " + reason.get()));
         }
     }
 
@@ -243,6 +289,15 @@ public class KvmFilter implements Filter {
     @Override
     public void destroy() {
         StatsRegistry.unregister(servletContext, registryKey, statsSource);
+        FilterServices running = services;
+        if (running != null) {
+            running.runner().close();
+            ResultStore store = storeInUse;
+            storeInUse = null;
+            if (store != null) {
+                SharedResultStores.release(servletContext, running.config().storage(), store);
+            }
+        }
         KvmTransform started = sandbox;
         sandbox = null;
         if (started != null) {
@@ -266,22 +321,5 @@ public class KvmFilter implements Filter {
      */
     public Map<String, Long> counters() {
         return stats.snapshot();
-    }
-
-    /** The request attribute under which this filter instance keeps its exchange. */
-    String attributeName() {
-        return attributeName;
-    }
-
-    TransformCache cache() {
-        return cache;
-    }
-
-    BodyTransform transform() {
-        return transform;
-    }
-
-    TransformStats stats() {
-        return stats;
     }
 }

@@ -1,10 +1,10 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.store.ResultStore;
 import java.net.URI;
-import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -13,8 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -22,8 +20,9 @@ import java.util.regex.Pattern;
  *
  * <p>Built with {@link #builder()} for embedded use, or read from init-params, context-params and MicroProfile
  * Config by the filter's {@code init}. Every setter checks its value at once and throws
- * {@link IllegalArgumentException} with a message naming the parameter, the value and what is allowed. The
- * parameter names are the {@code PARAM_*} constants; docs/configuration.md describes each one.
+ * {@link InvalidParameterException} with a message naming the parameter, the value and what is allowed. The
+ * parameter names are the {@code PARAM_*} constants; docs/configuration.md describes each one. The text form of
+ * the values ({@code 8MiB}, {@code 500ms}) is {@link Builder#parameter(String, String)}'s.
  *
  * <p>Include/exclude lists: a request or response is transformed when it matches the included list (an empty
  * included list matches everything) <em>and</em> does not match the excluded list: the excluded list wins.
@@ -52,8 +51,34 @@ public final class KvmFilterConfig {
     public static final String PARAM_MAX_BODY_SIZE = "maxBodySize";
     /** Images whose header declares more pixels (width × height × frames) are served untransformed. */
     public static final String PARAM_MAX_PIXELS = "maxPixels";
-    /** Bytes of transformed bodies kept in memory for reuse; 0 turns the cache off. */
+    /** Bytes of transformed bodies kept in memory for reuse; 0 turns result storage off. */
     public static final String PARAM_CACHE_SIZE = "cacheSize";
+    /** How long a stored result is served after it was made; {@code none} (default) for as long as it fits. */
+    public static final String PARAM_CACHE_TIME_TO_LIVE = "cacheTimeToLive";
+    /** How long a failure is answered with the original without running the program again; 0s turns it off. */
+    public static final String PARAM_REMEMBER_FAILURES = "rememberFailures";
+    /** Directory of the persistent result tier (survives restarts); none by default. */
+    public static final String PARAM_CACHE_DIRECTORY = "cacheDirectory";
+    /** The most bytes the persistent tier keeps in its directory. */
+    public static final String PARAM_CACHE_DIRECTORY_SIZE = "cacheDirectorySize";
+    /** JCache CachingProvider class of the shared tier, or {@code default} for the only one on the class path. */
+    public static final String PARAM_SHARED_CACHE = "sharedCache";
+    /** URI of the JCache provider's configuration file (Hazelcast, Infinispan, Redisson XML/YAML). */
+    public static final String PARAM_SHARED_CACHE_CONFIG = "sharedCacheConfig";
+    /** Name of the shared cache. */
+    public static final String PARAM_SHARED_CACHE_NAME = "sharedCacheName";
+    /** Largest result put into the shared cache; larger ones stay on the node. */
+    public static final String PARAM_SHARED_CACHE_MAX_ENTRY_SIZE = "sharedCacheMaxEntrySize";
+    /** How long a lookup waits for the shared cache before it counts as a miss. */
+    public static final String PARAM_SHARED_CACHE_TIMEOUT = "sharedCacheTimeout";
+    /** Requests that may wait for one variant's program beyond those running; more get the original at once. */
+    public static final String PARAM_MAX_WAITERS = "maxWaiters";
+    /** How long a request waits for a free instance or another request's run; then it gets the original. */
+    public static final String PARAM_MAX_WAIT = "maxWait";
+    /** Consecutive failures or timeouts after which a variant is paused; 0 turns pausing off. */
+    public static final String PARAM_PAUSE_AFTER_FAILURES = "pauseAfterFailures";
+    /** How long a paused variant serves originals without running its programs. */
+    public static final String PARAM_PAUSE_TIME = "pauseTime";
     /** Answer HEAD by running the transform as for GET and sending only the headers. */
     public static final String PARAM_HEAD_AS_GET = "headAsGet";
     /** Let {@code image/*} and {@code *}{@code /*} in Accept select negotiated variants. */
@@ -75,9 +100,12 @@ public final class KvmFilterConfig {
     public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
             PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_CACHE_SIZE,
-            PARAM_HEAD_AS_GET,
+            PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
+            PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
+            PARAM_SHARED_CACHE_TIMEOUT, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
-            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT);
+            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT,
+            PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
 
     /** Bundled programs: AVIF, then WebP for JPEG and PNG; minification for HTML, CSS and JavaScript. */
     public static final String DEFAULT_RULES = "image/jpeg, image/png -> image/avif: avif, image/webp: webp\n"
@@ -97,30 +125,26 @@ public final class KvmFilterConfig {
      * image programs' memory limits; an 8K frame has 33 million.
      */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
-    /** Default of {@link #PARAM_CACHE_SIZE}: 32 MiB of transformed bodies per filter instance. */
+    /** Default of {@link #PARAM_CACHE_SIZE}: 32 MiB of transformed bodies, shared by the filters of a web app. */
     public static final long DEFAULT_CACHE_SIZE = 32L * 1024 * 1024;
     /** Default of {@link #PARAM_DIAGNOSTIC_HEADER}. */
     public static final String DEFAULT_DIAGNOSTIC_HEADER = "X-KVM-Transform";
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB|k|K|M|G)");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)");
     private static final Pattern METHOD = Pattern.compile("[A-Za-z!#$%&'*+.^_`|~0-9-]+");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
-    private static final Pattern SETTING = Pattern.compile("([A-Za-z0-9_.-]+?)\\.([A-Za-z0-9_]+)\\s*=\\s*(.*)");
 
     private final String rulesText;
     private final List<Rule> rules;
-    private final List<PathSpec> includedPaths;
-    private final List<PathSpec> excludedPaths;
-    private final Set<String> includedMimeTypes;
-    private final Set<String> excludedMimeTypes;
+    private final IncludeExclude<PathSpec> paths;
+    private final IncludeExclude<String> mimeTypes;
+    private final IncludeExclude<String> methods;
     private final Set<String> includedMethods;
-    private final Set<String> excludedMethods;
     private final Set<Integer> statuses;
     private final long minBodySize;
     private final long maxBodySize;
     private final long maxPixels;
-    private final long cacheSize;
+    private final ResultStorage storage;
+    private final OverloadLimits overload;
     private final boolean headAsGet;
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
@@ -133,17 +157,19 @@ public final class KvmFilterConfig {
     private KvmFilterConfig(Builder b) {
         rulesText = b.rulesText;
         rules = List.copyOf(b.rules);
-        includedPaths = List.copyOf(b.includedPaths);
-        excludedPaths = List.copyOf(b.excludedPaths);
-        includedMimeTypes = Collections.unmodifiableSet(new LinkedHashSet<>(b.includedMimeTypes));
-        excludedMimeTypes = Collections.unmodifiableSet(new LinkedHashSet<>(b.excludedMimeTypes));
+        paths = new IncludeExclude<>(b.includedPaths, b.excludedPaths, PathSpec::matches);
+        mimeTypes = new IncludeExclude<>(distinct(b.includedMimeTypes), distinct(b.excludedMimeTypes),
+                MediaTypes::matches);
+        methods = new IncludeExclude<>(distinct(b.includedMethods), distinct(b.excludedMethods), String::equals);
         includedMethods = Collections.unmodifiableSet(new LinkedHashSet<>(b.includedMethods));
-        excludedMethods = Collections.unmodifiableSet(new LinkedHashSet<>(b.excludedMethods));
         statuses = Collections.unmodifiableSet(new LinkedHashSet<>(b.statuses));
         minBodySize = b.minBodySize;
         maxBodySize = b.maxBodySize;
         maxPixels = b.maxPixels;
-        cacheSize = b.cacheSize;
+        storage = new ResultStorage(b.cacheSize, b.cacheTimeToLive, b.rememberFailures, b.cacheDirectory,
+                b.cacheDirectorySize, b.sharedCache, b.sharedCacheConfig, b.sharedCacheName,
+                b.sharedCacheMaxEntrySize, b.sharedCacheTimeout, b.sharedOpener);
+        overload = new OverloadLimits(b.maxWaiters, b.maxWait, b.pauseAfterFailures, b.pauseTime);
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
@@ -154,6 +180,10 @@ public final class KvmFilterConfig {
         programSettings = Collections.unmodifiableMap(settings);
         timeout = b.timeout;
         queueTimeout = b.queueTimeout;
+    }
+
+    private static <T> List<T> distinct(List<T> items) {
+        return new ArrayList<>(new LinkedHashSet<>(items));
     }
 
     /** A builder holding the defaults. */
@@ -186,9 +216,19 @@ public final class KvmFilterConfig {
         return maxPixels;
     }
 
-    /** Bytes of transformed bodies kept for reuse (0: no cache). */
+    /** Bytes of transformed bodies kept in memory for reuse (0: no result storage). */
     public long cacheSize() {
-        return cacheSize;
+        return storage.memoryBytes();
+    }
+
+    /** The result store's settings. */
+    ResultStorage storage() {
+        return storage;
+    }
+
+    /** The waiting lines' and pauses' limits. */
+    OverloadLimits overload() {
+        return overload;
     }
 
     /** Whether HEAD requests are answered with the headers of the transformed GET response. */
@@ -258,34 +298,17 @@ public final class KvmFilterConfig {
 
     /** Is this method transformed? (excluded list wins) */
     boolean methodIncluded(String method) {
-        String upper = method.toUpperCase(Locale.ROOT);
-        return (includedMethods.isEmpty() || includedMethods.contains(upper)) && !excludedMethods.contains(upper);
+        return methods.test(method.toUpperCase(Locale.ROOT));
     }
-
-    // The checks below run several times per request: plain loops, no stream pipeline per call.
 
     /** Is this path (inside the web application) transformed? (excluded list wins) */
     boolean pathIncluded(String path) {
-        return selected(includedPaths, excludedPaths, spec -> spec.matches(path));
+        return paths.test(path);
     }
 
     /** Is this lower-case base media type transformed? (excluded list wins) */
     boolean mimeTypeIncluded(String mediaType) {
-        return selected(includedMimeTypes, excludedMimeTypes, pattern -> MediaTypes.matches(pattern, mediaType));
-    }
-
-    /** Included (an empty list includes everything) and not excluded: the excluded list wins. */
-    private static <T> boolean selected(Collection<T> included, Collection<T> excluded, Predicate<T> matches) {
-        return (included.isEmpty() || anyMatches(included, matches)) && !anyMatches(excluded, matches);
-    }
-
-    private static <T> boolean anyMatches(Collection<T> patterns, Predicate<T> matches) {
-        for (T pattern : patterns) {
-            if (matches.test(pattern)) {
-                return true;
-            }
-        }
-        return false;
+        return mimeTypes.test(mediaType);
     }
 
     /** The first rule covering this lower-case base media type. */
@@ -300,11 +323,12 @@ public final class KvmFilterConfig {
 
     @Override
     public String toString() {
-        return "KvmFilterConfig{rules=" + rules + ", includedPaths=" + includedPaths + ", excludedPaths="
-                + excludedPaths + ", includedMimeTypes=" + includedMimeTypes + ", excludedMimeTypes="
-                + excludedMimeTypes + ", includedMethods=" + includedMethods + ", excludedMethods="
-                + excludedMethods + ", statuses=" + statuses + ", minBodySize=" + minBodySize + ", maxBodySize="
-                + maxBodySize + ", maxPixels=" + maxPixels + ", cacheSize=" + cacheSize + ", headAsGet=" + headAsGet
+        return "KvmFilterConfig{rules=" + rules + ", includedPaths=" + paths.included() + ", excludedPaths="
+                + paths.excluded() + ", includedMimeTypes=" + mimeTypes.included() + ", excludedMimeTypes="
+                + mimeTypes.excluded() + ", includedMethods=" + methods.included() + ", excludedMethods="
+                + methods.excluded() + ", statuses=" + statuses + ", minBodySize=" + minBodySize + ", maxBodySize="
+                + maxBodySize + ", maxPixels=" + maxPixels + ", storage=" + storage + ", " + overload
+                + ", headAsGet=" + headAsGet
                 + ", variantsForWildcards=" + variantsForWildcards
                 + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
@@ -330,6 +354,20 @@ public final class KvmFilterConfig {
         private long maxBodySize = DEFAULT_MAX_BODY_SIZE;
         private long maxPixels = DEFAULT_MAX_PIXELS;
         private long cacheSize = DEFAULT_CACHE_SIZE;
+        private Optional<Duration> cacheTimeToLive = Optional.empty();
+        private Duration rememberFailures = ResultStorage.DEFAULT_FAILURE_TIME;
+        private Optional<Path> cacheDirectory = Optional.empty();
+        private long cacheDirectorySize = ResultStorage.DEFAULT_DIRECTORY_BYTES;
+        private Optional<String> sharedCache = Optional.empty();
+        private Optional<URI> sharedCacheConfig = Optional.empty();
+        private String sharedCacheName = ResultStorage.DEFAULT_SHARED_NAME;
+        private long sharedCacheMaxEntrySize = ResultStorage.DEFAULT_SHARED_MAX_ENTRY;
+        private Duration sharedCacheTimeout = ResultStorage.DEFAULT_SHARED_TIMEOUT;
+        private Optional<ResultStore.SharedCacheOpener> sharedOpener = Optional.empty();
+        private int maxWaiters = OverloadLimits.DEFAULT_MAX_WAITERS;
+        private Duration maxWait = OverloadLimits.DEFAULT_MAX_WAIT;
+        private int pauseAfterFailures = OverloadLimits.DEFAULT_PAUSE_AFTER_FAILURES;
+        private Duration pauseTime = OverloadLimits.DEFAULT_PAUSE_TIME;
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
@@ -343,38 +381,17 @@ public final class KvmFilterConfig {
         }
 
         /**
-         * Sets a parameter from its text form, as in web.xml.
+         * Sets a parameter from its text form, as in web.xml: sizes with units ({@code 512KiB}, {@code 8MiB}),
+         * durations ({@code 500ms}, {@code 5s}, {@code 2m}), lists separated by commas or spaces,
+         * {@code program.key=value} entries for {@code programSettings} (see docs/configuration.md).
          *
          * @param name  one of {@link #PARAMETERS}
          * @param value the text value
-         * @throws IllegalArgumentException naming the parameter, the value and what is allowed
+         * @throws IllegalArgumentException for an unknown name; {@link InvalidParameterException} naming the
+         *                                  parameter, the value and what is allowed
          */
         public Builder parameter(String name, String value) {
-            String v = value.trim();
-            switch (name) {
-                case PARAM_RULES -> rules(v);
-                case PARAM_INCLUDED_PATHS -> includedPaths(list(v).toArray(String[]::new));
-                case PARAM_EXCLUDED_PATHS -> excludedPaths(list(v).toArray(String[]::new));
-                case PARAM_INCLUDED_MIME_TYPES -> includedMimeTypes(list(v).toArray(String[]::new));
-                case PARAM_EXCLUDED_MIME_TYPES -> excludedMimeTypes(list(v).toArray(String[]::new));
-                case PARAM_INCLUDED_METHODS -> includedMethods(list(v).toArray(String[]::new));
-                case PARAM_EXCLUDED_METHODS -> excludedMethods(list(v).toArray(String[]::new));
-                case PARAM_STATUSES -> statuses(parseStatuses(v));
-                case PARAM_MIN_BODY_SIZE -> minBodySize(parseSize(name, v));
-                case PARAM_MAX_BODY_SIZE -> maxBodySize(parseSize(name, v));
-                case PARAM_MAX_PIXELS -> maxPixels(parseCount(name, v));
-                case PARAM_CACHE_SIZE -> cacheSize(parseSize(name, v));
-                case PARAM_HEAD_AS_GET -> headAsGet(parseBoolean(name, v));
-                case PARAM_VARIANTS_FOR_WILDCARDS -> variantsForWildcards(parseBoolean(name, v));
-                case PARAM_REQUIRE_SMALLER -> requireSmaller(parseBoolean(name, v));
-                case PARAM_DIAGNOSTIC_HEADER -> diagnosticHeader(v);
-                case PARAM_LIBRARY -> library(parseUri(v));
-                case PARAM_PROGRAM_SETTINGS -> programSettings(v);
-                case PARAM_TIMEOUT -> timeout(parseDuration(name, v));
-                case PARAM_QUEUE_TIMEOUT -> queueTimeout(parseDuration(name, v));
-                default -> throw new IllegalArgumentException("unknown kvmfilter parameter '" + name
-                        + "': allowed are " + String.join(", ", PARAMETERS));
-            }
+            KvmFilterSpec.apply(this, name, value);
             return this;
         }
 
@@ -382,17 +399,17 @@ public final class KvmFilterConfig {
          * Sets the rules (see docs/configuration.md), e.g.
          * {@code image/jpeg, image/png -> image/avif: avif, image/webp: webp}.
          *
-         * @throws IllegalArgumentException naming the rule and what is wrong
+         * @throws InvalidParameterException naming the rule and what is wrong
          */
         public Builder rules(String text) {
             List<Rule> parsed;
             try {
                 parsed = RuleParser.parse(text);
             } catch (IllegalArgumentException e) {
-                throw invalid(PARAM_RULES, text, e.getMessage());
+                throw new InvalidParameterException(PARAM_RULES, text, e.getMessage());
             }
             if (parsed.isEmpty()) {
-                throw invalid(PARAM_RULES, text, "at least one rule 'types -> variant, ...' is required");
+                throw new InvalidParameterException(PARAM_RULES, text, "at least one rule 'types -> variant, ...' is required");
             }
             rulesText = text.trim();
             rules = parsed;
@@ -438,11 +455,11 @@ public final class KvmFilterConfig {
         /** Response statuses that are transformed (default 200); each 200..299 except 204, 205 and 206. */
         public Builder statuses(List<Integer> codes) {
             if (codes.isEmpty()) {
-                throw invalid(PARAM_STATUSES, "", "at least one status code is required");
+                throw new InvalidParameterException(PARAM_STATUSES, "", "at least one status code is required");
             }
             for (int code : codes) {
                 if (code < 200 || code > 299 || code == 204 || code == 205 || code == 206) {
-                    throw invalid(PARAM_STATUSES, String.valueOf(code),
+                    throw new InvalidParameterException(PARAM_STATUSES, String.valueOf(code),
                             "statuses with a complete body: 200 to 299 except 204, 205 and 206");
                 }
             }
@@ -453,7 +470,7 @@ public final class KvmFilterConfig {
         /** Smallest body, in bytes, that is transformed (default 32). */
         public Builder minBodySize(long bytes) {
             if (bytes < 0) {
-                throw invalid(PARAM_MIN_BODY_SIZE, String.valueOf(bytes), "0 or more bytes");
+                throw new InvalidParameterException(PARAM_MIN_BODY_SIZE, String.valueOf(bytes), "0 or more bytes");
             }
             minBodySize = bytes;
             return this;
@@ -462,7 +479,7 @@ public final class KvmFilterConfig {
         /** Largest body, in bytes, that is buffered and transformed (default 8 MiB, at most 1 GiB). */
         public Builder maxBodySize(long bytes) {
             if (bytes < 1 || bytes > MAX_MAX_BODY_SIZE) {
-                throw invalid(PARAM_MAX_BODY_SIZE, String.valueOf(bytes), "1 byte to 1GiB");
+                throw new InvalidParameterException(PARAM_MAX_BODY_SIZE, String.valueOf(bytes), "1 byte to 1GiB");
             }
             maxBodySize = bytes;
             return this;
@@ -474,22 +491,154 @@ public final class KvmFilterConfig {
          */
         public Builder maxPixels(long pixels) {
             if (pixels < 1) {
-                throw invalid(PARAM_MAX_PIXELS, String.valueOf(pixels), "a pixel count of 1 or more");
+                throw new InvalidParameterException(PARAM_MAX_PIXELS, String.valueOf(pixels), "a pixel count of 1 or more");
             }
             maxPixels = pixels;
             return this;
         }
 
         /**
-         * Bytes of transformed bodies kept in memory, keyed by variant and the original body's SHA-256 (default
-         * 32 MiB, at most 1 GiB); 0 turns the cache off.
+         * Bytes of transformed bodies kept in memory (default 32 MiB, at most 1 GiB); 0 turns result storage off
+         * (no memory, disk or shared tier, no remembered failures). Results are keyed by everything the programs
+         * receive (docs/configuration.md, "Result storage").
          */
         public Builder cacheSize(long bytes) {
             if (bytes < 0 || bytes > MAX_MAX_BODY_SIZE) {
-                throw invalid(PARAM_CACHE_SIZE, String.valueOf(bytes), "0 (off) to 1GiB");
+                throw new InvalidParameterException(PARAM_CACHE_SIZE, String.valueOf(bytes), "0 (off) to 1GiB");
             }
             cacheSize = bytes;
             return this;
+        }
+
+        /** How long a stored result is served after it was made (default: as long as it fits); null for that. */
+        public Builder cacheTimeToLive(Duration ttl) {
+            cacheTimeToLive = ttl == null ? Optional.empty() : Optional.of(positive(PARAM_CACHE_TIME_TO_LIVE, ttl));
+            return this;
+        }
+
+        /** How long a failure is answered with the original without running again (default 60 s); zero: never. */
+        public Builder rememberFailures(Duration time) {
+            if (time.isNegative()) {
+                throw new InvalidParameterException(PARAM_REMEMBER_FAILURES, time.toString(), "0s or more");
+            }
+            rememberFailures = time;
+            return this;
+        }
+
+        /**
+         * The persistent tier: results kept in files of this directory (created if absent), surviving restarts,
+         * at most {@code bytes} of them (default 1 GiB). One store per directory.
+         */
+        public Builder cacheDirectory(Path dir) {
+            cacheDirectory = Optional.of(dir.toAbsolutePath().normalize());
+            return this;
+        }
+
+        /** The most bytes of files in the cache directory (default 1 GiB, at most 1 TiB). */
+        public Builder cacheDirectorySize(long bytes) {
+            if (bytes < 1 || bytes > (1L << 40)) {
+                throw new InvalidParameterException(PARAM_CACHE_DIRECTORY_SIZE, String.valueOf(bytes), "1 byte to 1024GiB");
+            }
+            cacheDirectorySize = bytes;
+            return this;
+        }
+
+        /**
+         * The shared tier through JCache: a CachingProvider class name ({@code default}: the only provider on the
+         * class path; {@code none}: no shared tier), its configuration file (null: its default) and the cache's name.
+         */
+        public Builder sharedCache(String provider, URI config, String cacheName) {
+            String p = provider == null ? "" : provider.trim();
+            if (p.isEmpty() || p.equalsIgnoreCase("none")) {
+                sharedCache = Optional.empty();
+            } else if (p.equalsIgnoreCase("default") || p.matches("[A-Za-z_$][A-Za-z0-9_$.]*")) {
+                sharedCache = Optional.of(p);
+            } else {
+                throw new InvalidParameterException(PARAM_SHARED_CACHE, provider,
+                        "a JCache CachingProvider class name, default or none");
+            }
+            sharedCacheConfig = Optional.ofNullable(config);
+            if (cacheName != null) {
+                if (!cacheName.matches("[A-Za-z0-9_.:-]+")) {
+                    throw new InvalidParameterException(PARAM_SHARED_CACHE_NAME, cacheName,
+                            "a cache name of letters, digits, '_', '.', ':' and '-'");
+                }
+                sharedCacheName = cacheName;
+            }
+            return this;
+        }
+
+        /** A shared cache opened by the application itself (an embedded Hazelcast member, say). */
+        public Builder sharedCache(ResultStore.SharedCacheOpener opener) {
+            sharedOpener = Optional.of(opener);
+            return this;
+        }
+
+        /** Limits of the shared tier: the largest entry (default 8 MiB) and the wait for it (default 250 ms). */
+        public Builder sharedCacheLimits(long maxEntryBytes, Duration timeout) {
+            if (maxEntryBytes < 1 || maxEntryBytes > MAX_MAX_BODY_SIZE) {
+                throw new InvalidParameterException(PARAM_SHARED_CACHE_MAX_ENTRY_SIZE, String.valueOf(maxEntryBytes),
+                        "1 byte to 1GiB");
+            }
+            sharedCacheMaxEntrySize = maxEntryBytes;
+            sharedCacheTimeout = positive(PARAM_SHARED_CACHE_TIMEOUT, timeout);
+            return this;
+        }
+
+        /** Requests that may wait for one variant beyond those running (default 16); 0: none wait. */
+        public Builder maxWaiters(int waiters) {
+            if (waiters < 0 || waiters > 100_000) {
+                throw new InvalidParameterException(PARAM_MAX_WAITERS, String.valueOf(waiters), "0 to 100000");
+            }
+            maxWaiters = waiters;
+            return this;
+        }
+
+        /** How long a request waits for a free instance or another request's run (default 1 s). */
+        public Builder maxWait(Duration wait) {
+            maxWait = positive(PARAM_MAX_WAIT, wait);
+            return this;
+        }
+
+        /** Consecutive failures or timeouts that pause a variant (default 5; 0 never pauses) and for how long. */
+        public Builder pauseAfterFailures(int failures, Duration time) {
+            if (failures < 0 || failures > 1_000_000) {
+                throw new InvalidParameterException(PARAM_PAUSE_AFTER_FAILURES, String.valueOf(failures),
+                        "0 (never pause) to 1000000");
+            }
+            pauseAfterFailures = failures;
+            pauseTime = positive(PARAM_PAUSE_TIME, time);
+            return this;
+        }
+
+        // The current values of settings given in pairs, for the text form that sets one of a pair at a time.
+
+        String sharedCacheValue() {
+            return sharedCache.orElse(null);
+        }
+
+        URI sharedCacheConfigValue() {
+            return sharedCacheConfig.orElse(null);
+        }
+
+        String sharedCacheNameValue() {
+            return sharedCacheName;
+        }
+
+        long sharedCacheMaxEntrySizeValue() {
+            return sharedCacheMaxEntrySize;
+        }
+
+        Duration sharedCacheTimeoutValue() {
+            return sharedCacheTimeout;
+        }
+
+        int pauseAfterFailuresValue() {
+            return pauseAfterFailures;
+        }
+
+        Duration pauseTimeValue() {
+            return pauseTime;
         }
 
         /** Whether HEAD is answered as a transformed GET without body (default true). */
@@ -518,7 +667,7 @@ public final class KvmFilterConfig {
             } else if (HEADER_NAME.matcher(trimmed).matches()) {
                 diagnosticHeader = Optional.of(trimmed);
             } else {
-                throw invalid(PARAM_DIAGNOSTIC_HEADER, name, "an HTTP header name (letters, digits, '-'), or none");
+                throw new InvalidParameterException(PARAM_DIAGNOSTIC_HEADER, name, "an HTTP header name (letters, digits, '-'), or none");
             }
             return this;
         }
@@ -527,7 +676,7 @@ public final class KvmFilterConfig {
         public Builder library(URI location) {
             String scheme = location.getScheme();
             if (scheme == null || !(scheme.equals("file") || scheme.equals("classpath"))) {
-                throw invalid(PARAM_LIBRARY, location.toString(), "a file: or classpath: URI");
+                throw new InvalidParameterException(PARAM_LIBRARY, location.toString(), "a file: or classpath: URI");
             }
             library = Optional.of(location);
             return this;
@@ -536,7 +685,7 @@ public final class KvmFilterConfig {
         /** Overrides one setting of one program, as the VMOD's configure(). */
         public Builder programSetting(String program, String key, Object value) {
             if (!program.matches("[A-Za-z0-9_.-]+") || !key.matches("[A-Za-z0-9_]+")) {
-                throw invalid(PARAM_PROGRAM_SETTINGS, program + "." + key,
+                throw new InvalidParameterException(PARAM_PROGRAM_SETTINGS, program + "." + key,
                         "program.key with a program name and a setting name of letters, digits and '_'");
             }
             programSettings.computeIfAbsent(program, p -> new LinkedHashMap<>()).put(key, value);
@@ -562,38 +711,10 @@ public final class KvmFilterConfig {
          */
         public KvmFilterConfig build() {
             if (minBodySize > maxBodySize) {
-                throw invalid(PARAM_MIN_BODY_SIZE, String.valueOf(minBodySize),
+                throw new InvalidParameterException(PARAM_MIN_BODY_SIZE, String.valueOf(minBodySize),
                         "at most maxBodySize (" + maxBodySize + ")");
             }
             return new KvmFilterConfig(this);
-        }
-
-        private void programSettings(String text) {
-            for (String entry : text.split("[;\\n]")) {
-                String trimmed = entry.trim();
-                if (trimmed.isEmpty()) {
-                    continue;
-                }
-                Matcher m = SETTING.matcher(trimmed);
-                if (!m.matches()) {
-                    throw invalid(PARAM_PROGRAM_SETTINGS, trimmed,
-                            "entries 'program.key=value' separated by ';' or new lines");
-                }
-                programSetting(m.group(1), m.group(2), settingValue(m.group(3).trim()));
-            }
-        }
-
-        private static Object settingValue(String text) {
-            if (text.equals("true") || text.equals("false")) {
-                return Boolean.valueOf(text);
-            }
-            if (text.matches("-?\\d{1,18}")) {
-                return Long.valueOf(text);
-            }
-            if (text.matches("-?\\d+\\.\\d+")) {
-                return Double.valueOf(text);
-            }
-            return text;
         }
 
         private static List<PathSpec> paths(String param, String[] specs) {
@@ -602,7 +723,7 @@ public final class KvmFilterConfig {
                 try {
                     parsed.add(PathSpec.parse(spec.trim()));
                 } catch (IllegalArgumentException e) {
-                    throw invalid(param, spec, e.getMessage());
+                    throw new InvalidParameterException(param, spec, e.getMessage());
                 }
             }
             return parsed;
@@ -613,7 +734,7 @@ public final class KvmFilterConfig {
             for (String type : types) {
                 String lower = type.trim().toLowerCase(Locale.ROOT);
                 if (!MediaTypes.isValid(lower, true)) {
-                    throw invalid(param, type, "media types type/subtype or type/*");
+                    throw new InvalidParameterException(param, type, "media types type/subtype or type/*");
                 }
                 parsed.add(lower);
             }
@@ -625,7 +746,7 @@ public final class KvmFilterConfig {
             for (String method : methods) {
                 String trimmed = method.trim();
                 if (!METHOD.matcher(trimmed).matches()) {
-                    throw invalid(param, method, "HTTP method names such as GET or HEAD");
+                    throw new InvalidParameterException(param, method, "HTTP method names such as GET or HEAD");
                 }
                 parsed.add(trimmed.toUpperCase(Locale.ROOT));
             }
@@ -634,98 +755,9 @@ public final class KvmFilterConfig {
 
         private static Duration positive(String param, Duration duration) {
             if (duration.isNegative() || duration.isZero()) {
-                throw invalid(param, duration.toString(), "a positive duration");
+                throw new InvalidParameterException(param, duration.toString(), "a positive duration");
             }
             return duration;
-        }
-
-        private static List<String> list(String text) {
-            List<String> items = new ArrayList<>();
-            for (String item : text.split("[,\\s]+")) {
-                if (!item.isEmpty()) {
-                    items.add(item);
-                }
-            }
-            return items;
-        }
-
-        private static List<Integer> parseStatuses(String text) {
-            List<Integer> codes = new ArrayList<>();
-            for (String item : list(text)) {
-                try {
-                    codes.add(Integer.parseInt(item));
-                } catch (NumberFormatException e) {
-                    throw invalid(PARAM_STATUSES, item, "status codes such as 200, separated by commas");
-                }
-            }
-            return codes;
-        }
-
-        static long parseSize(String param, String text) {
-            Matcher m = SIZE.matcher(text);
-            if (!m.matches()) {
-                throw invalid(param, text, "a byte count with an optional unit: 65536, 512KiB, 8MiB, 1GiB");
-            }
-            long unit = switch (m.group(2)) {
-                case "KiB", "k", "K" -> 1024L;
-                case "MiB", "M" -> 1024L * 1024;
-                case "GiB", "G" -> 1024L * 1024 * 1024;
-                default -> 1L;
-            };
-            try {
-                return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
-            } catch (ArithmeticException | NumberFormatException e) {
-                throw invalid(param, text, "a byte count of at most 1GiB");
-            }
-        }
-
-        static long parseCount(String param, String text) {
-            try {
-                return Long.parseLong(text.replace("_", ""));
-            } catch (NumberFormatException e) {
-                throw invalid(param, text, "a whole number such as 50000000");
-            }
-        }
-
-        static Duration parseDuration(String param, String text) {
-            Matcher m = DURATION.matcher(text);
-            if (!m.matches()) {
-                throw invalid(param, text, "a duration such as 500ms, 5s or 2m");
-            }
-            long amount;
-            try {
-                amount = Long.parseLong(m.group(1));
-            } catch (NumberFormatException e) {
-                throw invalid(param, text, "a duration such as 500ms, 5s or 2m");
-            }
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                default -> Duration.ofMinutes(amount);
-            };
-        }
-
-        static boolean parseBoolean(String param, String text) {
-            if (text.equalsIgnoreCase("true")) {
-                return true;
-            }
-            if (text.equalsIgnoreCase("false")) {
-                return false;
-            }
-            throw invalid(param, text, "true or false");
-        }
-
-        private static URI parseUri(String text) {
-            try {
-                return new URI(text);
-            } catch (URISyntaxException e) {
-                throw invalid(PARAM_LIBRARY, text, "a file: or classpath: URI (" + e.getReason() + ")");
-            }
-        }
-
-        static IllegalArgumentException invalid(String param, String value, String allowed) {
-            return new IllegalArgumentException("kvmfilter parameter " + param + " = \"" + value
-                    + "\" is not valid: " + allowed);
         }
     }
 }

@@ -12,8 +12,10 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Reports what every {@link KvmFilter} and {@link ProgramServlet} of the web application did, as JSON:
- * {@code {"filter:images": {"counters": {"applied=webp": 12}, "sandbox": {...}}, ...}} where "sandbox" is
- * kvm-binding's per-program statistics (invocations, failures by kind, timings, instances).
+ * {@code {"filter:images": {"counters": {"applied=webp": 12}, "sandbox": {...}, "store": {...}}, ...}} where
+ * "sandbox" is kvm-binding's per-program statistics (invocations, failures by kind, timings, instances) and
+ * "store" a filter's result store tiers (hits, misses, coalesced waits, negative hits, evictions, bytes) and
+ * waiting lines (running, waiting, busy, queue timeouts, pauses).
  *
  * <p>With init-param {@code allowInvalidate=true}, {@code POST ?invalidate=<regex>} makes the matching programs
  * load again from their files on next use (after deploying a new program). Protect this servlet as any admin
@@ -32,7 +34,7 @@ public class KvmStatsServlet extends HttpServlet {
     public void init() throws ServletException {
         String value = getInitParameter(PARAM_ALLOW_INVALIDATE);
         try {
-            allowInvalidate = value != null && KvmFilterConfig.Builder.parseBoolean(PARAM_ALLOW_INVALIDATE, value.trim());
+            allowInvalidate = value != null && KvmFilterSpec.parseBoolean(PARAM_ALLOW_INVALIDATE, value.trim());
         } catch (IllegalArgumentException e) {
             throw new ServletException("KvmStatsServlet '" + getServletName() + "': " + e.getMessage(), e);
         }
@@ -51,7 +53,9 @@ public class KvmStatsServlet extends HttpServlet {
                         .append(counter.getValue());
                 firstCounter = false;
             }
-            json.append("}, \"sandbox\": ").append(entry.getValue().statsJson().orElse("null")).append("}");
+            json.append("}, \"sandbox\": ").append(entry.getValue().statsJson().orElse("null"));
+            entry.getValue().storeJson().ifPresent(store -> json.append(", \"store\": ").append(store));
+            json.append("}");
         }
         json.append(first ? "}" : "\n}").append('\n');
         send(response, 200, json.toString());

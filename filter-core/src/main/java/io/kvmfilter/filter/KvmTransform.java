@@ -6,16 +6,8 @@ import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
-import io.kvmfilter.kvm.Step;
-import java.net.URI;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Runs variants in the KVM sandbox through kvm-binding: each variant's steps become one {@link Kvm#chain} call.
@@ -33,77 +25,6 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
     }
 
     /**
-     * The program library the configuration describes: the bundled programs, the {@code library} merged over
-     * them, then {@code programSettings}, {@code timeout} and {@code queueTimeout}. Checks that every program the
-     * rules name exists.
-     *
-     * @throws IllegalArgumentException naming the parameter and what is wrong
-     */
-    static ProgramLibrary library(KvmFilterConfig config) {
-        return library(config.library(), config.programSettings(), config.programsUsed(), KvmFilterConfig.PARAM_RULES,
-                config.rules(), config.timeout(), config.queueTimeout());
-    }
-
-    /**
-     * Builds a program library from the bundled one and the given settings.
-     *
-     * @param location      a library merged over the bundled one, if any
-     * @param settings      per-program setting overrides
-     * @param programsUsed  programs that must exist
-     * @param usedBy        the parameter naming those programs, for the error message
-     * @param usedByValue   its value
-     * @param timeout       max_request_time of the programs used, if set
-     * @param queueTimeout  queue_timeout of the programs used, if set
-     * @throws IllegalArgumentException naming the parameter and what is wrong
-     */
-    static ProgramLibrary library(Optional<URI> location, Map<String, Map<String, Object>> settings,
-            Set<String> programsUsed, String usedBy, String usedByValue, Optional<Duration> timeout,
-            Optional<Duration> queueTimeout) {
-        ProgramLibrary library;
-        try {
-            library = ProgramLibrary.bundled();
-            if (location.isPresent()) {
-                library = library.merge(ProgramLibrary.load(location.get()));
-            }
-        } catch (KvmConfigurationException e) {
-            throw KvmFilterConfig.Builder.invalid(KvmFilterConfig.PARAM_LIBRARY,
-                    location.map(Object::toString).orElse("(bundled)"), e.getMessage());
-        }
-        for (Map.Entry<String, Map<String, Object>> entry : settings.entrySet()) {
-            try {
-                library = library.configure(entry.getKey(), entry.getValue());
-            } catch (KvmConfigurationException e) {
-                throw KvmFilterConfig.Builder.invalid(KvmFilterConfig.PARAM_PROGRAM_SETTINGS,
-                        entry.getKey() + " " + entry.getValue(), e.getMessage());
-            }
-        }
-        Set<String> missing = new TreeSet<>(programsUsed);
-        missing.removeAll(library.programNames());
-        if (!missing.isEmpty()) {
-            throw KvmFilterConfig.Builder.invalid(usedBy, usedByValue,
-                    "program(s) " + missing + " are not in the program library, which has "
-                            + new TreeSet<>(library.programNames()) + " (add them with the library parameter)");
-        }
-        for (String program : programsUsed) {
-            library = withTime(library, program, "max_request_time", timeout, KvmFilterConfig.PARAM_TIMEOUT);
-            library = withTime(library, program, "queue_timeout", queueTimeout, KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
-        }
-        return library;
-    }
-
-    private static ProgramLibrary withTime(ProgramLibrary library, String program, String key,
-            Optional<Duration> value, String param) {
-        if (value.isEmpty()) {
-            return library;
-        }
-        try {
-            return library.configure(program, Map.of(key, value.get().toMillis() / 1000.0));
-        } catch (KvmConfigurationException e) {
-            throw KvmFilterConfig.Builder.invalid(param, value.get().toString(), e.getMessage());
-        }
-    }
-
-    /**
      * Starts the sandbox with the library.
      *
      * @throws io.kvmfilter.kvm.KvmUnavailableException when KVM or the native library is not usable here
@@ -114,20 +35,17 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
     }
 
     @Override
-    public Outcome apply(Variant variant, byte[] body, String contentType, String url) {
-        List<Step> steps = new ArrayList<>(variant.steps().size());
-        for (Variant.Step step : variant.steps()) {
-            steps.add(new Step(step.program(), step.arg(), Step.DEFAULT_ERROR_THRESHOLD));
-        }
-        Result result = kvm.chain(steps, Request.post(url, contentType, body));
+    public TransformResult apply(Variant variant, byte[] body, String contentType, String url) {
+        Result result = kvm.chain(variant.steps(), Request.post(url, contentType, body));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
-            return Outcome.failed(reason(failure), detail(failure, result.headers()));
+            return TransformResult.failed(reason(failure), detail(failure, result.headers()));
         }
         if (result.body().length == 0) {
-            return Outcome.failed("empty", "the chain answered status " + result.status() + " with no body");
+            return TransformResult.failed("empty", "the chain answered status " + result.status() + " with no body");
         }
-        return Outcome.applied(result.body(), result.contentType().isEmpty() ? null : result.contentType());
+        return TransformResult.applied(result.body(), result.contentType().isEmpty() ? null : result.contentType(),
+                result.cacheHint());
     }
 
     /**

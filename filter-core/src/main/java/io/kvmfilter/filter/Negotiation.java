@@ -1,8 +1,6 @@
 package io.kvmfilter.filter;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -19,47 +17,17 @@ import java.util.Optional;
  */
 final class Negotiation {
 
-    /** One media range of an Accept header. */
-    private record Range(String type, double quality) {
-    }
-
-    private final List<Range> ranges;
+    private final List<AcceptHeader.Range> ranges;
     private final boolean variantsForWildcards;
 
-    private Negotiation(List<Range> ranges, boolean variantsForWildcards) {
+    private Negotiation(List<AcceptHeader.Range> ranges, boolean variantsForWildcards) {
         this.ranges = ranges;
         this.variantsForWildcards = variantsForWildcards;
     }
 
-    /** Parses an Accept header (null when absent). Malformed ranges are ignored, as RFC 9110 allows. */
+    /** Parses an Accept header (null when absent), leniently: see {@link AcceptHeader}. */
     static Negotiation of(String accept, boolean variantsForWildcards) {
-        List<Range> ranges = new ArrayList<>();
-        if (accept != null) {
-            for (String part : accept.split(",")) {
-                String[] pieces = part.split(";");
-                String type = pieces[0].trim().toLowerCase(Locale.ROOT);
-                if (!MediaTypes.isValid(type, true) && !type.equals("*/*")) {
-                    continue;
-                }
-                double quality = 1.0;
-                boolean valid = true;
-                for (int i = 1; i < pieces.length; i++) {
-                    String param = pieces[i].trim();
-                    if (param.length() > 2 && (param.startsWith("q=") || param.startsWith("Q="))) {
-                        try {
-                            quality = Double.parseDouble(param.substring(2).trim());
-                            valid = quality >= 0 && quality <= 1;
-                        } catch (NumberFormatException e) {
-                            valid = false;
-                        }
-                    }
-                }
-                if (valid) {
-                    ranges.add(new Range(type, quality));
-                }
-            }
-        }
-        return new Negotiation(List.copyOf(ranges), variantsForWildcards);
+        return new Negotiation(List.copyOf(AcceptHeader.parse(accept)), variantsForWildcards);
     }
 
     /**
@@ -116,7 +84,7 @@ final class Negotiation {
         }
         int bestSpecificity = -1;
         double quality = 0;
-        for (Range range : ranges) {
+        for (AcceptHeader.Range range : ranges) {
             int specificity;
             if (range.type().equals(mediaType)) {
                 specificity = 2;

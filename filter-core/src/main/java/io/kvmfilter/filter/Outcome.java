@@ -3,24 +3,74 @@ package io.kvmfilter.filter;
 import java.util.Objects;
 
 /**
- * What a {@link BodyTransform} produced: a body and its type, or a failure reason.
+ * What the filter did with one response: the value of the diagnostic header and the name of the counter it
+ * adds to. Its text is {@code applied=webp}, {@code cache-hit=webp}, {@code fallback=webp:timeout},
+ * {@code skipped=too-large} (a rule covers the type) or {@code passed=no-rule} (none does).
  *
- * @param body        transformed body (null on failure)
- * @param contentType Content-Type of the transformed body, null to keep the variant's or the original's
- * @param failure     short reason token such as {@code timeout} or {@code error-status}; null on success
- * @param detail      human-readable detail of the failure for the log; null on success
+ * @param kind    what happened
+ * @param variant the variant applied or tried; null for skipped and passed
+ * @param reason  why it failed, was skipped or passed; null for applied and cache-hit
  */
-record Outcome(byte[] body, String contentType, String failure, String detail) {
+record Outcome(Kind kind, String variant, String reason) {
 
-    static Outcome applied(byte[] body, String contentType) {
-        return new Outcome(Objects.requireNonNull(body, "body"), contentType, null, null);
+    /** What happened, with the word the diagnostic header and the counters use. */
+    enum Kind {
+        /** A program's body was served. */
+        APPLIED("applied"),
+        /** A stored result of the same input was served (counted besides {@code applied}). */
+        CACHE_HIT("cache-hit"),
+        /** The variant's program failed: the original was served. */
+        FALLBACK("fallback"),
+        /** A rule covers the type, but this response was served as it was. */
+        SKIPPED("skipped"),
+        /** No rule covers the type: the filter only let it through. */
+        PASSED("passed");
+
+        private final String word;
+
+        Kind(String word) {
+            this.word = word;
+        }
     }
 
-    static Outcome failed(String reason, String detail) {
-        return new Outcome(null, null, Objects.requireNonNull(reason, "reason"), detail);
+    Outcome {
+        Objects.requireNonNull(kind, "kind");
+        boolean withVariant = kind == Kind.APPLIED || kind == Kind.CACHE_HIT || kind == Kind.FALLBACK;
+        boolean withReason = kind != Kind.APPLIED && kind != Kind.CACHE_HIT;
+        if (withVariant != (variant != null) || withReason != (reason != null)) {
+            throw new IllegalArgumentException(kind + " takes " + (withVariant ? "a variant" : "no variant")
+                    + " and " + (withReason ? "a reason" : "no reason") + ": " + variant + ", " + reason);
+        }
     }
 
-    boolean ok() {
-        return failure == null;
+    static Outcome applied(String variant) {
+        return new Outcome(Kind.APPLIED, variant, null);
+    }
+
+    static Outcome cacheHit(String variant) {
+        return new Outcome(Kind.CACHE_HIT, variant, null);
+    }
+
+    static Outcome fallback(String variant, String failure) {
+        return new Outcome(Kind.FALLBACK, variant, failure);
+    }
+
+    /** Served as the application wrote it: skipped when a rule covers the type, passed when none does. */
+    static Outcome untouched(boolean ruleCovers, String reason) {
+        return new Outcome(ruleCovers ? Kind.SKIPPED : Kind.PASSED, null, reason);
+    }
+
+    /** The header value and counter name. */
+    String text() {
+        return switch (kind) {
+            case APPLIED, CACHE_HIT -> kind.word + "=" + variant;
+            case FALLBACK -> kind.word + "=" + variant + ":" + reason;
+            case SKIPPED, PASSED -> kind.word + "=" + reason;
+        };
+    }
+
+    @Override
+    public String toString() {
+        return text();
     }
 }

@@ -103,14 +103,14 @@ public class ProgramServlet extends HttpServlet {
             }
             program = getInitParameter(PARAM_PROGRAM);
             if (program == null || !program.trim().matches("[A-Za-z0-9_.-]+")) {
-                throw KvmFilterConfig.Builder.invalid(PARAM_PROGRAM, String.valueOf(program),
+                throw new InvalidParameterException(PARAM_PROGRAM, String.valueOf(program),
                         "the name of a program in the program library (required)");
             }
             program = program.trim();
             arg = getInitParameter(PARAM_ARG);
             String max = getInitParameter(PARAM_MAX_REQUEST_BODY_SIZE);
             maxRequestBodySize = max == null ? DEFAULT_MAX_REQUEST_BODY_SIZE
-                    : KvmFilterConfig.Builder.parseSize(PARAM_MAX_REQUEST_BODY_SIZE, max.trim());
+                    : KvmFilterSpec.parseSize(PARAM_MAX_REQUEST_BODY_SIZE, max.trim());
             // The shared parameters are parsed and checked exactly as the filter's.
             KvmFilterConfig.Builder shared = KvmFilterConfig.builder();
             for (String param : PARAMETERS.subList(3, PARAMETERS.size())) {
@@ -120,7 +120,7 @@ public class ProgramServlet extends HttpServlet {
                 }
             }
             KvmFilterConfig config = shared.build();
-            ProgramLibrary library = KvmTransform.library(config.library(), config.programSettings(),
+            ProgramLibrary library = ProgramLibraries.of(config.library(), config.programSettings(),
                     Set.of(program), PARAM_PROGRAM, program, config.timeout(), config.queueTimeout());
             start(library, name);
             StatsRegistry.register(getServletContext(), "servlet:" + name, statsSource);
@@ -163,11 +163,12 @@ public class ProgramServlet extends HttpServlet {
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
             String reason = KvmTransform.reason(failure);
-            stats.failure(program, reason, failure.message(), request.getMethod() + " " + request.getRequestURI());
+            stats.failure(Outcome.fallback(program, reason), failure.message(),
+                    request.getMethod() + " " + request.getRequestURI());
             fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
             return;
         }
-        stats.count("applied=" + program);
+        stats.count(Outcome.applied(program));
         response.setStatus(result.status() == 0 ? 200 : result.status());
         if (!result.contentType().isEmpty()) {
             response.setContentType(result.contentType());

@@ -1,5 +1,6 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.Step;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -127,7 +128,7 @@ final class RuleParser {
         } else {
             pos = mark;
         }
-        List<Variant.Step> steps = new ArrayList<>();
+        List<Step> steps = new ArrayList<>();
         while (true) {
             steps.add(step());
             skipSpaces();
@@ -138,11 +139,11 @@ final class RuleParser {
             break;
         }
         String name = outputType.map(MediaTypes::subtype)
-                .orElseGet(() -> String.join("+", steps.stream().map(Variant.Step::program).toList()));
+                .orElseGet(() -> String.join("+", steps.stream().map(Step::program).toList()));
         return new Variant(name, outputType, steps);
     }
 
-    private Variant.Step step() {
+    private Step step() {
         skipSpaces();
         String program = word();
         if (program.isEmpty()) {
@@ -163,7 +164,7 @@ final class RuleParser {
             arg = text.substring(pos + 1, end);
             pos = end + 1;
         }
-        return new Variant.Step(program, arg);
+        return Step.of(program, arg);
     }
 
     /** Reads a balanced {...} block, respecting JSON strings, and returns it verbatim. */

@@ -22,6 +22,11 @@ final class StatsRegistry {
         /** The sandbox statistics as JSON, empty when no sandbox runs. */
         Optional<String> statsJson();
 
+        /** The result store's and waiting lines' statistics as JSON, empty when there are none. */
+        default Optional<String> storeJson() {
+            return Optional.empty();
+        }
+
         /** Reloads the matching programs on their next use; returns how many were unloaded. */
         int invalidate(Pattern programNames);
     }

@@ -17,13 +17,28 @@ import java.io.IOException;
  */
 final class TransformAsyncContext implements AsyncContext {
 
+    /** The filter's side of an asynchronous request. */
+    interface Owner {
+        /** Transforms (or not) and writes the response; runs once, whoever calls it first. */
+        void finish() throws IOException;
+
+        /** The request timed out or failed ("timeout", "error"): unless the application completes it, the container answers. */
+        void asyncFailed(String what);
+
+        /** The container completed the request; it should have been finished by now. */
+        void asyncCompleted();
+
+        /** Writing the response failed (the client went away). */
+        void writeFailed(IOException e);
+    }
+
     private final AsyncContext container;
-    private final Exchange exchange;
+    private final Owner owner;
     private final boolean startedWithoutArguments;
 
-    TransformAsyncContext(AsyncContext container, Exchange exchange, boolean startedWithoutArguments) {
+    TransformAsyncContext(AsyncContext container, Owner owner, boolean startedWithoutArguments) {
         this.container = container;
-        this.exchange = exchange;
+        this.owner = owner;
         this.startedWithoutArguments = startedWithoutArguments;
         container.addListener(new SafetyNet());
     }
@@ -31,10 +46,10 @@ final class TransformAsyncContext implements AsyncContext {
     @Override
     public void complete() {
         try {
-            exchange.finish();
+            owner.finish();
         } catch (IOException e) {
             // The client went away while we wrote: nothing left to do but complete.
-            exchange.log("writing the response failed: " + e);
+            owner.writeFailed(e);
         } finally {
             container.complete();
         }
@@ -105,17 +120,17 @@ final class TransformAsyncContext implements AsyncContext {
     private final class SafetyNet implements AsyncListener {
         @Override
         public void onComplete(AsyncEvent event) {
-            exchange.asyncCompleted();
+            owner.asyncCompleted();
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            exchange.asyncFailed("timeout");
+            owner.asyncFailed("timeout");
         }
 
         @Override
         public void onError(AsyncEvent event) {
-            exchange.asyncFailed("error");
+            owner.asyncFailed("error");
         }
 
         @Override

@@ -16,9 +16,10 @@ import java.util.List;
  * <ul>
  *   <li>HEAD looks like GET when {@code headAsGet} is on, so the application produces the body the transform
  *       needs and both methods get the same headers.</li>
- *   <li>{@code Range} and {@code If-Range} are hidden: a 206 cannot be transformed, the whole body is needed.</li>
- *   <li>{@code If-None-Match} loses the variant suffix of the tag the filter would serve, so the application's own
- *       304 logic still works; the filter puts the suffix back on the 304.</li>
+ *   <li>{@code Range} and {@code If-Range} are hidden: a 206 cannot be transformed, the whole body is needed (the
+ *       filter answers the Range itself when the response is served untransformed).</li>
+ *   <li>{@code If-None-Match} and {@code If-Modified-Since} of a GET or HEAD are hidden: the filter answers them
+ *       ({@link ConditionalRequest}), so a 304 carries the variant's ETag and exactly the headers of its 200.</li>
  *   <li>{@code startAsync()} binds the wrapped response, so asynchronous writes are buffered too, and returns an
  *       {@link AsyncContext} whose {@code complete()} runs the transform first.</li>
  * </ul>
@@ -28,23 +29,29 @@ final class TransformRequest extends HttpServletRequestWrapper {
     private static final String RANGE = "range";
     private static final String IF_RANGE = "if-range";
     private static final String IF_NONE_MATCH = "if-none-match";
+    private static final String IF_MODIFIED_SINCE = "if-modified-since";
 
-    private final Exchange exchange;
+    private final TransformResponse response;
+    private final TransformAsyncContext.Owner owner;
     private final boolean headAsGet;
     private final boolean hideRange;
-    private final String ifNoneMatch;
+    private final boolean hideConditions;
     private volatile TransformAsyncContext asyncContext;
 
     /**
-     * @param ifNoneMatch the If-None-Match value the application should see (suffix removed), or null for none
+     * @param response    the wrapped response, which {@code startAsync()} binds
+     * @param owner       finishes the response when the application completes the asynchronous request
+     * @param hideRange   hide Range and If-Range: the whole body is needed
+     * @param hideConditions hide If-None-Match and If-Modified-Since: the filter answers them (ConditionalRequest)
      */
-    TransformRequest(HttpServletRequest request, Exchange exchange, boolean headAsGet, boolean hideRange,
-            String ifNoneMatch) {
+    TransformRequest(HttpServletRequest request, TransformResponse response, TransformAsyncContext.Owner owner,
+            boolean headAsGet, boolean hideRange, boolean hideConditions) {
         super(request);
-        this.exchange = exchange;
+        this.response = response;
+        this.owner = owner;
         this.headAsGet = headAsGet;
         this.hideRange = hideRange;
-        this.ifNoneMatch = ifNoneMatch;
+        this.hideConditions = hideConditions;
     }
 
     @Override
@@ -56,41 +63,25 @@ final class TransformRequest extends HttpServletRequestWrapper {
     // Header names are ASCII tokens; comparing without lower-casing a copy matters because the container asks for
     // every header of every request through this wrapper.
     private boolean hidden(String name) {
-        return hideRange && (RANGE.equalsIgnoreCase(name) || IF_RANGE.equalsIgnoreCase(name));
-    }
-
-    private static boolean isIfNoneMatch(String name) {
-        return IF_NONE_MATCH.equalsIgnoreCase(name);
+        return hideRange && (RANGE.equalsIgnoreCase(name) || IF_RANGE.equalsIgnoreCase(name))
+                || hideConditions && (IF_NONE_MATCH.equalsIgnoreCase(name) || IF_MODIFIED_SINCE.equalsIgnoreCase(name));
     }
 
     @Override
     public String getHeader(String name) {
-        if (hidden(name)) {
-            return null;
-        }
-        if (isIfNoneMatch(name)) {
-            return ifNoneMatch;
-        }
-        return super.getHeader(name);
+        return hidden(name) ? null : super.getHeader(name);
     }
 
     @Override
     public Enumeration<String> getHeaders(String name) {
-        if (hidden(name)) {
-            return Collections.emptyEnumeration();
-        }
-        if (isIfNoneMatch(name)) {
-            return ifNoneMatch == null ? Collections.emptyEnumeration()
-                    : Collections.enumeration(List.of(ifNoneMatch));
-        }
-        return super.getHeaders(name);
+        return hidden(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
     }
 
     @Override
     public Enumeration<String> getHeaderNames() {
         List<String> names = new ArrayList<>();
         for (String name : Collections.list(super.getHeaderNames())) {
-            if (!hidden(name) && !(isIfNoneMatch(name) && ifNoneMatch == null)) {
+            if (!hidden(name)) {
                 names.add(name);
             }
         }
@@ -110,16 +101,14 @@ final class TransformRequest extends HttpServletRequestWrapper {
     @Override
     public AsyncContext startAsync() {
         // The container's startAsync() would bind the unwrapped response: asynchronous writes would bypass us.
-        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(this, exchange.response()),
-                exchange, true);
+        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(this, response), owner, true);
         asyncContext = context;
         return context;
     }
 
     @Override
     public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(request, response), exchange,
-                false);
+        TransformAsyncContext context = new TransformAsyncContext(super.startAsync(request, response), owner, false);
         asyncContext = context;
         return context;
     }

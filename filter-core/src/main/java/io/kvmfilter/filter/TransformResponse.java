@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 
@@ -19,7 +20,7 @@ import java.util.List;
  * change), keeps {@code flushBuffer()} from committing, clears its own buffer on {@code reset()} and
  * {@code resetBuffer()}, drops the buffer on {@code sendError}/{@code sendRedirect}, and turns
  * {@code sendError(304)} into {@code setStatus(304)} so the container keeps Vary and ETag. The decision to
- * transform is the filter's ({@link Exchange}); this class only moves bytes and headers.
+ * transform is the filter's (its {@link Callbacks}); this class only moves bytes and headers.
  */
 final class TransformResponse extends HttpServletResponseWrapper implements BufferingOutputStream.Owner {
 
@@ -35,16 +36,36 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         NOT_MODIFIED
     }
 
-    private final Exchange exchange;
+    /** The filter's side: this class asks it, and tells it when the response starts streaming untransformed. */
+    interface Callbacks {
+        /** Before the first body byte: why to stream the response untransformed right away, or null to buffer. */
+        String reasonToPassAtFirstOutput();
+
+        /** The response streams untransformed from now on (its headers are still open). */
+        void passingThrough(String reason);
+    }
+
+    private final Callbacks callbacks;
+    private final RangeRequest range;
+    private final ConditionalRequest conditional;
     private final BufferingOutputStream stream;
     private PrintWriter writer;
     private boolean streamUsed;
     private long contentLength = -1;
     private State state = State.BUFFERING;
 
-    TransformResponse(HttpServletResponse response, Exchange exchange, long maxBodySize) {
+    /**
+     * @param range the Range request hidden from the application, answered here when the response is served
+     *              untransformed; null when there is none (or it was not hidden)
+     * @param conditional the preconditions the filter answers: a response streamed untransformed is a 304 when
+     *              they say so
+     */
+    TransformResponse(HttpServletResponse response, Callbacks callbacks, long maxBodySize, RangeRequest range,
+            ConditionalRequest conditional) {
         super(response);
-        this.exchange = exchange;
+        this.callbacks = callbacks;
+        this.range = range;
+        this.conditional = conditional;
         this.stream = new BufferingOutputStream(this, maxBodySize);
     }
 
@@ -98,7 +119,7 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
 
     @Override
     public boolean bufferFirstOutput() throws IOException {
-        String reason = exchange.reasonToPassAtFirstOutput();
+        String reason = callbacks.reasonToPassAtFirstOutput();
         if (reason == null) {
             stream.expect(contentLength);
             return true;
@@ -109,18 +130,38 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
 
     @Override
     public void overflow() throws IOException {
-        exchange.log("body larger than maxBodySize: streaming the original");
         startPassThrough("too-large");
     }
 
     /** Stops buffering: restores the application's Content-Length and streams what was buffered and the rest. */
     void startPassThrough(String reason) throws IOException {
         state = State.PASSING;
-        if (contentLength >= 0) {
+        callbacks.passingThrough(reason);
+        ServletOutputStream out = super.getOutputStream();
+        if (notModified(getHeader("ETag"))) {
+            // The hidden preconditions: a 304 with the headers of the 200, and none of the body.
+            super.setStatus(SC_NOT_MODIFIED);
+            stream.passThrough(new RangeOutputStream(out, 0, -1));
+            return;
+        }
+        // A hidden Range is answered while streaming when the application declared the length: it writes all of
+        // it, the client gets its part.
+        RangeRequest.Answer answer = range == null || getStatus() != SC_OK || contentLength < 0 ? null
+                : range.answer(contentLength, getHeader("ETag"), getHeader("Last-Modified"));
+        if (answer instanceof RangeRequest.Part part) {
+            super.setStatus(SC_PARTIAL_CONTENT);
+            super.setHeader("Content-Range", part.contentRange());
+            super.setContentLengthLong(part.size());
+            out = new RangeOutputStream(out, part.first(), part.last());
+        } else if (answer instanceof RangeRequest.Unsatisfiable none) {
+            super.setStatus(SC_REQUESTED_RANGE_NOT_SATISFIABLE);
+            super.setHeader("Content-Range", none.contentRange());
+            super.setContentLengthLong(0);
+            out = new RangeOutputStream(out, 0, -1);
+        } else if (contentLength >= 0) {
             super.setContentLengthLong(contentLength);
         }
-        exchange.beforePassThrough(reason);
-        stream.passThrough(super.getOutputStream());
+        stream.passThrough(out);
     }
 
     /** The buffered body (after {@link #flushWriter()}). */
@@ -154,6 +195,35 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
             ServletOutputStream out = super.getOutputStream();
             out.write(body);
             out.flush();
+        }
+    }
+
+    /**
+     * Whether the hidden preconditions make this 200 a 304.
+     *
+     * @param etag the ETag the 200 would carry (the variant's, when transformed)
+     */
+    boolean notModified(String etag) {
+        return getStatus() == SC_OK && conditional.notModified(etag, getHeader("Last-Modified"));
+    }
+
+    /**
+     * Writes the application's own body, answering the hidden Range when there is one: 206 with the part asked
+     * for, 416 when none of it exists, or the whole body (also when If-Range does not match).
+     */
+    void sendOriginal(byte[] body, boolean headersOnly) throws IOException {
+        RangeRequest.Answer answer = range == null || getStatus() != SC_OK ? null
+                : range.answer(body.length, getHeader("ETag"), getHeader("Last-Modified"));
+        if (answer instanceof RangeRequest.Part part) {
+            super.setStatus(SC_PARTIAL_CONTENT);
+            super.setHeader("Content-Range", part.contentRange());
+            send(Arrays.copyOfRange(body, (int) part.first(), (int) part.last() + 1), headersOnly);
+        } else if (answer instanceof RangeRequest.Unsatisfiable none) {
+            super.setStatus(SC_REQUESTED_RANGE_NOT_SATISFIABLE);
+            super.setHeader("Content-Range", none.contentRange());
+            send(new byte[0], headersOnly);
+        } else {
+            send(body, headersOnly);
         }
     }
 

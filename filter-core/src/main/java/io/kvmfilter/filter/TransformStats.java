@@ -23,14 +23,25 @@ final class TransformStats {
     private final Map<String, LongAdder> suppressed = new ConcurrentHashMap<>();
 
     /** Adds one to the counter of this outcome, e.g. {@code applied=webp} or {@code fallback=webp:timeout}. */
-    void count(String outcome) {
-        counters.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+    void count(Outcome outcome) {
+        counters.computeIfAbsent(outcome.text(), k -> new LongAdder()).increment();
     }
 
-    /** Counts and logs a failure; the log line is skipped when the same failure was logged less than a minute ago. */
-    void failure(String variant, String reason, String detail, String uri) {
+    /**
+     * Counts and logs a failure; the log line is skipped when the same failure was logged less than a minute ago.
+     * The detail (often a program's own words) and the URI are escaped: neither can forge log lines.
+     *
+     * @param fallback an outcome of kind {@link Outcome.Kind#FALLBACK}
+     * @param uri      method and URI of the request, for the log
+     */
+    void failure(Outcome fallback, String detail, String uri) {
+        if (fallback.kind() != Outcome.Kind.FALLBACK) {
+            throw new IllegalArgumentException("not a failure: " + fallback);
+        }
+        String variant = fallback.variant();
+        String reason = fallback.reason();
         String key = variant + ":" + reason;
-        count("fallback=" + key);
+        count(fallback);
         long now = System.nanoTime();
         AtomicLong last = lastLogged.computeIfAbsent(key, k -> new AtomicLong(now - LOG_INTERVAL_NANOS));
         long previous = last.get();
@@ -38,7 +49,7 @@ final class TransformStats {
             LongAdder skipped = suppressed.get(key);
             long skippedCount = skipped == null ? 0 : skipped.sumThenReset();
             LOG.log(Level.WARNING, "kvmfilter: variant {0} failed ({1}) for {2}: {3}; serving the original{4}",
-                    variant, reason, uri, detail == null ? "no detail" : detail,
+                    variant, reason, LogText.escape(uri), detail == null ? "no detail" : LogText.escape(detail),
                     skippedCount == 0 ? "" : " (" + skippedCount + " more such failures since the last message)");
         } else {
             suppressed.computeIfAbsent(key, k -> new LongAdder()).increment();

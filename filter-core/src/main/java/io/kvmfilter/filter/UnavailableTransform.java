@@ -14,7 +14,7 @@ final class UnavailableTransform implements BodyTransform {
     }
 
     @Override
-    public Outcome apply(Variant variant, byte[] body, String contentType, String url) {
-        return Outcome.failed("unavailable", reason);
+    public TransformResult apply(Variant variant, byte[] body, String contentType, String url) {
+        return TransformResult.failed("unavailable", reason);
     }
 }

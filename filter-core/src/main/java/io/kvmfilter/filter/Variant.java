@@ -1,5 +1,6 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.Step;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,26 +15,10 @@ import java.util.Optional;
  *
  * @param name       short name used in ETag suffixes and the diagnostic header ({@code webp}, {@code minify})
  * @param outputType media type the chain produces, or empty when the source type is kept
- * @param steps      programs to run, in order; each gets the previous step's output
+ * @param steps      programs to run with their arguments, in order; each gets the previous step's output. These
+ *                   are kvm-binding's chain steps as they are run: any 4xx or 5xx answer is a failure.
  */
 record Variant(String name, Optional<String> outputType, List<Step> steps) {
-
-    /**
-     * One program run with its argument.
-     *
-     * @param program name of the program in the program library
-     * @param arg     argument string given to the program (often JSON), or null for none
-     */
-    record Step(String program, String arg) {
-        Step {
-            Objects.requireNonNull(program, "program");
-        }
-
-        @Override
-        public String toString() {
-            return arg == null ? program : program + " " + arg;
-        }
-    }
 
     Variant {
         Objects.requireNonNull(name, "name");
@@ -49,11 +34,6 @@ record Variant(String name, Optional<String> outputType, List<Step> steps) {
         return outputType.isPresent();
     }
 
-    /** The first program of the chain: what the diagnostic header names on failure. */
-    String firstProgram() {
-        return steps.get(0).program();
-    }
-
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder();
@@ -62,7 +42,11 @@ record Variant(String name, Optional<String> outputType, List<Step> steps) {
             if (i > 0) {
                 text.append(" | ");
             }
-            text.append(steps.get(i));
+            Step step = steps.get(i);
+            text.append(step.program());
+            if (!step.arg().isEmpty()) {
+                text.append(' ').append(step.arg());
+            }
         }
         return text.toString();
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.jna.Native;
 import io.kvmfilter.kvm.Kvm;
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.lang.ref.Reference;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
@@ -29,7 +30,7 @@ class ContainerThreadsTest {
 
     @Test
     void startingTheSandboxAndServingRequestsLeavesNoThreadLocalsOfTheApplication() throws Exception {
-        Sandbox.require();
+        KvmRequirement.require("webp", "avif", "minify");
         try (URLClassLoader application = new URLClassLoader("web-application", applicationClassPath(),
                 ClassLoader.getPlatformClassLoader())) {
             Class<?> calls = application.loadClass(IsolatedSandboxCalls.class.getName());

@@ -26,6 +26,8 @@ final class Deployment {
             "mp4", "video/mp4"));
     /** Whether filters are mapped for the ASYNC dispatcher type too (they should be). */
     boolean filtersOnAsyncDispatch = true;
+    /** The container's request threads at most; 0 for its default (a test that counts on few threads sets it). */
+    int maxThreads;
     /** Directory served by the container's DefaultServlet at "/" (none when null). */
     Path staticFiles;
 

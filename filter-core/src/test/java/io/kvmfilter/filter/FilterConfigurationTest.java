@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletException;
 import java.util.LinkedHashMap;
@@ -166,7 +167,7 @@ class FilterConfigurationTest {
 
     @Test
     void programsOfALibraryFileCanBeUsedInRules() throws Exception {
-        Sandbox.require();
+        KvmRequirement.require("webp", "avif", "minify");
         RecordingFilter filter = new RecordingFilter();
         Deployment deployment = new Deployment();
         deployment.filter("images", filter, "/*", params("library", "classpath:test-library.json",

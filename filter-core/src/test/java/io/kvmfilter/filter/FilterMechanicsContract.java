@@ -332,6 +332,22 @@ abstract class FilterMechanicsContract {
     }
 
     @Test
+    void aProgramCannotChooseTheContentTypeTheClientIsTold() {
+        Response response = http().header("Accept", "image/webp").get("/image-wrong-type");
+        assertThat(response.header(HEADER)).isEqualTo("fallback=webp:wrong-type");
+        assertThat(response.contentType()).isEqualTo("image/png");
+        assertThat(response.asString()).isEqualTo("png bytes a program answers WRONGTYPE to");
+    }
+
+    @Test
+    void transformedResponsesForbidContentSniffing() {
+        assertThat(http().header("Accept", "image/webp").get("/image").header("X-Content-Type-Options"))
+                .isEqualTo("nosniff");
+        assertThat(http().header("Accept", "image/png").get("/image").header("X-Content-Type-Options"))
+                .as("the original, as the application sent it").isNull();
+    }
+
+    @Test
     void conditionalGetOfAStaticVariantAnswers304WithVaryAndTheVariantETag() {
         Response first = http().header("Accept", "image/webp").get("/static/photo.png");
         assertThat(first.statusCode()).isEqualTo(200);

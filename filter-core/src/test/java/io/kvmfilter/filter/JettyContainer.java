@@ -17,8 +17,11 @@ final class JettyContainer implements ServletContainer {
 
     @Override
     public void start(Deployment deployment) throws Exception {
-        server = new Server();
-        connector = new ServerConnector(server);
+        server = deployment.maxThreads > 0
+                ? new Server(new org.eclipse.jetty.util.thread.QueuedThreadPool(deployment.maxThreads, 2))
+                : new Server();
+        // One acceptor and one selector, so a small pool still has threads left for requests.
+        connector = deployment.maxThreads > 0 ? new ServerConnector(server, 1, 1) : new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -43,6 +46,7 @@ final class JettyContainer implements ServletContainer {
             context.setBaseResourceAsPath(deployment.staticFiles);
             ServletHolder holder = new ServletHolder("default", DefaultServlet.class);
             holder.setInitParameter("etags", "true"); // Jetty sends no ETag otherwise
+            holder.setInitParameter("cacheControl", "max-age=60"); // so 304s can be checked to keep it
             holder.setAsyncSupported(true);
             context.addServlet(holder, "/");
         }

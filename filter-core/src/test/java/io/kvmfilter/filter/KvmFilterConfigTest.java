@@ -107,7 +107,14 @@ class KvmFilterConfigTest {
                 Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
                 Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
                 Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
-                Map.entry("timeout", "1s"), Map.entry("queueTimeout", "1s"));
+                Map.entry("timeout", "1s"), Map.entry("queueTimeout", "1s"),
+                Map.entry("cacheTimeToLive", "10m"), Map.entry("rememberFailures", "0s"),
+                Map.entry("cacheDirectory", "/var/cache/kvmfilter"), Map.entry("cacheDirectorySize", "2GiB"),
+                Map.entry("sharedCache", "com.hazelcast.cache.HazelcastCachingProvider"),
+                Map.entry("sharedCacheConfig", "file:/etc/hazelcast.xml"), Map.entry("sharedCacheName", "results"),
+                Map.entry("sharedCacheMaxEntrySize", "1MiB"), Map.entry("sharedCacheTimeout", "100ms"),
+                Map.entry("maxWaiters", "3"), Map.entry("maxWait", "200ms"), Map.entry("pauseAfterFailures", "2"),
+                Map.entry("pauseTime", "5s"));
         assertThat(examples.keySet()).containsExactlyInAnyOrderElementsOf(KvmFilterConfig.PARAMETERS);
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder();
         for (String name : KvmFilterConfig.PARAMETERS) {
@@ -119,6 +126,17 @@ class KvmFilterConfigTest {
         assertThat(config.requireSmaller()).isFalse();
         assertThat(config.maxPixels()).isEqualTo(1_000_000);
         assertThat(config.cacheSize()).isZero();
+        assertThat(config.storage().timeToLive()).contains(java.time.Duration.ofMinutes(10));
+        assertThat(config.storage().failureTime()).isZero();
+        assertThat(config.storage().directory()).contains(java.nio.file.Path.of("/var/cache/kvmfilter"));
+        assertThat(config.storage().directoryBytes()).isEqualTo(2L << 30);
+        assertThat(config.storage().sharedProvider()).contains("com.hazelcast.cache.HazelcastCachingProvider");
+        assertThat(config.storage().sharedConfig()).contains(java.net.URI.create("file:/etc/hazelcast.xml"));
+        assertThat(config.storage().sharedName()).isEqualTo("results");
+        assertThat(config.storage().sharedMaxEntry()).isEqualTo(1L << 20);
+        assertThat(config.storage().sharedTimeout()).isEqualTo(java.time.Duration.ofMillis(100));
+        assertThat(config.overload()).isEqualTo(new OverloadLimits(3, java.time.Duration.ofMillis(200), 2,
+                java.time.Duration.ofSeconds(5)));
         assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
     }
 }

@@ -28,7 +28,7 @@ class RuleParserTest {
         Variant chain = text.variants().get(0);
         assertThat(chain.name()).isEqualTo("minify+gzipper");
         assertThat(chain.outputType()).isEqualTo(Optional.empty());
-        assertThat(chain.steps()).extracting(Variant.Step::program).containsExactly("minify", "gzipper");
+        assertThat(chain.steps()).extracting(io.kvmfilter.kvm.Step::program).containsExactly("minify", "gzipper");
         assertThat(chain.steps().get(1).arg()).isEqualTo("level 9");
         assertThat(text.negotiable()).isFalse();
     }

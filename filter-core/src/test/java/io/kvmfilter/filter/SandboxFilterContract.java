@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
@@ -33,6 +34,7 @@ abstract class SandboxFilterContract {
     private ServletContainer container;
     private Path staticDir;
     private KvmFilter filter;
+    private KvmFilter sharedStore;
     private byte[] jpeg;
     private byte[] html;
 
@@ -40,7 +42,7 @@ abstract class SandboxFilterContract {
 
     @BeforeAll
     void start() throws Exception {
-        Sandbox.require();
+        KvmRequirement.require("webp", "avif", "minify");
         staticDir = Files.createTempDirectory("kvmfilter-sandbox");
         jpeg = resource("corpus/grace_hopper.jpg");
         html = resource("corpus/im-architecture.html");
@@ -56,9 +58,23 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("shared"));
+        Files.write(staticDir.resolve("shared/one.jpg"), jpeg);
+        Files.write(staticDir.resolve("shared/two.jpg"), jpeg);
+        Files.write(staticDir.resolve("shared/broken.jpg"), Arrays.copyOf(jpeg, 2000));
+        Files.write(staticDir.resolve("tiny.jpg"), Arrays.copyOf(jpeg, 20)); // below minBodySize
+        Files.createDirectories(staticDir.resolve("excluded"));
+        Files.write(staticDir.resolve("excluded/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("big"));
+        Files.write(staticDir.resolve("big/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("wrongtype"));
+        Files.write(staticDir.resolve("wrongtype/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("accept"));
+        Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*", "/excluded/*",
+                        "/big/*", "/shared/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -66,15 +82,19 @@ abstract class SandboxFilterContract {
         KvmFilter slow = new KvmFilter(KvmFilterConfig.builder()
                 .rules("image/jpeg -> image/avif: avif")
                 .programSetting("avif", "max_request_time", 0.001)
+                // Its own store would answer with the other filters' AVIF of the same photo.
+                .cacheSize(0)
                 .build());
         Deployment deployment = new Deployment().staticFiles(staticDir);
         deployment.filter("kvm", filter, "/*", Map.of());
         deployment.filter("slow", slow, "/slow/*", Map.of());
         // A third with one AVIF instance and (almost) no waiting for it: concurrent requests overflow the pool.
+        // No result store, or the identical requests would share one run.
         KvmFilter queued = new KvmFilter(KvmFilterConfig.builder()
                 .rules("image/jpeg -> image/avif: avif")
                 .programSetting("avif", "concurrency", 1)
-                .queueTimeout(java.time.Duration.ofMillis(1))
+                .maxWait(java.time.Duration.ofMillis(10))
+                .cacheSize(0)
                 .build());
         deployment.filter("queued", queued, "/queued/*", Map.of());
         // A fourth whose rule gives the WebP encoder an argument.
@@ -85,6 +105,18 @@ abstract class SandboxFilterContract {
         // A fifth whose failure log no other test has used yet (failures are logged once a minute per reason).
         KvmFilter logged = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("logged", logged, "/logged/*", Map.of());
+        // A sixth with the default rules and result store: the Accept fuzz test converts each variant only once.
+        KvmFilter accept = new KvmFilter(KvmFilterConfig.defaults());
+        deployment.filter("accept", accept, "/accept/*", Map.of());
+        // An eighth that holds at most 1 KiB: every photo is too large for it and streams through.
+        KvmFilter big = new KvmFilter(KvmFilterConfig.builder().maxBodySize(1024).build());
+        deployment.filter("big", big, "/big/*", Map.of());
+        // A seventh whose WebP variant runs the AVIF encoder: the program answers another type than the variant's.
+        KvmFilter wrongType = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: avif").build());
+        deployment.filter("wrongtype", wrongType, "/wrongtype/*", Map.of());
+        // A ninth with the result store (the default), whose programs declare that they do not read the URL.
+        sharedStore = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
+        deployment.filter("shared", sharedStore, "/shared/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -131,6 +163,173 @@ abstract class SandboxFilterContract {
         assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
         assertThat(response.header("Vary")).isEqualTo("Accept");
         assertThat(response.header("ETag")).endsWith("--webp\"");
+        assertThat(response.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    }
+
+    @Test
+    void aProgramAnsweringAnotherTypeThanTheVariantsIsAFailure() {
+        Response response = http().header("Accept", "image/webp").get("/wrongtype/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=webp:wrong-type");
+        assertThat(response.contentType()).isEqualTo("image/jpeg");
+        assertThat(response.asByteArray()).isEqualTo(jpeg);
+        assertThat(response.header("X-Content-Type-Options")).as("the original is served as the application"
+                + " sent it").isNull();
+    }
+
+    /**
+     * Generated Accept headers (empty parts, stray ';' and ',', bad weights, white space, many entries, long
+     * values) against the real programs: never a 5xx, and the body is always what the headers say.
+     */
+    @Test
+    void anyAcceptHeaderIsAnsweredWithoutAServerError() {
+        String[] pieces = {"image/webp", "image/avif", "image/*", "*/*", "*", "image/jpeg", ";", ",", ", ", " ",
+            "\t", "q=", "q=0", "q=1", "q=0.5", "q=.7", "q=1.0001", "q=-1", "q=NaN", "q=1e9", "q=abc", "Q=0.3", "\"",
+            "x=\"a,b\"", "=", "/", ";;;", ",,,"};
+        java.util.Random random = new java.util.Random(12);
+        List<String> accepts = new java.util.ArrayList<>(List.of(";", "image/webp;q=,,;", ",", " ", "image/webp;q=",
+                "*; q=.2", "image/avif;q=2", "image/webp, ".repeat(500), "image/webp;x=" + "a".repeat(5000),
+                "image/webp, ".repeat(3000)));
+        for (int i = 0; i < 150; i++) {
+            StringBuilder header = new StringBuilder();
+            for (int j = random.nextInt(16); j > 0; j--) {
+                header.append(pieces[random.nextInt(pieces.length)]);
+            }
+            accepts.add(header.toString());
+        }
+        for (String accept : accepts) {
+            Response response = http().header("Accept", accept).get("/accept/photo.jpg");
+            String shown = accept.length() > 80 ? accept.substring(0, 80) + "... (" + accept.length() + " chars)"
+                    : accept;
+            assertThat(response.statusCode()).as("Accept: " + shown).isLessThan(500);
+            if (accept.length() > 8000) {
+                continue; // beyond the containers' header size limit: refused with a 4xx before the filter
+            }
+            assertThat(response.statusCode()).as("Accept: " + shown).isEqualTo(200);
+            String outcome = response.header("X-KVM-Transform");
+            byte[] body = response.asByteArray();
+            switch (outcome) {
+                case "applied=webp" -> assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+                case "applied=avif" -> assertThat(new String(body, 4, 8, StandardCharsets.US_ASCII))
+                        .isEqualTo("ftypavif");
+                default -> {
+                    assertThat(outcome).as("Accept: " + shown).isEqualTo("skipped=not-accepted");
+                    assertThat(body).isEqualTo(jpeg);
+                }
+            }
+        }
+    }
+
+    // Range: a 206 whenever the response is not transformed; Accept-Ranges only where ranges are supported.
+
+    private Response range(String accept, String range, String path) {
+        return http().header("Accept", accept).header("Range", range).get(path);
+    }
+
+    private static void assertPart(Response response, byte[] whole, int first, int last) {
+        assertThat(response.statusCode()).isEqualTo(206);
+        assertThat(response.header("Content-Range")).isEqualTo("bytes " + first + "-" + last + "/" + whole.length);
+        assertThat(response.asByteArray()).isEqualTo(Arrays.copyOfRange(whole, first, last + 1));
+        assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(last - first + 1));
+    }
+
+    @Test
+    void rangeOfAnImageNoVariantIsAcceptedForIsAnsweredByTheApplication() {
+        assertPart(range("image/jpeg", "bytes=0-99", "/photo.jpg"), jpeg, 0, 99);
+        assertPart(range("*/*", "bytes=100-", "/photo.jpg"), jpeg, 100, jpeg.length - 1);
+    }
+
+    @Test
+    void rangeOfAnExcludedPathIsAnsweredByTheApplication() {
+        assertPart(range("image/webp", "bytes=10-19", "/excluded/photo.jpg"), jpeg, 10, 19);
+    }
+
+    @Test
+    void rangeOfATransformedImageGetsTheWholeVariantWithoutRanges() {
+        Response response = range("image/webp", "bytes=0-99", "/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(response.header("Accept-Ranges")).isEqualTo("none");
+        assertThat(response.header("Content-Range")).isNull();
+    }
+
+    @Test
+    void rangeOfABodyTooSmallToTransformIsAnsweredByTheFilter() {
+        byte[] tiny = Arrays.copyOf(jpeg, 20);
+        Response response = range("image/webp", "bytes=5-9", "/tiny.jpg");
+        assertPart(response, tiny, 5, 9);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("skipped=too-small");
+        assertPart(range("image/webp", "bytes=-4", "/tiny.jpg"), tiny, 16, 19);
+        Response beyond = range("image/webp", "bytes=20-", "/tiny.jpg");
+        assertThat(beyond.statusCode()).isEqualTo(416);
+        assertThat(beyond.header("Content-Range")).isEqualTo("bytes */20");
+        // If-Range names another version: the whole body.
+        Response changed = http().header("Accept", "image/webp").header("Range", "bytes=5-9")
+                .header("If-Range", "\"another-version\"").get("/tiny.jpg");
+        assertThat(changed.statusCode()).isEqualTo(200);
+        assertThat(changed.asByteArray()).isEqualTo(tiny);
+        // Several ranges: the whole body, as RFC 9110 allows.
+        assertThat(range("image/webp", "bytes=0-1,5-6", "/tiny.jpg").asByteArray()).isEqualTo(tiny);
+    }
+
+    @Test
+    void rangeOfABodyOverMaxBodySizeIsAnsweredWhileStreaming() {
+        Response response = range("image/webp", "bytes=1000-1999", "/big/photo.jpg");
+        assertPart(response, jpeg, 1000, 1999);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("skipped=too-large");
+        assertPart(range("image/webp", "bytes=-10", "/big/photo.jpg"), jpeg, jpeg.length - 10, jpeg.length - 1);
+        assertThat(range("image/webp", "bytes=" + jpeg.length + "-", "/big/photo.jpg").statusCode()).isEqualTo(416);
+    }
+
+    @Test
+    void rangeOfAnImageWhoseProgramFailsIsAnsweredByTheFilter() {
+        byte[] broken = Arrays.copyOf(jpeg, 3000);
+        Response response = range("image/webp", "bytes=0-99", "/broken.jpg");
+        assertThat(response.header("X-KVM-Transform")).startsWith("fallback=webp:");
+        assertPart(response, broken, 0, 99);
+    }
+
+    // Every 304 carries the ETag, Vary, Cache-Control and Accept-Ranges of the 200 it stands for.
+
+    private void assertNotModifiedLikeItsOk(String accept, String path) {
+        Response ok = http().header("Accept", accept).get(path);
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.header("ETag")).isNotNull();
+        Response byTag = http().header("Accept", accept).header("If-None-Match", ok.header("ETag")).get(path);
+        Response byDate = http().header("Accept", accept).header("If-Modified-Since", ok.header("Last-Modified"))
+                .get(path);
+        for (Response notModified : List.of(byTag, byDate)) {
+            assertThat(notModified.statusCode()).isEqualTo(304);
+            for (String header : List.of("ETag", "Vary", "Cache-Control", "Accept-Ranges")) {
+                assertThat(notModified.header(header)).as(header + " of the 304 (Accept: " + accept + ")")
+                        .isEqualTo(ok.header(header));
+            }
+            assertThat(notModified.asByteArray()).isEmpty();
+        }
+    }
+
+    @Test
+    void notModifiedOfAVariantHasTheVariantsHeaders() {
+        assertNotModifiedLikeItsOk("image/webp", "/photo.jpg");
+        assertNotModifiedLikeItsOk("image/avif", "/photo.jpg");
+    }
+
+    @Test
+    void notModifiedOfTheOriginalHasTheOriginalsHeaders() {
+        assertNotModifiedLikeItsOk("image/jpeg", "/photo.jpg");
+    }
+
+    @Test
+    void notModifiedOfAStreamedResponseHasItsHeaders() {
+        assertNotModifiedLikeItsOk("image/webp", "/big/photo.jpg");
+    }
+
+    @Test
+    void aModifiedResourceIsSentWhole() {
+        Response response = http().header("Accept", "image/webp")
+                .header("If-Modified-Since", "Mon, 01 Jan 1990 00:00:00 GMT").get("/photo.jpg");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=webp");
     }
 
     @Test
@@ -164,6 +363,7 @@ abstract class SandboxFilterContract {
         Response response = http().get("/page.html");
         assertThat(response.header("X-KVM-Transform")).isEqualTo("applied=minify");
         assertThat(response.contentType()).startsWith("text/html");
+        assertThat(response.header("X-Content-Type-Options")).isEqualTo("nosniff");
         byte[] body = response.asByteArray();
         assertThat(body.length).isLessThan(html.length);
         assertThat(new String(body, StandardCharsets.UTF_8)).contains("ImageMagick");
@@ -279,6 +479,27 @@ abstract class SandboxFilterContract {
                 .contains("variant webp failed (error-status) for GET /logged/broken.jpg")
                 .containsPattern("answered status 4\\d\\d")
                 .containsPattern("; X-Failed: \\S.*; serving the original"));
+    }
+
+    @Test
+    void identicalImagesUnderDifferentUrlsShareOneResultOfTheBundledPrograms() {
+        Response one = http().header("Accept", "image/webp").get("/shared/one.jpg");
+        assertThat(one.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        long hits = sharedStore.counters().getOrDefault("cache-hit=webp", 0L);
+        Response two = http().header("Accept", "image/webp").get("/shared/two.jpg");
+        assertThat(two.header("X-KVM-Transform")).isEqualTo("applied=webp");
+        assertThat(two.asByteArray()).isEqualTo(one.asByteArray());
+        assertThat(sharedStore.counters().get("cache-hit=webp")).isEqualTo(hits + 1);
+    }
+
+    @Test
+    void aBrokenImageIsDecodedOnceThenAnsweredFromMemory() {
+        Response first = http().header("Accept", "image/webp").get("/shared/broken.jpg");
+        assertThat(first.header("X-KVM-Transform")).isEqualTo("fallback=webp:error-status");
+        Response second = http().header("Accept", "image/webp").get("/shared/broken.jpg");
+        assertThat(second.header("X-KVM-Transform")).isEqualTo("fallback=webp:remembered");
+        assertThat(second.asByteArray()).isEqualTo(Arrays.copyOf(jpeg, 2000));
+        assertThat(sharedStore.counters()).containsEntry("fallback=webp:remembered", 1L);
     }
 
     @Test

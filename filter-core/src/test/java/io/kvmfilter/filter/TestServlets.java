@@ -244,6 +244,10 @@ final class TestServlets {
             res.setHeader("ETag", "\"img2\"");
             res.getOutputStream().write("png bytes that FAIL-crash the program".getBytes(StandardCharsets.US_ASCII));
         }));
+        d.servlet("/image-wrong-type", servlet((req, res) -> {
+            res.setContentType("image/png");
+            res.getOutputStream().write("png bytes a program answers WRONGTYPE to".getBytes(StandardCharsets.US_ASCII));
+        }));
         d.servlet("/async", servlet((req, res) -> {
             AsyncContext async = req.startAsync();
             async.start(() -> {

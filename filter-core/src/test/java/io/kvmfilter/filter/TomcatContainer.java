@@ -31,11 +31,20 @@ final class TomcatContainer implements ServletContainer {
         connector = new Connector();
         connector.setProperty("address", "127.0.0.1");
         connector.setPort(0);
+        if (deployment.maxThreads > 0) {
+            connector.setProperty("maxThreads", String.valueOf(deployment.maxThreads));
+            connector.setProperty("minSpareThreads", "1");
+        }
         tomcat.getService().addConnector(connector);
         tomcat.setConnector(connector);
         Path docBase = deployment.staticFiles != null ? deployment.staticFiles : baseDir;
         Context context = tomcat.addContext("", docBase.toAbsolutePath().toString());
         deployment.mimeTypes.forEach(context::addMimeMapping);
+        // Tomcat keeps file contents for 5 s by default; the tests that change files need what is on disk.
+        org.apache.catalina.webresources.StandardRoot resources = new org.apache.catalina.webresources.StandardRoot(
+                context);
+        resources.setCachingAllowed(false);
+        context.setResources(resources);
         deployment.contextParams.forEach(context::addParameter);
         for (Deployment.FilterSpec spec : deployment.filters) {
             FilterDef def = new FilterDef();

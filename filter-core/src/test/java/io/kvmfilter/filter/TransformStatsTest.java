@@ -13,10 +13,9 @@ import org.junit.jupiter.api.Test;
 /** Failures are all counted but logged at most once a minute per variant and reason (System.Logger on JUL). */
 class TransformStatsTest {
 
-    @Test
-    void repeatedFailuresAreCountedButLoggedOnce() {
-        List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
+    /** A handler keeping the WARNING and more severe records of the filter's logger. */
+    private static Handler collector(List<LogRecord> records) {
+        return new Handler() {
             @Override
             public void publish(LogRecord record) {
                 if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
@@ -32,18 +31,42 @@ class TransformStatsTest {
             public void close() {
             }
         };
+    }
+
+    @Test
+    void repeatedFailuresAreCountedButLoggedOnce() {
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = collector(records);
         Logger logger = Logger.getLogger(KvmFilter.class.getName());
         logger.addHandler(handler);
         try {
             TransformStats stats = new TransformStats();
             for (int i = 0; i < 5; i++) {
-                stats.failure("webp", "timeout", "ran 5 s", "GET /a.jpg");
+                stats.failure(Outcome.fallback("webp", "timeout"), "ran 5 s", "GET /a.jpg");
             }
-            stats.failure("avif", "timeout", "ran 5 s", "GET /a.jpg");
+            stats.failure(Outcome.fallback("avif", "timeout"), "ran 5 s", "GET /a.jpg");
             assertThat(stats.snapshot()).containsEntry("fallback=webp:timeout", 5L)
                     .containsEntry("fallback=avif:timeout", 1L);
             assertThat(records).hasSize(2);
             assertThat(records.get(0).getParameters()).contains("webp", "timeout", "GET /a.jpg");
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void programTextCannotForgeLogLines() {
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = collector(records);
+        Logger logger = Logger.getLogger(KvmFilter.class.getName());
+        logger.addHandler(handler);
+        try {
+            new TransformStats().failure(Outcome.fallback("forge", "error-status"),
+                    "webp: status 415; X-Failed: bad\r\n2026-12-02 SEVERE admin password reset", "GET /a\n.jpg");
+            String line = new java.util.logging.SimpleFormatter().formatMessage(records.get(0));
+            assertThat(line).doesNotContain("\r", "\n")
+                    .contains("X-Failed: bad\\r\\n2026-12-02 SEVERE admin password reset")
+                    .contains("GET /a\\n.jpg");
         } finally {
             logger.removeHandler(handler);
         }

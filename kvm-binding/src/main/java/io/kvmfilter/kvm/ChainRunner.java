@@ -24,8 +24,8 @@ final class ChainRunner {
 
     /** What one step produced. */
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
-            byte[] javaBody, Failure failure, boolean onErrorUsed, String log, boolean acquired, long queueWaitNanos,
-            long runNanos) {
+            byte[] javaBody, Failure failure, boolean onErrorUsed, String log, CacheHint cacheHint, boolean acquired,
+            long queueWaitNanos, long runNanos) {
     }
 
     static Result run(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
@@ -58,6 +58,7 @@ final class ChainRunner {
         Map<String, String> merged = mergeHeaders ? new LinkedHashMap<>() : null;
         StringBuilder log = new StringBuilder();
         boolean onErrorUsed = false;
+        CacheHint cacheHint = null;
         try {
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
@@ -75,6 +76,9 @@ final class ChainRunner {
                 body = answer.body();
                 bodyLen = answer.bodyLen();
                 onErrorUsed |= answer.onErrorUsed();
+                if (answer.cacheHint() != null) {
+                    cacheHint = cacheHint == null ? answer.cacheHint() : cacheHint.then(answer.cacheHint());
+                }
                 if (!answer.log().isEmpty()) {
                     log.append(answer.log());
                 }
@@ -99,8 +103,7 @@ final class ChainRunner {
                 if (failure != null || last) {
                     List<String> resultHeaders = merged != null ? new ArrayList<>(merged.values()) : answer.headers();
                     return new Result(answer.status(), answer.contentType(), resultHeaders, answer.javaBody(), failure,
-                            onErrorUsed, System.nanoTime() - start,
-                            log.toString());
+                            onErrorUsed, System.nanoTime() - start, log.toString(), cacheHint);
                 }
                 method = POST;
                 contentType = NativeStrings.cString(answer.contentType());
@@ -162,6 +165,10 @@ final class ChainRunner {
                 r[field(NativeLayout.RESPONSE_HEADERS_LEN)]));
         String log = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_LOG)], r[field(NativeLayout.RESPONSE_LOG_LEN)]);
         boolean onErrorUsed = r[field(NativeLayout.RESPONSE_ON_ERROR_USED)] == 1;
+        long cacheable = r[field(NativeLayout.RESPONSE_CACHEABLE)];
+        CacheHint cacheHint = cacheable < 0 ? null : CacheHint.ofNative(cacheable,
+                r[field(NativeLayout.RESPONSE_TTL_MS)], r[field(NativeLayout.RESPONSE_GRACE_MS)],
+                r[field(NativeLayout.RESPONSE_KEEP_MS)]);
         Failure failure = null;
         if (error != 0) {
             failure = new Failure(FailureKind.fromNative(error), name,
@@ -171,10 +178,10 @@ final class ChainRunner {
         long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
         if (last || failure != null || status >= errorThreshold) {
             return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
-                    onErrorUsed, log, true, queueWaitNanos, runNanos);
+                    onErrorUsed, log, cacheHint, true, queueWaitNanos, runNanos);
         }
         long body = NativeMemory.copyOf(bodyAddress, bodyLen);
-        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, true,
+        return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, cacheHint, true,
                 queueWaitNanos, runNanos);
     }
 
@@ -184,6 +191,7 @@ final class ChainRunner {
 
     /** A step that got no instance: the program did not load, or the wait for an instance gave up. */
     private static StepAnswer failedStep(Failure failure, long queueWaitNanos) {
-        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "", false, queueWaitNanos, 0);
+        return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "", null, false, queueWaitNanos,
+                0);
     }
 }

@@ -16,15 +16,12 @@ final class LoadedProgram {
 
     final ProgramDefinition definition;
     final long handle;
-    /** The file's fingerprint when it was read (null for non-file sources), for reload. */
-    final String fingerprint;
     private final AtomicInteger references = new AtomicInteger(1);
     private final Consumer<NativeStats> onDestroy;
 
-    private LoadedProgram(ProgramDefinition definition, long handle, String fingerprint, Consumer<NativeStats> onDestroy) {
+    private LoadedProgram(ProgramDefinition definition, long handle, Consumer<NativeStats> onDestroy) {
         this.definition = definition;
         this.handle = handle;
-        this.fingerprint = fingerprint;
         this.onDestroy = onDestroy;
     }
 
@@ -46,7 +43,6 @@ final class LoadedProgram {
      */
     static LoadedProgram load(ProgramDefinition definition, Consumer<NativeStats> onDestroy) throws LoadException {
         String name = definition.name();
-        String fingerprint = ProgramFiles.fingerprint(definition.source());
         byte[] elf;
         try {
             elf = ProgramFiles.read(definition.source(), "program '" + name + "'");
@@ -91,7 +87,7 @@ final class LoadedProgram {
             if (rc != 0) {
                 throw new LoadException(new Failure(FailureKind.fromNative(rc), name, NativeStrings.lastError()));
             }
-            return new LoadedProgram(definition, out[0], fingerprint, onDestroy);
+            return new LoadedProgram(definition, out[0], onDestroy);
         } finally {
             NativeMemory.free(config);
             NativeMemory.free(arguments);

@@ -36,7 +36,12 @@ final class NativeStats {
     }
 
     long get(long offset) {
-        return values[(int) (offset / 8)];
+        return values[slot(offset)];
+    }
+
+    /** The index in a field array of the field at this byte offset. */
+    private static int slot(long offset) {
+        return (int) (offset / 8);
     }
 
     /** @return the failures of a native kind (1..13) */
@@ -60,17 +65,23 @@ final class NativeStats {
         return new NativeStats(sum);
     }
 
-    /** @return the instance statistics of instance index as raw values in header order */
-    static long[] readInstance(long program, long index) {
+    /** @return the statistics of instance index, read in one copy */
+    static KvmStats.Instance readInstance(long program, int index) {
         long address = NativeMemory.allocate(NativeLayout.ISTATS_SIZE);
         try {
             int rc = KvmNative.kvmf_instance_stats(program, index, address);
             if (rc != 0) {
                 throw new KvmException("kvmf_instance_stats(" + index + ") failed: " + NativeStrings.lastError());
             }
-            long[] values = new long[(int) (NativeLayout.ISTATS_SIZE / 8)];
-            new Pointer(address).read(0, values, 0, values.length);
-            return values;
+            long[] v = new long[(int) (NativeLayout.ISTATS_SIZE / 8)];
+            new Pointer(address).read(0, v, 0, v.length);
+            return new KvmStats.Instance(index, v[slot(NativeLayout.ISTATS_INVOCATIONS)],
+                    v[slot(NativeLayout.ISTATS_FAILURES)], v[slot(NativeLayout.ISTATS_RESETS)],
+                    v[slot(NativeLayout.ISTATS_RESET_NS)], v[slot(NativeLayout.ISTATS_RUN_NS)],
+                    v[slot(NativeLayout.ISTATS_CPU_NS)], v[slot(NativeLayout.ISTATS_BYTES_IN)],
+                    v[slot(NativeLayout.ISTATS_BYTES_OUT)], v[slot(NativeLayout.ISTATS_DIRTY_PAGES)],
+                    v[slot(NativeLayout.ISTATS_LAST_DIRTY_PAGES)], v[slot(NativeLayout.ISTATS_BUSY)] != 0,
+                    v[slot(NativeLayout.ISTATS_EXITS)], v[slot(NativeLayout.ISTATS_TRAP_EXITS)]);
         } finally {
             NativeMemory.free(address);
         }

@@ -39,6 +39,8 @@ import java.util.Optional;
  * @param warmupContentType the content type of the warm-up body ({@code warmup_content_type})
  * @param trimIdleTime how long an instance stays idle before it gives back the memory its requests made it copy
  *     ({@code trim_idle_time}, seconds; zero: never)
+ * @param readsUrl the program looks at the request's URL ({@code reads_url}, default true): a result cache must then
+ *                 keep results of different URLs apart; false lets identical bodies under any URL share one result
  */
 public record ProgramDefinition(
         String name,
@@ -64,7 +66,8 @@ public record ProgramDefinition(
         String warmupUrl,
         Optional<URI> warmupBody,
         String warmupContentType,
-        Duration trimIdleTime) {
+        Duration trimIdleTime,
+        boolean readsUrl) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {

@@ -34,7 +34,7 @@ import java.util.TreeMap;
  *
  * Keys (units as in the VMOD): concurrency, max_boot_time, max_request_time, on_error_time, queue_timeout
  * (seconds, decimals allowed), max_memory, max_request_memory, max_response_size (MiB), max_queue,
- * ephemeral, debug, start, reload, main_arguments, environment, warmup_requests, warmup_url, warmup_body,
+ * ephemeral, debug, reads_url, start, reload, main_arguments, environment, warmup_requests, warmup_url, warmup_body,
  * warmup_content_type, trim_idle_time; for programs
  * only: group, filename, uri, sha256. See {@link ProgramDefinition} for their meaning and docs/java-api.md
  * for defaults.
@@ -215,6 +215,23 @@ public final class ProgramLibrary {
                     + String.join(", ", programs.keySet()));
         }
         return entry.definition();
+    }
+
+    /**
+     * What a program's output depends on besides its request: the SHA-256 of its binary (read now), its main
+     * arguments and its environment. A result cache that outlives the process puts it into its keys, so results of
+     * an older binary or other settings are never served.
+     *
+     * @param name the program
+     * @return a short text that changes when any of those changes
+     * @throws IllegalArgumentException when the library has no such program
+     * @throws KvmConfigurationException when the binary cannot be read
+     */
+    public String outputIdentity(String name) {
+        ProgramDefinition definition = program(name);
+        byte[] binary = ProgramFiles.read(definition.source(), "program '" + name + "'");
+        return "sha256=" + ProgramFiles.sha256(binary) + " args=" + definition.mainArguments() + " env="
+                + definition.environment();
     }
 
     @Override

@@ -203,10 +203,8 @@ final class ProgramSlot {
             }
             if (loaded) {
                 long count = now.get(NativeLayout.PSTATS_INSTANCES);
-                for (long i = 0; i < count; i++) {
-                    long[] v = NativeStats.readInstance(program.handle, i);
-                    instances.add(new KvmStats.Instance((int) i, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-                            v[9], v[10] != 0, v[11], v[12]));
+                for (int i = 0; i < count; i++) {
+                    instances.add(NativeStats.readInstance(program.handle, i));
                 }
             }
         } finally {

@@ -18,9 +18,10 @@ public final class Result {
     private final boolean onErrorUsed;
     private final long elapsedNanos;
     private final String log;
+    private final CacheHint cacheHint;
 
     Result(int status, String contentType, List<String> headers, byte[] body, Failure failure,
-            boolean onErrorUsed, long elapsedNanos, String log) {
+            boolean onErrorUsed, long elapsedNanos, String log, CacheHint cacheHint) {
         this.status = status;
         this.contentType = contentType;
         this.headers = List.copyOf(headers);
@@ -29,12 +30,13 @@ public final class Result {
         this.onErrorUsed = onErrorUsed;
         this.elapsedNanos = elapsedNanos;
         this.log = log;
+        this.cacheHint = cacheHint;
     }
 
     static final byte[] NO_BODY = new byte[0];
 
     static Result failed(Failure failure, long startNanos) {
-        return new Result(0, "", List.of(), NO_BODY, failure, false, System.nanoTime() - startNanos, "");
+        return new Result(0, "", List.of(), NO_BODY, failure, false, System.nanoTime() - startNanos, "", null);
     }
 
     /** @return true when the call produced a usable answer */
@@ -92,6 +94,15 @@ public final class Result {
     /** @return what the programs wrote (stdout, stderr, sys_log) during this call, bounded by the core */
     public String log() {
         return log;
+    }
+
+    /**
+     * @return what the programs said about caching the answer with {@code sys_set_cacheable}; empty when no step
+     *     called it. In a chain the last step that called it counts, except that a step that called the answer
+     *     uncacheable makes the whole answer uncacheable.
+     */
+    public Optional<CacheHint> cacheHint() {
+        return Optional.ofNullable(cacheHint);
     }
 
     @Override

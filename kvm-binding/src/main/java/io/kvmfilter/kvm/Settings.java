@@ -100,6 +100,7 @@ final class Settings {
                 node -> integer(node, 0, MAX_QUEUE_LIMIT));
         key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("reads_url", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("start", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("reload", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("main_arguments", Scope.GROUP_OR_PROGRAM, "an array of strings", node -> strings(node, null));
@@ -237,7 +238,9 @@ final class Settings {
                 (String) settings.getOrDefault("warmup_url", DEFAULT_WARMUP_URL),
                 Optional.ofNullable((URI) settings.get(WARMUP_SOURCE)),
                 (String) settings.getOrDefault("warmup_content_type", DEFAULT_WARMUP_CONTENT_TYPE),
-                (Duration) settings.getOrDefault("trim_idle_time", DEFAULT_TRIM_IDLE_TIME));
+                (Duration) settings.getOrDefault("trim_idle_time", DEFAULT_TRIM_IDLE_TIME),
+                // A program is assumed to read its URL unless its library entry says otherwise.
+                (Boolean) settings.getOrDefault("reads_url", true));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

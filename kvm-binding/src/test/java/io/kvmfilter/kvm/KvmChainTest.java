@@ -37,6 +37,24 @@ class KvmChainTest {
     }
 
     @Test
+    void theCacheHintOfAProgramReachesTheResult() {
+        Result result = kvm.run("first", Request.get("/x").withArg("cacheable:1"));
+        assertThat(result.cacheHint()).contains(new CacheHint(true, java.time.Duration.ofSeconds(5),
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2)));
+        assertThat(kvm.run("first", Request.get("/x").withArg("a")).cacheHint()).as("not called").isEmpty();
+    }
+
+    @Test
+    void oneUncacheableStepMakesTheChainUncacheable() {
+        Result result = kvm.chain(List.of(Step.of("first", "cacheable:0"), Step.of("second", "cacheable:1")),
+                Request.get("/x"));
+        assertThat(result.ok()).isTrue();
+        assertThat(result.cacheHint()).map(CacheHint::cacheable).contains(false);
+        Result later = kvm.chain(List.of(Step.of("first", "a"), Step.of("second", "cacheable:1")), Request.get("/x"));
+        assertThat(later.cacheHint()).map(CacheHint::cacheable).contains(true);
+    }
+
+    @Test
     void eachStepGetsThePreviousContentType() {
         Result result = kvm.chain(List.of(Step.of("first", "ctype:image/x-test"), Step.of("second", "input")),
                 Request.get("/x"));

@@ -114,6 +114,31 @@ class ProgramLibraryTest {
     }
 
     @Test
+    void theOutputIdentityChangesWithTheBinaryAndTheArguments(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.write(dir.resolve("prog"), new byte[] {1, 2, 3});
+        ProgramLibrary library = ProgramLibrary.parse("{ \"p\": { \"filename\": \"prog\" },"
+                + " \"q\": { \"filename\": \"prog\", \"main_arguments\": [\"-x\"] } }", dir.resolve("library.json").toUri());
+        String before = library.outputIdentity("p");
+        assertThat(before).startsWith("sha256=").isEqualTo(library.outputIdentity("p"));
+        assertThat(library.outputIdentity("q")).isNotEqualTo(before);
+        java.nio.file.Files.write(dir.resolve("prog"), new byte[] {1, 2, 4});
+        assertThat(library.outputIdentity("p")).isNotEqualTo(before);
+    }
+
+    @Test
+    void programsReadTheirUrlUnlessTheLibrarySaysOtherwise() {
+        assertThat(ProgramLibrary.bundled().programNames())
+                .allSatisfy(name -> assertThat(ProgramLibrary.bundled().program(name).readsUrl()).as(name).isFalse());
+        ProgramLibrary mine = ProgramLibrary.parse("{ \"p\": { \"filename\": \"x\" },"
+                + " \"q\": { \"filename\": \"x\", \"reads_url\": false } }", URI.create("file:/tmp/"));
+        assertThat(mine.program("p").readsUrl()).isTrue();
+        assertThat(mine.program("q").readsUrl()).isFalse();
+        assertError("{ \"p\": { \"filename\": \"x\", \"reads_url\": 0 } }",
+                "key \"reads_url\" must be true or false, got 0 (an integer)");
+    }
+
+    @Test
     void configureOverridesAndCannotChangeTheGroup() {
         ProgramLibrary library = ProgramLibrary.bundled().configure("webp", Map.of("concurrency", 3, "max_request_time", 2.5));
         assertThat(library.program("webp").concurrency()).isEqualTo(3);

@@ -2,6 +2,7 @@ package io.kvmfilter.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

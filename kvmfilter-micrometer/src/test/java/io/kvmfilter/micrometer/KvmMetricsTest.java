@@ -3,6 +3,7 @@ package io.kvmfilter.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;

@@ -3,6 +3,7 @@ package io.kvmfilter.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvmfilter.filter.KvmFilter;

@@ -12,8 +12,8 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * One embedded Jetty 12 (ee10) server on 127.0.0.1 serving a folder with Jetty's DefaultServlet, with or without
- * a KvmFilter in front. Every server of a run is set up the same way, so the filter is the only difference.
+ * One embedded Jetty 12 (ee10) server on 127.0.0.1 serving a folder with Jetty's DefaultServlet (weak ETags), and
+ * under /strong/ with {@link StrongEtagServlet} (strong ETags), with or without a KvmFilter in front. Every server of a run is set up the same way, so the filter is the only difference.
  */
 final class BenchServer implements AutoCloseable {
 
@@ -40,6 +40,7 @@ final class BenchServer implements AutoCloseable {
             holder.setAsyncSupported(true);
             context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
         }
+        context.addServlet(new ServletHolder("strong", new StrongEtagServlet(files)), "/strong/*");
         ServletHolder fileServlet = new ServletHolder("default", DefaultServlet.class);
         fileServlet.setInitParameter("etags", "true");
         fileServlet.setAsyncSupported(true);

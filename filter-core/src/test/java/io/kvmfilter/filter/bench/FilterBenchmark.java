@@ -119,7 +119,8 @@ public final class FilterBenchmark {
             byte[] json = writeFiles(files);
             List<Case> cases = cases().stream().filter(c -> caseNames.contains(c.name())).toList();
             if (cases.isEmpty()) {
-                throw new IllegalArgumentException("--cases names none of json, jpeg, fallback, json-cached, jpeg-cached");
+                throw new IllegalArgumentException("--cases names none of json, jpeg, fallback, json-cached, jpeg-cached,"
+                        + " jpeg-cached-strong, json-cached-strong");
             }
             List<String> programs = cases.stream().map(Case::program).distinct().toList();
             rules = programs.stream().map(p -> p.equals("webp") ? JPEG_RULE : JSON_RULE).collect(Collectors.joining("\n"));
@@ -166,15 +167,23 @@ public final class FilterBenchmark {
                         "image/webp", false, "fallback=webp:"),
                 new Case("json-cached", "(a') 1 KB JSON through minify, cache on (32 MiB)", "/data.json",
                         "application/json", true, "applied=minify"),
-                new Case("jpeg-cached", "(b') 1080p JPEG through webp, cache on (32 MiB)", "/photo.jpg", "image/webp",
-                        true, "applied=webp"));
+                new Case("jpeg-cached", "(b') 1080p JPEG through webp, cache on (32 MiB), weak ETag (Jetty's DefaultServlet)",
+                        "/photo.jpg", "image/webp", true, "applied=webp"),
+                new Case("jpeg-cached-strong", "(b'') 1080p JPEG through webp, cache on (32 MiB), strong ETag",
+                        "/strong/photo.jpg", "image/webp", true, "applied=webp"),
+                new Case("json-cached-strong", "(a'') 1 KB JSON through minify, cache on (32 MiB), strong ETag",
+                        "/strong/data.json", "application/json", true, "applied=minify"));
     }
 
     private KvmFilterConfig filterConfig(long cacheSize, List<String> programs) {
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
                 .rules(rules)
                 .cacheSize(cacheSize)
-                .queueTimeout(QUEUE_TIMEOUT);
+                .queueTimeout(QUEUE_TIMEOUT)
+                // The waiting line as long as the old queue: at 64 connections the webp queue drains instead of
+                // turning into fallbacks (busy, queue-timeout), as in the earlier runs.
+                .maxWaiters(256)
+                .maxWait(QUEUE_TIMEOUT);
         for (String program : programs) {
             builder.programSetting(program, "concurrency", concurrency);
         }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -29,10 +28,10 @@ import org.eclipse.jetty.util.resource.Resource;
  * as such, with the reason, and never counted as a saving.
  *
  * <p>The numbers are measured, not computed: the page requests the demo's own views over HTTP
- * ({@code /_kvm/webp/<file>} runs the conversion on every request, its filter has no result cache), so a time is
- * what one conversion through the filter costs, loopback round trip included (the first request of each view
- * boots its program and is not measured). Each file is measured once per size and modification time once
- * converted; reloading the page is then instant.
+ * (the first request of {@code /_kvm/webp/<file>} converts it; the views' programs are booted at start and their
+ * filters keep the result), so a time is what one conversion through the filter costs, loopback round trip
+ * included. Each file is measured once per
+ * size and modification time once converted; reloading the page is then instant.
  *
  * <p>The page is well-formed XML (XHTML syntax), so tools and tests can read it with any XML parser; it loads
  * nothing but the views it shows (its style is inline). Each sample is an element with
@@ -105,8 +104,6 @@ final class DemoPageServlet extends HttpServlet {
     private final transient Resource base;
     private final transient HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
     private final transient ConcurrentMap<String, Measurement> measured = new ConcurrentHashMap<>();
-    /** Views requested once already: the first request of a program also boots it, which is not a conversion. */
-    private final transient Set<String> warmedUp = ConcurrentHashMap.newKeySet();
 
     /**
      * What one request for a view answered, and how long it took; {@code preview} is the start of a text body.
@@ -181,8 +178,10 @@ final class DemoPageServlet extends HttpServlet {
                 .append("KVM virtual machine; when one fails, the original is served. The header ")
                 .append("<code>X-KVM-Transform</code> says what happened. Try:</p>\n<p><code>curl -sI -H 'Accept: image/avif' ")
                 .append(escape(origin)).append("/").append(escape(firstImage(files))).append("</code></p>\n")
-                .append("<p>Statistics of the filters: <a style=\"color:#9cd1ff\" href=\"").append(Main.STATS_PATH)
-                .append("\">").append(Main.STATS_PATH).append("</a>. A GIF is converted from its first frame: ")
+                .append(getServletContext().getAttribute(Main.STATS_ENABLED) == null ? "<p>"
+                        : "<p>Statistics of the filters: <a style=\"color:#9cd1ff\" href=\"" + Main.STATS_PATH + "\">"
+                                + Main.STATS_PATH + "</a>. ")
+                .append("A GIF is converted from its first frame: ")
                 .append("the bundled programs write still images. Click a picture to see it at full size.</p>\n")
                 .append("</header>\n<main>\n");
         appendSummary(html, images, texts);
@@ -341,10 +340,6 @@ final class DemoPageServlet extends HttpServlet {
         }
         Measurement fresh;
         try {
-            if (warmedUp.add(variant)) {
-                http.send(HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).GET().build(),
-                        HttpResponse.BodyHandlers.discarding());
-            }
             long start = System.nanoTime();
             HttpResponse<byte[]> answer = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT)
                     .GET().build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -3,6 +3,7 @@ package io.kvmfilter.example.jetty;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
+import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -18,6 +19,7 @@ import org.eclipse.jetty.ee10.servlet.ResourceServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.servlet.ServletMapping;
+import org.eclipse.jetty.server.AllowedResourceAliasChecker;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.resource.Resource;
@@ -31,16 +33,26 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * <ul>
  * <li>{@code /} the demo page: each image as original, WebP and AVIF side by side, with sizes and times;</li>
  * <li>{@code /<file>} a file of the directory, through the filter;</li>
- * <li>{@code /_kvm/stats} the statistics of the filters, as JSON;</li>
+ * <li>{@code /_kvm/stats} the statistics of the filters, as JSON, with {@code --stats} only;</li>
  * <li>{@code /_kvm/original/<file>}, {@code /_kvm/webp/<file>}, {@code /_kvm/avif/<file>} the views the demo page
- * shows: the file as it is, and converted to one format whatever the client accepts.</li>
+ * shows: the file as it is, and converted to one format whatever the client accepts (each conversion kept in
+ * the views' result cache, so that nobody can make the server convert one file over and over).</li>
  * </ul>
  *
- * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--prometheus PATH]</pre>
+ * <p>Safe to expose by default: it serves nothing outside {@code --dir} (a symbolic link pointing out of it is
+ * not found; one pointing inside is served), lists no directories unless {@code --list-dirs} is given, and shows
+ * statistics only with {@code --stats} and accepts program invalidation only with {@code --allow-invalidate}.
+ *
+ * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]
+ *     [--stats] [--allow-invalidate] [--cache-dir DIR] [--cluster-name NAME --cluster-port N
+ *     --cluster-members HOST:PORT,...] [--prometheus PATH]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
- * your own run on the served files (docs/getting-started.md). {@code --prometheus /metrics} serves the metrics of
- * the sandboxes and the JVM as Prometheus text at that path (docs/prometheus.md); off unless given.
+ * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
+ * directory across restarts; {@code --cluster-name} starts an embedded Hazelcast member that shares them with the
+ * other servers of the cluster (docs/operations.md, "Result storage"). {@code --prometheus /metrics}
+ * serves the metrics of the sandboxes and the JVM as Prometheus text at that path (docs/prometheus.md); off
+ * unless given.
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -62,8 +74,10 @@ public final class Main {
             + "text/html, text/css, text/javascript, application/javascript, application/json -> minify";
     /** Everything the demo adds under this prefix; the main filter leaves it alone. */
     static final String KVM_PREFIX = "/_kvm/";
-    /** The statistics of every filter, as JSON (KvmStatsServlet). */
+    /** The statistics of every filter, as JSON (KvmStatsServlet), with {@code --stats}. */
     static final String STATS_PATH = KVM_PREFIX + "stats";
+    /** Context attribute set when the statistics are served, so the demo page links to them only then. */
+    static final String STATS_ENABLED = Main.class.getName() + ".statsEnabled";
     /** A file exactly as it is on disk, whatever the client accepts. */
     static final String ORIGINAL_VIEW = KVM_PREFIX + "original/";
     /** Formats the demo shows beside each original, each under {@code /_kvm/<format>/<file>}. */
@@ -72,13 +86,23 @@ public final class Main {
     static final String DEMO_PAGE_PATH = "^/$";
 
     static final String USAGE = String.join(System.lineSeparator(),
-            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE]"
-                    + " [--prometheus PATH]",
+            "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]",
+            "                                   [--stats] [--allow-invalidate] [--cache-dir DIR]",
+            "                                   [--cluster-name NAME --cluster-port N --cluster-members LIST]",
+            "                                   [--prometheus PATH]",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
             "                    " + MAIN_RULES.replace("\n", "; "),
             "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
+            "  --list-dirs       list the files of a directory asked for by its URL (default: 404)",
+            "  --stats           statistics of the filters as JSON at " + STATS_PATH + " (default: off)",
+            "  --allow-invalidate  also let POST /_kvm/stats?invalidate=<regex> reload programs (implies --stats)",
+            "  --cache-dir DIR   keep converted files in DIR, across restarts (the filter's cacheDirectory)",
+            "  --cache-dir-size SIZE  the most bytes kept there, e.g. 2GiB (default 1GiB)",
+            "  --cluster-name NAME    share converted files with the servers of this Hazelcast cluster",
+            "  --cluster-port N       the cluster member's port on " + HOST + " (default 5701, 0 picks one)",
+            "  --cluster-members LIST the other members, host:port separated by commas",
             "  --prometheus PATH serve Prometheus metrics at PATH, e.g. /metrics (default: not served)",
             "  --help            print this help");
 
@@ -96,7 +120,7 @@ public final class Main {
         KvmFilterConfig mainConfig;
         try {
             options = Options.parse(args);
-            mainConfig = mainConfig(options);
+            mainConfig = mainConfig(options, null);
         } catch (IllegalArgumentException e) {
             System.err.println("jetty-example: " + e.getMessage());
             System.err.println(USAGE);
@@ -114,10 +138,18 @@ public final class Main {
         connector.setPort(options.port());
         server.addConnector(connector);
 
+        if (options.clusterName() != null) {
+            mainConfig = mainConfig(options, ClusterCache.start(options.clusterName(), HOST, options.clusterPort(),
+                    options.clusterMembers()));
+        }
         ServletContextHandler context = new ServletContextHandler("/");
         Resource base = baseResource(context, options.dir());
         context.setBaseResource(base);
-        configure(context, base, mainConfig, options.library());
+        // Jetty's default alias check follows symbolic links wherever they point; this one serves a link only when
+        // its target is inside the base directory too, so nothing outside --dir can be read.
+        context.clearAliasChecks();
+        context.addAliasCheck(new AllowedResourceAliasChecker(context));
+        configure(context, base, mainConfig, options);
         if (options.prometheus() != null) {
             PrometheusServlet.install(context, options.prometheus());
         }
@@ -142,34 +174,52 @@ public final class Main {
      * Installs the servlets and filters: the files of the base resource through the main filter, the demo page,
      * the statistics and the demo's fixed-format views of each file.
      */
-    static void configure(ServletContextHandler context, Resource base, KvmFilterConfig mainConfig, URI library) {
+    static void configure(ServletContextHandler context, Resource base, KvmFilterConfig mainConfig,
+            Options options) {
+        URI library = options.library();
         // Every file, as a browser or curl gets it: negotiated images, minified text.
         ServletHolder files = context.addServlet(DefaultServlet.class, "/");
-        files.setInitParameter("dirAllowed", "true");
+        files.setInitParameter("dirAllowed", String.valueOf(options.listDirs()));
         files.setInitParameter("etags", "true");
         addFilter(context, "main", mainConfig, "/*");
 
         // The demo's views of one file: as it is, and forced to WebP or AVIF whatever the client accepts.
         ServletHolder views = new ServletHolder("views", ResourceServlet.class);
+        views.setInitParameter("dirAllowed", "false");
         views.setInitParameter("etags", "true");
         context.getServletHandler().addServletWithMapping(views, ORIGINAL_VIEW + "*");
         for (String format : FORCED_FORMATS) {
-            context.getServletHandler().addServletMapping(mapping("views", KVM_PREFIX + format + "/*"));
+            String pathSpec = KVM_PREFIX + format + "/*";
+            context.getServletHandler().addServletMapping(mapping("views", pathSpec));
+            // Every client of the view asks for the format, so the negotiated variant is always chosen: the
+            // filter, not the program, says what the client gets.
+            FilterHolder accept = new FilterHolder(new ForcedAccept("image/" + format));
+            accept.setName("accept-" + format);
+            accept.setAsyncSupported(true);
+            context.addFilter(accept, pathSpec, EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
             KvmFilterConfig.Builder forced = KvmFilterConfig.builder();
             if (library != null) {
                 forced.library(library);
             }
             addFilter(context, format, forced
-                    // A variant without an output type is applied to every client: the format is forced.
-                    .rules(IMAGE_TYPES + " -> " + format)
+                    .rules(IMAGE_TYPES + " -> image/" + format + ": " + format)
                     // Show what the program made even when it is larger (the main filter would then serve the
-                    // original), and convert every time, so the page's timings include the conversion.
+                    // original). Results are cached (the default cacheSize): a client asking for the same view
+                    // again gets the stored conversion, it cannot keep the CPU busy.
                     .requireSmaller(false)
-                    .cacheSize(0)
-                    .build(), KVM_PREFIX + format + "/*");
+                    // Booted at start, so the demo page's first request of a view measures a conversion only.
+                    .programSetting(format, "start", true)
+                    // The page asks for every view at once: let them queue rather than show originals.
+                    .maxWaiters(64)
+                    .maxWait(java.time.Duration.ofSeconds(60))
+                    .build(), pathSpec);
         }
 
-        context.addServlet(KvmStatsServlet.class, STATS_PATH);
+        if (options.stats()) {
+            ServletHolder stats = context.addServlet(KvmStatsServlet.class, STATS_PATH);
+            stats.setInitParameter(KvmStatsServlet.PARAM_ALLOW_INVALIDATE, String.valueOf(options.allowInvalidate()));
+            context.setAttribute(STATS_ENABLED, Boolean.TRUE);
+        }
         context.addServlet(new ServletHolder("demo", new DemoPageServlet(base)), "");
     }
 
@@ -178,7 +228,7 @@ public final class Main {
      *
      * @throws IllegalArgumentException naming the bad option, its value and what is allowed
      */
-    static KvmFilterConfig mainConfig(Options options) {
+    static KvmFilterConfig mainConfig(Options options, ResultStore.SharedCacheOpener cluster) {
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
                 // The demo's own pages and views are not sample content.
                 .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH);
@@ -189,6 +239,19 @@ public final class Main {
         }
         if (options.library() != null) {
             builder.library(options.library());
+        }
+        if (options.cacheDir() != null) {
+            builder.cacheDirectory(options.cacheDir());
+        }
+        if (options.cacheDirSize() != null) {
+            try {
+                builder.parameter(KvmFilterConfig.PARAM_CACHE_DIRECTORY_SIZE, options.cacheDirSize());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--cache-dir-size: " + e.getMessage(), e);
+            }
+        }
+        if (cluster != null) {
+            builder.sharedCache(cluster);
         }
         return builder.build();
     }
@@ -230,7 +293,12 @@ public final class Main {
      * default rules apply, {@code library} when only the bundled programs are used, {@code prometheus} when no
      * metrics are served.
      */
-    record Options(int port, Path dir, String rules, URI library, String prometheus, boolean help) {
+    record Options(int port, Path dir, String rules, URI library, boolean listDirs, boolean stats,
+            boolean allowInvalidate, Path cacheDir, String cacheDirSize, String clusterName, int clusterPort,
+            List<String> clusterMembers, String prometheus, boolean help) {
+
+        /** The Hazelcast member's port by default: Hazelcast's own. */
+        static final int DEFAULT_CLUSTER_PORT = 5701;
 
         /**
          * Parses the command line.
@@ -242,12 +310,34 @@ public final class Main {
             Path dir = null;
             String rules = null;
             URI library = null;
+            boolean listDirs = false;
+            boolean stats = false;
+            boolean allowInvalidate = false;
+            Path cacheDir = null;
+            String cacheDirSize = null;
+            String clusterName = null;
+            int clusterPort = DEFAULT_CLUSTER_PORT;
+            List<String> clusterMembers = List.of();
             String prometheus = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
-                        return new Options(port, dir, rules, library, prometheus, true);
+                        return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir,
+                                cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, true);
                     }
+                    case "--list-dirs" -> listDirs = true;
+                    case "--stats" -> stats = true;
+                    case "--allow-invalidate" -> {
+                        stats = true;
+                        allowInvalidate = true;
+                    }
+                    case "--cache-dir" -> cacheDir = Path.of(valueOf(args, ++i, "--cache-dir")).toAbsolutePath()
+                            .normalize();
+                    case "--cache-dir-size" -> cacheDirSize = valueOf(args, ++i, "--cache-dir-size");
+                    case "--cluster-name" -> clusterName = parseClusterName(valueOf(args, ++i, "--cluster-name"));
+                    case "--cluster-port" -> clusterPort = parsePort(valueOf(args, ++i, "--cluster-port"));
+                    case "--cluster-members" -> clusterMembers = parseMembers(valueOf(args, ++i,
+                            "--cluster-members"));
                     case "--port" -> port = parsePort(valueOf(args, ++i, "--port"));
                     case "--dir" -> dir = parseDir(valueOf(args, ++i, "--dir"));
                     case "--rules" -> rules = valueOf(args, ++i, "--rules");
@@ -256,7 +346,32 @@ public final class Main {
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
-            return new Options(port, dir, rules, library, prometheus, false);
+            if (clusterName == null && (!clusterMembers.isEmpty() || clusterPort != DEFAULT_CLUSTER_PORT)) {
+                throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
+            }
+            return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir, cacheDirSize,
+                    clusterName, clusterPort, clusterMembers, prometheus, false);
+        }
+
+        private static String parseClusterName(String value) {
+            if (!value.matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw new IllegalArgumentException("--cluster-name '" + value
+                        + "' is not allowed; allowed: 1 to 64 letters, digits, '_', '.', '-'");
+            }
+            return value;
+        }
+
+        private static List<String> parseMembers(String value) {
+            List<String> members = new java.util.ArrayList<>();
+            for (String member : value.split(",")) {
+                String trimmed = member.trim();
+                if (!trimmed.matches("[A-Za-z0-9.-]+:\\d{1,5}")) {
+                    throw new IllegalArgumentException("--cluster-members: '" + trimmed
+                            + "' is not host:port; give the other members as host:port separated by commas");
+                }
+                members.add(trimmed);
+            }
+            return List.copyOf(members);
         }
 
         private static String valueOf(String[] args, int index, String option) {

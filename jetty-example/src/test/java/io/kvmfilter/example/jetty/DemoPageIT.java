@@ -2,6 +2,7 @@ package io.kvmfilter.example.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class DemoPageIT {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        server = JarServer.start(dir, "--port", "0");
+        server = JarServer.start(dir, "--port", "0", "--stats");
     }
 
     @AfterAll

@@ -96,6 +96,12 @@ final class JarServer implements AutoCloseable {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** POST without a body. */
+    HttpResponse<byte[]> post(String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(url(path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     /** What the server wrote to standard output after its listening line, so far. */
     String stdoutAfterListening() {
         return laterStdout.toString();
@@ -103,6 +109,14 @@ final class JarServer implements AutoCloseable {
 
     String log() {
         return readQuietly(stderr);
+    }
+
+    /** Stops the server as SIGTERM does (Jetty stops, filters are destroyed, stores closed) and waits for it. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
     }
 
     @Override

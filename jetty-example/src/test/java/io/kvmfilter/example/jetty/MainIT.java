@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -42,7 +43,7 @@ class MainIT {
 
     @BeforeAll
     static void startSampleServer(@TempDir Path dir) throws Exception {
-        samples = JarServer.start(dir, "--port", "0");
+        samples = JarServer.start(dir, "--port", "0", "--stats");
     }
 
     @AfterAll
@@ -139,6 +140,81 @@ class MainIT {
             assertThat(main.get("sandbox").has(program)).as("program %s in the statistics", program).isTrue();
         }
         assertThat(main.get("sandbox").get("webp").get("invocations").asLong()).isPositive();
+    }
+
+    // Safe to expose: nothing outside --dir, no listings, no statistics or invalidation unless asked for.
+
+    @Test
+    void servesNothingOutsideTheDirectoryThroughSymbolicLinks() throws Exception {
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        Files.writeString(outside.resolve("secret.txt"), "not for the web\n");
+        Path site = Files.createDirectories(temp.resolve("site"));
+        Files.writeString(site.resolve("public.txt"), "for the web\n");
+        Files.createSymbolicLink(site.resolve("secret.txt"), outside.resolve("secret.txt"));
+        Files.createSymbolicLink(site.resolve("outside"), outside);
+        Files.createSymbolicLink(site.resolve("inside.txt"), site.resolve("public.txt"));
+        JarServer server = start("--port", "0", "--dir", site.toString());
+
+        assertThat(server.get("secret.txt").statusCode()).as("a link to a file outside --dir").isEqualTo(404);
+        assertThat(server.get("outside/secret.txt").statusCode()).as("a link to a directory outside --dir")
+                .isEqualTo(404);
+        assertThat(server.get("_kvm/original/secret.txt").statusCode()).as("the demo's views neither")
+                .isEqualTo(404);
+        HttpResponse<byte[]> inside = server.get("inside.txt");
+        assertThat(inside.statusCode()).as("a link inside --dir").isEqualTo(200);
+        assertThat(new String(inside.body(), StandardCharsets.UTF_8)).isEqualTo("for the web\n");
+    }
+
+    @Test
+    void listsDirectoriesOnlyWhenAsked() throws Exception {
+        Path site = Files.createDirectories(temp.resolve("site"));
+        Files.createDirectories(site.resolve("photos"));
+        Files.writeString(site.resolve("photos/list-me.txt"), "x");
+        JarServer closed = start("--port", "0", "--dir", site.toString());
+        for (String path : List.of("photos/", "_kvm/original/photos/")) {
+            HttpResponse<byte[]> refused = closed.get(path);
+            assertThat(refused.statusCode()).as(path).isEqualTo(403);
+            assertThat(new String(refused.body(), StandardCharsets.UTF_8)).as(path).doesNotContain("list-me.txt");
+        }
+
+        JarServer listing = start("--port", "0", "--dir", site.toString(), "--list-dirs");
+        HttpResponse<byte[]> response = listing.get("photos/");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(new String(response.body(), StandardCharsets.UTF_8)).contains("list-me.txt");
+    }
+
+    @Test
+    void statisticsAndInvalidationAreOffUnlessAsked() throws Exception {
+        JarServer plain = start("--port", "0", "--dir", temp.toString());
+        assertThat(plain.get("_kvm/stats").statusCode()).isEqualTo(404);
+
+        HttpResponse<byte[]> refused = samples.post("_kvm/stats?invalidate=webp");
+        assertThat(refused.statusCode()).as("--stats alone shows statistics but does not invalidate")
+                .isEqualTo(403);
+
+        KvmRequirement.require("webp");
+        JarServer admin = start("--port", "0", "--dir", temp.toString(), "--allow-invalidate");
+        assertThat(admin.get("_kvm/stats").statusCode()).isEqualTo(200);
+        HttpResponse<byte[]> invalidated = admin.post("_kvm/stats?invalidate=webp");
+        assertThat(invalidated.statusCode()).isEqualTo(200);
+        assertThat(new ObjectMapper().readTree(invalidated.body()).has("invalidated")).isTrue();
+    }
+
+    @Test
+    void theDemosFormatViewsConvertAFileOnce() throws Exception {
+        KvmRequirement.require("webp");
+        Files.write(temp.resolve("photo.jpg"), bundledSample("rocket.jpg"));
+        JarServer server = start("--port", "0", "--dir", temp.toString(), "--stats");
+
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> view = server.get("_kvm/webp/photo.jpg");
+            assertThat(view.statusCode()).isEqualTo(200);
+            assertThat(view.headers().firstValue("Content-Type")).hasValue("image/webp");
+        }
+        JsonNode webp = new ObjectMapper().readTree(server.get("_kvm/stats").body()).get("filter:webp");
+        assertThat(webp.get("counters").get("cache-hit=webp").asLong()).as("%s", webp.get("counters"))
+                .isEqualTo(2);
+        assertThat(webp.get("sandbox").get("webp").get("invocations").asLong()).as("conversions").isEqualTo(1);
     }
 
     @Test

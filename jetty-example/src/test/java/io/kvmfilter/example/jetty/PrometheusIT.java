@@ -2,6 +2,7 @@ package io.kvmfilter.example.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -64,7 +64,10 @@ final class DebianTomcat implements Deployment {
                     + " Install it (as root) with: apt-get update && " + install
                     + (apt ? "" : " (no apt-get here: point -Dtomcat10.home at an unpacked Apache Tomcat 10.1)"));
         }
-        System.err.println("DebianTomcat: installing the Debian package " + PACKAGE + " (" + install + ")");
+        // Say what is installed and why before installing it, as src-native/mk/prereqs.sh does.
+        System.err.println("DebianTomcat: installing the Debian package " + PACKAGE + " (" + install + "):"
+                + " the DebianTomcat10*IT tests deploy the wars into a real Tomcat 10.1 as an administrator would,"
+                + " and " + HOME.resolve("bin/catalina.sh") + " is missing");
         run(List.of("apt-get", "-q", "update"));
         run(List.of("apt-get", "-q", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends",
                 PACKAGE));

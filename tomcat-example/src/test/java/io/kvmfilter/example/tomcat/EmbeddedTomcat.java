@@ -47,8 +47,10 @@ final class EmbeddedTomcat implements Deployment {
 
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(base.toString());
-        tomcat.getConnector().setProperty("address", "127.0.0.1");
+        // The port first: getConnector() creates the connector with the port set at that moment (8080 unless set),
+        // so the other way round the test would bind 127.0.0.1:8080 and fail while a demo or a Tomcat runs.
         tomcat.setPort(0);
+        tomcat.getConnector().setProperty("address", "127.0.0.1");
         Context context = tomcat.addWebapp("/example", war.toAbsolutePath().toString());
         // tomcat-embed-core has no JSP engine: drop the JSP servlet the default web.xml adds.
         context.addLifecycleListener(event -> {
@@ -62,6 +64,7 @@ final class EmbeddedTomcat implements Deployment {
             }
         });
         tomcat.start();
+        assertThat(tomcat.getConnector().getPort()).as("the connector's configured port (0: any free one)").isZero();
         EmbeddedTomcat started = new EmbeddedTomcat(tomcat, new ExampleChecks(
                 URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort() + "/example/")));
         if (context.getState() != LifecycleState.STARTED) {

@@ -1,5 +1,6 @@
 package io.kvmfilter.example.tomcat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import org.junit.jupiter.api.Test;
 
 /** The war configured by web.xml init-params: also variants' ETags and the statistics servlet it maps. */

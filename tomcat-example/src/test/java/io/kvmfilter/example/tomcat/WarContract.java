@@ -1,5 +1,6 @@
 package io.kvmfilter.example.tomcat;
 
+import io.kvmfilter.kvm.testing.KvmRequirement;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,44 @@
+package io.kvmfilter.filter;
+
+import io.kvmfilter.kvm.CacheHint;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a {@link BodyTransform} produced: a body and its type, or a failure reason.
+ *
+ * @param body        transformed body (null on failure)
+ * @param contentType Content-Type of the transformed body, null to keep the variant's or the original's
+ * @param cacheHint   what the programs said about reusing the body ({@code sys_set_cacheable}); empty when
+ *                    nothing was said
+ * @param failure     short reason token such as {@code timeout} or {@code error-status}; null on success
+ * @param detail      human-readable detail of the failure for the log; null on success
+ */
+record TransformResult(byte[] body, String contentType, Optional<CacheHint> cacheHint, String failure,
+        String detail) {
+
+    TransformResult {
+        Objects.requireNonNull(cacheHint, "cacheHint");
+    }
+
+    static TransformResult applied(byte[] body, String contentType) {
+        return applied(body, contentType, Optional.empty());
+    }
+
+    static TransformResult applied(byte[] body, String contentType, Optional<CacheHint> cacheHint) {
+        return new TransformResult(Objects.requireNonNull(body, "body"), contentType, cacheHint, null, null);
+    }
+
+    static TransformResult failed(String reason, String detail) {
+        return new TransformResult(null, null, Optional.empty(), Objects.requireNonNull(reason, "reason"), detail);
+    }
+
+    boolean ok() {
+        return failure == null;
+    }
+
+    /** False only when a program said its answer must not be reused. */
+    boolean reusable() {
+        return cacheHint.map(CacheHint::cacheable).orElse(true);
+    }
+}

@@ -1,0 +1,54 @@
+package io.kvmfilter.filter;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The transform of the result storage tests, counting its runs. Variant "upper" upper-cases the body; variant
+ * "url" answers the URL it was given (a program that reads its URL). A body containing FAIL-&lt;reason&gt; fails with
+ * that reason; one containing SLOW runs 0.5 s (within the default maxWait); one containing HOLD waits until {@link #release()} is called.
+ */
+final class StorageTestTransform implements BodyTransform {
+
+    final AtomicInteger calls = new AtomicInteger();
+    private volatile CountDownLatch hold = new CountDownLatch(1);
+
+    void release() {
+        hold.countDown();
+    }
+
+    void holdAgain() {
+        hold = new CountDownLatch(1);
+    }
+
+    @Override
+    public TransformResult apply(Variant variant, byte[] body, String contentType, String url) {
+        calls.incrementAndGet();
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        try {
+            if (text.contains("HOLD") && !hold.await(60, TimeUnit.SECONDS)) {
+                return TransformResult.failed("timeout", "held for 60 s");
+            }
+            if (text.contains("SLOW")) {
+                Thread.sleep(500);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return TransformResult.failed("internal", "interrupted");
+        }
+        int fail = text.indexOf("FAIL-");
+        if (fail >= 0) {
+            int end = fail + 5;
+            while (end < text.length() && Character.isLetter(text.charAt(end))) {
+                end++;
+            }
+            return TransformResult.failed(text.substring(fail + 5, end), "test failure");
+        }
+        String out = variant.name().equals("url") ? "url " + url + " type " + contentType
+                : text.toUpperCase(Locale.ROOT);
+        return TransformResult.applied(out.getBytes(StandardCharsets.ISO_8859_1), null);
+    }
+}

@@ -1,0 +1,114 @@
+package io.kvmfilter.store;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The byte form of a stored success, shared by the disk and shared tiers:
+ *
+ * <pre>
+ * "KVMR"  magic                     4 bytes
+ * 1       format version            4 bytes
+ * created milliseconds since 1970   8 bytes
+ * key     the key's canonical form  4-byte length + UTF-8
+ * type    the result's Content-Type 4-byte length (-1: none) + UTF-8
+ * body    the result's body         4-byte length + bytes
+ * crc     CRC32C of all the above   4 bytes
+ * </pre>
+ *
+ * Integers are big-endian. {@link #decode} refuses anything that is not exactly such an entry.
+ */
+final class EntryCodec {
+
+    static final int MAGIC = 0x4B564D52; // "KVMR"
+    static final int VERSION = 1;
+    /** Magic, version, created, three lengths and the checksum. */
+    static final int FIXED_BYTES = 4 + 4 + 8 + 4 + 4 + 4 + 4;
+
+    /** A decoded entry: its key's canonical form, when it was made and the result. */
+    record Decoded(String canonicalKey, long createdMillis, StoredResult result) {
+    }
+
+    /** Thrown for bytes that are not a whole, intact entry; the message says what is wrong. */
+    static final class DamagedEntryException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DamagedEntryException(String message) {
+            super(message);
+        }
+    }
+
+    private EntryCodec() {
+    }
+
+    static byte[] encode(ResultKey key, StoredResult result, long createdMillis) {
+        if (!result.ok()) {
+            throw new IllegalArgumentException("only successes are encoded");
+        }
+        byte[] keyBytes = key.canonical().getBytes(StandardCharsets.UTF_8);
+        byte[] typeBytes = result.contentType() == null ? null : result.contentType().getBytes(StandardCharsets.UTF_8);
+        long size = (long) FIXED_BYTES + keyBytes.length + (typeBytes == null ? 0 : typeBytes.length)
+                + result.body().length;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("an entry of " + size + " bytes is too large to encode");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size);
+        out.putInt(MAGIC).putInt(VERSION).putLong(createdMillis);
+        out.putInt(keyBytes.length).put(keyBytes);
+        if (typeBytes == null) {
+            out.putInt(-1);
+        } else {
+            out.putInt(typeBytes.length).put(typeBytes);
+        }
+        out.putInt(result.body().length).put(result.body());
+        out.putInt(Digests.crc32c(out.array(), 0, out.position()));
+        return out.array();
+    }
+
+    static Decoded decode(byte[] bytes) throws DamagedEntryException {
+        if (bytes.length < FIXED_BYTES) {
+            throw new DamagedEntryException("only " + bytes.length + " bytes, an entry has at least " + FIXED_BYTES);
+        }
+        int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+        int actual = Digests.crc32c(bytes, 0, bytes.length - 4);
+        if (stored != actual) {
+            throw new DamagedEntryException(String.format("checksum %08x does not match the contents (%08x)", stored,
+                    actual));
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes, 0, bytes.length - 4);
+        try {
+            if (in.getInt() != MAGIC) {
+                throw new DamagedEntryException("not a kvmfilter result entry (no KVMR magic)");
+            }
+            int version = in.getInt();
+            if (version != VERSION) {
+                throw new DamagedEntryException("entry format " + version + ", this version reads " + VERSION);
+            }
+            long created = in.getLong();
+            String key = new String(bytes(in, false), StandardCharsets.UTF_8);
+            byte[] type = bytes(in, true);
+            byte[] body = bytes(in, false);
+            if (in.hasRemaining()) {
+                throw new DamagedEntryException(in.remaining() + " bytes after the body");
+            }
+            return new Decoded(key, created, StoredResult.success(body,
+                    type == null ? null : new String(type, StandardCharsets.UTF_8)));
+        } catch (BufferUnderflowException e) {
+            throw new DamagedEntryException("truncated: a length points past the end");
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer in, boolean nullable) throws DamagedEntryException {
+        int length = in.getInt();
+        if (length == -1 && nullable) {
+            return null;
+        }
+        if (length < 0 || length > in.remaining()) {
+            throw new DamagedEntryException("length " + length + " with " + in.remaining() + " bytes left");
+        }
+        byte[] out = new byte[length];
+        in.get(out);
+        return out;
+    }
+}

@@ -1,0 +1,227 @@
+package io.kvmfilter.store;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.cache.Cache;
+
+/**
+ * Results in a cache shared by the servers of a cluster, through JCache (JSR-107): any provider serves (Hazelcast,
+ * Infinispan, Redisson for Redis...). Entries are {@link EntryCodec} bytes under the key's id, so the full key and a
+ * checksum travel with every body and are checked on every read.
+ *
+ * <p>The cluster must never slow or fail a request: the cache is opened in the background (a client may wait long
+ * for an absent cluster), every read waits at most the shared timeout, writes are queued and dropped when the queue
+ * is full, and after a failure the tier is skipped for the retry interval. An outage is logged once when it starts
+ * and once when the cache answers again; in between, the local tiers serve alone.
+ */
+final class SharedTier implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ResultStore.class.getName());
+    /** Writes waiting for the cluster; beyond, new writes are dropped (a later request stores the result again). */
+    static final int MAX_QUEUED_OPERATIONS = 256;
+    /** Threads talking to the cluster: reads wait for them, so a few, but a slow cluster must not cost many. */
+    static final int THREADS = 4;
+
+    private final ResultStore.SharedCacheOpener opener;
+    private final int maxEntryBytes;
+    private final Duration timeout;
+    private final Duration retryInterval;
+    private final Duration timeToLive;
+    private final TierCounters counters = new TierCounters();
+    private final ThreadPoolExecutor executor;
+    private final AtomicBoolean opening = new AtomicBoolean();
+    private final AtomicBoolean down = new AtomicBoolean();
+    private volatile ResultStore.SharedCache cache;
+    private volatile long skipUntilNanos;
+    /** Whether the log said the cache is open. */
+    private volatile boolean announced;
+
+    SharedTier(ResultStore.SharedCacheOpener opener, int maxEntryBytes, Duration timeout, Duration retryInterval,
+            Duration timeToLive) {
+        this.opener = opener;
+        this.maxEntryBytes = maxEntryBytes;
+        this.timeout = timeout;
+        this.retryInterval = retryInterval;
+        this.timeToLive = timeToLive;
+        AtomicInteger threadNumber = new AtomicInteger();
+        executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(MAX_QUEUED_OPERATIONS), runnable -> {
+                    Thread thread = new Thread(runnable, "kvmfilter-shared-results-" + threadNumber.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        openInBackground();
+    }
+
+    private void openInBackground() {
+        if (!opening.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    cache = opener.open();
+                    answered();
+                } catch (RuntimeException | Error e) {
+                    failed("cannot be opened", e);
+                } finally {
+                    opening.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            opening.set(false);
+        }
+    }
+
+    /** The cache to use now, or null while it is not open or skipped after a failure. */
+    private Cache<String, byte[]> usable() {
+        ResultStore.SharedCache open = cache;
+        if (System.nanoTime() - skipUntilNanos < 0) {
+            return null;
+        }
+        if (open == null) {
+            openInBackground();
+            return null;
+        }
+        return open.cache();
+    }
+
+    Optional<StoredResult> get(ResultKey key) {
+        Cache<String, byte[]> shared = usable();
+        if (shared == null) {
+            counters.misses.increment();
+            return Optional.empty();
+        }
+        String id = key.id();
+        byte[] bytes;
+        try {
+            Future<byte[]> read = executor.submit(() -> shared.get(id));
+            try {
+                bytes = read.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                read.cancel(true);
+                throw new IllegalStateException("no answer within " + timeout.toMillis() + " ms", e);
+            }
+            answered();
+        } catch (ExecutionException e) {
+            failed("failed to answer", e.getCause());
+            counters.misses.increment();
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            counters.misses.increment();
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            failed("failed to answer", e);
+            counters.misses.increment();
+            return Optional.empty();
+        }
+        if (bytes == null) {
+            counters.misses.increment();
+            return Optional.empty();
+        }
+        EntryCodec.Decoded decoded;
+        try {
+            decoded = EntryCodec.decode(bytes);
+        } catch (EntryCodec.DamagedEntryException e) {
+            counters.damaged.increment();
+            counters.misses.increment();
+            LOG.log(Level.WARNING, "kvmfilter: result store: dropped damaged shared entry {0}: {1}", id,
+                    e.getMessage());
+            submitQuietly(() -> shared.remove(id, bytes));
+            return Optional.empty();
+        }
+        if (!decoded.canonicalKey().equals(key.canonical())
+                || timeToLive != null && System.currentTimeMillis() - decoded.createdMillis() > timeToLive.toMillis()) {
+            counters.misses.increment();
+            return Optional.empty();
+        }
+        counters.hits.increment();
+        return Optional.of(decoded.result());
+    }
+
+    /** Queues the write of a success no larger than the entry limit; never waits for the cluster. */
+    void put(ResultKey key, StoredResult result, long createdMillis) {
+        if (!result.ok() || !result.storable() || (long) result.body().length > maxEntryBytes) {
+            return;
+        }
+        Cache<String, byte[]> shared = usable();
+        if (shared == null) {
+            return;
+        }
+        byte[] bytes = EntryCodec.encode(key, result, createdMillis);
+        if (bytes.length > maxEntryBytes) {
+            return;
+        }
+        String id = key.id();
+        submitQuietly(() -> {
+            shared.put(id, bytes);
+            counters.stores.increment();
+        });
+    }
+
+    private void submitQuietly(Runnable operation) {
+        try {
+            executor.execute(() -> {
+                try {
+                    operation.run();
+                    answered();
+                } catch (RuntimeException e) {
+                    failed("failed to store", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // The queue is full (the cluster is slow): this write is dropped, a later request stores it again.
+            counters.errors.increment();
+        }
+    }
+
+    private void answered() {
+        if (down.compareAndSet(true, false)) {
+            LOG.log(Level.INFO, "kvmfilter: result store: the shared cache answers again");
+        } else if (cache != null && !announced) {
+            announced = true;
+            LOG.log(Level.INFO, "kvmfilter: result store: shared cache {0} open", cache.description());
+        }
+    }
+
+    private void failed(String what, Throwable e) {
+        counters.errors.increment();
+        skipUntilNanos = System.nanoTime() + retryInterval.toNanos();
+        if (down.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, "kvmfilter: result store: the shared cache " + what + " (" + e
+                    + "); serving from the local tiers only, trying again every " + retryInterval.toSeconds()
+                    + " s (logged once until it answers again)");
+        }
+    }
+
+    TierStatistics statistics() {
+        boolean available = cache != null && !down.get();
+        return counters.snapshot("shared", available, -1, -1);
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        ResultStore.SharedCache open = cache;
+        cache = null;
+        if (open != null) {
+            try {
+                open.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "kvmfilter: result store: closing the shared cache: " + e);
+            }
+        }
+    }
+}

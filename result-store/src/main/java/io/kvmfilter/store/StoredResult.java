@@ -1,0 +1,86 @@
+package io.kvmfilter.store;
+
+import java.util.Objects;
+
+/**
+ * What a program chain made of an input: a body and its type, or a failure.
+ *
+ * <p>Only {@link #storable()} results are kept. A storable success goes into every tier; a storable failure is kept
+ * in the memory tier for the store's failure time, so a broken original is not run again on every request (a
+ * negative entry). Other results (a body its program said must not be reused, a failure that says nothing about
+ * the input: busy, paused) only answer the requests that waited for them. Failures never reach the disk or shared
+ * tiers.
+ *
+ * @param body        the transformed body; null for a failure
+ * @param contentType its Content-Type as the program gave it, or null to keep the caller's
+ * @param failure     a short reason such as {@code timeout} or {@code error-status}; null on success
+ * @param storable    whether the store may keep it
+ */
+public record StoredResult(byte[] body, String contentType, String failure, boolean storable) {
+
+    /** What an entry costs beyond its strings and body: object headers, the key's record, the map's node. */
+    static final int OVERHEAD_BYTES = 160;
+
+    /** @throws IllegalArgumentException unless exactly one of body and failure is given */
+    public StoredResult {
+        if ((body == null) == (failure == null)) {
+            throw new IllegalArgumentException("a stored result has either a body or a failure, not both or neither");
+        }
+    }
+
+    /**
+     * A transformed body.
+     *
+     * @param body        the body (not copied: it must not change afterwards)
+     * @param contentType its type, or null
+     * @return the result
+     */
+    public static StoredResult success(byte[] body, String contentType) {
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, true);
+    }
+
+    /**
+     * A transformed body that must not be reused (its program said so): given to the waiting requests only.
+     *
+     * @param body        the body
+     * @param contentType its type, or null
+     * @return the result
+     */
+    public static StoredResult unstorable(byte[] body, String contentType) {
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, false);
+    }
+
+    /**
+     * A failure that depends on the input (the program rejected it, timed out on it): remembered for a while.
+     *
+     * @param reason the short reason
+     * @return the result
+     */
+    public static StoredResult failure(String reason) {
+        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), true);
+    }
+
+    /**
+     * A failure that says nothing about the input (busy, paused, interrupted): given to the waiting requests only.
+     *
+     * @param reason the short reason
+     * @return the result
+     */
+    public static StoredResult transientFailure(String reason) {
+        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), false);
+    }
+
+    /** @return true for a transformed body */
+    public boolean ok() {
+        return failure == null;
+    }
+
+    /** Bytes this result holds in memory, for the memory tier's weigher. */
+    int weight(ResultKey key) {
+        long strings = 2L * (key.chain().length() + key.contentType().length() + key.body().length()
+                + key.url().length() + (contentType == null ? 0 : contentType.length())
+                + (failure == null ? 0 : failure.length()));
+        long total = OVERHEAD_BYTES + strings + (body == null ? 0 : body.length);
+        return (int) Math.min(Integer.MAX_VALUE, total);
+    }
+}
