@@ -32,6 +32,19 @@ $(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/co
 TEST_TARGETS += $(BUILD)/tests/programs/json_test
 TEST_COMMANDS += $(BUILD)/tests/programs/json_test
 
+# fuzz test of the image programs' option parser against a statement of the rules, with ASan and UBSan (native)
+$(BUILD)/tests/programs/options_fuzz: programs/common/tests/options_fuzz.c programs/common/json.c programs/common/args.c \
+                                      programs/common/image_args.c programs/common/json.h programs/common/args.h \
+                                      programs/common/image.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all $(PROGRAMS_CFLAGS) -o $@ \
+		programs/common/tests/options_fuzz.c programs/common/json.c programs/common/args.c \
+		programs/common/image_args.c -lm
+
+TEST_TARGETS += $(BUILD)/tests/programs/options_fuzz
+TEST_COMMANDS += '$(BUILD)/tests/programs/options_fuzz 300000'
+
+
 # webp and avif against cwebp and avifenc, natively and in the sandbox (a Markdown table)
 BENCH_COMMANDS += programs/common/tests/bench-images.sh
 endif
