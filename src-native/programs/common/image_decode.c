@@ -107,7 +107,36 @@ static void jpeg_message(j_common_ptr cinfo, int msg_level)
 		jpeg_fail(cinfo);
 }
 
-static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct image *img,
+bool image_jpeg_size(const uint8_t *data, size_t len, uint32_t *width, uint32_t *height)
+{
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_failure failure;
+	volatile int orientation = 1;
+	if (image_detect(data, len) != IMAGE_JPEG)
+		return false;
+	memset(&failure, 0, sizeof(failure));
+	cinfo.err = jpeg_std_error(&failure.mgr);
+	failure.mgr.error_exit = jpeg_fail;
+	failure.mgr.emit_message = jpeg_message;
+	if (setjmp(failure.jump)) {
+		jpeg_destroy_decompress(&cinfo);
+		return false; /* the decoder will say what is wrong */
+	}
+	jpeg_create_decompress(&cinfo);
+	jpeg_mem_src(&cinfo, data, (unsigned long)len);
+	jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+	jpeg_read_header(&cinfo, TRUE);
+	for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next)
+		if (m->marker == JPEG_APP0 + 1 && orientation == 1)
+			orientation = image_exif_orientation(m->data, m->data_length);
+	*width = orientation >= 5 ? cinfo.image_height : cinfo.image_width;
+	*height = orientation >= 5 ? cinfo.image_width : cinfo.image_height;
+	jpeg_destroy_decompress(&cinfo);
+	return true;
+}
+
+/* denom 1, 2, 4 or 8: libjpeg scales the image down by that factor while decoding (in the inverse DCT). */
+static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, unsigned denom, struct image *img,
                         struct program_output *out)
 {
 	struct jpeg_decompress_struct cinfo;
@@ -140,6 +169,8 @@ static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct
 			orientation = image_exif_orientation(m->data, m->data_length);
 	cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
 	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
+	cinfo.scale_num = 1;
+	cinfo.scale_denom = denom;
 	jpeg_start_decompress(&cinfo);
 	if (!image_allocate(img, cinfo.output_width, cinfo.output_height, out)) {
 		jpeg_destroy_decompress(&cinfo);
@@ -521,12 +552,18 @@ bool image_probe(const uint8_t *data, size_t len, unsigned accepted, long max_pi
 bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, struct image *img,
                   struct program_output *out)
 {
+	return image_decode_shrunk(data, len, accepted, max_pixels, 1, img, out);
+}
+
+bool image_decode_shrunk(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, unsigned jpeg_denom,
+                         struct image *img, struct program_output *out)
+{
 	enum image_format format = image_detect(data, len);
 	memset(img, 0, sizeof(*img));
 	if (!check_accepted(data, len, format, accepted, out))
 		return false;
 	switch (format) {
-	case IMAGE_JPEG: return decode_jpeg(data, len, max_pixels, img, out);
+	case IMAGE_JPEG: return decode_jpeg(data, len, max_pixels, jpeg_denom, img, out);
 	case IMAGE_PNG: return image_decode_png(data, len, max_pixels, "PNG", img, out);
 	case IMAGE_GIF:
 		if (!image_gif_frames(data, len, max_pixels, 1, keep_first_frame, img, out)) {

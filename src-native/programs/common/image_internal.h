@@ -11,6 +11,13 @@ bool image_check_pixels(uint64_t width, uint64_t height, long max_pixels, const 
 /* img->rgba for width x height (uninitialised); 500 when out of memory. */
 bool image_allocate(struct image *img, uint32_t width, uint32_t height, struct program_output *out);
 
+/* The size of a JPEG as displayed (EXIF orientation applied) from its headers; false when they do not parse. */
+bool image_jpeg_size(const uint8_t *data, size_t len, uint32_t *width, uint32_t *height);
+
+/* image_decode(), with a JPEG decoded at 1/jpeg_denom of its size (1, 2, 4 or 8; other formats ignore it). */
+bool image_decode_shrunk(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, unsigned jpeg_denom,
+                         struct image *img, struct program_output *out);
+
 /* A complete PNG in memory to RGBA, with its ICC profile; `what` names it in messages ("PNG", "APNG frame 3"). */
 bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, struct image *img,
                       struct program_output *out);

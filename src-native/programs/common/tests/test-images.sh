@@ -422,6 +422,11 @@ min=$geo_min good "enlarge on request" $samples/rocket.jpg "{$p\"width\":1000,\"
 min=$geo_min good "crop, then width" $samples/grace_hopper.jpg "{$p\"crop\":[100,50,200,150],\"width\":100}" 100x75 \
 	-crop 200x150+100+50 +repage $(lanczos 100x75)
 min=$geo_min good "width on an EXIF-rotated JPEG" $data/orient-6.jpg "{$p\"width\":40}" 40x60 $(lanczos 40x60)
+# Small outputs from JPEG decode it at 1/2 or 1/4 of its size first (DCT scaling): the same result.
+min=$geo_min good "JPEG shrunk 4x while decoding" $samples/grace_hopper.jpg "{$p\"width\":40}" 40x47 $(lanczos 40x47)
+min=$geo_min good "JPEG shrunk 2x while decoding, EXIF-rotated" $data/orient-6.jpg "{$p\"width\":10}" 10x15 $(lanczos 10x15)
+min=$geo_min good "JPEG shrunk 2x while decoding, cropped" $samples/grace_hopper.jpg "{$p\"crop\":[100,50,200,150],\"width\":20}" \
+	20x15 -crop 200x150+100+50 +repage $(lanczos 20x15)
 # gravity smart: detail (a photo) on the right of a flat grey 300x100 canvas (and, turned, at the bottom of a
 # 100x300 one); the 100x100 crop must keep the photo: at most 3% of its pixels may be the flat grey (the window
 # may start a column or two early, where the photo's edge is itself detail). Centre gravity, the control, gives
