@@ -113,8 +113,8 @@ struct image_info {
 bool image_probe(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, long max_frames,
                  struct image_info *info, struct program_output *out);
 
-/* Decodes data into *img (first frame for GIF and animated WebP, the default image of an APNG; EXIF orientation
- * applied for JPEG; the ICC profile in img->icc). Formats outside `accepted` are answered 415. On failure records
+/* Decodes data into *img (first frame for GIF and animated WebP, the default image of an APNG; the EXIF
+ * orientation of a JPEG, a PNG eXIf chunk or a still WebP's EXIF chunk applied; the ICC profile in img->icc). Formats outside `accepted` are answered 415. On failure records
  * it in *out and returns false. */
 bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, struct image *img,
                   struct program_output *out);
@@ -173,6 +173,10 @@ bool image_orient(struct image *img, int orientation);
 
 /* The EXIF orientation (1..8) from an APP1 "Exif" payload, or 1 when absent or unreadable. */
 int image_exif_orientation(const uint8_t *app1, size_t len);
+
+/* The same from bare EXIF (TIFF) data, as PNG eXIf and WebP EXIF chunks hold it (an "Exif\0\0" prefix is
+ * accepted too). */
+int image_tiff_orientation(const uint8_t *tiff, size_t len);
 
 void image_free(struct image *img);
 

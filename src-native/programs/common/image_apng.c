@@ -253,7 +253,7 @@ bool image_apng_frames(const uint8_t *d, size_t n, const struct image_info *info
 			if (have_fctl) {
 				number++;
 				snprintf(what, sizeof(what), "APNG frame %u", number);
-				if (!image_decode_png(frame_png.bytes, frame_png.len, max_pixels, what, &frame, out))
+				if (!image_decode_png(frame_png.bytes, frame_png.len, max_pixels, what, NULL, &frame, out))
 					goto done;
 				if (frame.width != f.width || frame.height != f.height) {
 					program_fail(out, 422, "corrupt APNG: frame %u decodes to %ux%u, its fcTL says %ux%u", number,

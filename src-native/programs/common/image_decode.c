@@ -246,8 +246,8 @@ static void png_warn(png_structp png, png_const_charp message)
 	(void)message; /* benign (e.g. an unknown ancillary chunk); damage to image data is an error */
 }
 
-bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, struct image *img,
-                      struct program_output *out)
+bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, int *orientation,
+                      struct image *img, struct program_output *out)
 {
 	struct png_source src = {data, len, 0, "", NULL};
 	png_structp png;
@@ -307,10 +307,17 @@ bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const ch
 		int compression;
 		png_bytep profile;
 		png_uint_32 profile_len;
+		png_uint_32 exif_len = 0;
+		png_bytep exif = NULL;
 		if (png_get_iCCP(png, info, &name, &compression, &profile, &profile_len) && profile_len > 0 &&
 		    (img->icc = malloc(profile_len)) != NULL) {
 			memcpy(img->icc, profile, profile_len);
 			img->icc_len = profile_len;
+		}
+		if (orientation) {
+			*orientation = 1;
+			if (png_get_eXIf_1(png, info, &exif_len, &exif) && exif)
+				*orientation = image_tiff_orientation(exif, exif_len);
 		}
 	}
 	png_destroy_read_struct(&png, &info, NULL);
@@ -333,8 +340,9 @@ static const char *vp8_status_text(VP8StatusCode status)
 	}
 }
 
-/* The ICCP chunk of a WebP file, copied into img (a damaged container leaves img without a profile). */
-static void webp_copy_icc(const uint8_t *data, size_t len, struct image *img)
+/* The ICCP chunk of a WebP file, copied into img (a damaged container leaves img without a profile), and, when
+ * orientation is not NULL, the orientation from its EXIF chunk. */
+static void webp_copy_icc(const uint8_t *data, size_t len, struct image *img, int *orientation)
 {
 	WebPData whole = {data, len};
 	WebPDemuxer *demux = WebPDemux(&whole);
@@ -346,6 +354,11 @@ static void webp_copy_icc(const uint8_t *data, size_t len, struct image *img)
 			memcpy(img->icc, chunk.chunk.bytes, chunk.chunk.size);
 			img->icc_len = chunk.chunk.size;
 		}
+		WebPDemuxReleaseChunkIterator(&chunk);
+	}
+	if (orientation && (WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & EXIF_FLAG) &&
+	    WebPDemuxGetChunk(demux, "EXIF", 1, &chunk)) {
+		*orientation = image_tiff_orientation(chunk.chunk.bytes, chunk.chunk.size);
 		WebPDemuxReleaseChunkIterator(&chunk);
 	}
 	WebPDemuxDelete(demux);
@@ -381,7 +394,7 @@ static bool webp_frames(const uint8_t *data, size_t len, long max_pixels, unsign
 		WebPAnimDecoderDelete(decoder);
 		return false;
 	}
-	webp_copy_icc(data, len, &canvas);
+	webp_copy_icc(data, len, &canvas, NULL);
 	for (unsigned n = 0; n < limit && ok && WebPAnimDecoderHasMoreFrames(decoder); n++) {
 		uint8_t *frame;
 		int timestamp;
@@ -460,7 +473,15 @@ static bool decode_webp(const uint8_t *data, size_t len, long max_pixels, struct
 			return false;
 		}
 	}
-	webp_copy_icc(data, len, img);
+	{
+		int orientation = 1;
+		webp_copy_icc(data, len, img, &orientation);
+		if (!image_orient(img, orientation)) {
+			image_free(img);
+			program_fail(out, 500, "out of memory while applying the EXIF orientation");
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -564,7 +585,17 @@ bool image_decode_shrunk(const uint8_t *data, size_t len, unsigned accepted, lon
 		return false;
 	switch (format) {
 	case IMAGE_JPEG: return decode_jpeg(data, len, max_pixels, jpeg_denom, img, out);
-	case IMAGE_PNG: return image_decode_png(data, len, max_pixels, "PNG", img, out);
+	case IMAGE_PNG: {
+		int orientation = 1;
+		if (!image_decode_png(data, len, max_pixels, "PNG", &orientation, img, out))
+			return false;
+		if (!image_orient(img, orientation)) {
+			image_free(img);
+			program_fail(out, 500, "out of memory while applying the EXIF orientation");
+			return false;
+		}
+		return true;
+	}
 	case IMAGE_GIF:
 		if (!image_gif_frames(data, len, max_pixels, 1, keep_first_frame, img, out)) {
 			image_free(img);

@@ -18,9 +18,10 @@ bool image_jpeg_size(const uint8_t *data, size_t len, uint32_t *width, uint32_t 
 bool image_decode_shrunk(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, unsigned jpeg_denom,
                          struct image *img, struct program_output *out);
 
-/* A complete PNG in memory to RGBA, with its ICC profile; `what` names it in messages ("PNG", "APNG frame 3"). */
-bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, struct image *img,
-                      struct program_output *out);
+/* A complete PNG in memory to RGBA, with its ICC profile; `what` names it in messages ("PNG", "APNG frame 3").
+ * orientation, when not NULL, receives the eXIf chunk's orientation (1 without one); it is not applied. */
+bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, int *orientation,
+                      struct image *img, struct program_output *out);
 
 /* GIF: frame count and loop count from the block structure; 422 when there is no image at all. */
 bool image_gif_probe(const uint8_t *data, size_t len, struct image_info *info, struct program_output *out);

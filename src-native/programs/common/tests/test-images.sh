@@ -171,6 +171,11 @@ for n in 1 2 3 4 5 6 7 8; do
 	if [[ $n -ge 5 ]]; then want=80x120; else want=120x80; fi
 	good "JPEG EXIF orientation $n" $data/orient-$n.jpg '' $want
 done
+# EXIF orientation outside JPEG: a PNG eXIf chunk (testdata/orient-6-exif.png: orient-1's pixels, tagged 6) and
+# a WebP EXIF chunk (cwebp -metadata exif keeps orient-6.jpg's) are applied too, as libvips and browsers do.
+ref=$data/orient-6.jpg good "PNG eXIf orientation 6" $data/orient-6-exif.png '' 80x120
+cwebp -quiet -q 95 -metadata exif $data/orient-6.jpg -o "$tmp/orient-6.webp"
+ref=$data/orient-6.jpg good "WebP EXIF orientation 6" "$tmp/orient-6.webp" '' 80x120
 good "resize width, keep aspect" $samples/rocket.jpg '{"resize":[200,0]}' 200x133 $(lanczos 200x133)
 good "resize height, keep aspect" $samples/rocket.jpg '{"resize":[0,100]}' 150x100 $(lanczos 150x100)
 good "resize both" $samples/grace_hopper.jpg '{"resize":[300,300]}' 300x300 $(lanczos 300x300)
