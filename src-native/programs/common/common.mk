@@ -45,6 +45,19 @@ TEST_TARGETS += $(BUILD)/tests/programs/options_fuzz
 TEST_COMMANDS += '$(BUILD)/tests/programs/options_fuzz 300000'
 
 
+# mutated images through the decoders, options and encoders of the image programs, with ASan and UBSan (native)
+$(BUILD)/tests/programs/decode_fuzz: programs/common/tests/decode_fuzz.c $(PROGRAMS_COMMON_SRCS) $(PROGRAMS_IMAGE_SRCS) \
+                                     $(PROGRAMS_COMMON_HDRS) $(PROGRAMS_IMAGE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all $(PROGRAMS_CFLAGS) -o $@ \
+		programs/common/tests/decode_fuzz.c $(PROGRAMS_COMMON_SRCS) $(PROGRAMS_IMAGE_SRCS) $(PROGRAMS_IMAGE_LIBS)
+
+TEST_TARGETS += $(BUILD)/tests/programs/decode_fuzz
+TEST_COMMANDS += '$(BUILD)/tests/programs/decode_fuzz 1000 programs/common/testdata/animated.png \
+	programs/common/testdata/trans-interlaced.gif programs/common/testdata/display-p3.png \
+	programs/common/testdata/orient-6-exif.png programs/common/testdata/orient-6.jpg \
+	programs/common/testdata/cmyk.jpg ../samples/no_time_for_that_tiny.gif'
+
 # webp and avif against cwebp and avifenc, natively and in the sandbox (a Markdown table)
 BENCH_COMMANDS += programs/common/tests/bench-images.sh
 endif

@@ -153,7 +153,8 @@ static bool append(struct buffer *b, const void *data, size_t len)
 		b->bytes = bigger;
 		b->capacity = capacity;
 	}
-	memcpy(b->bytes + b->len, data, len);
+	if (len > 0) /* data may be NULL for an empty chunk */
+		memcpy(b->bytes + b->len, data, len);
 	b->len += len;
 	return true;
 }
