@@ -109,8 +109,10 @@ static void put_pixi(struct buffer *b, unsigned channels)
 }
 
 bool avif_write(uint32_t width, uint32_t height, const struct av1_encoded *color, const struct av1_encoded *alpha,
-                uint8_t **out, size_t *out_len)
+                const uint8_t *icc, size_t icc_len, uint8_t **out, size_t *out_len)
 {
+	/* With an ICC profile its colr box is property 5 and the alpha properties move up by one. */
+	uint8_t first_alpha = icc ? 6 : 5;
 	struct buffer b = {NULL, 0, 0, false};
 	unsigned items = alpha ? 2 : 1;
 	size_t extent_offset_at[2], meta, box, iprp, mdat;
@@ -173,7 +175,8 @@ bool avif_write(uint32_t width, uint32_t height, const struct av1_encoded *color
 		box_end(&b, box);
 	}
 
-	/* Properties, numbered from 1 in ipco order: 1 ispe, 2 av1C, 3 pixi, 4 colr; alpha: 5 av1C, 6 pixi, 7 auxC. */
+	/* Properties, numbered from 1 in ipco order: 1 ispe, 2 av1C, 3 pixi, 4 colr nclx, [5 colr prof]; alpha: av1C,
+	 * pixi, auxC. The nclx box still gives the matrix and range of the YUV data; the profile gives the colours. */
 	iprp = box_begin(&b, "iprp");
 	box = box_begin(&b, "ipco");
 	{
@@ -190,6 +193,12 @@ bool avif_write(uint32_t width, uint32_t height, const struct av1_encoded *color
 		put16(&b, AV1_MATRIX);
 		put8(&b, AV1_FULL_RANGE << 7);
 		box_end(&b, p);
+		if (icc) {
+			p = box_begin(&b, "colr");
+			put_bytes(&b, "prof", 4);
+			put_bytes(&b, icc, icc_len);
+			box_end(&b, p);
+		}
 		if (alpha) {
 			put_av1c(&b, alpha);
 			put_pixi(&b, 1);
@@ -203,12 +212,14 @@ bool avif_write(uint32_t width, uint32_t height, const struct av1_encoded *color
 	box = full_box_begin(&b, "ipma", 0, 0);
 	put32(&b, items);
 	put16(&b, 1);
-	put8(&b, 4);
+	put8(&b, icc ? 5 : 4);
 	put8(&b, 1), put8(&b, 0x80 | 2), put8(&b, 3), put8(&b, 4);
+	if (icc)
+		put8(&b, 5);
 	if (alpha) {
 		put16(&b, 2);
 		put8(&b, 4);
-		put8(&b, 1), put8(&b, 0x80 | 5), put8(&b, 6), put8(&b, 7);
+		put8(&b, 1), put8(&b, 0x80 | first_alpha), put8(&b, (uint8_t)(first_alpha + 1)), put8(&b, (uint8_t)(first_alpha + 2));
 	}
 	box_end(&b, box);
 	box_end(&b, iprp);

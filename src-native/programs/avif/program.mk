@@ -1,9 +1,12 @@
 # programs/avif/program.mk — the avif guest program → $(BUILD)/programs/avif (static glibc ELF)
 include programs/common/common.mk
 
-AVIF_SRCS := programs/avif/avif.c programs/avif/av1_encoder.c programs/avif/av1_sequence_header.c \
-             programs/avif/avif_writer.c $(PROGRAMS_COMMON_SRCS) $(PROGRAMS_IMAGE_SRCS)
-AVIF_HDRS := programs/avif/av1_encoder.h programs/avif/av1_sequence_header.h programs/avif/avif_writer.h
+# The AVIF encoder without the program's main (programs/image/program.mk lists the same files).
+AVIF_ENCODER_SRCS := programs/avif/avif_image.c programs/avif/av1_encoder.c programs/avif/av1_sequence_header.c \
+                     programs/avif/avif_writer.c
+AVIF_SRCS := programs/avif/avif.c $(AVIF_ENCODER_SRCS) $(PROGRAMS_COMMON_SRCS) $(PROGRAMS_IMAGE_SRCS)
+AVIF_HDRS := programs/avif/av1_encoder.h programs/avif/av1_sequence_header.h programs/avif/avif_writer.h \
+             programs/avif/avif_image.h
 
 $(BUILD)/programs/avif: $(AVIF_SRCS) $(AVIF_HDRS) $(PROGRAMS_COMMON_HDRS) $(PROGRAMS_IMAGE_HDRS) programs/common/common.mk programs/avif/program.mk
 	@mkdir -p $(@D)

@@ -131,3 +131,80 @@ bool args_get_int_array(const struct json_value *obj, const char *key, size_t co
 	*present = true;
 	return true;
 }
+
+bool args_get_number(const struct json_value *obj, const char *key, double min, double max, double fallback,
+                     double *out, char *err, size_t err_size)
+{
+	const struct json_value *v = json_object_get(obj, key);
+	if (!v) {
+		*out = fallback;
+		return true;
+	}
+	if (v->type != JSON_NUMBER) {
+		snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be a number from %g to %g, got %s", key, v->offset, min,
+		         max, json_type_article(v->type));
+		return false;
+	}
+	if (!isfinite(v->u.number.value) || v->u.number.value < min || v->u.number.value > max) {
+		snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be a number from %g to %g, got %g", key, v->offset, min,
+		         max, v->u.number.value);
+		return false;
+	}
+	*out = v->u.number.value;
+	return true;
+}
+
+static void list_choices(char *err, size_t err_size, const char *const *choices)
+{
+	size_t n = strlen(err);
+	for (size_t k = 0; choices[k] && n < err_size; k++)
+		n += (size_t)snprintf(err + n, err_size - n, "%s\"%s\"", k ? ", " : "", choices[k]);
+}
+
+bool args_get_choice(const struct json_value *obj, const char *key, const char *const *choices, int fallback,
+                     int *out, char *err, size_t err_size)
+{
+	const struct json_value *v = json_object_get(obj, key);
+	if (!v) {
+		*out = fallback;
+		return true;
+	}
+	if (v->type == JSON_STRING) {
+		for (int k = 0; choices[k]; k++)
+			if (strlen(choices[k]) == v->u.string.len && memcmp(choices[k], v->u.string.chars, v->u.string.len) == 0) {
+				*out = k;
+				return true;
+			}
+		/* %.40s: the value is the caller's and may be long; the message stays one short line. */
+		snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be one of ", key, v->offset);
+		list_choices(err, err_size, choices);
+		snprintf(err + strlen(err), err_size - strlen(err), "; got \"%.40s\"", v->u.string.chars);
+		return false;
+	}
+	snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be one of ", key, v->offset);
+	list_choices(err, err_size, choices);
+	snprintf(err + strlen(err), err_size - strlen(err), "; got %s", json_type_article(v->type));
+	return false;
+}
+
+bool args_get_string(const struct json_value *obj, const char *key, size_t max_len, const char *fallback,
+                     const char **out, char *err, size_t err_size)
+{
+	const struct json_value *v = json_object_get(obj, key);
+	if (!v) {
+		*out = fallback;
+		return true;
+	}
+	if (v->type != JSON_STRING || v->u.string.len == 0 || v->u.string.len > max_len ||
+	    strlen(v->u.string.chars) != v->u.string.len) {
+		if (v->type == JSON_STRING)
+			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be a string of 1 to %zu characters without NUL, got %zu bytes",
+			         key, v->offset, max_len, v->u.string.len);
+		else
+			snprintf(err, err_size, "arg: \"%s\" (byte %zu) must be a string, got %s", key, v->offset,
+			         json_type_article(v->type));
+		return false;
+	}
+	*out = v->u.string.chars;
+	return true;
+}

@@ -25,6 +25,20 @@ bool args_get_int(const struct json_value *obj, const char *key, long min, long 
 bool args_get_bool(const struct json_value *obj, const char *key, bool fallback, bool *out, char *err,
                    size_t err_size);
 
+/* A number (integer or not) in [min, max]; *out = fallback when the key is absent. */
+bool args_get_number(const struct json_value *obj, const char *key, double min, double max, double fallback,
+                     double *out, char *err, size_t err_size);
+
+/* A string that must be one of the NULL-terminated list choices; *out = its index, or fallback when the key is
+ * absent. The message lists the choices. */
+bool args_get_choice(const struct json_value *obj, const char *key, const char *const *choices, int fallback,
+                     int *out, char *err, size_t err_size);
+
+/* A string of 1..max_len bytes; *out = fallback (may be NULL) when the key is absent. The result points into
+ * obj and lives as long as it. */
+bool args_get_string(const struct json_value *obj, const char *key, size_t max_len, const char *fallback,
+                     const char **out, char *err, size_t err_size);
+
 /* An array of exactly `count` integers, each in [min, max]. *present tells whether the key was given; out is
  * untouched when absent. */
 bool args_get_int_array(const struct json_value *obj, const char *key, size_t count, long min, long max, long *out,

@@ -1,12 +1,12 @@
-/* image_decode.c — JPEG (libjpeg-turbo), PNG (libpng), GIF (giflib) and WebP (libwebp) to RGBA. */
-#include "image.h"
+/* image_decode.c — format detection and probing; JPEG (libjpeg-turbo), PNG (libpng) and WebP (libwebp) to RGBA.
+ * GIF is in image_gif.c, APNG frames in image_apng.c. */
+#include "image_internal.h"
 
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gif_lib.h>
 #include <jpeglib.h>
 #include <png.h>
 #include <webp/decode.h>
@@ -52,7 +52,7 @@ static const char *guess_other_format(const uint8_t *d, size_t n)
 	return NULL;
 }
 
-static bool check_pixels(uint64_t width, uint64_t height, long max_pixels, const char *format,
+bool image_check_pixels(uint64_t width, uint64_t height, long max_pixels, const char *format,
                          struct program_output *out)
 {
 	if (width == 0 || height == 0) {
@@ -69,11 +69,13 @@ static bool check_pixels(uint64_t width, uint64_t height, long max_pixels, const
 	return true;
 }
 
-static bool allocate(struct image *img, uint32_t width, uint32_t height, struct program_output *out)
+bool image_allocate(struct image *img, uint32_t width, uint32_t height, struct program_output *out)
 {
 	img->width = width;
 	img->height = height;
 	img->rgba = malloc((size_t)width * height * 4);
+	img->icc = NULL;
+	img->icc_len = 0;
 	if (!img->rgba) {
 		program_fail(out, 500, "out of memory for a %ux%u image", width, height);
 		return false;
@@ -105,7 +107,36 @@ static void jpeg_message(j_common_ptr cinfo, int msg_level)
 		jpeg_fail(cinfo);
 }
 
-static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct image *img,
+bool image_jpeg_size(const uint8_t *data, size_t len, uint32_t *width, uint32_t *height)
+{
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_failure failure;
+	volatile int orientation = 1;
+	if (image_detect(data, len) != IMAGE_JPEG)
+		return false;
+	memset(&failure, 0, sizeof(failure));
+	cinfo.err = jpeg_std_error(&failure.mgr);
+	failure.mgr.error_exit = jpeg_fail;
+	failure.mgr.emit_message = jpeg_message;
+	if (setjmp(failure.jump)) {
+		jpeg_destroy_decompress(&cinfo);
+		return false; /* the decoder will say what is wrong */
+	}
+	jpeg_create_decompress(&cinfo);
+	jpeg_mem_src(&cinfo, data, (unsigned long)len);
+	jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+	jpeg_read_header(&cinfo, TRUE);
+	for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next)
+		if (m->marker == JPEG_APP0 + 1 && orientation == 1)
+			orientation = image_exif_orientation(m->data, m->data_length);
+	*width = orientation >= 5 ? cinfo.image_height : cinfo.image_width;
+	*height = orientation >= 5 ? cinfo.image_width : cinfo.image_height;
+	jpeg_destroy_decompress(&cinfo);
+	return true;
+}
+
+/* denom 1, 2, 4 or 8: libjpeg scales the image down by that factor while decoding (in the inverse DCT). */
+static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, unsigned denom, struct image *img,
                         struct program_output *out)
 {
 	struct jpeg_decompress_struct cinfo;
@@ -127,8 +158,9 @@ static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct
 	jpeg_create_decompress(&cinfo);
 	jpeg_mem_src(&cinfo, data, (unsigned long)len);
 	jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+	jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xffff); /* ICC_PROFILE segments */
 	jpeg_read_header(&cinfo, TRUE);
-	if (!check_pixels(cinfo.image_width, cinfo.image_height, max_pixels, "JPEG", out)) {
+	if (!image_check_pixels(cinfo.image_width, cinfo.image_height, max_pixels, "JPEG", out)) {
 		jpeg_destroy_decompress(&cinfo);
 		return false;
 	}
@@ -137,8 +169,10 @@ static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct
 			orientation = image_exif_orientation(m->data, m->data_length);
 	cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
 	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
+	cinfo.scale_num = 1;
+	cinfo.scale_denom = denom;
 	jpeg_start_decompress(&cinfo);
-	if (!allocate(img, cinfo.output_width, cinfo.output_height, out)) {
+	if (!image_allocate(img, cinfo.output_width, cinfo.output_height, out)) {
 		jpeg_destroy_decompress(&cinfo);
 		return false;
 	}
@@ -159,6 +193,15 @@ static bool decode_jpeg(const uint8_t *data, size_t len, long max_pixels, struct
 				p[2] = (uint8_t)(y * k / 255);
 				p[3] = 255;
 			}
+		}
+	}
+	{
+		JOCTET *icc = NULL;
+		unsigned int icc_len = 0;
+		/* A profile split over segments that do not fit together is ignored, as browsers do. */
+		if (jpeg_read_icc_profile(&cinfo, &icc, &icc_len) && icc) {
+			img->icc = icc;
+			img->icc_len = icc_len;
 		}
 	}
 	jpeg_finish_decompress(&cinfo);
@@ -203,8 +246,8 @@ static void png_warn(png_structp png, png_const_charp message)
 	(void)message; /* benign (e.g. an unknown ancillary chunk); damage to image data is an error */
 }
 
-static bool decode_png(const uint8_t *data, size_t len, long max_pixels, struct image *img,
-                       struct program_output *out)
+bool image_decode_png(const uint8_t *data, size_t len, long max_pixels, const char *what, int *orientation,
+                      struct image *img, struct program_output *out)
 {
 	struct png_source src = {data, len, 0, "", NULL};
 	png_structp png;
@@ -223,7 +266,7 @@ static bool decode_png(const uint8_t *data, size_t len, long max_pixels, struct 
 		return false;
 	}
 	if (setjmp(png_jmpbuf(png))) {
-		program_fail(out, 422, "corrupt or truncated PNG: %s", src.message);
+		program_fail(out, 422, "corrupt or truncated %s: %s", what, src.message);
 		png_destroy_read_struct(&png, &info, NULL);
 		free(src.rows);
 		image_free(img);
@@ -232,7 +275,7 @@ static bool decode_png(const uint8_t *data, size_t len, long max_pixels, struct 
 	png_set_read_fn(png, &src, png_read_memory);
 	png_read_info(png, info);
 	png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
-	if (!check_pixels(width, height, max_pixels, "PNG", out)) {
+	if (!image_check_pixels(width, height, max_pixels, what, out)) {
 		png_destroy_read_struct(&png, &info, NULL);
 		return false;
 	}
@@ -246,7 +289,7 @@ static bool decode_png(const uint8_t *data, size_t len, long max_pixels, struct 
 	png_read_update_info(png, info);
 	if (png_get_rowbytes(png, info) != (size_t)width * 4)
 		png_error(png, "unexpected row layout after conversion to RGBA");
-	if (!allocate(img, width, height, out)) {
+	if (!image_allocate(img, width, height, out)) {
 		png_destroy_read_struct(&png, &info, NULL);
 		return false;
 	}
@@ -258,147 +301,26 @@ static bool decode_png(const uint8_t *data, size_t len, long max_pixels, struct 
 	png_read_image(png, src.rows);
 	png_read_end(png, NULL); /* checks the chunks after the image data, up to IEND */
 	free(src.rows);
-	png_destroy_read_struct(&png, &info, NULL);
-	return true;
-}
-
-/* ---- GIF (first frame) ---- */
-
-struct gif_source {
-	const uint8_t *data;
-	size_t len;
-	size_t pos;
-};
-
-static int gif_read_memory(GifFileType *gif, GifByteType *dest, int n)
-{
-	struct gif_source *src = gif->UserData;
-	size_t take = src->len - src->pos < (size_t)n ? src->len - src->pos : (size_t)n;
-	memcpy(dest, src->data + src->pos, take);
-	src->pos += take;
-	return (int)take;
-}
-
-static bool gif_failed(GifFileType *gif, struct image *img, struct program_output *out, const char *what)
-{
-	int code = gif->Error;
-	int ignored;
-	program_fail(out, 422, "corrupt or truncated GIF: %s: %s", what, GifErrorString(code) ? GifErrorString(code) : "error");
-	DGifCloseFile(gif, &ignored);
-	image_free(img);
-	return false;
-}
-
-static bool decode_gif(const uint8_t *data, size_t len, long max_pixels, struct image *img,
-                       struct program_output *out)
-{
-	struct gif_source src = {data, len, 0};
-	int error = 0, transparent = NO_TRANSPARENT_COLOR;
-	GifFileType *gif = DGifOpen(&src, gif_read_memory, &error);
-	if (!gif) {
-		program_fail(out, 422, "corrupt or truncated GIF header: %s", GifErrorString(error) ? GifErrorString(error) : "error");
-		return false;
-	}
-	if (!check_pixels((uint64_t)gif->SWidth, (uint64_t)gif->SHeight, max_pixels, "GIF", out)) {
-		DGifCloseFile(gif, &error);
-		return false;
-	}
-	for (;;) {
-		GifRecordType type;
-		if (DGifGetRecordType(gif, &type) == GIF_ERROR)
-			return gif_failed(gif, img, out, "reading a record");
-		if (type == TERMINATE_RECORD_TYPE) {
-			program_fail(out, 422, "GIF has no image");
-			DGifCloseFile(gif, &error);
-			return false;
-		}
-		if (type == EXTENSION_RECORD_TYPE) {
-			int code;
-			GifByteType *ext;
-			if (DGifGetExtension(gif, &code, &ext) == GIF_ERROR)
-				return gif_failed(gif, img, out, "reading an extension");
-			if (code == GRAPHICS_EXT_FUNC_CODE && ext) {
-				GraphicsControlBlock gcb;
-				if (DGifExtensionToGCB(ext[0], ext + 1, &gcb) == GIF_OK)
-					transparent = gcb.TransparentColor;
-			}
-			while (ext) {
-				if (DGifGetExtensionNext(gif, &ext) == GIF_ERROR)
-					return gif_failed(gif, img, out, "reading an extension");
-			}
-			continue;
-		}
-		if (type != IMAGE_DESC_RECORD_TYPE)
-			continue;
-		break;
-	}
-	if (DGifGetImageDesc(gif) == GIF_ERROR)
-		return gif_failed(gif, img, out, "reading the image descriptor");
+	src.rows = NULL;
 	{
-		GifImageDesc *d = &gif->Image;
-		ColorMapObject *map = d->ColorMap ? d->ColorMap : gif->SColorMap;
-		GifPixelType *line;
-		/* Interlaced frames store rows in four passes: every 8th from 0, every 8th from 4, every 4th from 2,
-		 * every 2nd from 1. */
-		static const int pass_start[4] = {0, 4, 2, 1}, pass_step[4] = {8, 8, 4, 2};
-		if (!map) {
-			program_fail(out, 422, "corrupt GIF: the first frame has no colour map");
-			DGifCloseFile(gif, &error);
-			return false;
+		png_charp name;
+		int compression;
+		png_bytep profile;
+		png_uint_32 profile_len;
+		png_uint_32 exif_len = 0;
+		png_bytep exif = NULL;
+		if (png_get_iCCP(png, info, &name, &compression, &profile, &profile_len) && profile_len > 0 &&
+		    (img->icc = malloc(profile_len)) != NULL) {
+			memcpy(img->icc, profile, profile_len);
+			img->icc_len = profile_len;
 		}
-		if (d->Width <= 0 || d->Height <= 0 || !check_pixels((uint64_t)d->Width, (uint64_t)d->Height, max_pixels, "GIF frame", out)) {
-			if (out->status == 0)
-				program_fail(out, 422, "GIF frame has an empty size");
-			DGifCloseFile(gif, &error);
-			return false;
+		if (orientation) {
+			*orientation = 1;
+			if (png_get_eXIf_1(png, info, &exif_len, &exif) && exif)
+				*orientation = image_tiff_orientation(exif, exif_len);
 		}
-		if (!allocate(img, (uint32_t)gif->SWidth, (uint32_t)gif->SHeight, out)) {
-			DGifCloseFile(gif, &error);
-			return false;
-		}
-		/* The canvas starts transparent; the first frame is drawn at its offset, clipped to the canvas. */
-		memset(img->rgba, 0, (size_t)img->width * img->height * 4);
-		line = malloc((size_t)d->Width);
-		if (!line) {
-			DGifCloseFile(gif, &error);
-			image_free(img);
-			program_fail(out, 500, "out of memory");
-			return false;
-		}
-		for (int pass = 0; pass < (d->Interlace ? 4 : 1); pass++) {
-			int start = d->Interlace ? pass_start[pass] : 0, step = d->Interlace ? pass_step[pass] : 1;
-			for (int row = start; row < d->Height; row += step) {
-				long y = (long)d->Top + row;
-				if (DGifGetLine(gif, line, d->Width) == GIF_ERROR) {
-					free(line);
-					return gif_failed(gif, img, out, "reading pixels");
-				}
-				if (y < 0 || y >= (long)img->height)
-					continue;
-				for (int col = 0; col < d->Width; col++) {
-					long x = (long)d->Left + col;
-					uint8_t *p;
-					if (x < 0 || x >= (long)img->width || line[col] == transparent)
-						continue;
-					p = img->rgba + ((size_t)y * img->width + (size_t)x) * 4;
-					if (line[col] < map->ColorCount) {
-						p[0] = map->Colors[line[col]].Red;
-						p[1] = map->Colors[line[col]].Green;
-						p[2] = map->Colors[line[col]].Blue;
-					} else {
-						p[0] = p[1] = p[2] = 0; /* index outside the map: black, as browsers do */
-					}
-					p[3] = 255;
-				}
-			}
-		}
-		free(line);
 	}
-	if (DGifCloseFile(gif, &error) == GIF_ERROR) {
-		image_free(img);
-		program_fail(out, 422, "GIF: %s", GifErrorString(error) ? GifErrorString(error) : "error");
-		return false;
-	}
+	png_destroy_read_struct(&png, &info, NULL);
 	return true;
 }
 
@@ -418,6 +340,94 @@ static const char *vp8_status_text(VP8StatusCode status)
 	}
 }
 
+/* The ICCP chunk of a WebP file, copied into img (a damaged container leaves img without a profile), and, when
+ * orientation is not NULL, the orientation from its EXIF chunk. */
+static void webp_copy_icc(const uint8_t *data, size_t len, struct image *img, int *orientation)
+{
+	WebPData whole = {data, len};
+	WebPDemuxer *demux = WebPDemux(&whole);
+	WebPChunkIterator chunk;
+	if (!demux)
+		return;
+	if ((WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & ICCP_FLAG) && WebPDemuxGetChunk(demux, "ICCP", 1, &chunk)) {
+		if (chunk.chunk.size > 0 && (img->icc = malloc(chunk.chunk.size)) != NULL) {
+			memcpy(img->icc, chunk.chunk.bytes, chunk.chunk.size);
+			img->icc_len = chunk.chunk.size;
+		}
+		WebPDemuxReleaseChunkIterator(&chunk);
+	}
+	if (orientation && (WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & EXIF_FLAG) &&
+	    WebPDemuxGetChunk(demux, "EXIF", 1, &chunk)) {
+		*orientation = image_tiff_orientation(chunk.chunk.bytes, chunk.chunk.size);
+		WebPDemuxReleaseChunkIterator(&chunk);
+	}
+	WebPDemuxDelete(demux);
+}
+
+/* Every frame of an animated WebP, composited by libwebp's animation decoder, up to `limit` frames. */
+static bool webp_frames(const uint8_t *data, size_t len, long max_pixels, unsigned limit, image_frame_fn fn,
+                        void *ctx, struct program_output *out)
+{
+	WebPData whole = {data, len};
+	WebPAnimDecoderOptions options;
+	WebPAnimDecoder *decoder;
+	WebPAnimInfo info;
+	struct image canvas = {0, 0, NULL, NULL, 0};
+	int previous = 0;
+	bool ok = true;
+	if (!WebPAnimDecoderOptionsInit(&options)) {
+		program_fail(out, 500, "libwebp version mismatch");
+		return false;
+	}
+	options.color_mode = MODE_RGBA;
+	options.use_threads = 0;
+	decoder = WebPAnimDecoderNew(&whole, &options);
+	if (!decoder) {
+		program_fail(out, 422, "corrupt or truncated animated WebP");
+		return false;
+	}
+	if (!WebPAnimDecoderGetInfo(decoder, &info) ||
+	    !image_check_pixels(info.canvas_width, info.canvas_height, max_pixels, "WebP canvas", out) ||
+	    !image_allocate(&canvas, info.canvas_width, info.canvas_height, out)) {
+		if (out->status == 0)
+			program_fail(out, 422, "corrupt animated WebP: no animation information");
+		WebPAnimDecoderDelete(decoder);
+		return false;
+	}
+	webp_copy_icc(data, len, &canvas, NULL);
+	for (unsigned n = 0; n < limit && ok && WebPAnimDecoderHasMoreFrames(decoder); n++) {
+		uint8_t *frame;
+		int timestamp;
+		if (!WebPAnimDecoderGetNext(decoder, &frame, &timestamp)) {
+			program_fail(out, 422, "corrupt or truncated animated WebP: cannot decode frame %u", n + 1);
+			ok = false;
+			break;
+		}
+		/* The decoder owns `frame` and composites the next frame onto it: hand the callback a copy. */
+		memcpy(canvas.rgba, frame, (size_t)canvas.width * canvas.height * 4);
+		ok = fn(ctx, &canvas, timestamp - previous, out);
+		previous = timestamp;
+	}
+	WebPAnimDecoderDelete(decoder);
+	image_free(&canvas);
+	return ok;
+}
+
+/* image_decode()'s callback for a still taken from an animation: keeps the first frame. */
+static bool keep_first_frame(void *ctx, struct image *canvas, int duration_ms, struct program_output *out)
+{
+	struct image *img = ctx;
+	(void)duration_ms;
+	if (!image_allocate(img, canvas->width, canvas->height, out))
+		return false;
+	memcpy(img->rgba, canvas->rgba, (size_t)canvas->width * canvas->height * 4);
+	if (canvas->icc && (img->icc = malloc(canvas->icc_len)) != NULL) {
+		memcpy(img->icc, canvas->icc, canvas->icc_len);
+		img->icc_len = canvas->icc_len;
+	}
+	return true;
+}
+
 static bool decode_webp(const uint8_t *data, size_t len, long max_pixels, struct image *img,
                         struct program_output *out)
 {
@@ -427,43 +437,20 @@ static bool decode_webp(const uint8_t *data, size_t len, long max_pixels, struct
 		program_fail(out, 422, "corrupt or truncated WebP: %s", vp8_status_text(status));
 		return false;
 	}
-	if (!check_pixels((uint64_t)features.width, (uint64_t)features.height, max_pixels, "WebP", out))
+	if (!image_check_pixels((uint64_t)features.width, (uint64_t)features.height, max_pixels, "WebP", out))
 		return false;
 	if (features.has_animation) {
-		WebPData whole = {data, len};
-		WebPAnimDecoderOptions options;
-		WebPAnimDecoder *decoder;
-		WebPAnimInfo info;
-		uint8_t *frame;
-		int timestamp;
-		if (!WebPAnimDecoderOptionsInit(&options)) {
-			program_fail(out, 500, "libwebp version mismatch");
+		if (!webp_frames(data, len, max_pixels, 1, keep_first_frame, img, out)) {
+			image_free(img);
 			return false;
 		}
-		options.color_mode = MODE_RGBA;
-		options.use_threads = 0;
-		decoder = WebPAnimDecoderNew(&whole, &options);
-		if (!decoder) {
-			program_fail(out, 422, "corrupt or truncated animated WebP");
+		if (!img->rgba) {
+			program_fail(out, 422, "corrupt animated WebP: no frame");
 			return false;
 		}
-		if (!WebPAnimDecoderGetInfo(decoder, &info) ||
-		    !check_pixels(info.canvas_width, info.canvas_height, max_pixels, "WebP canvas", out) ||
-		    !WebPAnimDecoderGetNext(decoder, &frame, &timestamp)) {
-			if (out->status == 0)
-				program_fail(out, 422, "corrupt or truncated animated WebP: cannot decode the first frame");
-			WebPAnimDecoderDelete(decoder);
-			return false;
-		}
-		if (!allocate(img, info.canvas_width, info.canvas_height, out)) {
-			WebPAnimDecoderDelete(decoder);
-			return false;
-		}
-		memcpy(img->rgba, frame, (size_t)img->width * img->height * 4);
-		WebPAnimDecoderDelete(decoder);
 		return true;
 	}
-	if (!allocate(img, (uint32_t)features.width, (uint32_t)features.height, out))
+	if (!image_allocate(img, (uint32_t)features.width, (uint32_t)features.height, out))
 		return false;
 	{
 		/* The advanced API decodes into our buffer and, unlike WebPDecodeRGBAInto, says why it failed. */
@@ -486,14 +473,53 @@ static bool decode_webp(const uint8_t *data, size_t len, long max_pixels, struct
 			return false;
 		}
 	}
+	{
+		int orientation = 1;
+		webp_copy_icc(data, len, img, &orientation);
+		if (!image_orient(img, orientation)) {
+			image_free(img);
+			program_fail(out, 500, "out of memory while applying the EXIF orientation");
+			return false;
+		}
+	}
 	return true;
 }
 
-bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, struct image *img,
-                  struct program_output *out)
+/* WebP: canvas, frame count and loop count from the container (VP8X/ANIM/ANMF). */
+static bool webp_probe(const uint8_t *data, size_t len, struct image_info *info, struct program_output *out)
 {
-	enum image_format format = image_detect(data, len);
-	memset(img, 0, sizeof(*img));
+	WebPBitstreamFeatures features;
+	VP8StatusCode status = WebPGetFeatures(data, len, &features);
+	if (status != VP8_STATUS_OK) {
+		program_fail(out, 422, "corrupt or truncated WebP: %s", vp8_status_text(status));
+		return false;
+	}
+	info->width = (uint32_t)features.width;
+	info->height = (uint32_t)features.height;
+	info->frames = 1;
+	info->loop_count = 0;
+	if (features.has_animation) {
+		WebPData whole = {data, len};
+		WebPDemuxer *demux = WebPDemux(&whole);
+		if (!demux) {
+			program_fail(out, 422, "corrupt or truncated animated WebP: the container does not parse");
+			return false;
+		}
+		info->frames = WebPDemuxGetI(demux, WEBP_FF_FRAME_COUNT);
+		info->loop_count = (int)WebPDemuxGetI(demux, WEBP_FF_LOOP_COUNT);
+		WebPDemuxDelete(demux);
+		if (info->frames == 0) {
+			program_fail(out, 422, "corrupt animated WebP: no frame");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Fails with 415 naming the format when it is unknown or not in accepted. */
+static bool check_accepted(const uint8_t *data, size_t len, enum image_format format, unsigned accepted,
+                           struct program_output *out)
+{
 	if (len == 0) {
 		program_fail(out, 415, "empty body: expected an image");
 		return false;
@@ -512,10 +538,81 @@ bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_p
 		             other ? other : "not a recognised image format", first, list);
 		return false;
 	}
+	return true;
+}
+
+bool image_probe(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, long max_frames,
+                 struct image_info *info, struct program_output *out)
+{
+	bool ok;
+	memset(info, 0, sizeof(*info));
+	info->format = image_detect(data, len);
+	info->frames = 1;
+	if (!check_accepted(data, len, info->format, accepted, out))
+		return false;
+	switch (info->format) {
+	case IMAGE_GIF: ok = image_gif_probe(data, len, info, out); break;
+	case IMAGE_PNG: ok = image_apng_probe(data, len, info, out); break;
+	case IMAGE_WEBP: ok = webp_probe(data, len, info, out); break;
+	default: return true; /* JPEG: a still; its decoder checks the size */
+	}
+	if (!ok || !image_check_pixels(info->width, info->height, max_pixels, image_format_name(info->format), out))
+		return false;
+	if (info->frames == 0) {
+		program_fail(out, 422, "corrupt or truncated %s: no image found", image_format_name(info->format));
+		return false;
+	}
+	if (info->frames > (unsigned long)max_frames) {
+		program_fail(out, 413, "%s animation has %u frames, more than max_frames %ld", image_format_name(info->format),
+		             info->frames, max_frames);
+		return false;
+	}
+	return true;
+}
+
+bool image_decode(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, struct image *img,
+                  struct program_output *out)
+{
+	return image_decode_shrunk(data, len, accepted, max_pixels, 1, img, out);
+}
+
+bool image_decode_shrunk(const uint8_t *data, size_t len, unsigned accepted, long max_pixels, unsigned jpeg_denom,
+                         struct image *img, struct program_output *out)
+{
+	enum image_format format = image_detect(data, len);
+	memset(img, 0, sizeof(*img));
+	if (!check_accepted(data, len, format, accepted, out))
+		return false;
 	switch (format) {
-	case IMAGE_JPEG: return decode_jpeg(data, len, max_pixels, img, out);
-	case IMAGE_PNG: return decode_png(data, len, max_pixels, img, out);
-	case IMAGE_GIF: return decode_gif(data, len, max_pixels, img, out);
+	case IMAGE_JPEG: return decode_jpeg(data, len, max_pixels, jpeg_denom, img, out);
+	case IMAGE_PNG: {
+		int orientation = 1;
+		if (!image_decode_png(data, len, max_pixels, "PNG", &orientation, img, out))
+			return false;
+		if (!image_orient(img, orientation)) {
+			image_free(img);
+			program_fail(out, 500, "out of memory while applying the EXIF orientation");
+			return false;
+		}
+		return true;
+	}
+	case IMAGE_GIF:
+		if (!image_gif_frames(data, len, max_pixels, 1, keep_first_frame, img, out)) {
+			image_free(img);
+			return false;
+		}
+		return true;
 	default: return decode_webp(data, len, max_pixels, img, out);
+	}
+}
+
+bool image_decode_frames(const uint8_t *data, size_t len, const struct image_info *info, long max_pixels,
+                         image_frame_fn fn, void *ctx, struct program_output *out)
+{
+	switch (info->format) {
+	case IMAGE_GIF: return image_gif_frames(data, len, max_pixels, info->frames, fn, ctx, out);
+	case IMAGE_PNG: return image_apng_frames(data, len, info, max_pixels, fn, ctx, out);
+	case IMAGE_WEBP: return webp_frames(data, len, max_pixels, info->frames, fn, ctx, out);
+	default: program_fail(out, 500, "%s has no frames to decode", image_format_name(info->format)); return false;
 	}
 }

@@ -1,4 +1,5 @@
-/* image_exif.c — the Orientation tag (0x0112) of IFD0 in a JPEG's APP1 "Exif" segment. */
+/* image_exif.c — the Orientation tag (0x0112) of IFD0 in EXIF data: a JPEG's APP1 "Exif" segment, a PNG eXIf
+ * chunk or a WebP EXIF chunk. */
 #include "image.h"
 
 #include <string.h>
@@ -16,14 +17,22 @@ static uint32_t read32(const uint8_t *p, bool big_endian)
 
 int image_exif_orientation(const uint8_t *app1, size_t len)
 {
-	const uint8_t *tiff;
-	size_t tiff_len, ifd, count;
-	bool big_endian;
-	/* APP1 payload: "Exif\0\0", then a TIFF header: "II" or "MM", 42, offset of IFD0. */
+	/* APP1 payload: "Exif\0\0", then the TIFF data. */
 	if (len < 6 + 8 || memcmp(app1, "Exif\0\0", 6) != 0)
 		return 1;
-	tiff = app1 + 6;
-	tiff_len = len - 6;
+	return image_tiff_orientation(app1 + 6, len - 6);
+}
+
+int image_tiff_orientation(const uint8_t *tiff, size_t tiff_len)
+{
+	size_t ifd, count;
+	bool big_endian;
+	/* Some writers put "Exif\0\0" in front of a PNG or WebP chunk's TIFF data too. */
+	if (tiff_len >= 6 && memcmp(tiff, "Exif\0\0", 6) == 0)
+		tiff += 6, tiff_len -= 6;
+	/* A TIFF header: "II" or "MM", 42, offset of IFD0. */
+	if (tiff_len < 8)
+		return 1;
 	if (tiff[0] == 'I' && tiff[1] == 'I')
 		big_endian = false;
 	else if (tiff[0] == 'M' && tiff[1] == 'M')

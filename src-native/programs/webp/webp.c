@@ -1,13 +1,14 @@
 /*
- * webp — converts a JPEG, PNG, GIF (first frame) or WebP body to WebP.
+ * webp — converts a JPEG, PNG, GIF or WebP body to WebP. Animations (GIF, APNG, animated WebP) stay animations:
+ * every frame, its delay, the loop count, and how frames combine (disposal and blending, re-derived by libwebp's
+ * animation encoder from the composited frames).
  *
  * arg (JSON object, all keys optional):
  *   quality     0..100, default 80 (lossy quality, or effort for lossless)
  *   method      0..6, default 4 (speed/size trade-off: 0 fastest, 6 smallest)
  *   lossless    true/false, default false
- *   resize      [width, height]; 0 keeps the aspect ratio
- *   crop        [x, y, width, height], applied before resize (on the EXIF-oriented image)
- *   max_pixels  default 50000000, checked from the header before decoding
+ *   and the shared image options (width, height, fit, gravity, dpr, resize, crop, icc, max_pixels, max_frames...):
+ *   see docs/writing-programs.md, "Options of the image programs".
  * Answers image/webp, or 400/413/415/422 with X-Failed (see programs/common/program.h).
  */
 #include <stdlib.h>
@@ -17,86 +18,28 @@
 
 #include "args.h"
 #include "image.h"
+#include "image_encode.h"
 #include "program.h"
 
-static const char *const allowed_keys[] = {"quality", "method", "lossless", "resize", "crop", "max_pixels", NULL};
-
-static const char *encode_error_text(WebPEncodingError code)
-{
-	switch (code) {
-	case VP8_ENC_ERROR_OUT_OF_MEMORY:
-	case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY: return "out of memory";
-	case VP8_ENC_ERROR_BAD_DIMENSION: return "bad dimension";
-	case VP8_ENC_ERROR_PARTITION0_OVERFLOW: return "partition 0 overflow (try a lower quality)";
-	case VP8_ENC_ERROR_FILE_TOO_BIG: return "output too big";
-	default: return "encoder error";
-	}
-}
-
-static void webp_free(void *p)
-{
-	WebPFree(p);
-}
+static const char *const allowed_keys[] = {"quality", "method", "lossless", IMAGE_OPTION_KEYS, NULL};
 
 static void transform(const struct program_input *in, struct program_output *out)
 {
 	char err[PROGRAM_REASON_MAX];
 	struct json_value *args = args_parse(in->arg, err, sizeof(err));
 	struct image_options options;
-	struct image img = {0, 0, NULL};
-	long quality, method;
-	bool lossless;
-	WebPConfig config;
-	WebPPicture picture;
-	WebPMemoryWriter writer;
-	int imported;
+	struct image_webp_settings settings;
 	if (!args || !args_check_keys(args, allowed_keys, err, sizeof(err)) ||
-	    !args_get_int(args, "quality", 0, 100, 80, &quality, err, sizeof(err)) ||
-	    !args_get_int(args, "method", 0, 6, 4, &method, err, sizeof(err)) ||
-	    !args_get_bool(args, "lossless", false, &lossless, err, sizeof(err)) ||
+	    !args_get_int(args, "quality", 0, 100, IMAGE_WEBP_DEFAULT_QUALITY, &settings.quality, err, sizeof(err)) ||
+	    !args_get_int(args, "method", 0, 6, IMAGE_WEBP_DEFAULT_METHOD, &settings.method, err, sizeof(err)) ||
+	    !args_get_bool(args, "lossless", false, &settings.lossless, err, sizeof(err)) ||
 	    !image_options_read(args, &options, err, sizeof(err))) {
 		json_free(args);
 		program_fail(out, 400, "%s", err);
 		return;
 	}
 	json_free(args);
-	if (!image_load(in->data, in->len, IMAGE_ACCEPT_ALL, &options, &img, out))
-		return;
-	if (!WebPConfigInit(&config) || !WebPPictureInit(&picture)) {
-		image_free(&img);
-		program_fail(out, 500, "libwebp version mismatch");
-		return;
-	}
-	config.quality = (float)quality;
-	config.method = (int)method;
-	config.lossless = lossless;
-	config.thread_level = 0; /* one thread: guests run single-threaded */
-	picture.use_argb = lossless;
-	picture.width = (int)img.width;
-	picture.height = (int)img.height;
-	/* Without transparency import RGB only, so no alpha plane is stored. */
-	if (image_has_transparency(&img))
-		imported = WebPPictureImportRGBA(&picture, img.rgba, (int)img.width * 4);
-	else
-		imported = WebPPictureImportRGBX(&picture, img.rgba, (int)img.width * 4);
-	image_free(&img);
-	if (!imported) {
-		WebPPictureFree(&picture);
-		program_fail(out, 500, "out of memory importing the picture");
-		return;
-	}
-	WebPMemoryWriterInit(&writer);
-	picture.writer = WebPMemoryWrite;
-	picture.custom_ptr = &writer;
-	if (!WebPEncode(&config, &picture)) {
-		program_fail(out, 500, "WebP encoding failed: %s", encode_error_text(picture.error_code));
-		WebPPictureFree(&picture);
-		WebPMemoryWriterClear(&writer);
-		return;
-	}
-	WebPPictureFree(&picture);
-	program_succeed(out, "image/webp", writer.mem, writer.size);
-	out->body_free = webp_free;
+	image_convert_to_webp(in, &options, &settings, out);
 }
 
 /* Runs one tiny conversion before the VM is frozen, so that libwebp's one-time set-up (CPU-specific function
@@ -120,8 +63,7 @@ static void warm_up(void)
 	in.len = size;
 	memset(&out, 0, sizeof(out));
 	transform(&in, &out);
-	if (out.body)
-		WebPFree(out.body);
+	free(out.body);
 	WebPFree(encoded);
 }
 

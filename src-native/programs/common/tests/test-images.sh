@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Tests an image program (webp or avif) on real images and on broken input, checking every output with
+# Tests an image program (webp, avif or image) on real images and on broken input, checking every output with
 # independent tools: dwebp / avifdec (strict mode, its default) and ImageMagick decode it, the decoded size must
 # match, and the SSIM of its luma against ImageMagick's own decoding of the source must reach a threshold.
+# Animations are read back with libwebp's animation decoder (tools/webp-frames.c: ImageMagick 6 composites
+# animated WebP wrongly) and compared frame by frame, with their delays and loop count. Resizes are compared with
+# ImageMagick's Lanczos in linear light; colour with ImageMagick's Little CMS conversion through ICC profiles.
 #
-# usage: programs/common/tests/test-images.sh webp|avif [native|sandbox]      (run from src-native/)
+# usage: programs/common/tests/test-images.sh webp|avif|image [native|sandbox]      (run from src-native/)
 #   native  (default) runs build/programs/NAME as a command: ARG_JSON CONTENT_TYPE < input > output,
 #           status and headers on stderr.
 #   sandbox runs the same cases through build/bin/kvmrun (the intended interface:
@@ -14,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."   # src-native/
 
-name=${1:?usage: $0 webp|avif [native|sandbox]}
+name=${1:?usage: $0 webp|avif|image [native|sandbox]}
 mode=${2:-${KVMFILTER_TEST_MODE:-native}}
 BUILD=${BUILD:-build}
 program="$BUILD/programs/$name"
@@ -26,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 
-case "$name" in webp | avif) ;; *) echo "unknown program '$name' (webp or avif)" >&2; exit 2 ;; esac
+case "$name" in webp | avif | image) ;; *) echo "unknown program '$name' (webp, avif or image)" >&2; exit 2 ;; esac
 case "$mode" in native | sandbox) ;; *) echo "unknown mode '$mode' (native or sandbox)" >&2; exit 2 ;; esac
 [[ -x "$program" ]] || { echo "$program is not built (make -C src-native programs)" >&2; exit 2; }
 if [[ $mode == sandbox && ! -x "$kvmrun" ]]; then
@@ -34,18 +37,26 @@ if [[ $mode == sandbox && ! -x "$kvmrun" ]]; then
 	echo "0 passed, 0 failed"
 	exit 0
 fi
-for tool in convert identify dwebp cwebp img2webp avifdec; do
+for tool in convert identify compare dwebp cwebp img2webp webpmux avifdec; do
 	command -v "$tool" >/dev/null || { echo "missing test tool $tool (see src-native/mk/packages-test.txt)" >&2; exit 2; }
 done
 
-# The SSIM helper (ImageMagick 6 has no SSIM metric).
+# The helpers: SSIM (ImageMagick 6 has no SSIM metric), an animated WebP reader, ICC profiles for sRGB and P3.
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/ssim" programs/common/tools/ssim.c -lm
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/webp-frames" programs/common/tools/webp-frames.c -lwebpdemux -lwebp
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp/make-icc" programs/common/tools/make-icc.c -lm
+"$tmp/make-icc" srgb "$tmp/srgb.icc"
+"$tmp/make-icc" p3 "$tmp/p3.icc"
+srgb="$tmp/srgb.icc"
+
+# lanczos WxH: ImageMagick options for the resize the programs do (Lanczos-3 in linear light).
+lanczos() { echo "-colorspace RGB -filter Lanczos -resize $1! -colorspace sRGB"; }
 
 # SSIM threshold for the default quality (webp 80, avif 60). Measured on these files and the corpus: 0.93-0.98
 # (cwebp -q 80 gives identical numbers for webp). A wrongly oriented, mirrored, shifted or channel-swapped image
 # scores far lower (rocket.jpg against itself rotated 180 degrees: 0.56), so 0.90 separates right from wrong
-# while leaving room for other library versions. Resize cases make the reference with ImageMagick's Triangle
-# filter, the same kind of filter as ours, so they compare the same scaling.
+# while leaving room for other library versions. Resize cases make the reference with ImageMagick's Lanczos
+# filter in linear light, the same filter as ours, so they compare the same scaling.
 ssim_min=0.90
 
 # run ARG CONTENT_TYPE INPUT OUT: runs the program; sets rc, status, xfailed.
@@ -71,13 +82,27 @@ run() {
 pass() { echo "PASS $name: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $name: $1: $2"; failed=$((failed + 1)); }
 
+# kind FILE: webp, avif, jpeg, png or unknown, from the first bytes.
+kind() {
+	local magic
+	magic=$(head -c 12 "$1" | od -An -tx1 | tr -d ' \n')
+	case $magic in
+	52494646????????57454250) echo webp ;;
+	????????66747970*) echo avif ;;
+	ffd8ff*) echo jpeg ;;
+	89504e47*) echo png ;;
+	*) echo unknown ;;
+	esac
+}
+
 # decode OUT PNG: decodes the program's output with the independent decoder into a PNG (keeps alpha).
 decode() {
-	if [[ $name == webp ]]; then
-		dwebp -quiet "$1" -pam -o "$tmp/decoded.pam" && convert "$tmp/decoded.pam" "PNG32:$2"
-	else
-		avifdec "$1" "$2" >/dev/null
-	fi
+	case $(kind "$1") in
+	webp) dwebp -quiet "$1" -pam -o "$tmp/decoded.pam" && convert "$tmp/decoded.pam" "PNG32:$2" ;;
+	avif) avifdec "$1" "$2" >/dev/null ;;
+	jpeg | png) convert "$1" "PNG32:$2" ;;
+	*) echo "output is not an image: $(head -c 16 "$1" | od -An -tx1)" >&2; return 1 ;;
+	esac
 }
 
 # good NAME INPUT ARG EXPECTED_WxH [IM_OPS...]: a valid conversion. The output must decode with the independent
@@ -93,23 +118,27 @@ good() {
 	size=$(identify -format '%wx%h' "$tmp/decoded.png")
 	im_size=$(identify -format '%wx%h' "$out" 2>/dev/null || echo "ImageMagick cannot read it")
 	if [[ $size != "$want" || $im_size != "$want" ]]; then fail "$case" "size $size (ImageMagick: $im_size), expected $want"; return; fi
-	convert "${ref:-$input}[0]" -auto-orient "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
+	# The source's ICC profile (rocket.jpg is Adobe RGB) converted to sRGB, as the programs do by default;
+	# ImageMagick assigns the sRGB profile to an image without one, which changes nothing.
+	convert "${ref:-$input}[0]" -auto-orient -profile "$srgb" "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
 	convert "$tmp/decoded.png" -background gray50 -flatten -depth 8 "ppm:$tmp/got.ppm"
 	if ! ssim=$("$tmp/ssim" "$tmp/ref.ppm" "$tmp/got.ppm" 2>&1); then fail "$case" "SSIM: $ssim"; return; fi
-	if awk -v s="$ssim" -v m="$ssim_min" 'BEGIN { exit !(s >= m) }'; then
+	if awk -v s="$ssim" -v m="${min:-$ssim_min}" 'BEGIN { exit !(s >= m) }'; then
 		pass "$case ($want, SSIM $ssim)"
 	else
-		fail "$case" "SSIM $ssim below $ssim_min"
+		fail "$case" "SSIM $ssim below ${min:-$ssim_min}"
 	fi
 }
 
-# bad NAME INPUT ARG STATUS: a rejected request: exact status, X-Failed present, non-zero exit, no image output.
+# bad NAME INPUT ARG STATUS [TEXT]: a rejected request: exact status, X-Failed present (and containing TEXT,
+# e.g. the option's name), non-zero exit, no image output.
 bad() {
-	local case=$1 input=$2 arg=$3 want=$4
+	local case=$1 input=$2 arg=$3 want=$4 text=${5:-}
 	local out="$tmp/out.$name"
 	run "$arg" "" "$input" "$out"
 	if [[ $status != "$want" ]]; then fail "$case" "status '$status', expected $want (X-Failed '$xfailed')"
 	elif [[ -z $xfailed ]]; then fail "$case" "no X-Failed header"
+	elif [[ -n $text && $xfailed != *"$text"* ]]; then fail "$case" "X-Failed '$xfailed' does not mention $text"
 	elif [[ $rc -eq 0 && $mode == native ]]; then fail "$case" "exit code 0"
 	elif [[ $mode == native && -s $out ]]; then fail "$case" "wrote $(stat -c %s "$out") bytes of output"
 	elif [[ $mode == sandbox ]] && identify "$out" >/dev/null 2>&1; then fail "$case" "answered an image"
@@ -123,7 +152,6 @@ good "PNG RGB" $data/chelsea.png '' 451x300
 good "PNG palette" $samples/palette_color.png '' 10x10
 good "PNG 16-bit" $data/rgb16.png '' 96x64
 good "PNG with alpha" $data/alpha.png '' 120x80
-good "GIF first frame of an animation" $samples/no_time_for_that_tiny.gif '' 14x25
 good "GIF interlaced with transparency" $data/trans-interlaced.gif '' 120x80
 # More PNG colour types and JPEG codings, made from the test images with ImageMagick.
 convert $data/alpha.png -colorspace Gray PNG32:"$tmp/gray-alpha-rgba.png"
@@ -143,23 +171,26 @@ for n in 1 2 3 4 5 6 7 8; do
 	if [[ $n -ge 5 ]]; then want=80x120; else want=120x80; fi
 	good "JPEG EXIF orientation $n" $data/orient-$n.jpg '' $want
 done
-good "resize width, keep aspect" $samples/rocket.jpg '{"resize":[200,0]}' 200x133 -filter Triangle -resize '200x133!'
-good "resize height, keep aspect" $samples/rocket.jpg '{"resize":[0,100]}' 150x100 -filter Triangle -resize '150x100!'
-good "resize both" $samples/grace_hopper.jpg '{"resize":[300,300]}' 300x300 -filter Triangle -resize '300x300!'
-good "enlarge" $samples/palette_color.png '{"resize":[40,40]}' 40x40 -filter Triangle -resize '40x40!'
+# EXIF orientation outside JPEG: a PNG eXIf chunk (testdata/orient-6-exif.png: orient-1's pixels, tagged 6) and
+# a WebP EXIF chunk (cwebp -metadata exif keeps orient-6.jpg's) are applied too, as libvips and browsers do.
+ref=$data/orient-6.jpg good "PNG eXIf orientation 6" $data/orient-6-exif.png '' 80x120
+cwebp -quiet -q 95 -metadata exif $data/orient-6.jpg -o "$tmp/orient-6.webp"
+ref=$data/orient-6.jpg good "WebP EXIF orientation 6" "$tmp/orient-6.webp" '' 80x120
+good "resize width, keep aspect" $samples/rocket.jpg '{"resize":[200,0]}' 200x133 $(lanczos 200x133)
+good "resize height, keep aspect" $samples/rocket.jpg '{"resize":[0,100]}' 150x100 $(lanczos 150x100)
+good "resize both" $samples/grace_hopper.jpg '{"resize":[300,300]}' 300x300 $(lanczos 300x300)
+good "enlarge" $samples/palette_color.png '{"resize":[40,40]}' 40x40 $(lanczos 40x40)
 good "crop" $samples/grace_hopper.jpg '{"crop":[100,50,200,150]}' 200x150 -crop 200x150+100+50 +repage
 good "crop then resize" $samples/grace_hopper.jpg '{"crop":[100,50,200,150],"resize":[100,0]}' 100x75 \
-	-crop 200x150+100+50 +repage -filter Triangle -resize '100x75!'
+	-crop 200x150+100+50 +repage $(lanczos 100x75)
 good "crop on the oriented image" $data/orient-6.jpg '{"crop":[0,0,80,60]}' 80x60 -crop 80x60+0+0 +repage
 good "quality option" $samples/rocket.jpg '{"quality":90}' 640x427
 good "odd size 3x5" $data/alpha.png '{"crop":[58,38,3,5]}' 3x5 -crop 3x5+58+38 +repage
 good "single pixel" $data/alpha.png '{"crop":[60,40,1,1]}' 1x1 -crop 1x1+60+40 +repage
-# An animated WebP (made with img2webp): the first frame is converted.
-convert $data/orient-1.jpg "$tmp/frame1.png"
-convert $data/orient-1.jpg -negate "$tmp/frame2.png"
-img2webp -q 95 "$tmp/frame1.png" "$tmp/frame2.png" -o "$tmp/animated.webp" >/dev/null 2>&1
-ref="$tmp/frame1.png" good "animated WebP input: first frame" "$tmp/animated.webp" '' 120x80
-if [[ $name == webp ]]; then
+# A still GIF made from a frame of the animated sample.
+convert "$samples/no_time_for_that_tiny.gif[0]" "$tmp/still.gif"
+good "GIF still" "$tmp/still.gif" '' 14x25
+if [[ $name != avif ]]; then
 	good "method option" $samples/rocket.jpg '{"method":0}' 640x427
 	cwebp -quiet -q 90 $samples/rocket.jpg -o "$tmp/input.webp"
 	good "WebP input (re-encode)" "$tmp/input.webp" '' 640x427
@@ -172,7 +203,7 @@ if [[ $name == webp ]]; then
 	if [[ $status == 200 && $ae == 0 ]]; then pass "lossless is exact"; else fail "lossless is exact" "status $status, $ae pixels differ"; fi
 else
 	good "speed option" $samples/rocket.jpg '{"speed":4}' 640x427
-	good "GIF input" $samples/no_time_for_that_tiny.gif '{"speed":10}' 14x25
+	good "GIF input" "$tmp/still.gif" '{"speed":10}' 14x25
 fi
 
 # Alpha is kept when the source has transparency, and absent when it does not.
@@ -239,12 +270,12 @@ bad "resize with one number" $samples/rocket.jpg '{"resize":[100]}' 400
 bad "resize negative" $samples/rocket.jpg '{"resize":[-1,0]}' 400
 bad "crop outside the image" $samples/rocket.jpg '{"crop":[600,0,100,100]}' 400
 bad "crop of zero width" $samples/rocket.jpg '{"crop":[0,0,0,10]}' 400
-if [[ $name == webp ]]; then
-	bad "method out of range" $samples/rocket.jpg '{"method":7}' 400
-	bad "lossless not a boolean" $samples/rocket.jpg '{"lossless":1}' 400
+if [[ $name != avif ]]; then
+	bad "method out of range" $samples/rocket.jpg '{"method":7}' 400 method
+	bad "lossless not a boolean" $samples/rocket.jpg '{"lossless":1}' 400 lossless
 else
-	bad "speed out of range" $samples/rocket.jpg '{"speed":11}' 400
-	bad "webp-only key" $samples/rocket.jpg '{"method":4}' 400
+	bad "speed out of range" $samples/rocket.jpg '{"speed":11}' 400 speed
+	bad "webp-only key" $samples/rocket.jpg '{"method":4}' 400 method
 fi
 
 # ---- too many pixels (checked from the header, before decoding) ----
@@ -254,6 +285,298 @@ bad "max_pixels below the PNG size" $data/chelsea.png '{"max_pixels":1000}' 413
 printf 'GIF89a\xff\xff\xff\xff\x00\x00\x00;' >"$tmp/huge.gif"
 bad "GIF header of 65535x65535" "$tmp/huge.gif" '' 413
 bad "resize above max_pixels" $samples/palette_color.png '{"resize":[2000,2000],"max_pixels":1000000}' 413
+
+# ---- animation: GIF, APNG and animated WebP become animated WebP (webp, image); refused elsewhere ----
+# References: the APNG's frames composited with ImageMagick from its source frames (testdata/anim-frames, made
+# into testdata/animated.png by tools/make-apng.py: 4 frames, 100/150/200/50 ms, 3 plays, every dispose_op and
+# blend_op); a GIF made from the same frames with every disposal, composited by ImageMagick's -coalesce; an
+# animated WebP made by img2webp from the composited frames.
+frames=$data/anim-frames
+mkdir -p "$tmp/apng-ref" "$tmp/gif-ref"
+convert $frames/f1.png PNG32:"$tmp/apng-ref/ref-0.png"
+convert "$tmp/apng-ref/ref-0.png" $frames/f2.png -geometry +4+4 -compose Over -composite PNG32:"$tmp/apng-ref/ref-1.png"
+# frame 2 is disposed to the background (its rectangle cleared), frame 3 replaces its rectangle (blend source)
+convert "$tmp/apng-ref/ref-0.png" -region 20x16+4+4 -alpha transparent +region PNG32:"$tmp/after-2.png"
+convert "$tmp/after-2.png" $frames/f3.png -geometry +28+12 -compose Copy -composite PNG32:"$tmp/apng-ref/ref-2.png"
+# frame 3 is disposed to the previous state, so frame 4 is drawn over the canvas as it was after frame 2
+convert "$tmp/after-2.png" $frames/f4.png -geometry +0+0 -compose Over -composite PNG32:"$tmp/apng-ref/ref-3.png"
+convert -dispose none -delay 10 $frames/f1.png -dispose background -delay 15 -page +4+4 $frames/f2.png \
+	-dispose previous -delay 20 -page +28+12 $frames/f3.png -dispose none -delay 5 -page +0+0 $frames/f4.png \
+	-loop 3 "$tmp/animated.gif"
+convert "$tmp/animated.gif" -coalesce PNG32:"$tmp/gif-ref/ref-%d.png"
+r="$tmp/apng-ref"
+img2webp -loop 2 -lossless -d 80 $r/ref-0.png -d 120 $r/ref-1.png -d 60 $r/ref-2.png -d 40 $r/ref-3.png \
+	-o "$tmp/animated.webp" >/dev/null 2>&1
+
+# anim_good CASE INPUT ARG WxH FRAMES "DURATIONS" LOOP REFDIR [IM_OPS...]: the output is an animated WebP whose
+# frame count and loop count (in the container, per webpmux, and as libwebp plays it), delays and size are the
+# expected ones, and whose every frame matches REFDIR/ref-N.png with IM_OPS applied: within 1% per channel when
+# exact=1, else by SSIM (at least $min, default $ssim_min).
+anim_good() {
+	local case=$1 input=$2 arg=$3 want=$4 frames=$5 durations=$6 loop=$7 refs=$8
+	shift 8
+	local out="$tmp/anim.out" got info delays worst=1 i ssim ae
+	run "$arg" "" "$input" "$out"
+	if [[ $rc -ne 0 || $status != 200 ]]; then fail "$case" "exit $rc, status '$status', X-Failed '$xfailed'"; return; fi
+	if [[ $(kind "$out") != webp ]]; then fail "$case" "output is $(kind "$out"), not WebP"; return; fi
+	rm -f "$tmp"/frame-*.pam
+	if ! got=$("$tmp/webp-frames" "$out" "$tmp/frame" 2>&1); then fail "$case" "libwebp cannot play it: $got"; return; fi
+	info=$(webpmux -info "$out" 2>&1)
+	delays=$(grep -E '^[0-9]+ ' <<<"$got" | awk '{print $2}' | xargs)
+	if ! grep -q "Number of frames: $frames\$" <<<"$info" || ! grep -q "Loop Count : $loop\$" <<<"$info"; then
+		fail "$case" "webpmux: $(grep -E 'frames|Loop' <<<"$info" | tr '\n' ' '), expected $frames frames, loop $loop"; return
+	fi
+	if [[ $(grep '^frames' <<<"$got") != "frames $frames" || $(grep '^loop' <<<"$got") != "loop $loop" ]]; then
+		fail "$case" "played: $(grep -E '^(frames|loop)' <<<"$got" | tr '\n' ' ')"; return
+	fi
+	if [[ $delays != "$durations" ]]; then fail "$case" "delays '$delays' ms, expected '$durations'"; return; fi
+	if [[ $(identify -format '%wx%h' "$tmp/frame-0.pam") != "$want" ]]; then
+		fail "$case" "size $(identify -format '%wx%h' "$tmp/frame-0.pam"), expected $want"; return
+	fi
+	for ((i = 0; i < frames; i++)); do
+		convert "$refs/ref-$i.png" "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
+		convert "$tmp/frame-$i.pam" -background gray50 -flatten -depth 8 "ppm:$tmp/got.ppm"
+		if [[ ${exact:-0} == 1 ]]; then
+			ae=$(compare -metric AE -fuzz 1% "$tmp/ref.ppm" "$tmp/got.ppm" null: 2>&1 || true)
+			if [[ $ae != 0 ]]; then fail "$case" "frame $i: $ae pixels differ from the reference"; return; fi
+		else
+			ssim=$("$tmp/ssim" "$tmp/ref.ppm" "$tmp/got.ppm")
+			if ! awk -v s="$ssim" -v m="${min:-$ssim_min}" 'BEGIN { exit !(s >= m) }'; then
+				fail "$case" "frame $i: SSIM $ssim below ${min:-$ssim_min}"; return
+			fi
+			worst=$(awk -v a="$worst" -v b="$ssim" 'BEGIN { print (b < a ? b : a) }')
+		fi
+	done
+	pass "$case ($want, $frames frames, $durations ms, loop $loop$([[ ${exact:-0} == 1 ]] && echo ', exact' || echo ", SSIM >= $worst"))"
+}
+
+lossless='{"lossless":true}'
+if [[ $name != avif ]]; then
+	exact=1 anim_good "APNG: frames, delays, plays, dispose and blend" $data/animated.png "$lossless" 48x32 4 \
+		"100 150 200 50" 3 "$tmp/apng-ref"
+	exact=1 anim_good "GIF: frames, delays, loop, every disposal" "$tmp/animated.gif" "$lossless" 48x32 4 \
+		"100 150 200 50" 3 "$tmp/gif-ref"
+	exact=1 anim_good "animated WebP: frames, delays, loop" "$tmp/animated.webp" "$lossless" 48x32 4 \
+		"80 120 60 40" 2 "$tmp/apng-ref"
+	anim_good "APNG to lossy WebP" $data/animated.png '' 48x32 4 "100 150 200 50" 3 "$tmp/apng-ref"
+	min=0.98 anim_good "animation resized: every frame the same size" $data/animated.png \
+		'{"width":24,"lossless":true}' 24x16 4 "100 150 200 50" 3 "$tmp/apng-ref" $(lanczos 24x16)
+	min=0.98 anim_good "animation cropped (cover): every frame the same crop" "$tmp/animated.gif" \
+		'{"width":16,"height":16,"lossless":true}' 16x16 4 "100 150 200 50" 3 "$tmp/gif-ref" \
+		-crop 32x32+8+0 +repage $(lanczos 16x16)
+	# The 24-frame sample against ImageMagick's frames and delays, and gif2webp's loop count.
+	convert $samples/no_time_for_that_tiny.gif -coalesce PNG32:"$tmp/gif-ref/sample-%d.png"
+	for f in "$tmp"/gif-ref/sample-*.png; do n=${f##*-}; mv "$f" "$tmp/gif-ref/s-ref-${n%.png}.png"; done
+	mkdir -p "$tmp/sample-ref"
+	for f in "$tmp"/gif-ref/s-ref-*.png; do mv "$f" "$tmp/sample-ref/${f##*/s-}"; done
+	sample_delays=$(identify -format '%T ' $samples/no_time_for_that_tiny.gif | awk '{ for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? " " : ""), $i * 10 }')
+	gif2webp -quiet $samples/no_time_for_that_tiny.gif -o "$tmp/gif2webp.webp"
+	sample_loop=$(webpmux -info "$tmp/gif2webp.webp" | sed -n 's/.*Loop Count : \([0-9]*\).*/\1/p')
+	anim_good "24-frame GIF sample (delays from ImageMagick, loop as gif2webp)" $samples/no_time_for_that_tiny.gif \
+		'' 14x25 24 "$sample_delays" "$sample_loop" "$tmp/sample-ref"
+	bad "more frames than max_frames" $data/animated.png '{"max_frames":3}' 413 max_frames
+else
+	for input in $data/animated.png "$tmp/animated.gif" "$tmp/animated.webp"; do
+		bad "animated $(kind "$input" | sed 's/unknown/GIF/') input refused: original served" "$input" '' 415 "animated input:"
+	done
+fi
+if [[ $name == image ]]; then
+	for format in avif jpeg png; do
+		bad "animated input refused for format $format" $data/animated.png "{\"format\":\"$format\"}" 415 "animated input:"
+	done
+fi
+# Broken animations fail as a whole (the filter serves the original), never as a shorter animation. The avif
+# program refuses them as animated from their container structure, before decoding anything.
+if [[ $name == avif ]]; then broken=415 broken_text="animated input:"; else broken=422 broken_text=""; fi
+bad "APNG: acTL announces more frames than there are" $data/animated-5-announced.png '' $broken \
+	"${broken_text:-announces 5 frames}"
+head -c 450 $data/animated.png >"$tmp/apng-truncated.png"
+bad "APNG truncated inside a frame" "$tmp/apng-truncated.png" '' $broken "$broken_text"
+cp $data/animated.png "$tmp/apng-corrupt.png"
+printf '\x55' | dd of="$tmp/apng-corrupt.png" bs=1 seek=400 conv=notrunc status=none
+bad "APNG with a damaged frame (CRC mismatch)" "$tmp/apng-corrupt.png" '' $broken "$broken_text"
+size=$(stat -c %s "$tmp/animated.gif")
+head -c $((size * 3 / 4)) "$tmp/animated.gif" >"$tmp/gif-truncated.gif"
+bad "GIF animation truncated" "$tmp/gif-truncated.gif" '' $broken "$broken_text"
+size=$(stat -c %s "$tmp/animated.webp")
+head -c $((size * 3 / 4)) "$tmp/animated.webp" >"$tmp/webp-truncated.webp"
+bad "animated WebP truncated" "$tmp/webp-truncated.webp" '' 422
+
+# ---- per-request options: size, fit, gravity, dpr, enlarge (programs/common/image_args.c) ----
+# For the image program the output is PNG, so the comparison measures the geometry and the resampling alone:
+# SSIM at least 0.98 against ImageMagick's Lanczos in linear light. webp and avif check the same options with
+# their lossy output at the usual threshold.
+if [[ $name == image ]]; then p='"format":"png",'; geo_min=0.98; else p=''; geo_min=$ssim_min; fi
+min=$geo_min good "width only (aspect kept)" $samples/rocket.jpg "{$p\"width\":320}" 320x214 $(lanczos 320x214)
+min=$geo_min good "height and dpr 2" $samples/rocket.jpg "{$p\"height\":100,\"dpr\":2}" 300x200 $(lanczos 300x200)
+min=$geo_min good "width and dpr 1.5" $samples/rocket.jpg "{$p\"width\":100,\"dpr\":1.5}" 150x100 $(lanczos 150x100)
+min=$geo_min good "cover (default fit), centre" $samples/rocket.jpg "{$p\"width\":200,\"height\":200}" 200x200 \
+	-crop 427x427+106+0 $(lanczos 200x200)
+min=$geo_min good "cover, gravity west" $samples/rocket.jpg "{$p\"width\":200,\"height\":200,\"gravity\":\"west\"}" 200x200 \
+	-crop 427x427+0+0 $(lanczos 200x200)
+min=$geo_min good "cover, gravity southeast" $samples/grace_hopper.jpg "{$p\"width\":256,\"height\":100,\"gravity\":\"southeast\"}" \
+	256x100 -crop 512x200+0+400 $(lanczos 256x100)
+min=$geo_min good "cover, gravity north" $samples/grace_hopper.jpg "{$p\"width\":256,\"height\":100,\"gravity\":\"north\"}" \
+	256x100 -crop 512x200+0+0 $(lanczos 256x100)
+min=$geo_min good "fill stretches" $samples/rocket.jpg "{$p\"width\":300,\"height\":100,\"fit\":\"fill\"}" 300x100 $(lanczos 300x100)
+min=$geo_min good "inside fits the box" $samples/rocket.jpg "{$p\"width\":300,\"height\":300,\"fit\":\"inside\"}" 300x200 $(lanczos 300x200)
+min=$geo_min good "contain pads to the box" $samples/rocket.jpg "{$p\"width\":200,\"height\":200,\"fit\":\"contain\"}" 200x200 \
+	$(lanczos 200x133) -background none -extent 200x200+0-33
+min=$geo_min good "no enlarging by default" $samples/rocket.jpg "{$p\"width\":1000}" 640x427
+min=$geo_min good "enlarge on request" $samples/rocket.jpg "{$p\"width\":1000,\"enlarge\":true}" 1000x667 $(lanczos 1000x667)
+min=$geo_min good "crop, then width" $samples/grace_hopper.jpg "{$p\"crop\":[100,50,200,150],\"width\":100}" 100x75 \
+	-crop 200x150+100+50 +repage $(lanczos 100x75)
+min=$geo_min good "width on an EXIF-rotated JPEG" $data/orient-6.jpg "{$p\"width\":40}" 40x60 $(lanczos 40x60)
+# Small outputs from JPEG decode it at 1/2 or 1/4 of its size first (DCT scaling): the same result.
+min=$geo_min good "JPEG shrunk 4x while decoding" $samples/grace_hopper.jpg "{$p\"width\":40}" 40x47 $(lanczos 40x47)
+min=$geo_min good "JPEG shrunk 2x while decoding, EXIF-rotated" $data/orient-6.jpg "{$p\"width\":10}" 10x15 $(lanczos 10x15)
+min=$geo_min good "JPEG shrunk 2x while decoding, cropped" $samples/grace_hopper.jpg "{$p\"crop\":[100,50,200,150],\"width\":20}" \
+	20x15 -crop 200x150+100+50 +repage $(lanczos 20x15)
+# gravity smart: detail (a photo) on the right of a flat grey 300x100 canvas (and, turned, at the bottom of a
+# 100x300 one); the 100x100 crop must keep the photo: at most 3% of its pixels may be the flat grey (the window
+# may start a column or two early, where the photo's edge is itself detail). Centre gravity, the control, gives
+# two thirds grey.
+convert -size 300x100 xc:'#999999' \( $samples/grace_hopper.jpg -resize '100x100!' \) -geometry +200+0 -composite \
+	-depth 8 "$tmp/smart.png"
+convert "$tmp/smart.png" -rotate 90 "$tmp/smart-tall.png"
+# grey_share FILE: the share of pixels that are exactly the background grey.
+grey_share() { convert "$1" -alpha off -fill white -opaque '#999999' -fill black +opaque white -format '%[fx:mean]' info:; }
+for gravity in smart center; do
+	for input in "$tmp/smart.png" "$tmp/smart-tall.png"; do
+		run "{$p\"width\":100,\"height\":100,\"gravity\":\"$gravity\"}" "" "$input" "$tmp/gravity.out"
+		decode "$tmp/gravity.out" "$tmp/gravity.png"
+		share=$(grey_share "$tmp/gravity.png")
+		case="gravity $gravity on $(basename "$input" .png)"
+		if [[ $gravity == smart ]] && awk -v s="$share" 'BEGIN { exit !(s <= 0.03) }'; then pass "$case keeps the photo (grey share $share)"
+		elif [[ $gravity == center ]] && awk -v s="$share" 'BEGIN { exit !(s >= 0.5) }'; then pass "control: $case is mostly grey ($share)"
+		else fail "$case" "grey share $share (status $status)"; fi
+	done
+done
+
+if [[ $name == image ]]; then
+	# Every image of samples/ and of the shared corpus (when present; KVMFILTER_CORPUS names another folder),
+	# made 320 wide and cropped to 200x120 (cover), as PNG: SSIM at least 0.98 against ImageMagick.
+	corpus=${KVMFILTER_CORPUS:-/work/shared/corpus/images}
+	for input in $samples/*.jpg $samples/*.png $data/chelsea.png $([[ -d $corpus ]] && ls "$corpus"/*.jpg "$corpus"/*.png); do
+		geometry=$(identify -format '%w %h' "$input[0]" 2>/dev/null)
+		read -r iw ih <<<"$geometry"
+		h=$(awk -v w="$iw" -v h="$ih" 'BEGIN { v = int(h * 320 / w + 0.5); print v < 1 ? 1 : v }')
+		want_w=320 want_h=$h ops=$(lanczos 320x$h)
+		if ((iw < 320)); then want_w=$iw want_h=$ih ops=""; fi
+		min=0.98 good "corpus $(basename "$input"): width 320" "$input" '{"format":"png","width":320}' ${want_w}x$want_h $ops
+		# cover 200x120: the largest 5:3 region, centred (rounded as the program does), then scaled
+		crop=$(awk -v w="$iw" -v h="$ih" 'BEGIN {
+			if (w * 120 > h * 200) { rw = int(h * 200 / 120 + 0.5); rh = h } else { rw = w; rh = int(w * 120 / 200 + 0.5) }
+			printf "%dx%d+%d+%d", rw, rh, int((w - rw) / 2), int((h - rh) / 2) }')
+		if ((iw >= 200 && ih >= 120)); then
+			min=0.98 good "corpus $(basename "$input"): cover 200x120" "$input" '{"format":"png","width":200,"height":120}' 200x120 \
+				-crop "$crop" +repage $(lanczos 200x120)
+		fi
+	done
+	# Output formats and the background colour.
+	for format in jpeg png avif webp; do
+		run "{\"format\":\"$format\",\"width\":64}" "" $data/alpha.png "$tmp/format.out"
+		if [[ $status == 200 && $(kind "$tmp/format.out") == "$format" ]]; then pass "format $format gives $format"
+		else fail "format $format gives $format" "status $status, output $(kind "$tmp/format.out")"; fi
+	done
+	run '{"format":"jpeg","width":200,"height":200,"fit":"contain","background":"ff0000"}' "" $samples/rocket.jpg "$tmp/bg.jpg"
+	corner=$(convert "$tmp/bg.jpg" -crop 4x4+2+2 -format '%[fx:int(255*mean.r)] %[fx:int(255*mean.g)] %[fx:int(255*mean.b)]' info: 2>&1)
+	if [[ $status == 200 ]] && awk -v c="$corner" 'BEGIN { split(c, v, " "); exit !(v[1] > 240 && v[2] < 15 && v[3] < 15) }'; then
+		pass "background colour fills the padding ($corner)"
+	else fail "background colour fills the padding" "status $status, corner $corner"; fi
+	bad "format not supported" $samples/rocket.jpg '{"format":"gif"}' 400 format
+	bad "format auto (resolved by the filter)" $samples/rocket.jpg '{"format":"auto"}' 400 format
+	bad "speed with format webp" $samples/rocket.jpg '{"speed":5}' 400 speed
+	bad "method with format avif" $samples/rocket.jpg '{"format":"avif","method":3}' 400 method
+	bad "lossless with format jpeg" $samples/rocket.jpg '{"format":"jpeg","lossless":true}' 400 lossless
+fi
+bad "width 0" $samples/rocket.jpg '{"width":0}' 400 width
+bad "width above 16383" $samples/rocket.jpg '{"width":16384}' 400 width
+bad "width as a string" $samples/rocket.jpg '{"width":"100"}' 400 width
+bad "height negative" $samples/rocket.jpg '{"height":-1}' 400 height
+bad "fit unknown" $samples/rocket.jpg '{"width":10,"height":10,"fit":"crop"}' 400 '"cover", "contain", "fill", "inside"'
+bad "gravity unknown" $samples/rocket.jpg '{"width":10,"height":10,"gravity":"middle"}' 400 gravity
+bad "dpr 0" $samples/rocket.jpg '{"width":10,"dpr":0}' 400 dpr
+bad "dpr above 8" $samples/rocket.jpg '{"width":10,"dpr":9}' 400 dpr
+bad "dpr as a string" $samples/rocket.jpg '{"width":10,"dpr":"2"}' 400 dpr
+bad "enlarge not a boolean" $samples/rocket.jpg '{"width":10,"enlarge":"yes"}' 400 enlarge
+bad "background not a colour" $samples/rocket.jpg '{"background":"red"}' 400 background
+bad "icc unknown" $samples/rocket.jpg '{"icc":"none"}' 400 icc
+bad "resize together with width" $samples/rocket.jpg '{"resize":[10,10],"width":10}' 400 resize
+bad "max_frames 0" $samples/rocket.jpg '{"max_frames":0}' 400 max_frames
+bad "width times dpr above the largest side" $samples/rocket.jpg '{"width":10000,"enlarge":true,"dpr":2}' 413 "16383"
+bad "output above max_pixels" $samples/rocket.jpg '{"width":4000,"height":4000,"enlarge":true,"max_pixels":1000000}' 413 max_pixels
+
+# ---- colour: ICC profiles (programs/common/image_colour.c) ----
+# testdata/display-p3.png: six saturated sRGB colours and a photo, converted by ImageMagick (Little CMS) to
+# Display P3 and tagged with the P3 profile made by tools/make-icc.c. Seen through its profile it must keep its
+# colours: by default the programs convert it to sRGB (and drop the profile); with "icc":"keep" they carry the
+# profile. The reference is ImageMagick's conversion of the input to sRGB; the colours are compared as the mean of
+# the centre of each colour patch (8-bit values, sRGB).
+p3=$data/display-p3.png
+convert $p3 -profile "$srgb" -depth 8 "ppm:$tmp/p3-ref.ppm"
+# patches FILE: the mean R G B (0-255) of the centre 8x8 of each 16x16 colour patch, one line of 18 numbers.
+patches() {
+	local i out=""
+	for i in 0 1 2 3 4 5; do
+		out+=$(convert "$1" -crop 8x8+$((i * 16 + 4))+4 +repage -format '%[fx:255*mean.r] %[fx:255*mean.g] %[fx:255*mean.b] ' info:)
+	done
+	echo "$out"
+}
+# colours_match CASE FILE TOLERANCE: FILE (already in sRGB) has the reference's patch colours within TOLERANCE.
+colours_match() {
+	local got want worst
+	got=$(patches "$2")
+	want=$(patches "$tmp/p3-ref.ppm")
+	worst=$(awk -v a="$got" -v b="$want" 'BEGIN { n = split(a, x, " "); split(b, y, " "); m = 0;
+		for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > m) m = d } printf "%.1f", m }')
+	if awk -v w="$worst" -v t="$3" 'BEGIN { exit !(w <= t) }'; then pass "$1 (largest patch difference $worst/255)"
+	else fail "$1" "a patch differs by $worst/255 (allowed $3): got $got, want $want"; fi
+}
+# The control: the same pixels read as sRGB (profile ignored) are far off, so the comparison can fail.
+convert $p3 +profile '*' -depth 8 "ppm:$tmp/p3-stripped.ppm"
+stripped=$(awk -v a="$(patches "$tmp/p3-stripped.ppm")" -v b="$(patches "$tmp/p3-ref.ppm")" 'BEGIN { n = split(a, x, " ");
+	split(b, y, " "); m = 0; for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > m) m = d } print m }')
+if awk -v m="$stripped" 'BEGIN { exit !(m > 20) }'; then pass "control: P3 read as sRGB is off by $stripped/255"
+else fail "control: P3 read as sRGB is off" "only $stripped/255"; fi
+case $name in
+webp) lossless_arg='"lossless":true' tolerance=2 ;;
+avif) lossless_arg='"quality":100' tolerance=8 ;;
+image) lossless_arg='"format":"png"' tolerance=1 ;;
+esac
+run "{$lossless_arg}" "" $p3 "$tmp/p3.out"
+decode "$tmp/p3.out" "$tmp/p3-out.png"
+colours_match "Display P3 converted to sRGB keeps its colours" "$tmp/p3-out.png" $tolerance
+if identify -verbose "$tmp/p3-out.png" 2>/dev/null | grep -qi 'Profile-icc'; then fail "converted output carries no profile" "a profile is present"
+else pass "converted output carries no profile"; fi
+convert $p3 "$tmp/p3-in.icc"
+run "{$lossless_arg,\"icc\":\"keep\"}" "" $p3 "$tmp/p3-keep.out"
+case $name in
+avif)
+	if avifdec --info "$tmp/p3-keep.out" 2>&1 | grep -q 'ICC Profile *: Present (504 bytes)'; then pass "icc keep: AVIF colr prof box"
+	else fail "icc keep: AVIF colr prof box" "$(avifdec --info "$tmp/p3-keep.out" 2>&1 | grep -i icc)"; fi
+	avifdec "$tmp/p3-keep.out" "$tmp/p3-keep.png" >/dev/null ;;
+*)
+	if [[ $(kind "$tmp/p3-keep.out") == webp ]]; then
+		webpmux -get icc "$tmp/p3-keep.out" -o "$tmp/p3-keep.icc" >/dev/null 2>&1 || true
+		if cmp -s "$tmp/p3-keep.icc" "$tmp/p3-in.icc"; then pass "icc keep: WebP ICCP chunk is the input's profile"
+		else fail "icc keep: WebP ICCP chunk is the input's profile" "missing or different"; fi
+		dwebp -quiet "$tmp/p3-keep.out" -pam -o "$tmp/p3-keep.pam"
+		convert "$tmp/p3-keep.pam" -profile "$tmp/p3-in.icc" "$tmp/p3-keep.png"
+	else
+		convert "$tmp/p3-keep.out" "$tmp/p3-keep.png"
+	fi ;;
+esac
+convert "$tmp/p3-keep.png" -profile "$srgb" -depth 8 "ppm:$tmp/p3-keep.ppm"
+colours_match "icc keep: the carried profile gives the same colours" "$tmp/p3-keep.ppm" $tolerance
+# The same image as a JPEG (profile in APP2 segments), and resized: conversion happens before resampling.
+convert $p3 -quality 98 -sampling-factor 1x1 "$tmp/p3.jpg"
+convert "$tmp/p3.jpg" -profile "$srgb" -depth 8 "ppm:$tmp/p3-ref.ppm"
+run "{$lossless_arg}" "" "$tmp/p3.jpg" "$tmp/p3-jpeg.out"
+decode "$tmp/p3-jpeg.out" "$tmp/p3-jpeg.png"
+colours_match "Display P3 JPEG (APP2 profile) converted to sRGB" "$tmp/p3-jpeg.png" $((tolerance + 2))
+ssim_min=$geo_min good "Display P3 resized: converted, then scaled in linear light" $p3 "{$lossless_arg,\"width\":48}" 48x40 $(lanczos 48x40)
+ssim_min=0.90
 
 # ---- sandbox only: GET, and on_error after a timeout ----
 if [[ $mode == sandbox ]]; then

@@ -181,8 +181,8 @@ final class DemoPageServlet extends HttpServlet {
                 .append(getServletContext().getAttribute(Main.STATS_ENABLED) == null ? "<p>"
                         : "<p>Statistics of the filters: <a style=\"color:#9cd1ff\" href=\"" + Main.STATS_PATH + "\">"
                                 + Main.STATS_PATH + "</a>. ")
-                .append("A GIF is converted from its first frame: ")
-                .append("the bundled programs write still images. Click a picture to see it at full size.</p>\n")
+                .append("An animated GIF becomes an animated WebP; the bundled AVIF program writes still images, ")
+                .append("so an animation's AVIF view shows the original. Click a picture to see it at full size.</p>\n")
                 .append("</header>\n<main>\n");
         appendSummary(html, images, texts);
         html.append("<h2>Images</h2>\n");

@@ -67,7 +67,7 @@ public final class Main {
     /** Where the files served without {@code --dir} live inside the jar. */
     static final String SAMPLES = "samples/";
 
-    /** Image types converted: JPEG, PNG and GIF (its first frame: the bundled programs write still images). */
+    /** Image types converted: JPEG, PNG and GIF (an animated GIF becomes an animated WebP; AVIF stays still). */
     static final String IMAGE_TYPES = "image/jpeg, image/png, image/gif";
     /** The main filter's rules: images negotiated by Accept (AVIF preferred), text minified for everyone. */
     static final String MAIN_RULES = IMAGE_TYPES + " -> image/avif: avif, image/webp: webp\n"
