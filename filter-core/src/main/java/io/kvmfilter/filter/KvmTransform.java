@@ -1,6 +1,7 @@
 package io.kvmfilter.filter;
 
 import io.kvmfilter.kvm.Failure;
+import io.kvmfilter.kvm.FailureKind;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.ProgramLibrary;
@@ -17,6 +18,12 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
 
     /** The header in which a program says why it answered an error status (see docs/writing-programs.md). */
     static final String FAILED_HEADER = "X-Failed";
+
+    /**
+     * How a program says it cannot carry an animation (the bundled avif and image programs answer 415 with an
+     * {@code X-Failed} starting so): not a failure but a skip, since the original is the right answer.
+     */
+    static final String ANIMATED_REASON_PREFIX = "animated input";
 
     private final Kvm kvm;
 
@@ -39,7 +46,12 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
         Result result = kvm.chain(variant.steps(), Request.post(url, contentType, body));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
-            return TransformResult.failed(reason(failure), detail(failure, result.headers()));
+            String detail = detail(failure, result.headers());
+            if (failure.kind() == FailureKind.ERROR_STATUS && result.status() == 415
+                    && failedHeader(result.headers()).startsWith(ANIMATED_REASON_PREFIX)) {
+                return TransformResult.failed(TransformResult.ANIMATED, detail);
+            }
+            return TransformResult.failed(reason(failure), detail);
         }
         if (result.body().length == 0) {
             return TransformResult.failed("empty", "the chain answered status " + result.status() + " with no body");
@@ -55,13 +67,19 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
      */
     static String detail(Failure failure, List<String> headers) {
         String detail = failure.step() + ": " + failure.message();
+        String failed = failedHeader(headers);
+        return failed.isEmpty() ? detail : detail + "; " + FAILED_HEADER + ": " + failed;
+    }
+
+    /** The value of the program's {@code X-Failed} header, or "" when it sent none. */
+    private static String failedHeader(List<String> headers) {
         for (String header : headers) {
             int colon = header.indexOf(':');
             if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase(FAILED_HEADER)) {
-                return detail + "; " + FAILED_HEADER + ": " + header.substring(colon + 1).trim();
+                return header.substring(colon + 1).trim();
             }
         }
-        return detail;
+        return "";
     }
 
     /** The failure kind as it appears in the diagnostic header: TIMEOUT becomes timeout, QUEUE_TIMEOUT queue-timeout. */

@@ -189,6 +189,11 @@ final class ResponseFinisher {
         TransformResult result = answer.result();
         boolean stored = answer.source() == ResultStore.Source.MEMORY || answer.source() == ResultStore.Source.DISK
                 || answer.source() == ResultStore.Source.SHARED;
+        if (TransformResult.ANIMATED.equals(result.failure())) {
+            // Every frame or none: the original keeps the animation a still image of this variant would lose.
+            sendOriginal(body, Optional.of(rule), Outcome.untouched(true, TransformResult.ANIMATED));
+            return;
+        }
         if (!result.ok()) {
             if (stored || !TransformRunner.TRANSIENT.contains(result.failure())) {
                 services.runner().rememberFailure(variant, request.url(), response.getHeader("ETag"),

@@ -17,6 +17,12 @@ import java.util.Optional;
 record TransformResult(byte[] body, String contentType, Optional<CacheHint> cacheHint, String failure,
         String detail) {
 
+    /**
+     * The failure reason of an input the variant cannot represent (an animation for a still-image format): the
+     * original is served as {@code skipped=animated}, neither counted as a failure nor remembered as one.
+     */
+    static final String ANIMATED = "animated";
+
     TransformResult {
         Objects.requireNonNull(cacheHint, "cacheHint");
     }

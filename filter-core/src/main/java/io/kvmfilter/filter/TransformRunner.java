@@ -199,7 +199,8 @@ final class TransformRunner implements AutoCloseable {
                 Math.max(1, permits.applyAsInt(variant)), limits.maxWaiters(), limits.maxWait(), executor, timer));
         return line.submit(() -> transform.apply(variant, body, contentType, url), abandoned)
                 .whenComplete((result, error) -> {
-                    if (result != null && result.ok()) {
+                    if (result != null && (result.ok() || TransformResult.ANIMATED.equals(result.failure()))) {
+                        // An animation the variant cannot carry is a right answer, not a reason to pause it.
                         breaker.succeeded();
                     } else if (result == null || TRANSIENT.contains(result.failure())) {
                         breaker.abandoned();

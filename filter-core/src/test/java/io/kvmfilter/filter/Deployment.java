@@ -21,7 +21,7 @@ final class Deployment {
     final List<FilterSpec> filters = new ArrayList<>();
     final Map<String, String> contextParams = new LinkedHashMap<>();
     /** Extension to media type, for the container's getMimeType and DefaultServlet. */
-    final Map<String, String> mimeTypes = new LinkedHashMap<>(Map.of("png", "image/png", "jpg", "image/jpeg",
+    final Map<String, String> mimeTypes = new LinkedHashMap<>(Map.of("png", "image/png", "jpg", "image/jpeg", "gif", "image/gif",
             "txt", "text/plain", "html", "text/html", "css", "text/css", "js", "text/javascript",
             "mp4", "video/mp4"));
     /** Whether filters are mapped for the ASYNC dispatcher type too (they should be). */

@@ -35,6 +35,8 @@ abstract class SandboxFilterContract {
     private Path staticDir;
     private KvmFilter filter;
     private KvmFilter sharedStore;
+    private KvmFilter animated;
+    private byte[] gif;
     private byte[] jpeg;
     private byte[] html;
 
@@ -69,12 +71,15 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("big/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("wrongtype"));
         Files.write(staticDir.resolve("wrongtype/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("animated"));
+        gif = resource("corpus/no_time_for_that_tiny.gif");
+        Files.write(staticDir.resolve("animated/anim.gif"), gif);
         Files.createDirectories(staticDir.resolve("accept"));
         Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*", "/excluded/*",
-                        "/big/*", "/shared/*")
+                        "/big/*", "/shared/*", "/animated/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -117,6 +122,9 @@ abstract class SandboxFilterContract {
         // A ninth with the result store (the default), whose programs declare that they do not read the URL.
         sharedStore = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("shared", sharedStore, "/shared/*", Map.of());
+        // A tenth for animated GIFs, with the result store: AVIF cannot carry the animation.
+        animated = new KvmFilter(KvmFilterConfig.builder().rules("image/gif -> image/avif: avif").build());
+        deployment.filter("animated", animated, "/animated/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -164,6 +172,19 @@ abstract class SandboxFilterContract {
         assertThat(response.header("Vary")).isEqualTo("Accept");
         assertThat(response.header("ETag")).endsWith("--webp\"");
         assertThat(response.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    }
+
+    @Test
+    void anAnimationAVariantCannotCarryIsServedUntouchedAndNotCountedAsAFailure() {
+        for (int i = 0; i < 3; i++) {
+            Response response = http().header("Accept", "image/avif").get("/animated/anim.gif");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.header("X-KVM-Transform")).as("request %d", i).isEqualTo("skipped=animated");
+            assertThat(response.contentType()).isEqualTo("image/gif");
+            assertThat(response.asByteArray()).as("every frame: the original").isEqualTo(gif);
+        }
+        assertThat(animated.counters()).containsEntry("skipped=animated", 3L)
+                .allSatisfy((outcome, count) -> assertThat(outcome).doesNotStartWith("fallback="));
     }
 
     @Test
