@@ -73,7 +73,7 @@ class DemoPageIT {
                 assertThat(new String(webp, StandardCharsets.ISO_8859_1)).as("animated WebP").contains("ANIM");
                 assertView(views.get("avif"), "image/gif", MainIT.bundledSample(ANIMATION).length);
                 assertThat(views.get("avif").getAttribute("data-status")).isEqualTo("failed");
-                assertThat(views.get("avif").getTextContent()).contains("fallback=avif");
+                assertThat(views.get("avif").getTextContent()).contains("skipped=animated");
                 continue;
             }
             assertView(views.get("avif"), "image/avif", -1);
