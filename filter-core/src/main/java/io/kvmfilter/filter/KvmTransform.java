@@ -46,9 +46,10 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
         Result result = kvm.chain(variant.steps(), Request.post(url, contentType, body));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
-            String detail = detail(failure, result.headers());
+            String failed = failedHeader(result.headers());
+            String detail = detail(failure, failed);
             if (failure.kind() == FailureKind.ERROR_STATUS && result.status() == 415
-                    && failedHeader(result.headers()).startsWith(ANIMATED_REASON_PREFIX)) {
+                    && failed.startsWith(ANIMATED_REASON_PREFIX)) {
                 return TransformResult.failed(TransformResult.ANIMATED, detail);
             }
             return TransformResult.failed(reason(failure), detail);
@@ -63,11 +64,11 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
     /**
      * What the log says about a failure: the step and the binding's message, plus the program's own reason when it
      * answered an error status with an {@code X-Failed} header (programs/common: "what and where", such as the
-     * decoder's complaint about a truncated JPEG), which the status alone does not tell.
+     * decoder's complaint about a truncated JPEG), which the status alone does not tell; {@code failed} is that header's
+     * value, or "".
      */
-    static String detail(Failure failure, List<String> headers) {
+    static String detail(Failure failure, String failed) {
         String detail = failure.step() + ": " + failure.message();
-        String failed = failedHeader(headers);
         return failed.isEmpty() ? detail : detail + "; " + FAILED_HEADER + ": " + failed;
     }
 
