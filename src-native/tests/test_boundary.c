@@ -220,10 +220,18 @@ static void hot_pages_do_not_leak(const char *guest)
     right = attack(p, trials, &answered);
     CHECK(right <= trials * 64 * 6 / 10, "%s: after warm-up the attack guessed %d of %d bits", guest, right,
           trials * 64);
-    /* (A few may time slow anyway: an interrupt, or an emulator's TLB miss, during the probe.) */
-    struct result r = get(p, "probe");
-    CHECK(r.error == KVMF_OK && popcount64(strtoull(r.body, NULL, 16)) >= 56, "%s: pages the warm-up wrote twice "
-          "stay writable for every request: %s", guest, r.body);
+    /* A page may time slow in one probe anyway (an interrupt, or an emulator's TLB miss, during it), so the
+     * fast pages of three probes are joined: a page that is not hot faults in every request and stays slow in
+     * all three, which the attack above proves. */
+    unsigned long long fast = 0;
+    bool probed = true;
+    for (int i = 0; i < 3; i++) {
+        struct result r = get(p, "probe");
+        probed = probed && r.error == KVMF_OK;
+        fast |= strtoull(r.body, NULL, 16);
+    }
+    CHECK(probed && popcount64(fast) >= 56, "%s: pages the warm-up wrote twice stay writable for every request: "
+          "%016llx", guest, fast);
     kvmf_program_destroy(p);
 }
 
