@@ -7,7 +7,6 @@ import io.kvmfilter.filter.ProgramServlet;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletRegistration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
@@ -105,16 +104,8 @@ public class KvmFilterAutoConfiguration {
             throw new IllegalArgumentException(prefix + ".url-patterns is empty; give the paths the servlet answers,"
                     + " e.g. /" + name + "/*");
         }
-        Map<String, String> params = new LinkedHashMap<>();
-        putIfSet(params, ProgramServlet.PARAM_PROGRAM, servlet.getProgram());
-        putIfSet(params, ProgramServlet.PARAM_ARG, servlet.getArg());
-        putIfSet(params, ProgramServlet.PARAM_MAX_REQUEST_BODY_SIZE, servlet.getMaxRequestBodySize());
-        putIfSet(params, KvmFilterConfig.PARAM_LIBRARY, servlet.getLibrary());
-        putIfSet(params, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, servlet.getProgramSettings());
-        putIfSet(params, KvmFilterConfig.PARAM_TIMEOUT, servlet.getTimeout());
-        putIfSet(params, KvmFilterConfig.PARAM_QUEUE_TIMEOUT, servlet.getQueueTimeout());
         ServletRegistration.Dynamic registration = add(context, name, new ProgramServlet());
-        registration.setInitParameters(params);
+        registration.setInitParameters(servlet.initParameters());
         registration.addMapping(servlet.getUrlPatterns().toArray(String[]::new));
         registration.setAsyncSupported(true);
         // Initialised with the application: a bad parameter or a missing program shows at start, not at the first request.
@@ -130,11 +121,6 @@ public class KvmFilterAutoConfiguration {
         return registration;
     }
 
-    private static void putIfSet(Map<String, String> params, String name, String value) {
-        if (value != null) {
-            params.put(name, value);
-        }
-    }
 
     /** {@code maxBodySize} is {@code max-body-size}: the canonical form of a Spring property name. */
     static String kebab(String name) {

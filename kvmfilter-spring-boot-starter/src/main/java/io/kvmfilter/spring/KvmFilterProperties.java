@@ -15,7 +15,7 @@ import org.springframework.core.Ordered;
  * application starts; a bad one fails the start with a message naming the property, its value and what is allowed.
  */
 @ConfigurationProperties(prefix = KvmFilterProperties.PREFIX)
-public class KvmFilterProperties {
+public class KvmFilterProperties extends ProgramRunProperties {
 
     /** The prefix of every property. */
     public static final String PREFIX = "kvmfilter";
@@ -80,17 +80,6 @@ public class KvmFilterProperties {
     /** The header saying what the filter did ({@code X-KVM-Transform}), or {@code none}. */
     private String diagnosticHeader;
 
-    /** A {@code file:} or {@code classpath:} URI of a program library JSON merged over the bundled programs. */
-    private String library;
-
-    /** Per-program settings, {@code program.key=value} entries separated by {@code ;}. */
-    private String programSettings;
-
-    /** The programs' time limit per request, e.g. {@code 5s}; default: the program library's. */
-    private String timeout;
-
-    /** How long a request waits for a free instance, e.g. {@code 500ms}; default: the program library's. */
-    private String queueTimeout;
 
     /** Further filter parameters by their init-param names, for parameters newer than these properties. */
     private Map<String, String> parameters = new LinkedHashMap<>();
@@ -104,33 +93,24 @@ public class KvmFilterProperties {
      */
     public Map<String, String> filterParameters() {
         Map<String, String> values = new LinkedHashMap<>(parameters);
-        put(values, KvmFilterConfig.PARAM_RULES, rules);
-        put(values, KvmFilterConfig.PARAM_INCLUDED_PATHS, includedPaths);
-        put(values, KvmFilterConfig.PARAM_EXCLUDED_PATHS, excludedPaths);
-        put(values, KvmFilterConfig.PARAM_INCLUDED_MIME_TYPES, includedMimeTypes);
-        put(values, KvmFilterConfig.PARAM_EXCLUDED_MIME_TYPES, excludedMimeTypes);
-        put(values, KvmFilterConfig.PARAM_INCLUDED_METHODS, includedMethods);
-        put(values, KvmFilterConfig.PARAM_EXCLUDED_METHODS, excludedMethods);
-        put(values, KvmFilterConfig.PARAM_STATUSES, statuses);
-        put(values, KvmFilterConfig.PARAM_MIN_BODY_SIZE, minBodySize);
-        put(values, KvmFilterConfig.PARAM_MAX_BODY_SIZE, maxBodySize);
-        put(values, KvmFilterConfig.PARAM_MAX_PIXELS, maxPixels);
-        put(values, KvmFilterConfig.PARAM_CACHE_SIZE, cacheSize);
-        put(values, KvmFilterConfig.PARAM_HEAD_AS_GET, headAsGet);
-        put(values, KvmFilterConfig.PARAM_VARIANTS_FOR_WILDCARDS, variantsForWildcards);
-        put(values, KvmFilterConfig.PARAM_REQUIRE_SMALLER, requireSmaller);
-        put(values, KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER, diagnosticHeader);
-        put(values, KvmFilterConfig.PARAM_LIBRARY, library);
-        put(values, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, programSettings);
-        put(values, KvmFilterConfig.PARAM_TIMEOUT, timeout);
-        put(values, KvmFilterConfig.PARAM_QUEUE_TIMEOUT, queueTimeout);
+        putIfSet(values, KvmFilterConfig.PARAM_RULES, rules);
+        putIfSet(values, KvmFilterConfig.PARAM_INCLUDED_PATHS, includedPaths);
+        putIfSet(values, KvmFilterConfig.PARAM_EXCLUDED_PATHS, excludedPaths);
+        putIfSet(values, KvmFilterConfig.PARAM_INCLUDED_MIME_TYPES, includedMimeTypes);
+        putIfSet(values, KvmFilterConfig.PARAM_EXCLUDED_MIME_TYPES, excludedMimeTypes);
+        putIfSet(values, KvmFilterConfig.PARAM_INCLUDED_METHODS, includedMethods);
+        putIfSet(values, KvmFilterConfig.PARAM_EXCLUDED_METHODS, excludedMethods);
+        putIfSet(values, KvmFilterConfig.PARAM_STATUSES, statuses);
+        putIfSet(values, KvmFilterConfig.PARAM_MIN_BODY_SIZE, minBodySize);
+        putIfSet(values, KvmFilterConfig.PARAM_MAX_BODY_SIZE, maxBodySize);
+        putIfSet(values, KvmFilterConfig.PARAM_MAX_PIXELS, maxPixels);
+        putIfSet(values, KvmFilterConfig.PARAM_CACHE_SIZE, cacheSize);
+        putIfSet(values, KvmFilterConfig.PARAM_HEAD_AS_GET, headAsGet);
+        putIfSet(values, KvmFilterConfig.PARAM_VARIANTS_FOR_WILDCARDS, variantsForWildcards);
+        putIfSet(values, KvmFilterConfig.PARAM_REQUIRE_SMALLER, requireSmaller);
+        putIfSet(values, KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER, diagnosticHeader);
+        putProgramRunParameters(values);
         return values;
-    }
-
-    private static void put(Map<String, String> values, String name, String value) {
-        if (value != null) {
-            values.put(name, value);
-        }
     }
 
     public boolean isEnabled() {
@@ -293,37 +273,6 @@ public class KvmFilterProperties {
         this.diagnosticHeader = diagnosticHeader;
     }
 
-    public String getLibrary() {
-        return library;
-    }
-
-    public void setLibrary(String library) {
-        this.library = library;
-    }
-
-    public String getProgramSettings() {
-        return programSettings;
-    }
-
-    public void setProgramSettings(String programSettings) {
-        this.programSettings = programSettings;
-    }
-
-    public String getTimeout() {
-        return timeout;
-    }
-
-    public void setTimeout(String timeout) {
-        this.timeout = timeout;
-    }
-
-    public String getQueueTimeout() {
-        return queueTimeout;
-    }
-
-    public void setQueueTimeout(String queueTimeout) {
-        this.queueTimeout = queueTimeout;
-    }
 
     public Map<String, String> getParameters() {
         return parameters;

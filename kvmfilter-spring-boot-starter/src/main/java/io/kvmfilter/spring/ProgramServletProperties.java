@@ -1,13 +1,16 @@
 package io.kvmfilter.spring;
 
+import io.kvmfilter.filter.ProgramServlet;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One program servlet, {@code kvmfilter.servlets.<name>.*}: a {@code ProgramServlet} whose responses its program
  * produces (docs/configuration.md, "Program servlets"). The text forms are those of its init-params.
  */
-public class ProgramServletProperties {
+public class ProgramServletProperties extends ProgramRunProperties {
 
     /** URL patterns the servlet is mapped to, e.g. {@code /hello/*} (required). */
     private List<String> urlPatterns = new ArrayList<>();
@@ -21,17 +24,16 @@ public class ProgramServletProperties {
     /** The largest request body accepted, e.g. {@code 8MiB} (the default); larger requests get 413. */
     private String maxRequestBodySize;
 
-    /** A program library JSON merged over the bundled programs ({@code file:} or {@code classpath:} URI). */
-    private String library;
 
-    /** Per-program settings, {@code program.key=value} entries separated by {@code ;}. */
-    private String programSettings;
-
-    /** The program's time limit per request, e.g. {@code 5s}. */
-    private String timeout;
-
-    /** How long a request waits for a free instance, e.g. {@code 500ms}. */
-    private String queueTimeout;
+    /** The servlet's init-params: the properties that are set, under their init-param names. */
+    public Map<String, String> initParameters() {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        putIfSet(parameters, ProgramServlet.PARAM_PROGRAM, program);
+        putIfSet(parameters, ProgramServlet.PARAM_ARG, arg);
+        putIfSet(parameters, ProgramServlet.PARAM_MAX_REQUEST_BODY_SIZE, maxRequestBodySize);
+        putProgramRunParameters(parameters);
+        return parameters;
+    }
 
     public List<String> getUrlPatterns() {
         return urlPatterns;
@@ -65,35 +67,4 @@ public class ProgramServletProperties {
         this.maxRequestBodySize = maxRequestBodySize;
     }
 
-    public String getLibrary() {
-        return library;
-    }
-
-    public void setLibrary(String library) {
-        this.library = library;
-    }
-
-    public String getProgramSettings() {
-        return programSettings;
-    }
-
-    public void setProgramSettings(String programSettings) {
-        this.programSettings = programSettings;
-    }
-
-    public String getTimeout() {
-        return timeout;
-    }
-
-    public void setTimeout(String timeout) {
-        this.timeout = timeout;
-    }
-
-    public String getQueueTimeout() {
-        return queueTimeout;
-    }
-
-    public void setQueueTimeout(String queueTimeout) {
-        this.queueTimeout = queueTimeout;
-    }
 }
