@@ -2,6 +2,7 @@ package io.kvmfilter.filter;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Chooses the variant of a rule for one request from its {@code Accept} header.
@@ -37,10 +38,21 @@ final class Negotiation {
      * @param sourceType lower-case base type of the response
      */
     Optional<Variant> choose(Rule rule, String sourceType) {
+        return choose(rule, sourceType, Set.of());
+    }
+
+    /**
+     * The variant to serve when those in {@code excluded} cannot carry this source (an animation the AVIF program
+     * would flatten): the next the client accepts, or empty for the source itself.
+     */
+    Optional<Variant> choose(Rule rule, String sourceType, Set<Variant> excluded) {
         Optional<Variant> best = Optional.empty();
         double bestQuality = 0;
         boolean sourceCandidateSeen = false;
         for (Variant variant : rule.variants()) {
+            if (excluded.contains(variant)) {
+                continue;
+            }
             if (variant.negotiated()) {
                 String type = variant.outputType().get();
                 if (type.equals(sourceType)) {
@@ -69,7 +81,7 @@ final class Negotiation {
         }
         if (bestQuality == 0) {
             // Nothing acceptable: serve what the application produced, as it would have without us.
-            return rule.unconditionalVariant();
+            return rule.unconditionalVariant().filter(variant -> !excluded.contains(variant));
         }
         return best;
     }

@@ -5,7 +5,9 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
@@ -134,11 +136,20 @@ final class ResponseFinisher {
             sendOriginal(body, rule, Outcome.untouched(true, "not-accepted"));
             return;
         }
-        Variant variant = chosen.get();
+        serve(chosen.get(), body, rule.get(), contentType, suspension, Set.of());
+    }
+
+    /**
+     * Serves {@code variant} of the body: a 304 when the client has it, else its stored or new result.
+     *
+     * @param animatedIn variants already found unable to carry this animation
+     */
+    private void serve(Variant variant, byte[] body, Rule rule, String contentType, Suspension suspension,
+            Set<Variant> animatedIn) throws IOException {
         // Does the client have this variant already (the hidden If-None-Match, If-Modified-Since)? A 304 then.
         String etag = response.getHeader("ETag");
         if (response.notModified(etag == null ? null : ETags.withSuffix(etag, variant.name(), !variant.negotiated()))) {
-            variantHeaders(variant, rule.get());
+            variantHeaders(variant, rule);
             response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
             return;
         }
@@ -147,7 +158,7 @@ final class ResponseFinisher {
         CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
                 request.url(), request.url(), etag, response.getHeader("Last-Modified"), suspension);
         if (pending.isDone()) {
-            answer(pending.join(), body, rule.get(), variant, contentType);
+            answer(pending.join(), body, rule, variant, contentType, suspension, animatedIn);
             return;
         }
         // Can we wait without holding this thread? Then the answer is written when it comes.
@@ -157,7 +168,8 @@ final class ResponseFinisher {
             pending.whenComplete((answer, error) -> async.start(() -> {
                 try {
                     answer(answer != null ? answer : new TransformRunner.Answer(TransformResult.failed("internal",
-                            String.valueOf(error)), null, true), body, rule.get(), variant, contentType);
+                            String.valueOf(error)), null, true), body, rule, variant, contentType, suspension,
+                            animatedIn);
                 } catch (IOException | RuntimeException e) {
                     LOG.log(Level.DEBUG, "kvmfilter: " + request.forLog() + ": writing the response failed: " + e);
                 } finally {
@@ -180,18 +192,28 @@ final class ResponseFinisher {
             answer = new TransformRunner.Answer(TransformResult.failed("internal", e.getCause().toString()), null,
                     true);
         }
-        answer(answer, body, rule.get(), variant, contentType);
+        answer(answer, body, rule, variant, contentType, suspension, animatedIn);
     }
 
     /** Writes what the runner answered: the result, or the original with the reason it was not transformed. */
-    private void answer(TransformRunner.Answer answer, byte[] body, Rule rule, Variant variant, String contentType)
-            throws IOException {
+    private void answer(TransformRunner.Answer answer, byte[] body, Rule rule, Variant variant, String contentType,
+            Suspension suspension, Set<Variant> animatedIn) throws IOException {
         TransformResult result = answer.result();
         boolean stored = answer.source() == ResultStore.Source.MEMORY || answer.source() == ResultStore.Source.DISK
                 || answer.source() == ResultStore.Source.SHARED;
         if (TransformResult.ANIMATED.equals(result.failure())) {
-            // Every frame or none: the original keeps the animation a still image of this variant would lose.
-            sendOriginal(body, Optional.of(rule), Outcome.untouched(true, TransformResult.ANIMATED));
+            // Every frame or none: the next variant the client accepts may carry the animation (webp does, avif
+            // does not); else the original keeps the animation a still image would lose. (Called back on a
+            // resumed request, the next run is waited for on this thread: the request is asynchronous already.)
+            Set<Variant> cannot = new HashSet<>(animatedIn);
+            cannot.add(variant);
+            Optional<Variant> next = negotiation.choose(rule, MediaTypes.baseType(contentType), cannot);
+            if (next.isPresent()) {
+                request.debug(() -> variant.name() + " cannot carry the animation: trying " + next.get().name());
+                serve(next.get(), body, rule, contentType, suspension, Set.copyOf(cannot));
+            } else {
+                sendOriginal(body, Optional.of(rule), Outcome.untouched(true, TransformResult.ANIMATED));
+            }
             return;
         }
         if (!result.ok()) {

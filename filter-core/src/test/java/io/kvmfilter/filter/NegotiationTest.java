@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class NegotiationTest {
@@ -13,6 +14,18 @@ class NegotiationTest {
 
     private static String choose(String accept, boolean wildcards) {
         return Negotiation.of(accept, wildcards).choose(IMAGES, "image/jpeg").map(Variant::name).orElse("original");
+    }
+
+    @Test
+    void aVariantThatCannotCarryTheSourceGivesWayToTheNextAccepted() {
+        Variant avif = IMAGES.variants().get(0);
+        Variant webp = IMAGES.variants().get(1);
+        assertThat(Negotiation.of("image/avif,image/webp,*/*", false).choose(IMAGES, "image/jpeg", Set.of(avif)))
+                .contains(webp);
+        assertThat(Negotiation.of("image/avif,*/*", false).choose(IMAGES, "image/jpeg", Set.of(avif)))
+                .as("webp is not named: the original").isEmpty();
+        assertThat(Negotiation.of("image/avif,image/webp", false).choose(IMAGES, "image/jpeg", Set.of(avif, webp)))
+                .isEmpty();
     }
 
     @Test

@@ -122,8 +122,10 @@ abstract class SandboxFilterContract {
         // A ninth with the result store (the default), whose programs declare that they do not read the URL.
         sharedStore = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("shared", sharedStore, "/shared/*", Map.of());
-        // A tenth for animated GIFs, with the result store: AVIF cannot carry the animation.
-        animated = new KvmFilter(KvmFilterConfig.builder().rules("image/gif -> image/avif: avif").build());
+        // A tenth for animated GIFs, with the result store: AVIF cannot carry the animation, WebP can. Results
+        // larger than the original are kept, so that the tiny GIF's animated WebP is served and can be checked.
+        animated = new KvmFilter(KvmFilterConfig.builder().rules("image/gif -> image/avif: avif, image/webp: webp")
+                .requireSmaller(false).build());
         deployment.filter("animated", animated, "/animated/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
@@ -185,6 +187,30 @@ abstract class SandboxFilterContract {
         }
         assertThat(animated.counters()).containsEntry("skipped=animated", 3L)
                 .allSatisfy((outcome, count) -> assertThat(outcome).doesNotStartWith("fallback="));
+    }
+
+    @Test
+    void anAnimationTheFirstVariantCannotCarryGetsTheNextTheClientAccepts() {
+        for (int i = 0; i < 3; i++) {
+            Response response = http().header("Accept", "image/avif,image/webp,*/*").get("/animated/anim.gif");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.header("X-KVM-Transform")).as("request %d", i).isEqualTo("applied=webp");
+            assertThat(response.contentType()).isEqualTo("image/webp");
+            assertThat(response.header("Vary")).containsIgnoringCase("Accept");
+            assertThat(response.header("ETag")).endsWith("--webp\"");
+            byte[] webp = response.asByteArray();
+            assertThat(new String(webp, 0, 4, StandardCharsets.ISO_8859_1)).isEqualTo("RIFF");
+            assertThat(new String(webp, StandardCharsets.ISO_8859_1)).as("every frame: an animated WebP")
+                    .contains("ANIM").contains("ANMF");
+        }
+        // The client revalidating the WebP it has gets a 304 for it, not the AVIF's answer.
+        Response first = http().header("Accept", "image/avif,image/webp,*/*").get("/animated/anim.gif");
+        Response again = http().header("Accept", "image/avif,image/webp,*/*")
+                .header("If-None-Match", first.header("ETag")).get("/animated/anim.gif");
+        assertThat(again.statusCode()).isEqualTo(304);
+        assertThat(again.header("ETag")).isEqualTo(first.header("ETag"));
+        assertThat(animated.counters()).allSatisfy((outcome, count) -> assertThat(outcome)
+                .doesNotStartWith("fallback="));
     }
 
     @Test
