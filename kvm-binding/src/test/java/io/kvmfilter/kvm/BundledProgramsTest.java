@@ -57,15 +57,33 @@ class BundledProgramsTest {
     }
 
     @Test
+    void imageWritesTheFormatItsArgumentNames() throws Exception {
+        requireBundled("image");
+        byte[] jpeg = resource("/images/grace_hopper.jpg");
+        try (Kvm kvm = Kvm.start(ProgramLibrary.bundled())) {
+            Result png = kvm.run("image", Request.post("/g.jpg", "image/jpeg", jpeg)
+                    .withArg("{\"format\": \"png\", \"width\": 64}"));
+            assertThat(png.ok()).as(png + " " + png.log()).isTrue();
+            assertThat(png.contentType()).isEqualTo("image/png");
+            assertThat(Arrays.copyOfRange(png.body(), 1, 4)).isEqualTo("PNG".getBytes(StandardCharsets.US_ASCII));
+            // IHDR width, big-endian at byte 16.
+            assertThat(java.nio.ByteBuffer.wrap(png.body(), 16, 4).getInt()).isEqualTo(64);
+            Result bad = kvm.run("image", Request.post("/g.jpg", "image/jpeg", jpeg).withArg("{\"format\": \"bmp\"}"));
+            assertThat(bad.ok()).isFalse();
+            assertThat(bad.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
     void everyBundledProgramWarmsUpWithARealInputBeforeItsFirstRequest() throws Exception {
-        for (String name : new String[] {"webp", "avif", "minify"}) {
+        for (String name : new String[] {"webp", "avif", "image", "minify"}) {
             requireBundled(name);
         }
         try (Kvm kvm = Kvm.start(ProgramLibrary.bundled())) {
-            for (String name : new String[] {"webp", "avif", "minify"}) {
+            for (String name : new String[] {"webp", "avif", "image", "minify"}) {
                 ProgramDefinition definition = ProgramLibrary.bundled().program(name);
                 assertThat(definition.warmupBody()).as(name).isPresent();
-                // A GET answers 400 for all three: the first real request loads and warms the program up.
+                // A GET answers 400 for all four: the first real request loads and warms the program up.
                 kvm.run(name, Request.get("/first"));
                 KvmStats.Program stats = kvm.stats().program(name);
                 // Three POSTs of the warm-up file per instance, each answered 200 (else the load fails), counted

@@ -105,9 +105,9 @@ class ProgramLibraryTest {
     }
 
     @Test
-    void bundledLibraryDefinesTheThreePrograms() {
+    void bundledLibraryDefinesTheFourPrograms() {
         ProgramLibrary bundled = ProgramLibrary.bundled();
-        assertThat(bundled.programNames()).containsExactly("webp", "avif", "minify");
+        assertThat(bundled.programNames()).containsExactly("webp", "avif", "image", "minify");
         assertThat(bundled.program("webp").source()).isEqualTo(URI.create("bundled:webp"));
         assertThat(bundled.program("avif").maxRequestTime()).isEqualTo(Duration.ofSeconds(20));
         assertThat(bundled.program("minify").group()).isEqualTo("text");
@@ -168,7 +168,7 @@ class ProgramLibraryTest {
     void mergeLetsTheOtherLibraryWin() {
         ProgramLibrary mine = parse("{ \"webp\": { \"filename\": \"/opt/webp2\" }, \"x\": { \"filename\": \"/opt/x\" } }");
         ProgramLibrary merged = ProgramLibrary.bundled().merge(mine);
-        assertThat(merged.programNames()).containsExactlyInAnyOrder("webp", "avif", "minify", "x");
+        assertThat(merged.programNames()).containsExactlyInAnyOrder("webp", "avif", "image", "minify", "x");
         assertThat(merged.program("webp").source()).isEqualTo(URI.create("file:/opt/webp2"));
     }
 
@@ -268,6 +268,6 @@ class ProgramLibraryTest {
     void programLookupErrorsNameTheKnownPrograms() {
         assertThatThrownBy(() -> ProgramLibrary.bundled().program("gif"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("No program 'gif' in the library; programs: webp, avif, minify");
+                .hasMessage("No program 'gif' in the library; programs: webp, avif, image, minify");
     }
 }
