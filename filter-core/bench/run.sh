@@ -7,6 +7,8 @@
 # --cases=json,jpeg,fallback,json-cached,jpeg-cached --corpus=/work/shared/corpus
 # Progress goes to stderr, the report to stdout:  filter-core/bench/run.sh > report.md
 # BENCH=FloodBenchmark runs the overload scenario instead (--flood=250 --duration=30).
+# BENCH=MemoryBenchmark measures memory during and after an image load (--clients=4 --load=60 --after=180).
+# JAVA_OPTS adds JVM options (e.g. "-Xms1g -XX:+AlwaysPreTouch": the whole heap resident from the start).
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,5 +23,5 @@ command -v wrk >/dev/null 2>&1 || { echo "run.sh: wrk is not installed: apt-get 
     -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test \
     -Dmdep.excludeArtifactIds=tomcat-embed-core) >&2
 
-exec java -Xms256m -Xmx1g -cp "$module/target/test-classes:$module/target/classes:$(cat "$cp_file")" \
+exec java -Xms256m -Xmx1g ${JAVA_OPTS:-} -cp "$module/target/test-classes:$module/target/classes:$(cat "$cp_file")" \
     "io.kvmfilter.filter.bench.${BENCH:-FilterBenchmark}" "$@"

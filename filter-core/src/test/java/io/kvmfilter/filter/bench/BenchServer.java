@@ -1,6 +1,7 @@
 package io.kvmfilter.filter.bench;
 
 import io.kvmfilter.filter.KvmFilter;
+import io.kvmfilter.filter.KvmStatsServlet;
 import jakarta.servlet.DispatcherType;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -13,7 +14,7 @@ import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * One embedded Jetty 12 (ee10) server on 127.0.0.1 serving a folder with Jetty's DefaultServlet (weak ETags), and
- * under /strong/ with {@link StrongEtagServlet} (strong ETags), with or without a KvmFilter in front. Every server of a run is set up the same way, so the filter is the only difference.
+ * under /strong/ with {@link StrongEtagServlet} (strong ETags), the filter's statistics at /_kvm/stats, with or without a KvmFilter in front. Every server of a run is set up the same way, so the filter is the only difference.
  */
 final class BenchServer implements AutoCloseable {
 
@@ -41,6 +42,7 @@ final class BenchServer implements AutoCloseable {
             context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));
         }
         context.addServlet(new ServletHolder("strong", new StrongEtagServlet(files)), "/strong/*");
+        context.addServlet(new ServletHolder("stats", new KvmStatsServlet()), "/_kvm/stats");
         ServletHolder fileServlet = new ServletHolder("default", DefaultServlet.class);
         fileServlet.setInitParameter("etags", "true");
         fileServlet.setAsyncSupported(true);
