@@ -32,7 +32,8 @@ import javax.imageio.ImageIO;
  *
  * <p>One embedded Jetty 12 with KvmFilter (default limits: maxWaiters 16, maxWait 1 s, the result store on), files
  * served by Jetty's DefaultServlet. Options: {@code --flood=250} connections, {@code --duration=30} seconds,
- * {@code --no-filter} for the baseline (the same flood of the same files without the filter).
+ * {@code --no-filter} for the baseline (the same flood of the same files without the filter), {@code --flat} for a
+ * PNG of the same pixels that is a few hundred KB instead of 3.6 MB, so that moving its bytes does not dominate.
  * Run it like {@link FilterBenchmark} (filter-core/bench/run.sh names the class to run as its first argument).
  */
 public final class FloodBenchmark {
@@ -54,22 +55,25 @@ public final class FloodBenchmark {
         int flood = 250;
         int duration = 30;
         boolean withFilter = true;
+        boolean flat = false;
         for (String arg : args) {
             if (arg.startsWith("--flood=")) {
                 flood = Integer.parseInt(arg.substring(8));
             } else if (arg.equals("--no-filter")) {
                 withFilter = false; // the baseline: the same flood of the same files, served as they are
+            } else if (arg.equals("--flat")) {
+                flat = true; // a 49-megapixel PNG of a few hundred KB: the flood is not bound by transfer
             } else if (arg.startsWith("--duration=")) {
                 duration = Integer.parseInt(arg.substring(11));
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg
-                        + " (--flood=N, --duration=S, --no-filter)");
+                        + " (--flood=N, --duration=S, --no-filter, --flat)");
             }
         }
         Kvm.checkAvailable();
         Path files = Files.createTempDirectory("kvmfilter-flood");
         try {
-            writeFiles(files, Path.of("/work/shared/corpus/images/hubble1080.jpg"));
+            writeFiles(files, Path.of("/work/shared/corpus/images/hubble1080.jpg"), flat);
             KvmFilterConfig config = KvmFilterConfig.builder()
                     .rules("image/png -> image/avif: avif\nimage/jpeg -> image/webp: webp")
                     .build();
@@ -109,18 +113,20 @@ public final class FloodBenchmark {
         }
     }
 
-    private static void writeFiles(Path folder, Path jpeg) throws IOException {
+    private static void writeFiles(Path folder, Path jpeg, boolean flat) throws IOException {
         Files.copy(jpeg, folder.resolve("photo.jpg"));
         StringBuilder js = new StringBuilder();
         for (int i = 0; i < 200; i++) {
             js.append("function f").append(i).append("(a, b) { return a + b * ").append(i).append("; }\n");
         }
         Files.writeString(folder.resolve("app.js"), js, StandardCharsets.UTF_8);
-        // A smooth gradient: a small file (within maxBodySize) that decodes to 49 million pixels.
+        // A smooth gradient: a small file (within maxBodySize) that decodes to 49 million pixels. Flat: bands of
+        // 100 rows in one colour each, which deflate squeezes about a thousand times.
         BufferedImage image = new BufferedImage(SIDE, SIDE, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < SIDE; y++) {
             for (int x = 0; x < SIDE; x++) {
-                image.setRGB(x, y, ((x * 255 / SIDE) << 16) | ((y * 255 / SIDE) << 8) | 0x40);
+                image.setRGB(x, y, flat ? (y / 100 * 3) << 8 | 0x40
+                        : ((x * 255 / SIDE) << 16) | ((y * 255 / SIDE) << 8) | 0x40);
             }
         }
         ImageIO.write(image, "png", folder.resolve("huge.png").toFile());
