@@ -58,6 +58,8 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("low/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("logged"));
         Files.write(staticDir.resolve("logged/broken.jpg"), Arrays.copyOf(jpeg, 3000));
+        Files.createDirectories(staticDir.resolve("traced"));
+        Files.write(staticDir.resolve("traced/broken.jpg"), Arrays.copyOf(jpeg, 2500));
         Files.createDirectories(staticDir.resolve("queued"));
         Files.write(staticDir.resolve("queued/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("shared"));
@@ -78,8 +80,8 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
-                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/accept/*", "/wrongtype/*", "/excluded/*",
-                        "/big/*", "/shared/*", "/animated/*")
+                .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
+                        "/excluded/*", "/big/*", "/shared/*", "/animated/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -110,6 +112,8 @@ abstract class SandboxFilterContract {
         // A fifth whose failure log no other test has used yet (failures are logged once a minute per reason).
         KvmFilter logged = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
         deployment.filter("logged", logged, "/logged/*", Map.of());
+        KvmFilter traced = new KvmFilter(KvmFilterConfig.builder().rules("image/jpeg -> image/webp: webp").build());
+        deployment.filter("traced", traced, "/traced/*", Map.of());
         // A sixth with the default rules and result store: the Accept fuzz test converts each variant only once.
         KvmFilter accept = new KvmFilter(KvmFilterConfig.defaults());
         deployment.filter("accept", accept, "/accept/*", Map.of());
@@ -516,16 +520,23 @@ abstract class SandboxFilterContract {
         };
         logger.addHandler(capture);
         try {
-            Response response = http().header("Accept", "image/webp").get("/logged/broken.jpg");
+            Response response = http().header("Accept", "image/webp").header("X-Request-Id", "3f2a-77b1")
+                    .get("/logged/broken.jpg");
             assertThat(response.header("X-KVM-Transform")).isEqualTo("fallback=webp:error-status");
+            // An id that is not a plain token is not trusted: the container's own names the request.
+            http().header("Accept", "image/webp").header("X-Request-Id", "x) FORGED (y").get("/traced/broken.jpg");
         } finally {
             logger.removeHandler(capture);
         }
-        // The status alone says little; the program's X-Failed header says what was wrong with the input.
+        // The status alone says little; the program's X-Failed header says what was wrong with the input. The
+        // request id the proxy gave matches the line with the proxy's own log.
         assertThat(messages).anySatisfy(message -> assertThat(message)
-                .contains("variant webp failed (error-status) for GET /logged/broken.jpg")
+                .contains("variant webp failed (error-status) for GET /logged/broken.jpg (request 3f2a-77b1)")
                 .containsPattern("answered status 4\\d\\d")
                 .containsPattern("; X-Failed: \\S.*; serving the original"));
+        assertThat(messages).anySatisfy(message -> assertThat(message)
+                .containsPattern("for GET /traced/broken.jpg \\(request [^ )]+\\): "));
+        assertThat(messages).noneSatisfy(message -> assertThat(message).contains("FORGED"));
     }
 
     @Test
