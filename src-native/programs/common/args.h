@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "json.h"
+#include "json_reader.h"
 
 /* Parses arg as a JSON object. An empty or all-whitespace arg means {} (no options). */
 struct json_value *args_parse(const char *arg, char *err, size_t err_size);

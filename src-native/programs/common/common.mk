@@ -10,8 +10,8 @@ ifndef PROGRAMS_COMMON_MK
 PROGRAMS_COMMON_MK := 1
 
 # arg JSON parsing, validation and the sandboxed/native program skeleton
-PROGRAMS_COMMON_SRCS := programs/common/json.c programs/common/args.c programs/common/program.c
-PROGRAMS_COMMON_HDRS := programs/common/json.h programs/common/args.h programs/common/program.h sdk/kvm_api.h sdk/kvm_abi.h
+PROGRAMS_COMMON_SRCS := programs/common/json_reader.c programs/common/args.c programs/common/program.c
+PROGRAMS_COMMON_HDRS := programs/common/json_reader.h programs/common/args.h programs/common/program.h sdk/kvm_api.h sdk/kvm_abi.h
 # decoding (stills and animations), options, colour, resizing and encoding of images (webp, avif, image)
 PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_gif.c programs/common/image_apng.c \
                        programs/common/image_ops.c programs/common/image_args.c programs/common/image_colour.c \
@@ -23,22 +23,22 @@ PROGRAMS_IMAGE_LIBS := -lwebpmux -lwebpdemux -lwebp -lpng16 -ljpeg -lgif -lz -lm
 PROGRAMS_CFLAGS := -Iprograms/common -Isdk
 
 # unit test of the arg JSON parser and accessors (native)
-$(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/common/json.c programs/common/args.c \
-                                   programs/common/json.h programs/common/args.h
+$(BUILD)/tests/programs/json_test: programs/common/tests/json_test.c programs/common/json_reader.c programs/common/args.c \
+                                   programs/common/json_reader.h programs/common/args.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -o $@ programs/common/tests/json_test.c programs/common/json.c \
+	$(CC) $(CFLAGS) $(PROGRAMS_CFLAGS) -o $@ programs/common/tests/json_test.c programs/common/json_reader.c \
 		programs/common/args.c -lm
 
 TEST_TARGETS += $(BUILD)/tests/programs/json_test
 TEST_COMMANDS += $(BUILD)/tests/programs/json_test
 
 # fuzz test of the image programs' option parser against a statement of the rules, with ASan and UBSan (native)
-$(BUILD)/tests/programs/options_fuzz: programs/common/tests/options_fuzz.c programs/common/json.c programs/common/args.c \
-                                      programs/common/image_args.c programs/common/json.h programs/common/args.h \
+$(BUILD)/tests/programs/options_fuzz: programs/common/tests/options_fuzz.c programs/common/json_reader.c programs/common/args.c \
+                                      programs/common/image_args.c programs/common/json_reader.h programs/common/args.h \
                                       programs/common/image.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all $(PROGRAMS_CFLAGS) -o $@ \
-		programs/common/tests/options_fuzz.c programs/common/json.c programs/common/args.c \
+		programs/common/tests/options_fuzz.c programs/common/json_reader.c programs/common/args.c \
 		programs/common/image_args.c -lm
 
 TEST_TARGETS += $(BUILD)/tests/programs/options_fuzz

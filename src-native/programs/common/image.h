@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "args.h"
-#include "json.h"
+#include "json_reader.h"
 #include "program.h"
 
 enum image_format { IMAGE_UNKNOWN, IMAGE_JPEG, IMAGE_PNG, IMAGE_GIF, IMAGE_WEBP };

@@ -17,7 +17,7 @@
 
 #include "args.h"
 #include "bench.h"
-#include "json.h"
+#include "json_reader.h"
 #include "minify.h"
 #include "program.h"
 

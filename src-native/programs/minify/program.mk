@@ -1,7 +1,7 @@
 # programs/minify/program.mk — the minify guest program → $(BUILD)/programs/minify (static glibc ELF)
 include programs/common/common.mk
 
-MINIFY_SRCS := programs/minify/main.c programs/minify/minify.c programs/minify/mbuf.c programs/minify/json.c \
+MINIFY_SRCS := programs/minify/main.c programs/minify/minify.c programs/minify/mbuf.c programs/minify/minify_json.c \
                programs/minify/css.c programs/minify/js.c programs/minify/html.c programs/minify/bench.c \
                $(PROGRAMS_COMMON_SRCS)
 

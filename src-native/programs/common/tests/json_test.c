@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "json.h"
+#include "json_reader.h"
 
 static int passed, failed;
 

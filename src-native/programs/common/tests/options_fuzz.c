@@ -18,7 +18,7 @@
 
 #include "args.h"
 #include "image.h"
-#include "json.h"
+#include "json_reader.h"
 
 static uint64_t state;
 

@@ -1,5 +1,5 @@
 /*
- * json.h — a small strict JSON parser for program arguments (RFC 8259: objects, arrays, numbers, true/false/null,
+ * json_reader.h — a small strict JSON parser for program arguments (RFC 8259: objects, arrays, numbers, true/false/null,
  * strings with escapes). It builds a tree; errors say what was wrong and at which byte. It is meant for small
  * inputs such as a program step's arg, not for large documents.
  */

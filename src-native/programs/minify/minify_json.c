@@ -1,5 +1,5 @@
 /*
- * json.c — strict JSON (RFC 8259) validation and minification.
+ * minify_json.c — strict JSON (RFC 8259) validation and minification.
  *
  * The output is the input without insignificant whitespace (space, tab, LF, CR between tokens). Strings and
  * numbers are copied byte for byte, so the output parses to exactly the same value, including number spellings

@@ -1,5 +1,5 @@
-/* json.c — strict recursive-descent JSON parser; see json.h. */
-#include "json.h"
+/* json_reader.c — strict recursive-descent JSON parser; see json_reader.h. */
+#include "json_reader.h"
 
 #include <stdarg.h>
 #include <stdint.h>
