@@ -79,8 +79,6 @@ static void warm_up(void)
 
 int main(int argc, char **argv)
 {
-	static const struct program_spec spec = {"avif", transform};
-	if (getenv("KVM_NAME"))
-		warm_up();
+	static const struct program_spec spec = {"avif", transform, warm_up};
 	return program_main(argc, argv, &spec);
 }

@@ -3,8 +3,8 @@
  * strings with escapes). It builds a tree; errors say what was wrong and at which byte. It is meant for small
  * inputs such as a program step's arg, not for large documents.
  */
-#ifndef PROGRAMS_JSON_H
-#define PROGRAMS_JSON_H
+#ifndef PROGRAMS_JSON_READER_H
+#define PROGRAMS_JSON_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -214,6 +214,8 @@ int program_main(int argc, char **argv, const struct program_spec *spec)
 	g_spec = spec;
 	if (!kvm_is_sandboxed())
 		return run_native(argc, argv, spec);
+	if (spec->warm_up)
+		spec->warm_up();
 	kvm_set_post_handler(on_post);
 	kvm_set_get_handler(on_get);
 	kvm_set_error_handler(program_on_error);

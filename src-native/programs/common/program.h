@@ -47,6 +47,8 @@ typedef void (*program_transform_fn)(const struct program_input *in, struct prog
 struct program_spec {
 	const char *name;               /* for messages, e.g. "webp" */
 	program_transform_fn transform; /* called once per request */
+	void (*warm_up)(void);          /* or NULL: run once in the sandbox before the VM is frozen, so that the
+	                                 * code and tables a request needs are paged in and set up for all of them */
 };
 
 /* Runs the program in sandboxed or native mode (see above). Call it from main() after any one-time set-up:

@@ -128,8 +128,6 @@ static void warm_up(void)
 
 int main(int argc, char **argv)
 {
-	static const struct program_spec spec = {"image", transform};
-	if (getenv("KVM_NAME"))
-		warm_up();
+	static const struct program_spec spec = {"image", transform, warm_up};
 	return program_main(argc, argv, &spec);
 }

@@ -84,7 +84,7 @@ static void transform(const struct program_input *in, struct program_output *out
 
 int main(int argc, char **argv)
 {
-	static const struct program_spec spec = {"minify", transform};
+	static const struct program_spec spec = {"minify", transform, NULL};
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0 && !getenv("KVM_NAME"))
 		return minify_bench(argc, argv);
 	return program_main(argc, argv, &spec);

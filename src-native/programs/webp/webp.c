@@ -69,8 +69,6 @@ static void warm_up(void)
 
 int main(int argc, char **argv)
 {
-	static const struct program_spec spec = {"webp", transform};
-	if (getenv("KVM_NAME"))
-		warm_up();
+	static const struct program_spec spec = {"webp", transform, warm_up};
 	return program_main(argc, argv, &spec);
 }
