@@ -200,21 +200,22 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
                 .description("Program steps run in the sandbox, by outcome")
                 .tags(outcome)
                 .register(key.registry());
-        Timer duration = Timer.builder("kvmfilter.step.duration")
-                .description("Time a program step spent running in its instance")
-                .tags(outcome)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(HISTOGRAM_MIN)
-                .maximumExpectedValue(HISTOGRAM_MAX)
-                .register(key.registry());
-        Timer queueWait = Timer.builder("kvmfilter.queue.wait")
-                .description("Time a program step waited for a free instance")
-                .tags(program)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(HISTOGRAM_MIN)
-                .maximumExpectedValue(HISTOGRAM_MAX)
-                .register(key.registry());
+        Timer duration = histogramTimer(key.registry(), "kvmfilter.step.duration",
+                "Time a program step spent running in its instance", outcome);
+        Timer queueWait = histogramTimer(key.registry(), "kvmfilter.queue.wait",
+                "Time a program step waited for a free instance", program);
         return new StepMeters(steps, duration, queueWait);
+    }
+
+    /** A timer that publishes a percentile histogram over the range a program step can take. */
+    private static Timer histogramTimer(MeterRegistry registry, String name, String description, Tags tags) {
+        return Timer.builder(name)
+                .description(description)
+                .tags(tags)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(HISTOGRAM_MIN)
+                .maximumExpectedValue(HISTOGRAM_MAX)
+                .register(registry);
     }
 
     private void registerProgramMeters(MeterRegistry registry, Kvm kvm) {
