@@ -162,7 +162,7 @@ class FilterConfigurationTest {
         container = new TomcatContainer();
         assertThatThrownBy(() -> container.start(deployment)).hasMessageContaining("failed to start");
         assertThat(filter.failure.getMessage()).contains("rules = \"image/png -> image/jxl: jxl\"")
-                .contains("[jxl] are not in the program library").contains("avif, minify, webp");
+                .contains("[jxl] are not in the program library").contains("avif, image, minify, webp");
     }
 
     @Test
