@@ -1,7 +1,8 @@
 /*
  * abi.h — the test guests' API calls, written out by hand rather than taken from our SDK's
- * kvm_api.h: if these guests run, programs built against the VMOD's ABI do too. The numbers and
- * structures come from sdk/kvm_abi.h, whose compile-time checks pin every layout to the ABI.
+ * kvm_api.h: if these guests run, programs built against the VMOD's ABI do too. Only the
+ * declarations are the SDK's (kvm_api.h with KVM_API_NO_DEFINITIONS); the numbers and structures
+ * come from sdk/kvm_abi.h, whose compile-time checks pin every layout to the ABI.
  * Each call: `mov $NUMBER, %eax; out %eax, $0; ret`, arguments in rdi, rsi, rdx, rcx, r8, r9.
  */
 #ifndef TEST_ABI_H
@@ -27,20 +28,9 @@
             "  movl $" ABI_NUMBER(number) ", 0x3ff000\n  ret\n")
 #endif
 
-void register_func(int which, void *fn);
-void wait_for_requests(void);
-void wait_for_requests_paused(struct kvm_request *req);
-long sys_set_cacheable(bool cached, long ttl_ms, long grace_ms, long keep_ms);
-void sys_backend_response(int16_t status, const void *ctype, size_t ctype_len, const void *body, size_t body_len,
-                          const struct BackendResponseExtra *extra);
-long sys_http_append(int where, const char *field, size_t len);
-long sys_http_set(int where, const char *field, size_t len);
-unsigned sys_http_find(int where, const char *key, size_t key_len, char *out, size_t out_len);
-unsigned long sys_http_method(char *out, size_t out_len);
-void get_meminfo(struct meminfo *out);
-void sys_log(const char *text, size_t len);
-int sys_is_debug(void);
-void sys_breakpoint(void);
+/* The prototypes are the SDK's (declarations only); the definitions below are this file's own. */
+#define KVM_API_NO_DEFINITIONS
+#include "../../sdk/kvm_api.h"
 long sys_unknown_call(long a);
 
 #ifdef ABI_IMPLEMENTATION
