@@ -28,30 +28,20 @@ static void transform(const struct program_input *in, struct program_output *out
 	char err[PROGRAM_REASON_MAX];
 	struct json_value *args = args_parse(in->arg, err, sizeof(err));
 	struct image_options options;
-	struct image_info info;
 	struct image img = {0, 0, NULL, NULL, 0};
 	long quality, speed;
 	uint8_t *file;
 	size_t file_len;
-	if (!args || !args_check_keys(args, allowed_keys, err, sizeof(err)) ||
-	    !args_get_int(args, "quality", 0, 100, AVIF_DEFAULT_QUALITY, &quality, err, sizeof(err)) ||
-	    !args_get_int(args, "speed", 0, 10, AVIF_DEFAULT_SPEED, &speed, err, sizeof(err)) ||
-	    !image_options_read(args, &options, err, sizeof(err))) {
-		json_free(args);
+	bool valid = args && args_check_keys(args, allowed_keys, err, sizeof(err)) &&
+	             args_get_int(args, "quality", 0, 100, AVIF_DEFAULT_QUALITY, &quality, err, sizeof(err)) &&
+	             args_get_int(args, "speed", 0, 10, AVIF_DEFAULT_SPEED, &speed, err, sizeof(err)) &&
+	             image_options_read(args, &options, err, sizeof(err));
+	json_free(args);
+	if (!valid) {
 		program_fail(out, 400, "%s", err);
 		return;
 	}
-	json_free(args);
-	if (!image_probe(in->data, in->len, IMAGE_ACCEPT_ALL, options.max_pixels, options.max_frames, &info, out))
-		return;
-	/* Our AVIF writer makes still images only: an animation is refused (the filter serves the original) rather
-	 * than answered with its first frame. */
-	if (info.frames > 1) {
-		program_fail(out, 415, IMAGE_ANIMATED_REASON ": %s with %u frames; AVIF output here is a still image",
-		             image_format_name(info.format), info.frames);
-		return;
-	}
-	if (!image_load(in->data, in->len, IMAGE_ACCEPT_ALL, &options, &img, out))
+	if (!image_load_still(in->data, in->len, &options, "image/avif", &img, out))
 		return;
 	if (!avif_encode_image(&img, quality, speed, &file, &file_len, err, sizeof(err)))
 		program_fail(out, 500, "%s", err);

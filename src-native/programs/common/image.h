@@ -162,6 +162,11 @@ bool image_apply_options(struct image *img, const struct image_options *options,
 bool image_load(const uint8_t *data, size_t len, unsigned accepted, const struct image_options *options,
                 struct image *img, struct program_output *out);
 
+/* image_probe() then image_load(), for an output that cannot carry an animation (`output`, its media type, is
+ * named in the message): an animated input is answered 415 with IMAGE_ANIMATED_REASON. */
+bool image_load_still(const uint8_t *data, size_t len, const struct image_options *options, const char *output,
+                      struct image *img, struct program_output *out);
+
 /* True when some pixel has alpha below 255. */
 bool image_has_transparency(const struct image *img);
 

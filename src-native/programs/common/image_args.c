@@ -2,6 +2,7 @@
 #include "image.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const fit_names[] = {"cover", "contain", "fill", "inside", NULL};
@@ -9,33 +10,21 @@ static const char *const gravity_names[] = {"center", "north", "south", "east", 
                                             "northwest", "southeast", "southwest", "smart", NULL};
 static const char *const icc_names[] = {"srgb", "keep", NULL};
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "rrggbb" or "rrggbbaa", with or without a leading '#'. */
 static bool parse_background(const char *text, uint8_t rgba[4])
 {
 	size_t n;
+	unsigned long value;
 	if (text[0] == '#')
 		text++;
 	n = strlen(text);
-	if (n != 6 && n != 8)
+	if ((n != 6 && n != 8) || strspn(text, "0123456789abcdefABCDEF") != n)
 		return false;
-	rgba[3] = 255;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		rgba[i / 2] = (uint8_t)(hi * 16 + lo);
-	}
+	value = strtoul(text, NULL, 16);
+	if (n == 6)
+		value = value << 8 | 0xff; /* opaque */
+	for (int i = 0; i < 4; i++)
+		rgba[i] = (uint8_t)(value >> (24 - 8 * i));
 	return true;
 }
 

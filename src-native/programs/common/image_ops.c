@@ -348,6 +348,21 @@ bool image_load(const uint8_t *data, size_t len, unsigned accepted, const struct
 	return true;
 }
 
+bool image_load_still(const uint8_t *data, size_t len, const struct image_options *options, const char *output,
+                      struct image *img, struct program_output *out)
+{
+	struct image_info info;
+	if (!image_probe(data, len, IMAGE_ACCEPT_ALL, options->max_pixels, options->max_frames, &info, out))
+		return false;
+	/* Refused rather than answered with the first frame: the filter then serves the original, still animated. */
+	if (info.frames > 1) {
+		program_fail(out, 415, IMAGE_ANIMATED_REASON ": %s with %u frames; %s output is a still image",
+		             image_format_name(info.format), info.frames, output);
+		return false;
+	}
+	return image_load(data, len, IMAGE_ACCEPT_ALL, options, img, out);
+}
+
 /* Where a window of size `window` sits in `space` for a gravity, along x (horizontal) or y. */
 static uint32_t gravity_offset(enum image_gravity g, uint32_t space, uint32_t window, bool horizontal)
 {

@@ -48,7 +48,6 @@ static void transform(const struct program_input *in, struct program_output *out
 	struct json_value *args = args_parse(in->arg, err, sizeof(err));
 	struct image_options options;
 	struct image_webp_settings webp;
-	struct image_info info;
 	struct image img = {0, 0, NULL, NULL, 0};
 	int format;
 	long quality, speed;
@@ -78,14 +77,7 @@ static void transform(const struct program_input *in, struct program_output *out
 		image_convert_to_webp(in, &options, &webp, out);
 		return;
 	}
-	if (!image_probe(in->data, in->len, IMAGE_ACCEPT_ALL, options.max_pixels, options.max_frames, &info, out))
-		return;
-	if (info.frames > 1) {
-		program_fail(out, 415, IMAGE_ANIMATED_REASON ": %s with %u frames; format \"%s\" cannot carry an animation",
-		             image_format_name(info.format), info.frames, format_names[format]);
-		return;
-	}
-	if (!image_load(in->data, in->len, IMAGE_ACCEPT_ALL, &options, &img, out))
+	if (!image_load_still(in->data, in->len, &options, media_types[format], &img, out))
 		return;
 	switch (format) {
 	case FORMAT_AVIF: ok = avif_encode_image(&img, quality, speed, &file, &len, err, sizeof(err)); break;
