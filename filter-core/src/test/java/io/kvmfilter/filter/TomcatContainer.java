@@ -56,7 +56,7 @@ final class TomcatContainer implements ServletContainer {
             context.addFilterDef(def);
             FilterMap map = new FilterMap();
             map.setFilterName(spec.name());
-            map.addURLPatternDecoded(spec.pattern());
+            map.addURLPattern(spec.pattern());
             map.setDispatcher("REQUEST");
             if (deployment.filtersOnAsyncDispatch) {
                 map.setDispatcher("ASYNC");
@@ -67,12 +67,12 @@ final class TomcatContainer implements ServletContainer {
             Wrapper wrapper = Tomcat.addServlet(context, spec.name(), spec.servlet());
             wrapper.setAsyncSupported(true);
             spec.initParams().forEach(wrapper::addInitParameter);
-            context.addServletMappingDecoded(spec.pattern(), spec.name());
+            context.addServletMapping(spec.pattern(), spec.name());
         }
         if (deployment.staticFiles != null) {
             Wrapper wrapper = Tomcat.addServlet(context, "default", new DefaultServlet());
             wrapper.setAsyncSupported(true);
-            context.addServletMappingDecoded("/", "default");
+            context.addServletMapping("/", "default");
         }
         tomcat.start();
         if (context.getState() != LifecycleState.STARTED) {
