@@ -67,7 +67,7 @@ public class ProgramServlet extends HttpServlet {
     private transient long maxRequestBodySize;
     private transient volatile Kvm kvm;
     private transient volatile String unavailable;
-    private final transient TransformStats stats = new TransformStats();
+    private final transient TransformStats stats = new TransformStats("answering with an error status");
     private final transient StatsRegistry.Source statsSource = new StatsRegistry.Source() {
         @Override
         public Map<String, Long> counters() {
@@ -163,8 +163,7 @@ public class ProgramServlet extends HttpServlet {
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
             String reason = KvmTransform.reason(failure);
-            stats.failure(Outcome.fallback(program, reason), failure.message(),
-                    request.getMethod() + " " + request.getRequestURI());
+            stats.failure(Outcome.fallback(program, reason), failure.message(), RequestLine.of(request));
             fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
             return;
         }

@@ -276,7 +276,7 @@ final class ResponseFinisher {
     private void fallBack(byte[] body, Optional<Rule> rule, Variant variant, String failure, String detail)
             throws IOException {
         Outcome outcome = Outcome.fallback(variant.name(), failure);
-        services.stats().failure(outcome, detail, request.forLog());
+        services.stats().failure(outcome, detail, request);
         describe(rule, outcome);
         response.sendOriginal(body, headersOnly);
     }

@@ -18,9 +18,20 @@ final class TransformStats {
 
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
 
+    private final String consequence;
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastLogged = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> suppressed = new ConcurrentHashMap<>();
+
+    /** The filter's: a failure means the original is served. */
+    TransformStats() {
+        this("serving the original");
+    }
+
+    /** @param consequence what the log line says happens after a failure, e.g. "serving the original" */
+    TransformStats(String consequence) {
+        this.consequence = consequence;
+    }
 
     /** Adds one to the counter of this outcome, e.g. {@code applied=webp} or {@code fallback=webp:timeout}. */
     void count(Outcome outcome) {
@@ -29,12 +40,12 @@ final class TransformStats {
 
     /**
      * Counts and logs a failure; the log line is skipped when the same failure was logged less than a minute ago.
-     * The detail (often a program's own words) and the URI are escaped: neither can forge log lines.
+     * The detail (often a program's own words) and the URI are escaped ({@link FailureLog}): neither can forge log lines.
      *
      * @param fallback an outcome of kind {@link Outcome.Kind#FALLBACK}
-     * @param uri      method and URI of the request, for the log
+     * @param request  the request, named in the log line
      */
-    void failure(Outcome fallback, String detail, String uri) {
+    void failure(Outcome fallback, String detail, RequestLine request) {
         if (fallback.kind() != Outcome.Kind.FALLBACK) {
             throw new IllegalArgumentException("not a failure: " + fallback);
         }
@@ -48,9 +59,7 @@ final class TransformStats {
         if (now - previous >= LOG_INTERVAL_NANOS && last.compareAndSet(previous, now)) {
             LongAdder skipped = suppressed.get(key);
             long skippedCount = skipped == null ? 0 : skipped.sumThenReset();
-            LOG.log(Level.WARNING, "kvmfilter: variant {0} failed ({1}) for {2}: {3}; serving the original{4}",
-                    variant, reason, LogText.escape(uri), detail == null ? "no detail" : LogText.escape(detail),
-                    skippedCount == 0 ? "" : " (" + skippedCount + " more such failures since the last message)");
+            LOG.log(Level.WARNING, "{0}", new FailureLog(fallback, request, detail, consequence, skippedCount));
         } else {
             suppressed.computeIfAbsent(key, k -> new LongAdder()).increment();
         }

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 /** Failures are all counted but logged at most once a minute per variant and reason (System.Logger on JUL). */
 class TransformStatsTest {
 
+    private static final RequestLine REQUEST = new RequestLine("GET", "/a.jpg", null, "r-1");
+
     /** A handler keeping the WARNING and more severe records of the filter's logger. */
     private static Handler collector(List<LogRecord> records) {
         return new Handler() {
@@ -42,13 +44,14 @@ class TransformStatsTest {
         try {
             TransformStats stats = new TransformStats();
             for (int i = 0; i < 5; i++) {
-                stats.failure(Outcome.fallback("webp", "timeout"), "ran 5 s", "GET /a.jpg");
+                stats.failure(Outcome.fallback("webp", "timeout"), "ran 5 s", REQUEST);
             }
-            stats.failure(Outcome.fallback("avif", "timeout"), "ran 5 s", "GET /a.jpg");
+            stats.failure(Outcome.fallback("avif", "timeout"), "ran 5 s", REQUEST);
             assertThat(stats.snapshot()).containsEntry("fallback=webp:timeout", 5L)
                     .containsEntry("fallback=avif:timeout", 1L);
             assertThat(records).hasSize(2);
-            assertThat(records.get(0).getParameters()).contains("webp", "timeout", "GET /a.jpg");
+            assertThat(new java.util.logging.SimpleFormatter().formatMessage(records.get(0))).isEqualTo(
+                    "kvmfilter: variant webp failed (timeout) for GET /a.jpg (request r-1): ran 5 s; serving the original");
         } finally {
             logger.removeHandler(handler);
         }
@@ -62,7 +65,8 @@ class TransformStatsTest {
         logger.addHandler(handler);
         try {
             new TransformStats().failure(Outcome.fallback("forge", "error-status"),
-                    "webp: status 415; X-Failed: bad\r\n2026-12-02 SEVERE admin password reset", "GET /a\n.jpg");
+                    "webp: status 415; X-Failed: bad\r\n2026-12-02 SEVERE admin password reset",
+                    new RequestLine("GET", "/a\n.jpg", null, "r-2"));
             String line = new java.util.logging.SimpleFormatter().formatMessage(records.get(0));
             assertThat(line).doesNotContain("\r", "\n")
                     .contains("X-Failed: bad\\r\\n2026-12-02 SEVERE admin password reset")

@@ -1,5 +1,6 @@
 package io.kvmfilter.example.jetty;
 
+import io.kvmfilter.filter.JsonLogFormatter;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
@@ -12,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogManager;
 
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
@@ -45,14 +48,15 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  *
  * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]
  *     [--stats] [--allow-invalidate] [--cache-dir DIR] [--cluster-name NAME --cluster-port N
- *     --cluster-members HOST:PORT,...] [--prometheus PATH]</pre>
+ *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
  * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
  * directory across restarts; {@code --cluster-name} starts an embedded Hazelcast member that shares them with the
  * other servers of the cluster (docs/operations.md, "Result storage"). {@code --prometheus /metrics}
  * serves the metrics of the sandboxes and the JVM as Prometheus text at that path (docs/prometheus.md); off
- * unless given.
+ * unless given. {@code --log-json} writes the filter's log lines as JSON objects, one per line
+ * ({@link JsonLogFormatter}); Jetty's own lines stay text.
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -89,7 +93,7 @@ public final class Main {
             "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]",
             "                                   [--stats] [--allow-invalidate] [--cache-dir DIR]",
             "                                   [--cluster-name NAME --cluster-port N --cluster-members LIST]",
-            "                                   [--prometheus PATH]",
+            "                                   [--prometheus PATH] [--log-json]",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
@@ -104,6 +108,7 @@ public final class Main {
             "  --cluster-port N       the cluster member's port on " + HOST + " (default 5701, 0 picks one)",
             "  --cluster-members LIST the other members, host:port separated by commas",
             "  --prometheus PATH serve Prometheus metrics at PATH, e.g. /metrics (default: not served)",
+            "  --log-json        the filter's log lines as JSON, one object per line (default: text)",
             "  --help            print this help");
 
     private Main() {
@@ -130,6 +135,9 @@ public final class Main {
         if (options.help()) {
             System.out.println(USAGE);
             return;
+        }
+        if (options.logJson()) {
+            logAsJson();
         }
 
         Server server = new Server();
@@ -288,6 +296,13 @@ public final class Main {
         }
     }
 
+    /** The filter's log (System.Logger on java.util.logging) as JSON lines on standard error. */
+    private static void logAsJson() {
+        for (Handler handler : LogManager.getLogManager().getLogger("").getHandlers()) {
+            handler.setFormatter(new JsonLogFormatter());
+        }
+    }
+
     /**
      * The parsed command line. {@code dir} is null when the bundled samples are served, {@code rules} when the
      * default rules apply, {@code library} when only the bundled programs are used, {@code prometheus} when no
@@ -295,7 +310,7 @@ public final class Main {
      */
     record Options(int port, Path dir, String rules, URI library, boolean listDirs, boolean stats,
             boolean allowInvalidate, Path cacheDir, String cacheDirSize, String clusterName, int clusterPort,
-            List<String> clusterMembers, String prometheus, boolean help) {
+            List<String> clusterMembers, String prometheus, boolean logJson, boolean help) {
 
         /** The Hazelcast member's port by default: Hazelcast's own. */
         static final int DEFAULT_CLUSTER_PORT = 5701;
@@ -319,13 +334,15 @@ public final class Main {
             int clusterPort = DEFAULT_CLUSTER_PORT;
             List<String> clusterMembers = List.of();
             String prometheus = null;
+            boolean logJson = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
                         return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir,
-                                cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, true);
+                                cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, logJson, true);
                     }
                     case "--list-dirs" -> listDirs = true;
+                    case "--log-json" -> logJson = true;
                     case "--stats" -> stats = true;
                     case "--allow-invalidate" -> {
                         stats = true;
@@ -350,7 +367,7 @@ public final class Main {
                 throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
             }
             return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir, cacheDirSize,
-                    clusterName, clusterPort, clusterMembers, prometheus, false);
+                    clusterName, clusterPort, clusterMembers, prometheus, logJson, false);
         }
 
         private static String parseClusterName(String value) {

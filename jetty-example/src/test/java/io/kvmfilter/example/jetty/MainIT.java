@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -257,6 +258,41 @@ class MainIT {
 
         assertThat(response.headers().firstValue("X-KVM-Transform")).as(server::log).hasValue("applied=webp");
         assertThat(response.headers().firstValue("Content-Type")).hasValue("image/webp");
+    }
+
+    @Test
+    void logsAFailureAsOneJsonObjectWithLogJson() throws Exception {
+        KvmRequirement.require("webp");
+        byte[] jpeg = bundledSample("rocket.jpg");
+        Files.write(temp.resolve("truncated.jpg"), Arrays.copyOf(jpeg, jpeg.length / 2));
+        JarServer server = start("--port", "0", "--dir", temp.toString(), "--log-json");
+
+        HttpResponse<byte[]> response = server.get("truncated.jpg", "Accept", "image/webp",
+                "X-Request-Id", "trace-7f3a");
+
+        assertThat(response.headers().firstValue("X-KVM-Transform")).as(server::log)
+                .hasValueSatisfying(outcome -> assertThat(outcome).startsWith("fallback=webp:"));
+        assertThat(response.body()).as("the original, byte for byte").hasSize(jpeg.length / 2);
+        JsonNode failure = null;
+        for (int i = 0; i < 50 && failure == null; i++) { // the record reaches the file just after the response
+            failure = server.log().lines().filter(line -> line.startsWith("{\"time\""))
+                    .map(MainIT::json).filter(line -> line.has("outcome")).findFirst().orElse(null);
+            Thread.sleep(i == 0 ? 0 : 100);
+        }
+        assertThat(failure).as(server::log).isNotNull();
+        assertThat(failure.get("level").asText()).isEqualTo("WARNING");
+        assertThat(failure.get("outcome").asText()).isEqualTo(response.headers().firstValue("X-KVM-Transform").get());
+        assertThat(failure.get("uri").asText()).isEqualTo("/truncated.jpg");
+        assertThat(failure.get("request_id").asText()).as("the proxy's id names the request").isEqualTo("trace-7f3a");
+        assertThat(failure.get("detail").asText()).contains("JPEG");
+    }
+
+    private static JsonNode json(String line) {
+        try {
+            return new ObjectMapper().readTree(line);
+        } catch (IOException e) {
+            throw new AssertionError("not a JSON line: " + line, e);
+        }
     }
 
     @Test
