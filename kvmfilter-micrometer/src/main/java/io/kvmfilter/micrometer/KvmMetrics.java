@@ -24,7 +24,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Micrometer metrics of every sandbox ({@link Kvm}) of this class loader — the servlet filter's, the program
- * servlets', and any started in code — and of the cache tiers added with {@link #addCacheTier}.
+ * servlets', and any started in code — and of every result store (the filter's, and any opened in code) when
+ * result-store is on the class path.
  *
  * <pre>{@code
  * KvmMetrics metrics = new KvmMetrics();
@@ -45,13 +46,15 @@ import java.util.function.ToDoubleFunction;
  *     (bytes: the frozen image, and what instances copied of it)</li>
  * <li>counters {@code kvmfilter.program.loads}, {@code kvmfilter.program.load.failures}, {@code kvmfilter.resets},
  *     {@code kvmfilter.bytes.in}, {@code kvmfilter.bytes.out}, {@code kvmfilter.cpu.time} (seconds)</li>
- * <li>per cache tier (tag {@code tier}): {@code kvmfilter.cache.gets} (tag {@code result}: {@code hit},
- *     {@code miss}, {@code coalesced}, {@code negative}), {@code kvmfilter.cache.evictions},
- *     {@code kvmfilter.cache.entries}, {@code kvmfilter.cache.size} (bytes)</li>
+ * <li>per result store tier (tags {@code store}, the store's name, and {@code tier}): {@code kvmfilter.cache.gets}
+ *     (tag {@code result}: {@code hit}, {@code miss}, {@code coalesced}, {@code negative}),
+ *     {@code kvmfilter.cache.puts}, {@code kvmfilter.cache.evictions}, {@code kvmfilter.cache.errors}, gauges
+ *     {@code kvmfilter.cache.available} (1 or 0), {@code kvmfilter.cache.entries}, {@code kvmfilter.cache.size}
+ *     (bytes)</li>
  * </ul>
  * Gauges and the counters read from the sandbox's statistics may lag by up to one second
  * ({@link StatsSnapshot#MAX_AGE_NANOS}); the step counter and timers are exact. A sandbox's meters are removed
- * when it closes. JMX ({@code io.kvmfilter:type=Kvm}) is unaffected.
+ * when it closes, a store's likewise. JMX ({@code io.kvmfilter:type=Kvm}) is unaffected.
  */
 public final class KvmMetrics implements MeterBinder, AutoCloseable {
 
@@ -61,8 +64,11 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     public static final String TAG_PROGRAM = "program";
     /** Tag: {@code ok} or the failure kind of a step, see {@link StepRun#outcome()}. */
     public static final String TAG_OUTCOME = "outcome";
-    /** Tag: the name a cache tier was added under. */
+    /** Tag: the tier of a result store: {@code memory}, {@code disk} or {@code shared}. */
     public static final String TAG_TIER = "tier";
+
+    /** Whether result-store is on the class path (an optional dependency): then its stores get meters too. */
+    private static final boolean RESULT_STORE_PRESENT = isPresent("io.kvmfilter.store.ResultStore");
 
     /** Histogram range of the timers: from a fast minify of a small file to well past any time limit. */
     static final Duration HISTOGRAM_MIN = Duration.ofNanos(50_000);
@@ -70,7 +76,8 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
 
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<Kvm, StatsSnapshot> snapshots = new ConcurrentHashMap<>();
-    private final Map<String, CacheTierStats> cacheTiers = new ConcurrentHashMap<>();
+    /** The result stores' meters; null when result-store is not on the class path. */
+    private final ResultStoreMeters storeMeters = RESULT_STORE_PRESENT ? new ResultStoreMeters(registries) : null;
     /** The step meters already registered, so a request pays one map lookup, not a registration. */
     private final Map<StepKey, StepMeters> stepMeters = new ConcurrentHashMap<>();
     private final KvmListener listener = new Listener();
@@ -97,42 +104,19 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
             return;
         }
         registries.add(registry);
-        cacheTiers.forEach((tier, stats) -> registerCacheTier(registry, tier, stats));
         if (!listening) {
             listening = true;
             Kvm.addListener(listener); // reports every running Kvm to started() at once
+            if (storeMeters != null) {
+                storeMeters.start(); // the same for every open store
+            }
             return;
+        }
+        if (storeMeters != null) {
+            storeMeters.bindTo(registry);
         }
         for (Kvm kvm : Kvm.running()) {
             registerProgramMeters(registry, kvm);
-        }
-    }
-
-    /**
-     * The registration point for cache tiers: its hits, misses, coalesced waits, negative hits, evictions,
-     * entries and bytes become meters tagged {@code tier=<tier>}, in every registry bound now or later.
-     *
-     * @param tier a short fixed name such as {@code memory}, {@code disk} or {@code shared}
-     * @throws IllegalArgumentException when a tier of that name was added already
-     */
-    public void addCacheTier(String tier, CacheTierStats stats) {
-        Objects.requireNonNull(tier, "tier");
-        Objects.requireNonNull(stats, "stats");
-        if (cacheTiers.putIfAbsent(tier, stats) != null) {
-            throw new IllegalArgumentException("cache tier '" + tier + "' was added already; tiers: "
-                    + cacheTiers.keySet());
-        }
-        for (MeterRegistry registry : registries) {
-            registerCacheTier(registry, tier, stats);
-        }
-    }
-
-    /** Removes a cache tier's meters (when the cache is closed). */
-    public void removeCacheTier(String tier) {
-        if (cacheTiers.remove(tier) != null) {
-            for (MeterRegistry registry : registries) {
-                removeMeters(registry, TAG_TIER, tier);
-            }
         }
     }
 
@@ -141,6 +125,9 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     public void close() {
         closed = true;
         Kvm.removeListener(listener);
+        if (storeMeters != null) {
+            storeMeters.stop();
+        }
         for (MeterRegistry registry : registries) {
             for (Meter meter : registry.getMeters()) {
                 if (meter.getId().getName().startsWith("kvmfilter.")) {
@@ -266,33 +253,21 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
                 .register(registry);
     }
 
-    private static void registerCacheTier(MeterRegistry registry, String tier, CacheTierStats stats) {
-        Tags tags = Tags.of(TAG_TIER, tier);
-        String gets = "kvmfilter.cache.gets";
-        String getsDescription = "Result cache lookups, by result";
-        FunctionCounter.builder(gets, stats, CacheTierStats::hits).description(getsDescription)
-                .tags(tags.and("result", "hit")).register(registry);
-        FunctionCounter.builder(gets, stats, CacheTierStats::misses).description(getsDescription)
-                .tags(tags.and("result", "miss")).register(registry);
-        FunctionCounter.builder(gets, stats, CacheTierStats::coalescedWaits).description(getsDescription)
-                .tags(tags.and("result", "coalesced")).register(registry);
-        FunctionCounter.builder(gets, stats, CacheTierStats::negativeHits).description(getsDescription)
-                .tags(tags.and("result", "negative")).register(registry);
-        FunctionCounter.builder("kvmfilter.cache.evictions", stats, CacheTierStats::evictions)
-                .description("Entries evicted or expired").tags(tags).register(registry);
-        Gauge.builder("kvmfilter.cache.entries", stats, CacheTierStats::entries)
-                .description("Entries held").tags(tags).strongReference(true).register(registry);
-        Gauge.builder("kvmfilter.cache.size", stats, CacheTierStats::sizeBytes)
-                .description("Bytes held").baseUnit(BaseUnits.BYTES).tags(tags).strongReference(true)
-                .register(registry);
-    }
-
     private static void removeMeters(MeterRegistry registry, String tag, String value) {
         for (Meter meter : registry.getMeters()) {
             Meter.Id id = meter.getId();
             if (id.getName().startsWith("kvmfilter.") && value.equals(id.getTag(tag))) {
                 registry.remove(meter);
             }
+        }
+    }
+
+    private static boolean isPresent(String className) {
+        try {
+            Class.forName(className, false, KvmMetrics.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
         }
     }
 }

@@ -1,19 +1,23 @@
 package io.kvmfilter.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvmfilter.kvm.testing.KvmRequirement;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
+import io.kvmfilter.store.ResultKey;
+import io.kvmfilter.store.ResultStore;
+import io.kvmfilter.store.StoredResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicLong;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The meters of real sandboxes running the bundled minify program, read the way Prometheus reads them. */
 class KvmMetricsTest {
@@ -76,32 +80,33 @@ class KvmMetricsTest {
     }
 
     @Test
-    void cacheTiersBecomeMetersUntilRemoved() {
-        AtomicLong hits = new AtomicLong(7);
-        CacheTierStats memory = new CacheTierStats() {
-            @Override public long hits() { return hits.get(); }
-            @Override public long misses() { return 3; }
-            @Override public long coalescedWaits() { return 2; }
-            @Override public long negativeHits() { return 1; }
-            @Override public long evictions() { return 4; }
-            @Override public long entries() { return 5; }
-            @Override public long sizeBytes() { return 4096; }
-        };
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    void everyOpenResultStoreHasMetersPerTierUntilItCloses(@TempDir Path dir) throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ResultKey key = new ResultKey("webp", "image/png", "digest-1", "/a.png");
         try (KvmMetrics metrics = new KvmMetrics()) {
-            metrics.addCacheTier("memory", memory);
+            ResultStore before = ResultStore.builder().name("opened-before").build();
             metrics.bindTo(registry);
-            hits.set(9);
-            assertThat(registry.get("kvmfilter.cache.gets").tags("tier", "memory", "result", "hit").functionCounter()
-                    .count()).isEqualTo(9.0);
-            assertThat(registry.get("kvmfilter.cache.gets").tags("tier", "memory", "result", "coalesced")
-                    .functionCounter().count()).isEqualTo(2.0);
-            assertThat(registry.get("kvmfilter.cache.size").tag("tier", "memory").gauge().value()).isEqualTo(4096.0);
-            assertThatThrownBy(() -> metrics.addCacheTier("memory", memory))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'memory' was added already");
+            try (ResultStore store = ResultStore.builder().name("metrics-store").directory(dir, 1 << 20).build()) {
+                StoredResult webp = StoredResult.success(new byte[1000], "image/webp");
+                store.get(key, () -> CompletableFuture.completedFuture(webp)).get(); // a miss: runs, then stored
+                store.get(key, () -> CompletableFuture.completedFuture(webp)).get(); // a hit in memory
 
-            metrics.removeCacheTier("memory");
-            assertThat(registry.find("kvmfilter.cache.gets").meters()).isEmpty();
+                String text = registry.scrape();
+                String memory = "store=\"metrics-store\",tier=\"memory\"";
+                String disk = "store=\"metrics-store\",tier=\"disk\"";
+                assertThat(text)
+                        .contains("kvmfilter_cache_gets_total{result=\"hit\"," + memory + "} 1")
+                        .contains("kvmfilter_cache_gets_total{result=\"miss\"," + memory + "} 1")
+                        .contains("kvmfilter_cache_gets_total{result=\"miss\"," + disk + "} 1")
+                        .contains("kvmfilter_cache_puts_total{" + disk + "} 1")
+                        .contains("kvmfilter_cache_entries{" + memory + "} 1")
+                        .contains("kvmfilter_cache_available{" + disk + "} 1")
+                        .containsPattern("kvmfilter_cache_size_bytes\\{" + disk + "} [1-9][0-9]{3,}")
+                        .as("a store opened before bindTo is followed too")
+                        .contains("kvmfilter_cache_entries{store=\"opened-before\",tier=\"memory\"} 0");
+            }
+            before.close();
+            assertThat(registry.scrape()).as("a closed store's meters are removed").doesNotContain("kvmfilter_cache");
         }
     }
 }

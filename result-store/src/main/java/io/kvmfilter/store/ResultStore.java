@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.cache.Cache;
 import javax.cache.CacheException;
@@ -93,6 +94,10 @@ public final class ResultStore implements AutoCloseable {
     private final SharedTier shared;
     private final ConcurrentMap<ResultKey, CompletableFuture<Found>> inFlight = new ConcurrentHashMap<>();
     private final ObjectName objectName;
+    private final String name;
+
+    /** Names the stores built without a name, so that each open store has its own. */
+    private static final AtomicLong UNNAMED = new AtomicLong();
 
     private ResultStore(Builder b) {
         memory = new MemoryTier(b.memoryBytes, b.timeToLive, b.failureTime);
@@ -101,6 +106,32 @@ public final class ResultStore implements AutoCloseable {
                 : new SharedTier(b.sharedOpener, b.sharedMaxEntryBytes, b.sharedTimeout, b.sharedRetryInterval,
                         b.timeToLive);
         objectName = register(b.name);
+        name = b.name != null ? b.name : "result-store-" + UNNAMED.incrementAndGet();
+        StoreListeners.opened(this);
+    }
+
+    /** @return the name given to the builder (the filter's is its first filter's), else {@code result-store-<n>} */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Registers a listener for every store of this class loader; it hears at once of the stores open now.
+     *
+     * @param listener called on the opening and closing threads; it must be quick and must not throw
+     */
+    public static void addListener(ResultStoreListener listener) {
+        StoreListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** @return true when the listener was registered (it then hears nothing more) */
+    public static boolean removeListener(ResultStoreListener listener) {
+        return StoreListeners.remove(listener);
+    }
+
+    /** @return the stores of this class loader opened and not yet closed, oldest first */
+    public static List<ResultStore> openStores() {
+        return StoreListeners.open();
     }
 
     /** @return a builder with the defaults: 64 MiB of memory, failures remembered 60 s, no disk, no shared tier */
@@ -238,9 +269,12 @@ public final class ResultStore implements AutoCloseable {
         return all;
     }
 
-    /** Stops the shared tier, releases the directory and removes the MBean. Stored files stay. */
+    /** Stops the shared tier, releases the directory and removes the MBean; stored files stay. Again: nothing. */
     @Override
     public void close() {
+        if (!StoreListeners.closed(this)) {
+            return;
+        }
         if (objectName != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);

@@ -41,6 +41,10 @@ class PrometheusIT {
                     .containsPattern("kvmfilter_queue_wait_seconds_count\\{kvm=\"filter-[^\"]*main-[0-9]+\","
                             + "program=\"webp\"} 1")
                     .containsPattern("kvmfilter_instances\\{kvm=\"filter-[^\"]*main-[0-9]+\",program=\"webp\"} [1-9]")
+                    .as("the filter's result store, whose memory tier answered the second request")
+                    .containsPattern("kvmfilter_cache_gets_total\\{result=\"hit\",store=\"[^\"]+\","
+                            + "tier=\"memory\"} 1\\.0")
+                    .containsPattern("kvmfilter_cache_entries\\{store=\"[^\"]+\",tier=\"memory\"} [1-9]")
                     .contains("jvm_memory_used_bytes{");
         }
     }
