@@ -279,8 +279,10 @@ struct kvmf_program {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     struct kvmf_instance **instances; /* [concurrency], NULL until created */
-    uint32_t created;
-    uint32_t creating;
+    bool *reserved;                   /* [concurrency], true while the slot's instance is created or replaced */
+    uint32_t created;                 /* slots below this have been used; some may be empty (a failed creation) */
+    uint32_t creating;                /* slots reserved now */
+    uint32_t live;                    /* instances in `instances` */
     uint64_t waiters;
     uint64_t queue_waits, queue_timeouts, queue_wait_ns;
     uint64_t trimmed_bytes;     /* memory given back by kvmf_program_trim (under `lock`) */

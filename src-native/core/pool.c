@@ -22,19 +22,32 @@ static struct kvmf_instance *take_free(struct kvmf_program *p)
     return NULL;
 }
 
-/* Creates instance number `created` outside the lock (it takes about a millisecond). */
+/* The first empty slot nobody is filling; call with room (live + creating < concurrency) under the lock. */
+static uint32_t free_slot(const struct kvmf_program *p)
+{
+    uint32_t i = 0;
+    while (p->instances[i] || p->reserved[i])
+        i++;
+    return i;
+}
+
+/* Creates an instance in a free slot outside the lock (it takes about a millisecond). The slot is reserved
+ * meanwhile, so that concurrent creations never pick the same one; a failed creation leaves it free again. */
 static int grow(struct kvmf_program *p, struct kvmf_instance **out)
 {
-    uint32_t index = p->created + p->creating;
+    uint32_t index = free_slot(p);
+    p->reserved[index] = true;
     p->creating++;
     pthread_mutex_unlock(&p->lock);
     struct kvmf_instance *in = NULL;
     int rc = instance_create(p, index, &in);
     pthread_mutex_lock(&p->lock);
+    p->reserved[index] = false;
     p->creating--;
     if (rc != KVMF_OK)
         return rc;
     p->instances[index] = in;
+    p->live++;
     if (index >= p->created)
         p->created = index + 1;
     in->busy = true;
@@ -57,7 +70,7 @@ int kvmf_program_acquire(kvmf_program *p, uint64_t timeout_ms, kvmf_instance **o
             *out = in;
             break;
         }
-        if (p->created + p->creating < p->config.concurrency) {
+        if (p->live + p->creating < p->config.concurrency) {
             rc = grow(p, out);
             break;
         }
@@ -98,18 +111,27 @@ void kvmf_instance_release(kvmf_instance *in)
         return;
     struct kvmf_program *p = in->program;
     if ((in->needs_reset || p->config.ephemeral) && instance_reset(in) != KVMF_OK) {
-        /* An instance that cannot be reset is never used again: replace it. */
+        /* An instance that cannot be reset is never used again: replace it, in the same slot, reserved
+         * meanwhile. If the new one cannot be created the slot is left free, to be filled on demand. */
+        uint32_t index = in->index;
         pthread_mutex_lock(&p->lock);
-        p->instances[in->index] = NULL;
+        p->instances[index] = NULL;
+        p->live--;
+        p->reserved[index] = true;
+        p->creating++;
         pthread_mutex_unlock(&p->lock);
         instance_destroy(in);
         struct kvmf_instance *fresh = NULL;
-        if (instance_create(p, in->index, &fresh) == KVMF_OK) {
-            pthread_mutex_lock(&p->lock);
-            p->instances[fresh->index] = fresh;
-            pthread_cond_signal(&p->freed);
-            pthread_mutex_unlock(&p->lock);
+        int rc = instance_create(p, index, &fresh);
+        pthread_mutex_lock(&p->lock);
+        p->reserved[index] = false;
+        p->creating--;
+        if (rc == KVMF_OK) {
+            p->instances[index] = fresh;
+            p->live++;
         }
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->lock);
         return;
     }
     if (!in->needs_reset && !p->config.ephemeral && in->input_len) {
@@ -132,7 +154,7 @@ int kvmf_program_prepare_instances(kvmf_program *p)
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_program_prepare_instances: program is NULL");
     int rc = KVMF_OK;
     pthread_mutex_lock(&p->lock);
-    while (rc == KVMF_OK && p->created + p->creating < p->config.concurrency) {
+    while (rc == KVMF_OK && p->live + p->creating < p->config.concurrency) {
         struct kvmf_instance *in = NULL;
         rc = grow(p, &in);
         if (rc == KVMF_OK) {

@@ -26,6 +26,7 @@ static void free_program(struct kvmf_program *p)
             instance_destroy(p->instances[i]);
         free(p->instances);
     }
+    free(p->reserved);
     if (p->frozen)
         munmap(p->frozen, p->mem_size);
     if (p->memfd >= 0)
@@ -93,7 +94,8 @@ int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, con
     p->host = host;
     p->mem_size = config->max_memory;
     p->instances = calloc(config->concurrency, sizeof *p->instances);
-    if (!p->name || !p->arguments || !p->environment || !p->instances) {
+    p->reserved = calloc(config->concurrency, sizeof *p->reserved);
+    if (!p->name || !p->arguments || !p->environment || !p->instances || !p->reserved) {
         free_program(p);
         return kvmf_fail(KVMF_INTERNAL, "out of memory");
     }

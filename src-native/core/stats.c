@@ -63,11 +63,16 @@ int kvmf_instance_stats(const kvmf_program *cp, uint64_t index, struct kvmf_inst
     if (!p || !out)
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_stats: program and out are required");
     pthread_mutex_lock(&p->lock);
-    struct kvmf_instance *in = index < p->created ? p->instances[index] : NULL;
+    /* The index-th instance that exists, as kvmf_program_stats counts them: a slot being refilled is skipped. */
+    struct kvmf_instance *in = NULL;
+    for (uint32_t i = 0, seen = 0; i < p->created && !in; i++) {
+        if (p->instances[i] && seen++ == index)
+            in = p->instances[i];
+    }
     if (!in) {
         pthread_mutex_unlock(&p->lock);
-        return kvmf_fail(KVMF_INVALID_ARGUMENT, "program \"%s\" has no instance %llu (%u created)", p->name,
-                         (unsigned long long)index, p->created);
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "program \"%s\" has no instance %llu (%u now)", p->name,
+                         (unsigned long long)index, p->live);
     }
     out->invocations = LOAD(in->stats.invocations);
     out->failures = LOAD(in->stats.failures);

@@ -207,7 +207,7 @@ struct kvmf_program_stats {
     uint64_t queue_waits;         /* acquires that had to wait */
     uint64_t queue_timeouts;      /* acquires that gave up */
     uint64_t queue_wait_ns;       /* total time spent waiting */
-    uint64_t instances;           /* instances created so far */
+    uint64_t instances;           /* instances that exist now */
     uint64_t instances_busy;      /* instances acquired right now */
     uint64_t boot_ns;             /* time the boot took */
     uint64_t frozen_bytes;        /* bytes of the frozen memory image in use */
@@ -224,7 +224,8 @@ struct kvmf_program_stats {
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);
 
-/* Statistics of one instance (index 0 .. instances-1). */
+/* Statistics of one instance: index 0 .. instances-1 of the instances that exist now, in slot order (one being
+ * replaced after a failed reset is left out meanwhile). */
 struct kvmf_instance_stats {
     uint64_t invocations;
     uint64_t failures;

@@ -203,8 +203,12 @@ final class ProgramSlot {
             }
             if (loaded) {
                 long count = now.get(NativeLayout.PSTATS_INSTANCES);
-                for (int i = 0; i < count; i++) {
-                    instances.add(NativeStats.readInstance(program.handle, i));
+                try {
+                    for (int i = 0; i < count; i++) {
+                        instances.add(NativeStats.readInstance(program.handle, i));
+                    }
+                } catch (KvmException replacedMeanwhile) {
+                    // An instance that failed its reset is being replaced: the list is one shorter this time.
                 }
             }
         } finally {
