@@ -145,6 +145,7 @@ public class KvmFilter implements Filter {
         servletContext = context;
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);
+        stats.publishAs(SandboxNames.of(context, filterName));
         LOG.log(Level.INFO, "kvmfilter: filter {0} started with {1}", filterConfig.getFilterName(), effective);
     }
 

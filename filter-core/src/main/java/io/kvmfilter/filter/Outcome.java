@@ -31,6 +31,11 @@ record Outcome(Kind kind, String variant, String reason) {
         Kind(String word) {
             this.word = word;
         }
+
+        /** The word of the header and the counters, e.g. {@code applied}. */
+        String word() {
+            return word;
+        }
     }
 
     Outcome {

@@ -19,6 +19,8 @@ final class TransformStats {
     private static final System.Logger LOG = System.getLogger(KvmFilter.class.getName());
 
     private final String consequence;
+    /** The filter's name for {@link FilterListeners}, once it has started; null: not reported. */
+    private volatile String published;
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastLogged = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> suppressed = new ConcurrentHashMap<>();
@@ -33,9 +35,19 @@ final class TransformStats {
         this.consequence = consequence;
     }
 
+    /** From now on every outcome counted is also reported to the {@link FilterListeners} under this name. */
+    void publishAs(String filterName) {
+        published = filterName;
+    }
+
     /** Adds one to the counter of this outcome, e.g. {@code applied=webp} or {@code fallback=webp:timeout}. */
     void count(Outcome outcome) {
         counters.computeIfAbsent(outcome.text(), k -> new LongAdder()).increment();
+        String name = published;
+        if (name != null && FilterListeners.any()) {
+            FilterListeners.finished(new FilterOutcome(name, outcome.kind().word(), outcome.variant(),
+                    outcome.reason()));
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -74,5 +75,28 @@ class TransformStatsTest {
         } finally {
             logger.removeHandler(handler);
         }
+    }
+
+    @Test
+    void aStartedFiltersOutcomesReachTheListenersInParts() {
+        List<FilterOutcome> heard = new CopyOnWriteArrayList<>();
+        FilterListener listener = heard::add;
+        TransformStats stats = new TransformStats();
+        FilterListeners.add(listener);
+        try {
+            stats.count(Outcome.applied("webp"));
+            assertThat(heard).as("not started: not reported").isEmpty();
+            stats.publishAs("ROOT-main");
+            stats.count(Outcome.applied("webp"));
+            stats.count(Outcome.untouched(true, "too-large"));
+            stats.failure(Outcome.fallback("avif", "timeout"), "ran 5 s", REQUEST);
+            assertThat(heard).containsExactly(new FilterOutcome("ROOT-main", "applied", "webp", null),
+                    new FilterOutcome("ROOT-main", "skipped", null, "too-large"),
+                    new FilterOutcome("ROOT-main", "fallback", "avif", "timeout"));
+        } finally {
+            assertThat(FilterListeners.remove(listener)).isTrue();
+        }
+        stats.count(Outcome.applied("webp"));
+        assertThat(heard).as("removed: hears nothing more").hasSize(3);
     }
 }

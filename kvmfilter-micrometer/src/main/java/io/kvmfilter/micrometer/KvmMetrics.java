@@ -46,6 +46,9 @@ import java.util.function.ToDoubleFunction;
  *     (bytes: the frozen image, and what instances copied of it)</li>
  * <li>counters {@code kvmfilter.program.loads}, {@code kvmfilter.program.load.failures}, {@code kvmfilter.resets},
  *     {@code kvmfilter.bytes.in}, {@code kvmfilter.bytes.out}, {@code kvmfilter.cpu.time} (seconds)</li>
+ * <li>{@code kvmfilter.responses} counter: what each filter served (tags {@code filter}, {@code outcome}:
+ *     {@code applied}, {@code cache-hit}, {@code fallback}, {@code skipped}, {@code passed}; {@code variant},
+ *     {@code reason}), when filter-core is on the class path</li>
  * <li>per result store tier (tags {@code store}, the store's name, and {@code tier}): {@code kvmfilter.cache.gets}
  *     (tag {@code result}: {@code hit}, {@code miss}, {@code coalesced}, {@code negative}),
  *     {@code kvmfilter.cache.puts}, {@code kvmfilter.cache.evictions}, {@code kvmfilter.cache.errors}, gauges
@@ -69,6 +72,8 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
 
     /** Whether result-store is on the class path (an optional dependency): then its stores get meters too. */
     private static final boolean RESULT_STORE_PRESENT = isPresent("io.kvmfilter.store.ResultStore");
+    /** Whether filter-core is on the class path (an optional dependency): then its filters' responses count. */
+    private static final boolean FILTER_CORE_PRESENT = isPresent("io.kvmfilter.filter.FilterListeners");
 
     /** Histogram range of the timers: from a fast minify of a small file to well past any time limit. */
     static final Duration HISTOGRAM_MIN = Duration.ofNanos(50_000);
@@ -78,6 +83,8 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     private final Map<Kvm, StatsSnapshot> snapshots = new ConcurrentHashMap<>();
     /** The result stores' meters; null when result-store is not on the class path. */
     private final ResultStoreMeters storeMeters = RESULT_STORE_PRESENT ? new ResultStoreMeters(registries) : null;
+    /** The filters' response counters; null when filter-core is not on the class path. */
+    private final FilterMeters filterMeters = FILTER_CORE_PRESENT ? new FilterMeters(registries) : null;
     /** The step meters already registered, so a request pays one map lookup, not a registration. */
     private final Map<StepKey, StepMeters> stepMeters = new ConcurrentHashMap<>();
     private final KvmListener listener = new Listener();
@@ -110,6 +117,9 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
             if (storeMeters != null) {
                 storeMeters.start(); // the same for every open store
             }
+            if (filterMeters != null) {
+                filterMeters.start(); // counters appear with a filter's first response
+            }
             return;
         }
         if (storeMeters != null) {
@@ -127,6 +137,9 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
         Kvm.removeListener(listener);
         if (storeMeters != null) {
             storeMeters.stop();
+        }
+        if (filterMeters != null) {
+            filterMeters.stop();
         }
         for (MeterRegistry registry : registries) {
             for (Meter meter : registry.getMeters()) {

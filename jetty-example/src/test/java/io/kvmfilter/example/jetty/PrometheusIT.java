@@ -45,6 +45,11 @@ class PrometheusIT {
                     .containsPattern("kvmfilter_cache_gets_total\\{result=\"hit\",store=\"[^\"]+\","
                             + "tier=\"memory\"} 1\\.0")
                     .containsPattern("kvmfilter_cache_entries\\{store=\"[^\"]+\",tier=\"memory\"} [1-9]")
+                    .as("what the filter served: two conversions, the second from the result store")
+                    .containsPattern("kvmfilter_responses_total\\{filter=\"ROOT-main\",outcome=\"applied\","
+                            + "reason=\"none\",variant=\"webp\"} 2\\.0")
+                    .containsPattern("kvmfilter_responses_total\\{filter=\"ROOT-main\",outcome=\"cache-hit\","
+                            + "reason=\"none\",variant=\"webp\"} 1\\.0")
                     .contains("jvm_memory_used_bytes{");
         }
     }
