@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,8 @@ class SharedTierClusterTest {
     private final String cluster = "kvmfilter-test-" + UUID.randomUUID();
     private HazelcastInstance member;
     private Process other;
+    /** The second member's standard error (Hazelcast's log), copied into this test's output when it stops. */
+    private Path otherLog;
     private PrintWriter toOther;
     private BufferedReader fromOther;
 
@@ -39,9 +42,10 @@ class SharedTierClusterTest {
     void startCluster() throws Exception {
         member = HazelcastMembers.start(cluster, null);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        otherLog = Files.createTempFile("cluster-member-", ".log");
         other = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 ClusterMemberProcess.class.getName(), cluster, HazelcastMembers.address(member), CACHE)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectError(otherLog.toFile()).start();
         toOther = new PrintWriter(other.getOutputStream(), true, StandardCharsets.UTF_8);
         fromOther = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
         String ready = fromOther.readLine();
@@ -59,6 +63,10 @@ class SharedTierClusterTest {
         }
         if (member != null) {
             member.getLifecycleService().terminate();
+        }
+        if (otherLog != null) {
+            System.err.print(Files.readString(otherLog)); // into the test's report output, not the build log
+            Files.delete(otherLog);
         }
     }
 
