@@ -12,6 +12,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.cache.Cache;
@@ -35,7 +39,10 @@ import javax.management.ObjectName;
  *
  * <p><b>Single-flight.</b> {@link #get} runs the transform once per key however many requests ask at the same
  * time: the others receive the same future (counted as coalesced) and hold nothing while they wait; each caller
- * bounds its own wait (say, with {@link CompletableFuture#orTimeout}) without disturbing the others.
+ * bounds its own wait (say, with {@link CompletableFuture#orTimeout}) without disturbing the others. With a shared
+ * tier this holds across the cluster: the node that runs first puts a claim beside the results (at most
+ * {@link Builder#claimTime}), and the other nodes wait for its result instead of running their own (counted as
+ * coalesced in the shared tier); a claim released without a result, or lapsed, lets the next node run.
  *
  * <p>Build one with {@link #builder()}; it is thread-safe. {@link #close()} stops the shared tier's threads and
  * releases the directory.
@@ -92,6 +99,9 @@ public final class ResultStore implements AutoCloseable {
     private final MemoryTier memory;
     private final DiskTier disk;
     private final SharedTier shared;
+    private final Duration claimTime;
+    /** Polls the shared tier for results another node is making; one daemon thread, created when first needed. */
+    private volatile ScheduledExecutorService clusterWaits;
     private final ConcurrentMap<ResultKey, CompletableFuture<Found>> inFlight = new ConcurrentHashMap<>();
     private final ObjectName objectName;
     private final String name;
@@ -105,6 +115,7 @@ public final class ResultStore implements AutoCloseable {
         shared = b.sharedOpener == null ? null
                 : new SharedTier(b.sharedOpener, b.sharedMaxEntryBytes, b.sharedTimeout, b.sharedRetryInterval,
                         b.timeToLive);
+        claimTime = b.claimTime;
         objectName = register(b.name);
         name = b.name != null ? b.name : "result-store-" + UNNAMED.incrementAndGet();
         StoreListeners.opened(this);
@@ -163,6 +174,84 @@ public final class ResultStore implements AutoCloseable {
             mine.complete(below.get());
             return mine.copy();
         }
+        if (shared == null) {
+            make(key, mine, transform, null);
+        } else {
+            makeOrWait(key, mine, transform);
+        }
+        return mine.copy();
+    }
+
+    /** How often a node waiting for another node's result looks for it in the shared tier. */
+    static final Duration CLUSTER_POLL = Duration.ofMillis(50);
+
+    /**
+     * Single-flight across the cluster: claims the key in the shared tier and makes the result, or, when another
+     * node holds the claim, waits for that node's result (polling, holding no thread) and makes it here only if
+     * the claim is released or lapses without one.
+     */
+    private void makeOrWait(ResultKey key, CompletableFuture<Found> mine,
+            Supplier<CompletableFuture<StoredResult>> transform) {
+        ClusterClaim claim = shared.claim(key, System.currentTimeMillis() + claimTime.toMillis());
+        if (claim.mine()) {
+            make(key, mine, transform, claim);
+            return;
+        }
+        shared.countClusterWait();
+        pollCluster(key, mine, transform, claim);
+    }
+
+    private void pollCluster(ResultKey key, CompletableFuture<Found> mine,
+            Supplier<CompletableFuture<StoredResult>> transform, ClusterClaim claim) {
+        try {
+            waits().schedule(() -> {
+                try {
+                    Optional<StoredResult> made = shared.peek(key);
+                    if (made.isPresent()) {
+                        memory.put(key, made.get());
+                        if (disk != null) {
+                            disk.put(key, made.get(), System.currentTimeMillis());
+                        }
+                        inFlight.remove(key, mine);
+                        mine.complete(new Found(made.get(), Source.SHARED));
+                    } else if (shared.stillClaimed(claim)) {
+                        pollCluster(key, mine, transform, claim);
+                    } else {
+                        makeOrWait(key, mine, transform); // released without a result, or lapsed
+                    }
+                } catch (RuntimeException | Error e) {
+                    inFlight.remove(key, mine);
+                    mine.completeExceptionally(e);
+                }
+            }, CLUSTER_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            inFlight.remove(key, mine);
+            mine.completeExceptionally(new IllegalStateException("the result store is closed", closed));
+        }
+    }
+
+    private ScheduledExecutorService waits() {
+        ScheduledExecutorService waits = clusterWaits;
+        if (waits == null) {
+            synchronized (this) {
+                waits = clusterWaits;
+                if (waits == null) {
+                    ScheduledThreadPoolExecutor created = new ScheduledThreadPoolExecutor(1, runnable -> {
+                        Thread thread = new Thread(runnable, "kvmfilter-cluster-waits-" + name);
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                    created.setRemoveOnCancelPolicy(true);
+                    clusterWaits = waits = created;
+                }
+            }
+        }
+        return waits;
+    }
+
+    /** Runs the transform and stores what it made; under a cluster claim, releases the claim after storing. */
+    private void make(ResultKey key, CompletableFuture<Found> mine, Supplier<CompletableFuture<StoredResult>> transform,
+            ClusterClaim claim) {
         CompletableFuture<StoredResult> made;
         try {
             made = Objects.requireNonNull(transform.get(), "the transform returned no future");
@@ -173,23 +262,25 @@ public final class ResultStore implements AutoCloseable {
             if (error != null) {
                 inFlight.remove(key, mine);
                 mine.completeExceptionally(error);
+                if (claim != null) {
+                    shared.putAndRelease(key, StoredResult.failure("failed"), System.currentTimeMillis(), claim);
+                }
                 return;
             }
             // Into memory before leaving the in-flight map: a request arriving in between finds one or the other.
             memory.put(key, result);
             inFlight.remove(key, mine);
             mine.complete(new Found(result, Source.COMPUTED));
-            if (result.ok() && result.storable()) {
-                long now = System.currentTimeMillis();
-                if (disk != null) {
-                    disk.put(key, result, now);
-                }
-                if (shared != null) {
-                    shared.put(key, result, now);
-                }
+            long now = System.currentTimeMillis();
+            if (result.ok() && result.storable() && disk != null) {
+                disk.put(key, result, now);
+            }
+            if (claim != null) {
+                shared.putAndRelease(key, result, now, claim); // a failure only releases the claim
+            } else if (result.ok() && result.storable() && shared != null) {
+                shared.put(key, result, now);
             }
         });
-        return mine.copy();
     }
 
     /**
@@ -281,6 +372,10 @@ public final class ResultStore implements AutoCloseable {
             } catch (JMException e) {
                 LOG.log(Level.DEBUG, "kvmfilter: result store: MBean already gone: " + e);
             }
+        }
+        ScheduledExecutorService waits = clusterWaits;
+        if (waits != null) {
+            waits.shutdownNow();
         }
         if (shared != null) {
             shared.close();
@@ -450,6 +545,8 @@ public final class ResultStore implements AutoCloseable {
         public static final Duration DEFAULT_SHARED_TIMEOUT = Duration.ofMillis(250);
         /** How long the shared tier is skipped after a failure by default. */
         public static final Duration DEFAULT_SHARED_RETRY_INTERVAL = Duration.ofSeconds(30);
+        /** How long a node's claim on making a result for the cluster lasts at most: above any program's time limit. */
+        public static final Duration DEFAULT_CLAIM_TIME = Duration.ofSeconds(30);
 
         private long memoryBytes = DEFAULT_MEMORY_BYTES;
         private Duration timeToLive;
@@ -460,6 +557,7 @@ public final class ResultStore implements AutoCloseable {
         private int sharedMaxEntryBytes = DEFAULT_SHARED_MAX_ENTRY_BYTES;
         private Duration sharedTimeout = DEFAULT_SHARED_TIMEOUT;
         private Duration sharedRetryInterval = DEFAULT_SHARED_RETRY_INTERVAL;
+        private Duration claimTime = DEFAULT_CLAIM_TIME;
         private String name;
 
         private Builder() {
@@ -522,6 +620,18 @@ public final class ResultStore implements AutoCloseable {
          */
         public Builder shared(SharedCacheOpener opener) {
             sharedOpener = opener;
+            return this;
+        }
+
+        /**
+         * @param time how long a node's claim on making a result for the cluster lasts at most, above 0: the other
+         *             nodes wait for its result that long (each request still bounded by its own wait), then make
+         *             it themselves; a claim is released as soon as its result is stored
+         * @return this builder
+         * @throws IllegalArgumentException when it is not above 0
+         */
+        public Builder claimTime(Duration time) {
+            claimTime = positive("claimTime", time);
             return this;
         }
 

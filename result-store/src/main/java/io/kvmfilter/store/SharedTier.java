@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -98,9 +99,13 @@ final class SharedTier implements AutoCloseable {
     }
 
     Optional<StoredResult> get(ResultKey key) {
+        return read(key, true);
+    }
+
+    private Optional<StoredResult> read(ResultKey key, boolean counted) {
         Cache<String, byte[]> shared = usable();
         if (shared == null) {
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         }
         String id = key.id();
@@ -116,19 +121,19 @@ final class SharedTier implements AutoCloseable {
             answered();
         } catch (ExecutionException e) {
             failed("failed to answer", e.getCause());
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         } catch (RuntimeException e) {
             failed("failed to answer", e);
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         }
         if (bytes == null) {
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         }
         EntryCodec.Decoded decoded;
@@ -136,7 +141,7 @@ final class SharedTier implements AutoCloseable {
             decoded = EntryCodec.decode(bytes);
         } catch (EntryCodec.DamagedEntryException e) {
             counters.damaged.increment();
-            counters.misses.increment();
+            miss(counted);
             LOG.log(Level.WARNING, "kvmfilter: result store: dropped damaged shared entry {0}: {1}", id,
                     e.getMessage());
             submitQuietly(() -> shared.remove(id, bytes));
@@ -144,11 +149,118 @@ final class SharedTier implements AutoCloseable {
         }
         if (!decoded.canonicalKey().equals(key.canonical())
                 || timeToLive != null && System.currentTimeMillis() - decoded.createdMillis() > timeToLive.toMillis()) {
-            counters.misses.increment();
+            miss(counted);
             return Optional.empty();
         }
-        counters.hits.increment();
+        if (counted) {
+            counters.hits.increment();
+        }
         return Optional.of(decoded.result());
+    }
+
+    private void miss(boolean counted) {
+        if (counted) {
+            counters.misses.increment();
+        }
+    }
+
+    /**
+     * Claims the making of this key's result for this node until untilMs. When another node holds a live claim,
+     * that claim comes back (not {@link ClusterClaim#mine()}): wait for its result. A tier that cannot answer, or
+     * a lapsed claim that cannot be taken over, gives a claim of nobody's: each node then makes its own result
+     * (duplicate work, never a stall).
+     */
+    ClusterClaim claim(ResultKey key, long untilMs) {
+        ClusterClaim nobody = new ClusterClaim(null, null, untilMs);
+        Cache<String, byte[]> shared = usable();
+        if (shared == null) {
+            return nobody;
+        }
+        ClusterClaim mine = ClusterClaim.create(key, untilMs);
+        try {
+            return call(() -> {
+                if (shared.putIfAbsent(mine.id(), mine.value())) {
+                    return mine;
+                }
+                byte[] held = shared.get(mine.id());
+                if (held == null) {
+                    return shared.putIfAbsent(mine.id(), mine.value()) ? mine : nobody;
+                }
+                if (ClusterClaim.untilOf(held) > System.currentTimeMillis()) {
+                    return ClusterClaim.held(mine.id(), held);
+                }
+                // Its node ended or died without releasing it: take it over, unless another node just did.
+                return shared.replace(mine.id(), held, mine.value()) ? mine : nobody;
+            });
+        } catch (RuntimeException e) {
+            failed("failed to answer", e);
+            return nobody;
+        }
+    }
+
+    /** Whether another node's claim is still there and live (false once it was released or lapsed). */
+    boolean stillClaimed(ClusterClaim claim) {
+        Cache<String, byte[]> shared = usable();
+        if (shared == null || claim.untilMs() <= System.currentTimeMillis()) {
+            return false;
+        }
+        try {
+            byte[] held = call(() -> shared.get(claim.id()));
+            return ClusterClaim.untilOf(held) > System.currentTimeMillis();
+        } catch (RuntimeException e) {
+            failed("failed to answer", e);
+            return false;
+        }
+    }
+
+    /**
+     * Queues the write of a result made under a claim, then the release of the claim, in that order, so that a
+     * node waiting for it finds the result before the claim is gone.
+     */
+    void putAndRelease(ResultKey key, StoredResult result, long createdMillis, ClusterClaim claim) {
+        Cache<String, byte[]> shared = usable();
+        if (shared == null || claim.value() == null) {
+            put(key, result, createdMillis);
+            return;
+        }
+        byte[] bytes = result.ok() && result.storable() && (long) result.body().length <= maxEntryBytes
+                ? EntryCodec.encode(key, result, createdMillis) : null;
+        String id = key.id();
+        submitQuietly(() -> {
+            if (bytes != null && bytes.length <= maxEntryBytes) {
+                shared.put(id, bytes);
+                counters.stores.increment();
+            }
+            shared.remove(claim.id(), claim.value());
+        });
+    }
+
+    /** Runs a cluster operation on the tier's threads, waiting at most the shared timeout. */
+    private <T> T call(Callable<T> operation) {
+        Future<T> pending = executor.submit(operation);
+        try {
+            T answer = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            answered();
+            return answer;
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw new IllegalStateException("no answer within " + timeout.toMillis() + " ms", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause().toString(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** One wait for another node's run of a key, for the statistics. */
+    void countClusterWait() {
+        counters.coalesced.increment();
+    }
+
+    /** The stored result without counting a lookup (the polls of a wait for another node). */
+    Optional<StoredResult> peek(ResultKey key) {
+        return read(key, false);
     }
 
     /** Queues the write of a success no larger than the entry limit; never waits for the cluster. */

@@ -122,6 +122,53 @@ class SharedTierClusterTest {
     }
 
     @Test
+    void aResultBeingMadeOnTheOtherMemberIsWaitedForNotMadeAgain() throws Exception {
+        try (ResultStore store = store(1 << 20, Duration.ofSeconds(2))) {
+            awaitOpen(store);
+            assertThat(ask("make in-progress")).isEqualTo("making"); // the other member claims it and runs
+            AtomicInteger runs = new AtomicInteger();
+            CompletableFuture<ResultStore.Found> found = store.get(new ResultKey("webp", "image/png", "in-progress",
+                    ""), () -> {
+                        runs.incrementAndGet();
+                        return CompletableFuture.completedFuture(StoredResult.success(
+                                "made here too".getBytes(StandardCharsets.UTF_8), "image/webp"));
+                    });
+            Thread.sleep(500);
+            assertThat(found).as("waiting for the other member's run").isNotDone();
+
+            assertThat(ask("finish in-progress made there")).isEqualTo("finished");
+
+            ResultStore.Found result = found.get(10, TimeUnit.SECONDS);
+            assertThat(new String(result.result().body(), StandardCharsets.UTF_8)).isEqualTo("made there");
+            assertThat(result.source()).isEqualTo(ResultStore.Source.SHARED);
+            assertThat(runs).as("no second run in the cluster").hasValue(0);
+            assertThat(store.statistics().get(1).getCoalesced()).as("one wait for another member").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClaimWhoseMemberNeverFinishesLapsesAndTheResultIsMadeHere() throws Exception {
+        try (ResultStore store = store(1 << 20, Duration.ofSeconds(2))) {
+            awaitOpen(store);
+            assertThat(ask("make never-finished")).isEqualTo("making");
+            AtomicInteger runs = new AtomicInteger();
+            long start = System.nanoTime();
+            ResultStore.Found result = store.get(new ResultKey("webp", "image/png", "never-finished", ""), () -> {
+                runs.incrementAndGet();
+                return CompletableFuture.completedFuture(StoredResult.success(
+                        "made here".getBytes(StandardCharsets.UTF_8), "image/webp"));
+            }).get(20, TimeUnit.SECONDS);
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertThat(new String(result.result().body(), StandardCharsets.UTF_8)).isEqualTo("made here");
+            assertThat(runs).hasValue(1);
+            assertThat(waitedMillis).as("waited for the claim to lapse, not longer than it plus polls")
+                    .isBetween(ClusterMemberProcess.CLAIM_TIME.toMillis() - 1000,
+                            ClusterMemberProcess.CLAIM_TIME.toMillis() + 3000);
+        }
+    }
+
+    @Test
     void aKeyThatDiffersInAnyPartIsAMissAcrossTheCluster() throws Exception {
         try (ResultStore store = store(1 << 20, Duration.ofSeconds(2))) {
             awaitOpen(store);
