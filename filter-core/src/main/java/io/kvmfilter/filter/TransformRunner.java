@@ -30,9 +30,12 @@ import java.util.function.ToIntFunction;
  */
 final class TransformRunner implements AutoCloseable {
 
-    /** Failures that say nothing about the input: not remembered and not held against the program. */
+    /**
+     * Failures that say nothing about the input: not remembered and not held against the program. A wait for
+     * another request's run that ran out is one: that run may well succeed.
+     */
     static final Set<String> TRANSIENT = Set.of(WaitingLine.BUSY, WaitingLine.QUEUE_TIMEOUT,
-            WaitingLine.CLIENT_GONE, "paused", "unavailable", "internal");
+            WaitingLine.CLIENT_GONE, "paused", "unavailable", "internal", "wait-timeout");
     /** The reason given to requests whose variant is paused. */
     static final String PAUSED = "paused";
     /** The reason given to a request that waited for another request's run longer than maxWait. */

@@ -255,6 +255,23 @@ abstract class ResultStorageContract {
     }
 
     @Test
+    void aRequestThatWaitedTooLongDoesNotMarkItsOriginalAsFailed() throws Exception {
+        // A file, so that the original has validators and could be remembered as failed.
+        Files.createDirectories(staticDir.resolve("line"));
+        Files.writeString(staticDir.resolve("line/slow-file.txt"), "SLOW file converted once",
+                StandardCharsets.ISO_8859_1);
+        List<Response> first = concurrently(2, i -> http().get("/line/slow-file.txt"));
+        assertThat(first.stream().map(r -> r.header(HEADER)).toList())
+                .as("one ran (0.5 s), the other waited maxWait (300 ms) for it")
+                .containsExactlyInAnyOrder("applied=upper", "fallback=upper:wait-timeout");
+
+        Response later = http().get("/line/slow-file.txt");
+        assertThat(later.header(HEADER)).as("the run succeeded: stored, not remembered as a failure")
+                .isEqualTo("applied=upper");
+        assertThat(later.asString()).isEqualTo("SLOW FILE CONVERTED ONCE");
+    }
+
+    @Test
     void aVariantThatKeepsFailingIsPausedThenTriedAgain() throws Exception {
         assertThat(http().get("/pause/text?body=FAIL-timeout one").header(HEADER))
                 .isEqualTo("fallback=upper:timeout");

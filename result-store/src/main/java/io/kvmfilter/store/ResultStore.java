@@ -194,6 +194,14 @@ public final class ResultStore implements AutoCloseable {
             Supplier<CompletableFuture<StoredResult>> transform) {
         ClusterClaim claim = shared.claim(key, System.currentTimeMillis() + claimTime.toMillis());
         if (claim.mine()) {
+            // The node that held the claim before may have stored its result and released it between this node's
+            // lookup and its claim: look once more before running.
+            Optional<StoredResult> madeMeanwhile = claim.value() == null ? Optional.empty() : shared.peek(key);
+            if (madeMeanwhile.isPresent()) {
+                shared.putAndRelease(key, StoredResult.failure("released"), System.currentTimeMillis(), claim);
+                completeFromCluster(key, mine, madeMeanwhile.get());
+                return;
+            }
             make(key, mine, transform, claim);
             return;
         }
@@ -208,12 +216,7 @@ public final class ResultStore implements AutoCloseable {
                 try {
                     Optional<StoredResult> made = shared.peek(key);
                     if (made.isPresent()) {
-                        memory.put(key, made.get());
-                        if (disk != null) {
-                            disk.put(key, made.get(), System.currentTimeMillis());
-                        }
-                        inFlight.remove(key, mine);
-                        mine.complete(new Found(made.get(), Source.SHARED));
+                        completeFromCluster(key, mine, made.get());
                     } else if (shared.stillClaimed(claim)) {
                         pollCluster(key, mine, transform, claim);
                     } else {
@@ -228,6 +231,16 @@ public final class ResultStore implements AutoCloseable {
             inFlight.remove(key, mine);
             mine.completeExceptionally(new IllegalStateException("the result store is closed", closed));
         }
+    }
+
+    /** Another node's result: kept in this node's tiers too, and the answer of every request waiting here. */
+    private void completeFromCluster(ResultKey key, CompletableFuture<Found> mine, StoredResult made) {
+        memory.put(key, made);
+        if (disk != null) {
+            disk.put(key, made, System.currentTimeMillis());
+        }
+        inFlight.remove(key, mine);
+        mine.complete(new Found(made, Source.SHARED));
     }
 
     private ScheduledExecutorService waits() {
