@@ -50,6 +50,8 @@ import javax.management.ObjectName;
 public final class ResultStore implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ResultStore.class.getName());
+    /** How often a node waiting for another node's result looks for it in the shared tier. */
+    static final Duration CLUSTER_POLL = Duration.ofMillis(50);
 
     /** Where a result came from. */
     public enum Source {
@@ -182,9 +184,6 @@ public final class ResultStore implements AutoCloseable {
         return mine.copy();
     }
 
-    /** How often a node waiting for another node's result looks for it in the shared tier. */
-    static final Duration CLUSTER_POLL = Duration.ofMillis(50);
-
     /**
      * Single-flight across the cluster: claims the key in the shared tier and makes the result, or, when another
      * node holds the claim, waits for that node's result (polling, holding no thread) and makes it here only if
@@ -198,7 +197,7 @@ public final class ResultStore implements AutoCloseable {
             // lookup and its claim: look once more before running.
             Optional<StoredResult> madeMeanwhile = claim.value() == null ? Optional.empty() : shared.peek(key);
             if (madeMeanwhile.isPresent()) {
-                shared.putAndRelease(key, StoredResult.failure("released"), System.currentTimeMillis(), claim);
+                shared.release(claim);
                 completeFromCluster(key, mine, madeMeanwhile.get());
                 return;
             }
@@ -276,7 +275,7 @@ public final class ResultStore implements AutoCloseable {
                 inFlight.remove(key, mine);
                 mine.completeExceptionally(error);
                 if (claim != null) {
-                    shared.putAndRelease(key, StoredResult.failure("failed"), System.currentTimeMillis(), claim);
+                    shared.release(claim);
                 }
                 return;
             }

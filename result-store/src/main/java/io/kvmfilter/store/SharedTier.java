@@ -235,6 +235,14 @@ final class SharedTier implements AutoCloseable {
         });
     }
 
+    /** Queues the release of this node's claim without a result (the run failed, or another node's was found). */
+    void release(ClusterClaim claim) {
+        Cache<String, byte[]> shared = usable();
+        if (shared != null && claim.value() != null) {
+            submitQuietly(() -> shared.remove(claim.id(), claim.value()));
+        }
+    }
+
     /** Runs a cluster operation on the tier's threads, waiting at most the shared timeout. */
     private <T> T call(Callable<T> operation) {
         Future<T> pending = executor.submit(operation);
