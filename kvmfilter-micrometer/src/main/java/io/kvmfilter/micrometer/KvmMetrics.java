@@ -80,7 +80,7 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     static final Duration HISTOGRAM_MAX = Duration.ofSeconds(60);
 
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
-    private final Map<Kvm, StatsSnapshot> snapshots = new ConcurrentHashMap<>();
+    private final Map<Kvm, StatsSnapshot<KvmStats>> snapshots = new ConcurrentHashMap<>();
     /** The result stores' meters; null when result-store is not on the class path. */
     private final ResultStoreMeters storeMeters = RESULT_STORE_PRESENT ? new ResultStoreMeters(registries) : null;
     /** The filters' response counters; null when filter-core is not on the class path. */
@@ -156,7 +156,7 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     private final class Listener implements KvmListener {
         @Override
         public void started(Kvm kvm) {
-            snapshots.computeIfAbsent(kvm, StatsSnapshot::new);
+            snapshots.computeIfAbsent(kvm, KvmMetrics::snapshotOf);
             for (MeterRegistry registry : registries) {
                 registerProgramMeters(registry, kvm);
             }
@@ -219,7 +219,7 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     }
 
     private void registerProgramMeters(MeterRegistry registry, Kvm kvm) {
-        StatsSnapshot snapshot = snapshots.computeIfAbsent(kvm, StatsSnapshot::new);
+        StatsSnapshot snapshot = snapshots.computeIfAbsent(kvm, KvmMetrics::snapshotOf);
         for (String program : kvm.programNames()) {
             Tags tags = Tags.of(TAG_KVM, kvm.name(), TAG_PROGRAM, program);
             gauge(registry, "kvmfilter.program.loaded", "1 while the program is booted and ready, else 0", null, tags,
@@ -248,8 +248,8 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     }
 
     private static void gauge(MeterRegistry registry, String name, String description, String unit, Tags tags,
-            StatsSnapshot snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
-        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.program(program)))
+            StatsSnapshot<KvmStats> snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
+        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.get().program(program)))
                 .description(description)
                 .baseUnit(unit)
                 .tags(tags)
@@ -258,15 +258,20 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     }
 
     private static void counter(MeterRegistry registry, String name, String description, String unit, Tags tags,
-            StatsSnapshot snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
-        FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(s.program(program)))
+            StatsSnapshot<KvmStats> snapshot, String program, ToDoubleFunction<KvmStats.Program> value) {
+        FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(s.get().program(program)))
                 .description(description)
                 .baseUnit(unit)
                 .tags(tags)
                 .register(registry);
     }
 
-    private static void removeMeters(MeterRegistry registry, String tag, String value) {
+    private static StatsSnapshot<KvmStats> snapshotOf(Kvm kvm) {
+        return new StatsSnapshot<>(kvm::stats);
+    }
+
+    /** Removes this binder's meters that carry the tag with this value (a closed sandbox's or store's). */
+    static void removeMeters(MeterRegistry registry, String tag, String value) {
         for (Meter meter : registry.getMeters()) {
             Meter.Id id = meter.getId();
             if (id.getName().startsWith("kvmfilter.") && value.equals(id.getTag(tag))) {

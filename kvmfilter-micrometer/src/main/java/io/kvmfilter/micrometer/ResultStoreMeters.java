@@ -5,7 +5,6 @@ import io.kvmfilter.store.ResultStoreListener;
 import io.kvmfilter.store.TierStatistics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.BaseUnits;
@@ -25,7 +24,7 @@ final class ResultStoreMeters implements ResultStoreListener {
     static final String TAG_STORE = "store";
 
     private final List<MeterRegistry> registries;
-    private final Map<ResultStore, TierSnapshot> snapshots = new ConcurrentHashMap<>();
+    private final Map<ResultStore, StatsSnapshot<List<TierStatistics>>> snapshots = new ConcurrentHashMap<>();
 
     ResultStoreMeters(List<MeterRegistry> registries) {
         this.registries = registries;
@@ -49,7 +48,8 @@ final class ResultStoreMeters implements ResultStoreListener {
 
     @Override
     public void opened(ResultStore store) {
-        TierSnapshot snapshot = snapshots.computeIfAbsent(store, TierSnapshot::new);
+        StatsSnapshot<List<TierStatistics>> snapshot = snapshots.computeIfAbsent(store,
+                s -> new StatsSnapshot<>(s::statistics));
         for (MeterRegistry registry : registries) {
             register(registry, store, snapshot);
         }
@@ -59,11 +59,7 @@ final class ResultStoreMeters implements ResultStoreListener {
     public void closed(ResultStore store) {
         if (snapshots.remove(store) != null) {
             for (MeterRegistry registry : registries) {
-                for (Meter meter : registry.getMeters()) {
-                    if (store.name().equals(meter.getId().getTag(TAG_STORE))) {
-                        registry.remove(meter);
-                    }
-                }
+                KvmMetrics.removeMeters(registry, TAG_STORE, store.name());
             }
         }
     }
@@ -73,7 +69,8 @@ final class ResultStoreMeters implements ResultStoreListener {
         return "KvmMetrics' result store meters";
     }
 
-    private static void register(MeterRegistry registry, ResultStore store, TierSnapshot snapshot) {
+    private static void register(MeterRegistry registry, ResultStore store,
+            StatsSnapshot<List<TierStatistics>> snapshot) {
         // The tier list from a read of its own: the snapshot's first read is left to the first scrape.
         for (TierStatistics tier : store.statistics()) {
             String name = tier.getTier();
@@ -105,43 +102,23 @@ final class ResultStoreMeters implements ResultStoreListener {
     }
 
     private static void counter(MeterRegistry registry, String name, String description, Tags tags,
-            TierSnapshot snapshot, String tier, ToDoubleFunction<TierStatistics> value) {
-        FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(s.tier(tier))).description(description)
+            StatsSnapshot<List<TierStatistics>> snapshot, String tier, ToDoubleFunction<TierStatistics> value) {
+        FunctionCounter.builder(name, snapshot, s -> value.applyAsDouble(tier(s.get(), tier))).description(description)
                 .tags(tags).register(registry);
     }
 
     private static void gauge(MeterRegistry registry, String name, String description, String unit, Tags tags,
-            TierSnapshot snapshot, String tier, ToDoubleFunction<TierStatistics> value) {
-        Gauge.builder(name, snapshot, s -> value.applyAsDouble(s.tier(tier))).description(description)
+            StatsSnapshot<List<TierStatistics>> snapshot, String tier, ToDoubleFunction<TierStatistics> value) {
+        Gauge.builder(name, snapshot, s -> value.applyAsDouble(tier(s.get(), tier))).description(description)
                 .baseUnit(unit).tags(tags).strongReference(true).register(registry);
     }
 
-    /** A store's statistics, read at most once per {@link StatsSnapshot#MAX_AGE_NANOS} however many meters ask. */
-    private static final class TierSnapshot {
-        private final ResultStore store;
-        private List<TierStatistics> tiers;
-        private long readAt;
-
-        TierSnapshot(ResultStore store) {
-            this.store = store;
-        }
-
-        synchronized List<TierStatistics> tiers() {
-            long now = System.nanoTime();
-            if (tiers == null || now - readAt >= StatsSnapshot.MAX_AGE_NANOS) {
-                tiers = store.statistics();
-                readAt = now;
+    private static TierStatistics tier(List<TierStatistics> tiers, String name) {
+        for (TierStatistics tier : tiers) {
+            if (tier.getTier().equals(name)) {
+                return tier;
             }
-            return tiers;
         }
-
-        TierStatistics tier(String name) {
-            for (TierStatistics tier : tiers()) {
-                if (tier.getTier().equals(name)) {
-                    return tier;
-                }
-            }
-            throw new IllegalStateException("result store " + store.name() + " has no tier " + name);
-        }
+        throw new IllegalStateException("the result store has no tier " + name);
     }
 }

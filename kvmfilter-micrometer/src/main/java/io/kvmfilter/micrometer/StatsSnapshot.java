@@ -1,32 +1,34 @@
 package io.kvmfilter.micrometer;
 
-import io.kvmfilter.kvm.Kvm;
-import io.kvmfilter.kvm.KvmStats;
+import java.util.function.Supplier;
 
 /**
- * The statistics of one Kvm, read at most once per {@link #MAX_AGE_NANOS}: a scrape reads a dozen meters per
- * program, and each full read copies every program's and instance's counters out of the native core.
+ * Statistics read at most once per {@link #MAX_AGE_NANOS}: a scrape reads a dozen meters per program or store tier,
+ * and each full read copies every program's and instance's counters out of the native core (or every tier's out of
+ * a result store).
+ *
+ * @param <T> what one read gives, e.g. a Kvm's {@code KvmStats}
  */
-final class StatsSnapshot {
+final class StatsSnapshot<T> {
 
-    /** Gauges and counters fed from a Kvm's statistics may be this old when read. */
+    /** Gauges and counters fed from statistics may be this old when read. */
     static final long MAX_AGE_NANOS = 1_000_000_000L;
 
-    private final Kvm kvm;
-    private KvmStats stats;
+    private final Supplier<T> read;
+    private T stats;
     private long readAt;
 
-    StatsSnapshot(Kvm kvm) {
-        this.kvm = kvm;
+    StatsSnapshot(Supplier<T> read) {
+        this.read = read;
     }
 
-    /** @return the statistics of one program, from a read at most {@link #MAX_AGE_NANOS} old */
-    synchronized KvmStats.Program program(String name) {
+    /** @return the statistics, from a read at most {@link #MAX_AGE_NANOS} old */
+    synchronized T get() {
         long now = System.nanoTime();
         if (stats == null || now - readAt >= MAX_AGE_NANOS) {
-            stats = kvm.stats();
+            stats = read.get();
             readAt = now;
         }
-        return stats.program(name);
+        return stats;
     }
 }
