@@ -234,10 +234,7 @@ public final class ResultStore implements AutoCloseable {
 
     /** Another node's result: kept in this node's tiers too, and the answer of every request waiting here. */
     private void completeFromCluster(ResultKey key, CompletableFuture<Found> mine, StoredResult made) {
-        memory.put(key, made);
-        if (disk != null) {
-            disk.put(key, made, System.currentTimeMillis());
-        }
+        keepLocally(key, made);
         inFlight.remove(key, mine);
         mine.complete(new Found(made, Source.SHARED));
     }
@@ -320,14 +317,19 @@ public final class ResultStore implements AutoCloseable {
         if (shared != null) {
             Optional<StoredResult> inCluster = shared.get(key);
             if (inCluster.isPresent()) {
-                memory.put(key, inCluster.get());
-                if (disk != null) {
-                    disk.put(key, inCluster.get(), System.currentTimeMillis());
-                }
+                keepLocally(key, inCluster.get());
                 return Optional.of(new Found(inCluster.get(), Source.SHARED));
             }
         }
         return Optional.empty();
+    }
+
+    /** A result from the cluster, copied into this node's memory and disk. */
+    private void keepLocally(ResultKey key, StoredResult fromCluster) {
+        memory.put(key, fromCluster);
+        if (disk != null) {
+            disk.put(key, fromCluster, System.currentTimeMillis());
+        }
     }
 
     /**

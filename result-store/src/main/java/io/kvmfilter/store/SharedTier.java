@@ -111,24 +111,11 @@ final class SharedTier implements AutoCloseable {
         String id = key.id();
         byte[] bytes;
         try {
-            Future<byte[]> read = executor.submit(() -> shared.get(id));
-            try {
-                bytes = read.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                read.cancel(true);
-                throw new IllegalStateException("no answer within " + timeout.toMillis() + " ms", e);
-            }
-            answered();
-        } catch (ExecutionException e) {
-            failed("failed to answer", e.getCause());
-            miss(counted);
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            miss(counted);
-            return Optional.empty();
+            bytes = call(() -> shared.get(id));
         } catch (RuntimeException e) {
-            failed("failed to answer", e);
+            if (!Thread.currentThread().isInterrupted()) {
+                failed("failed to answer", e);
+            }
             miss(counted);
             return Optional.empty();
         }
@@ -223,11 +210,10 @@ final class SharedTier implements AutoCloseable {
             put(key, result, createdMillis);
             return;
         }
-        byte[] bytes = result.ok() && result.storable() && (long) result.body().length <= maxEntryBytes
-                ? EntryCodec.encode(key, result, createdMillis) : null;
+        byte[] bytes = shareable(key, result, createdMillis);
         String id = key.id();
         submitQuietly(() -> {
-            if (bytes != null && bytes.length <= maxEntryBytes) {
+            if (bytes != null) {
                 shared.put(id, bytes);
                 counters.stores.increment();
             }
@@ -254,6 +240,9 @@ final class SharedTier implements AutoCloseable {
             pending.cancel(true);
             throw new IllegalStateException("no answer within " + timeout.toMillis() + " ms", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause; // the cache's own exception, as the log names it
+            }
             throw new IllegalStateException(e.getCause().toString(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -273,15 +262,9 @@ final class SharedTier implements AutoCloseable {
 
     /** Queues the write of a success no larger than the entry limit; never waits for the cluster. */
     void put(ResultKey key, StoredResult result, long createdMillis) {
-        if (!result.ok() || !result.storable() || (long) result.body().length > maxEntryBytes) {
-            return;
-        }
         Cache<String, byte[]> shared = usable();
-        if (shared == null) {
-            return;
-        }
-        byte[] bytes = EntryCodec.encode(key, result, createdMillis);
-        if (bytes.length > maxEntryBytes) {
+        byte[] bytes = shared == null ? null : shareable(key, result, createdMillis);
+        if (bytes == null) {
             return;
         }
         String id = key.id();
@@ -289,6 +272,15 @@ final class SharedTier implements AutoCloseable {
             shared.put(id, bytes);
             counters.stores.increment();
         });
+    }
+
+    /** The entry of a success no larger than the entry limit, or null for a result the cluster does not keep. */
+    private byte[] shareable(ResultKey key, StoredResult result, long createdMillis) {
+        if (!result.ok() || !result.storable() || (long) result.body().length > maxEntryBytes) {
+            return null;
+        }
+        byte[] bytes = EntryCodec.encode(key, result, createdMillis);
+        return bytes.length > maxEntryBytes ? null : bytes;
     }
 
     private void submitQuietly(Runnable operation) {
