@@ -219,7 +219,7 @@ public final class KvmMetrics implements MeterBinder, AutoCloseable {
     }
 
     private void registerProgramMeters(MeterRegistry registry, Kvm kvm) {
-        StatsSnapshot snapshot = snapshots.computeIfAbsent(kvm, KvmMetrics::snapshotOf);
+        StatsSnapshot<KvmStats> snapshot = snapshots.computeIfAbsent(kvm, KvmMetrics::snapshotOf);
         for (String program : kvm.programNames()) {
             Tags tags = Tags.of(TAG_KVM, kvm.name(), TAG_PROGRAM, program);
             gauge(registry, "kvmfilter.program.loaded", "1 while the program is booted and ready, else 0", null, tags,
