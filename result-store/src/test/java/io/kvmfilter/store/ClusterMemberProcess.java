@@ -30,6 +30,11 @@ public final class ClusterMemberProcess {
         Map<String, CompletableFuture<StoredResult>> making = new HashMap<>();
         try (ResultStore store = ResultStore.builder().claimTime(CLAIM_TIME)
                 .shared(ResultStore.jcache(HazelcastMembers.cacheManager(member), args[2])).build()) {
+            // Ready once its shared tier is open (it opens in the background): before, its writes and claims
+            // would stay local, and the test would race with the opening.
+            for (int i = 0; i < 200 && !store.statistics().get(1).isAvailable(); i++) {
+                Thread.sleep(50);
+            }
             System.out.println("ready " + member.getCluster().getMembers().size());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

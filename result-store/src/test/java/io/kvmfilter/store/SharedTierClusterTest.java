@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -173,9 +174,15 @@ class SharedTierClusterTest {
         try (ResultStore store = store(1 << 20, Duration.ofSeconds(2))) {
             awaitOpen(store);
             assertThat(ask("put same-digest from member two")).isEqualTo("stored");
-            Thread.sleep(500);
-            assertThat(store.lookup(new ResultKey("webp", "image/png", "same-digest", "")).orElseThrow().source())
-                    .isEqualTo(ResultStore.Source.SHARED);
+            ResultKey same = new ResultKey("webp", "image/png", "same-digest", "");
+            // The other member's write is queued: give it up to 5 s to reach the cluster (a fixed 500 ms was
+            // too short on a busy machine).
+            Optional<ResultStore.Found> found = store.lookup(same);
+            for (int i = 0; i < 50 && found.isEmpty(); i++) {
+                Thread.sleep(100);
+                found = store.lookup(same);
+            }
+            assertThat(found.orElseThrow().source()).isEqualTo(ResultStore.Source.SHARED);
             assertThat(store.lookup(new ResultKey("avif", "image/png", "same-digest", ""))).isEmpty();
             assertThat(store.lookup(new ResultKey("webp", "image/jpeg", "same-digest", ""))).isEmpty();
             assertThat(store.lookup(new ResultKey("webp", "image/png", "same-digest", "/x?w=1"))).isEmpty();
