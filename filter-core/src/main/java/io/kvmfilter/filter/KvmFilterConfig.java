@@ -71,6 +71,8 @@ public final class KvmFilterConfig {
     public static final String PARAM_SHARED_CACHE_MAX_ENTRY_SIZE = "sharedCacheMaxEntrySize";
     /** How long a lookup waits for the shared cache before it counts as a miss. */
     public static final String PARAM_SHARED_CACHE_TIMEOUT = "sharedCacheTimeout";
+    /** How long a node's claim on a cluster-wide conversion holds before another node may run it instead. */
+    public static final String PARAM_SHARED_CACHE_CLAIM_TIME = "sharedCacheClaimTime";
     /** Requests that may wait for one variant's program beyond those running; more get the original at once. */
     public static final String PARAM_MAX_WAITERS = "maxWaiters";
     /** How long a request waits for a free instance or another request's run; then it gets the original. */
@@ -102,7 +104,7 @@ public final class KvmFilterConfig {
             PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_CACHE_SIZE,
             PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
             PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
-            PARAM_SHARED_CACHE_TIMEOUT, PARAM_HEAD_AS_GET,
+            PARAM_SHARED_CACHE_TIMEOUT, PARAM_SHARED_CACHE_CLAIM_TIME, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT,
             PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
@@ -168,7 +170,7 @@ public final class KvmFilterConfig {
         maxPixels = b.maxPixels;
         storage = new ResultStorage(b.cacheSize, b.cacheTimeToLive, b.rememberFailures, b.cacheDirectory,
                 b.cacheDirectorySize, b.sharedCache, b.sharedCacheConfig, b.sharedCacheName,
-                b.sharedCacheMaxEntrySize, b.sharedCacheTimeout, b.sharedOpener);
+                b.sharedCacheMaxEntrySize, b.sharedCacheTimeout, b.sharedCacheClaimTime, b.sharedOpener);
         overload = new OverloadLimits(b.maxWaiters, b.maxWait, b.pauseAfterFailures, b.pauseTime);
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
@@ -363,6 +365,7 @@ public final class KvmFilterConfig {
         private String sharedCacheName = ResultStorage.DEFAULT_SHARED_NAME;
         private long sharedCacheMaxEntrySize = ResultStorage.DEFAULT_SHARED_MAX_ENTRY;
         private Duration sharedCacheTimeout = ResultStorage.DEFAULT_SHARED_TIMEOUT;
+        private Duration sharedCacheClaimTime = ResultStore.Builder.DEFAULT_CLAIM_TIME;
         private Optional<ResultStore.SharedCacheOpener> sharedOpener = Optional.empty();
         private int maxWaiters = OverloadLimits.DEFAULT_MAX_WAITERS;
         private Duration maxWait = OverloadLimits.DEFAULT_MAX_WAIT;
@@ -582,6 +585,16 @@ public final class KvmFilterConfig {
             }
             sharedCacheMaxEntrySize = maxEntryBytes;
             sharedCacheTimeout = positive(PARAM_SHARED_CACHE_TIMEOUT, timeout);
+            return this;
+        }
+
+        /**
+         * How long a node's claim on a conversion holds for the cluster (default 30 s): the other nodes wait for
+         * its result instead of running the program, and run it themselves once the claim has lapsed (a node
+         * that died or hangs). Longer than the slowest conversion, so that no two nodes run the same one.
+         */
+        public Builder sharedCacheClaimTime(Duration time) {
+            sharedCacheClaimTime = positive(PARAM_SHARED_CACHE_CLAIM_TIME, time);
             return this;
         }
 

@@ -14,6 +14,7 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_CONFIG;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_MAX_ENTRY_SIZE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_NAME;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_CLAIM_TIME;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_TIMEOUT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_METHODS;
@@ -96,6 +97,7 @@ final class KvmFilterSpec {
                     builder.sharedCacheTimeoutValue());
             case PARAM_SHARED_CACHE_TIMEOUT -> builder.sharedCacheLimits(builder.sharedCacheMaxEntrySizeValue(),
                     parseDuration(name, v));
+            case PARAM_SHARED_CACHE_CLAIM_TIME -> builder.sharedCacheClaimTime(parseDuration(name, v));
             case PARAM_MAX_WAITERS -> builder.maxWaiters(Math.toIntExact(Math.min(Integer.MAX_VALUE,
                     parseCount(name, v))));
             case PARAM_MAX_WAIT -> builder.maxWait(parseDuration(name, v));

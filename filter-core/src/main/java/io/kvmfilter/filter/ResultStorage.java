@@ -22,11 +22,12 @@ import java.util.Optional;
  * @param sharedName       {@code sharedCacheName}: the shared cache's name
  * @param sharedMaxEntry   {@code sharedCacheMaxEntrySize}: the largest result shared
  * @param sharedTimeout    {@code sharedCacheTimeout}: how long a lookup waits for the shared cache
+ * @param sharedClaimTime  {@code sharedCacheClaimTime}: how long a node's claim on a conversion holds
  * @param sharedOpener     a shared cache given in code ({@link KvmFilterConfig.Builder#sharedCache}), or empty
  */
 record ResultStorage(long memoryBytes, Optional<Duration> timeToLive, Duration failureTime,
         Optional<Path> directory, long directoryBytes, Optional<String> sharedProvider, Optional<URI> sharedConfig,
-        String sharedName, long sharedMaxEntry, Duration sharedTimeout,
+        String sharedName, long sharedMaxEntry, Duration sharedTimeout, Duration sharedClaimTime,
         Optional<ResultStore.SharedCacheOpener> sharedOpener) {
 
     /** Default of {@code cacheDirectorySize}: 1 GiB. */

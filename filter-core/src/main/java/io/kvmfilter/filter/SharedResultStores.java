@@ -103,7 +103,7 @@ final class SharedResultStores {
         }
         if (opener != null) {
             builder.shared(opener).sharedLimits((int) settings.sharedMaxEntry(), settings.sharedTimeout(),
-                    ResultStore.Builder.DEFAULT_SHARED_RETRY_INTERVAL);
+                    ResultStore.Builder.DEFAULT_SHARED_RETRY_INTERVAL).claimTime(settings.sharedClaimTime());
         }
         return builder.build();
     }

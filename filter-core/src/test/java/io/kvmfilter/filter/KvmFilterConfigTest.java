@@ -113,6 +113,7 @@ class KvmFilterConfigTest {
                 Map.entry("sharedCache", "com.hazelcast.cache.HazelcastCachingProvider"),
                 Map.entry("sharedCacheConfig", "file:/etc/hazelcast.xml"), Map.entry("sharedCacheName", "results"),
                 Map.entry("sharedCacheMaxEntrySize", "1MiB"), Map.entry("sharedCacheTimeout", "100ms"),
+                Map.entry("sharedCacheClaimTime", "2m"),
                 Map.entry("maxWaiters", "3"), Map.entry("maxWait", "200ms"), Map.entry("pauseAfterFailures", "2"),
                 Map.entry("pauseTime", "5s"));
         assertThat(examples.keySet()).containsExactlyInAnyOrderElementsOf(KvmFilterConfig.PARAMETERS);
@@ -135,6 +136,7 @@ class KvmFilterConfigTest {
         assertThat(config.storage().sharedName()).isEqualTo("results");
         assertThat(config.storage().sharedMaxEntry()).isEqualTo(1L << 20);
         assertThat(config.storage().sharedTimeout()).isEqualTo(java.time.Duration.ofMillis(100));
+        assertThat(config.storage().sharedClaimTime()).isEqualTo(java.time.Duration.ofMinutes(2));
         assertThat(config.overload()).isEqualTo(new OverloadLimits(3, java.time.Duration.ofMillis(200), 2,
                 java.time.Duration.ofSeconds(5)));
         assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
