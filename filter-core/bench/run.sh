@@ -6,7 +6,7 @@
 # usable /dev/kvm. Arguments go to the program: --duration=10 --warmup=3 --connections=1,16,64 --concurrency=2
 # --cases=json,jpeg,fallback,json-cached,jpeg-cached --corpus=/work/shared/corpus
 # Progress goes to stderr, the report to stdout:  filter-core/bench/run.sh > report.md
-# BENCH=FloodBenchmark runs the overload scenario instead (--flood=250 --duration=30).
+# BENCH=FloodBenchmark runs the overload scenario instead (--flood=250 --duration=30 --flat --no-filter).
 # BENCH=MemoryBenchmark measures memory during and after an image load (--clients=4 --load=60 --after=180).
 # JAVA_OPTS adds JVM options (e.g. "-Xms1g -XX:+AlwaysPreTouch": the whole heap resident from the start).
 set -eu

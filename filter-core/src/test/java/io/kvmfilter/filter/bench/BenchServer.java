@@ -21,12 +21,18 @@ final class BenchServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final KvmFilter filter;
+    private final ServerTimes times;
 
     /**
      * @param files  the folder served at /
      * @param filter the filter mapped to /* for REQUEST and ASYNC, or null for none
      */
     BenchServer(Path files, KvmFilter filter) throws Exception {
+        this(files, filter, null);
+    }
+
+    /** As above, recording inside the server how long each request of {@code timedPath} took. */
+    BenchServer(Path files, KvmFilter filter, String timedPath) throws Exception {
         this.filter = filter;
         server = new Server();
         connector = new ServerConnector(server);
@@ -47,7 +53,8 @@ final class BenchServer implements AutoCloseable {
         fileServlet.setInitParameter("etags", "true");
         fileServlet.setAsyncSupported(true);
         context.addServlet(fileServlet, "/");
-        server.setHandler(context);
+        times = timedPath == null ? null : new ServerTimes(timedPath, context);
+        server.setHandler(times == null ? context : times);
         server.start();
         if (!context.isAvailable()) {
             server.stop();
@@ -62,6 +69,11 @@ final class BenchServer implements AutoCloseable {
     /** The filter, or null on the server without one. */
     KvmFilter filter() {
         return filter;
+    }
+
+    /** The server-side times of the timed path, or null when none was asked for. */
+    ServerTimes times() {
+        return times;
     }
 
     static String jettyVersion() {

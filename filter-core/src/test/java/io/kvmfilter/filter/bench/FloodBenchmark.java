@@ -77,7 +77,8 @@ public final class FloodBenchmark {
             KvmFilterConfig config = KvmFilterConfig.builder()
                     .rules("image/png -> image/avif: avif\nimage/jpeg -> image/webp: webp")
                     .build();
-            try (BenchServer server = new BenchServer(files, withFilter ? new KvmFilter(config) : null)) {
+            try (BenchServer server = new BenchServer(files, withFilter ? new KvmFilter(config) : null,
+                    "/huge.png")) {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 // The stored image: converted once before anything is measured.
                 String stored = server.url("/photo.jpg");
@@ -88,6 +89,7 @@ public final class FloodBenchmark {
                 String date = ZonedDateTime.now(ZoneOffset.UTC).format(
                         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
                 Map<String, Long> before = withFilter ? server.filter().counters() : Map.of();
+                server.times().clear();
                 int floodConnections = flood;
                 int floodSeconds = duration;
                 CompletableFuture<Wrk.Result> floodRun = CompletableFuture.supplyAsync(() -> {
@@ -101,7 +103,8 @@ public final class FloodBenchmark {
                 List<Latencies> flooded = measureOthers(http, server, duration - 4);
                 Wrk.Result floodResult = floodRun.get();
                 Map<String, Long> after = withFilter ? server.filter().counters() : Map.of();
-                System.out.print(report(date, flood, duration, quiet, flooded, floodResult, before, after));
+                System.out.print(report(date, flood, duration, quiet, flooded, floodResult, before, after,
+                        server.times(), Duration.ofSeconds(1))); // maxWait's default
             }
         } finally {
             try (Stream<Path> list = Files.list(files)) {
@@ -156,7 +159,8 @@ public final class FloodBenchmark {
     }
 
     private static String report(String date, int flood, int duration, List<Latencies> quiet, List<Latencies> flooded,
-            Wrk.Result floodResult, Map<String, Long> before, Map<String, Long> after) {
+            Wrk.Result floodResult, Map<String, Long> before, Map<String, Long> after, ServerTimes times,
+            Duration maxWait) {
         StringBuilder out = new StringBuilder();
         out.append("Measured ").append(date).append(" on ").append(Machine.describe()).append(".\n\n");
         out.append("| URL | requests | p50 | p99 | max | statuses |\n|---|---|---|---|---|---|\n");
@@ -182,6 +186,17 @@ public final class FloodBenchmark {
                 out.append("- `").append(name).append("`: ").append(delta).append('\n');
             }
         });
+        // Inside the server: which flood responses took longer than the wait limit plus 100 ms, and when.
+        long limit = maxWait.plusMillis(100).toNanos();
+        long[] over = times.over(limit);
+        out.append("\nInside the server (first byte of the request to last byte of the response): ").append(over[0])
+                .append(" of ").append(over[1]).append(" flood responses took longer than maxWait + 100 ms (")
+                .append(limit / 1_000_000).append(" ms). The slowest, with when they began (s after the flood's"
+                        + " start):\n\n| began | took | X-KVM-Transform |\n|---|---|---|\n");
+        for (ServerTimes.Time t : times.slowest(10)) {
+            out.append(String.format(java.util.Locale.ROOT, "| %.2f s | %s | %s |%n", t.beganNanos() / 1e9,
+                    Wrk.formatLatency(t.tookNanos() / 1000), t.outcome()));
+        }
         out.append("\nwrk's latency lines:\n\n```\n").append(floodResult.output().lines()
                 .filter(l -> l.contains("Latency") || l.contains("%") || l.contains("requests in"))
                 .reduce("", (a, b) -> a + b + "\n")).append("```\n");
