@@ -68,6 +68,12 @@ final class ETags {
         return tags;
     }
 
+    /** A strong entity tag: quoted, without {@code W/} (RFC 9110 §8.8.3). */
+    static boolean isStrong(String tag) {
+        String t = tag.trim();
+        return t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"");
+    }
+
     /** Weak comparison (RFC 9110 §8.8.3.2): equal opaque tags, ignoring W/. */
     static boolean weakMatch(String a, String b) {
         return opaque(a).equals(opaque(b));

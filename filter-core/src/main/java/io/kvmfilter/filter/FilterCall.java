@@ -82,10 +82,18 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
         ConditionalRequest conditional = new ConditionalRequest(decision, negotiation, predictedType,
                 answerConditions ? joined(request, "If-None-Match") : null,
                 answerConditions ? HttpDates.parse(request.getHeader("If-Modified-Since")) : -1);
+        // The variant's result at hand for the original's last strong ETag? Then the application is only asked
+        // whether that is still its original, and its 304 is answered with the stored result (KnownOriginals).
+        boolean producesBody = "GET".equals(request.getMethod()) || head && config.headAsGet();
+        KnownOriginals.Revalidation revalidation = answerConditions && producesBody
+                ? services.runner().known().flatMap(known -> known.revalidation(line.url(),
+                        type -> decision.servedVariant(MediaTypes.baseType(type), negotiation))).orElse(null)
+                : null;
         this.response = new TransformResponse(response, this, config.maxBodySize(), range, conditional);
         this.request = new TransformRequest(request, this.response, this, config.headAsGet() && mayTransform,
-                hideRange, answerConditions);
-        this.finisher = new ResponseFinisher(services, decision, conditional, negotiation, this.response, line, head);
+                hideRange, answerConditions, revalidation == null ? null : revalidation.etag());
+        this.finisher = new ResponseFinisher(services, decision, conditional, negotiation, this.response, line, head,
+                revalidation);
         request.setAttribute(attributeName, this);
     }
 

@@ -41,12 +41,15 @@ final class ResponseFinisher {
     private final TransformResponse response;
     private final RequestLine request;
     private final boolean headersOnly;
+    private final KnownOriginals.Revalidation revalidation;
 
     /**
-     * @param headersOnly a HEAD request answered as GET: headers of the transformed response, no body
+     * @param headersOnly  a HEAD request answered as GET: headers of the transformed response, no body
+     * @param revalidation the stored result the application was asked to confirm with a 304, or null
      */
     ResponseFinisher(FilterServices services, TransformDecision decision, ConditionalRequest conditional,
-            Negotiation negotiation, TransformResponse response, RequestLine request, boolean headersOnly) {
+            Negotiation negotiation, TransformResponse response, RequestLine request, boolean headersOnly,
+            KnownOriginals.Revalidation revalidation) {
         this.services = services;
         this.decision = decision;
         this.conditional = conditional;
@@ -54,6 +57,7 @@ final class ResponseFinisher {
         this.response = response;
         this.request = request;
         this.headersOnly = headersOnly;
+        this.revalidation = revalidation;
     }
 
     /**
@@ -104,14 +108,22 @@ final class ResponseFinisher {
             case DROPPED:
                 return;
             case NOT_MODIFIED:
-                conditional.completeNotModified(response);
+                if (revalidation != null) {
+                    serveConfirmed(revalidation);
+                } else {
+                    conditional.completeNotModified(response);
+                }
                 return;
             default:
                 break;
         }
         // Did the application answer 304 Not Modified? Then the 304 must carry the variant's ETag and Vary.
         if (response.getStatus() == HttpServletResponse.SC_NOT_MODIFIED) {
-            conditional.completeNotModified(response);
+            if (revalidation != null) {
+                serveConfirmed(revalidation);
+            } else {
+                conditional.completeNotModified(response);
+            }
             return;
         }
         // Did something commit the response past us (a Servlet 6.1 sendRedirect our wrapper does not know)?
@@ -137,6 +149,40 @@ final class ResponseFinisher {
             return;
         }
         serve(chosen.get(), body, rule.get(), contentType, suspension, Set.of());
+    }
+
+    /**
+     * The application answered 304 to the filter's If-None-Match: its original is still the one whose result was
+     * taken from the store, which is served as the 200 the client asked for, with the application's headers of
+     * its last 200 where the 304 lacks them. The body was never produced.
+     */
+    private void serveConfirmed(KnownOriginals.Revalidation confirmed) throws IOException {
+        Variant variant = confirmed.variant();
+        String etag = response.getHeader("ETag");
+        if (etag != null && !ETags.weakMatch(etag, confirmed.etag())) {
+            // A 304 naming another tag than the one asked about: do not ask this application this way again.
+            services.runner().known().ifPresent(known -> known.forget(request.url()));
+            request.debug(() -> "the application answered 304 with ETag " + etag + " to If-None-Match "
+                    + confirmed.etag() + ": no more revalidations of this URL");
+        }
+        response.setStatus(HttpServletResponse.SC_OK);
+        for (KnownOriginals.Header header : confirmed.headers()) {
+            if (!response.containsHeader(header.name())) {
+                response.addHeader(header.name(), header.value());
+            }
+        }
+        response.setHeader("ETag", confirmed.etag());
+        response.setContentType(confirmed.contentType());
+        Rule rule = decision.ruleFor(confirmed.contentType()).orElseThrow();
+        if (response.notModified(ETags.withSuffix(confirmed.etag(), variant.name(), !variant.negotiated()))) {
+            variantHeaders(variant, rule);
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+        request.debug(() -> "the application confirmed " + confirmed.etag() + " with a 304: the stored "
+                + variant.name() + " result is still right");
+        services.stats().count(Outcome.cacheHit(variant.name()));
+        sendTransformed(confirmed.result().body(), variant, rule);
     }
 
     /**
@@ -246,6 +292,12 @@ final class ResponseFinisher {
         }
         if (stored) {
             services.stats().count(Outcome.cacheHit(variant.name()));
+        }
+        // With a strong ETag, the next request may only ask the application whether this is still its original.
+        String etag = response.getHeader("ETag");
+        if (etag != null && answer.key() != null && result.reusable()) {
+            services.runner().known().ifPresent(known -> known.served(variant, request.url(), etag, contentType,
+                    answer.key(), response));
         }
         sendTransformed(result.body(), variant, rule);
     }

@@ -20,6 +20,9 @@ import java.util.List;
  *       filter answers the Range itself when the response is served untransformed).</li>
  *   <li>{@code If-None-Match} and {@code If-Modified-Since} of a GET or HEAD are hidden: the filter answers them
  *       ({@link ConditionalRequest}), so a 304 carries the variant's ETag and exactly the headers of its 200.</li>
+ *   <li>When the variant's stored result is at hand for the original's last strong ETag, the application sees
+ *       {@code If-None-Match} with that ETag instead ({@link KnownOriginals}): its 304 says the stored result is
+ *       still right, and it need not produce the body.</li>
  *   <li>{@code startAsync()} binds the wrapped response, so asynchronous writes are buffered too, and returns an
  *       {@link AsyncContext} whose {@code complete()} runs the transform first.</li>
  * </ul>
@@ -36,6 +39,8 @@ final class TransformRequest extends HttpServletRequestWrapper {
     private final boolean headAsGet;
     private final boolean hideRange;
     private final boolean hideConditions;
+    /** The If-None-Match the application sees: a known original's strong ETag, or null. */
+    private final String revalidationEtag;
     private volatile TransformAsyncContext asyncContext;
 
     /**
@@ -43,15 +48,17 @@ final class TransformRequest extends HttpServletRequestWrapper {
      * @param owner       finishes the response when the application completes the asynchronous request
      * @param hideRange   hide Range and If-Range: the whole body is needed
      * @param hideConditions hide If-None-Match and If-Modified-Since: the filter answers them (ConditionalRequest)
+     * @param revalidationEtag with hideConditions, the If-None-Match the application sees instead, or null
      */
     TransformRequest(HttpServletRequest request, TransformResponse response, TransformAsyncContext.Owner owner,
-            boolean headAsGet, boolean hideRange, boolean hideConditions) {
+            boolean headAsGet, boolean hideRange, boolean hideConditions, String revalidationEtag) {
         super(request);
         this.response = response;
         this.owner = owner;
         this.headAsGet = headAsGet;
         this.hideRange = hideRange;
         this.hideConditions = hideConditions;
+        this.revalidationEtag = hideConditions ? revalidationEtag : null;
     }
 
     @Override
@@ -67,13 +74,23 @@ final class TransformRequest extends HttpServletRequestWrapper {
                 || hideConditions && (IF_NONE_MATCH.equalsIgnoreCase(name) || IF_MODIFIED_SINCE.equalsIgnoreCase(name));
     }
 
+    private boolean revalidating(String name) {
+        return revalidationEtag != null && IF_NONE_MATCH.equalsIgnoreCase(name);
+    }
+
     @Override
     public String getHeader(String name) {
+        if (revalidating(name)) {
+            return revalidationEtag;
+        }
         return hidden(name) ? null : super.getHeader(name);
     }
 
     @Override
     public Enumeration<String> getHeaders(String name) {
+        if (revalidating(name)) {
+            return Collections.enumeration(List.of(revalidationEtag));
+        }
         return hidden(name) ? Collections.emptyEnumeration() : super.getHeaders(name);
     }
 
@@ -84,6 +101,9 @@ final class TransformRequest extends HttpServletRequestWrapper {
             if (!hidden(name)) {
                 names.add(name);
             }
+        }
+        if (revalidationEtag != null) {
+            names.add("If-None-Match");
         }
         return Collections.enumeration(names);
     }

@@ -8,6 +8,7 @@ import io.kvmfilter.store.ResultStore;
 import io.kvmfilter.store.StoredResult;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,8 +50,12 @@ final class TransformRunner implements AutoCloseable {
      * @param result   the body or the failure
      * @param source   where it came from; null when there is no store
      * @param ranHere  true when this request started the run (its failure is logged; waiters' are only counted)
+     * @param key      the store's key of the request, or null when there is no store
      */
-    record Answer(TransformResult result, ResultStore.Source source, boolean ranHere) {
+    record Answer(TransformResult result, ResultStore.Source source, boolean ranHere, ResultKey key) {
+        Answer(TransformResult result, ResultStore.Source source, boolean ranHere) {
+            this(result, source, ranHere, null);
+        }
     }
 
     private final BodyTransform transform;
@@ -68,6 +73,8 @@ final class TransformRunner implements AutoCloseable {
      * through from the first byte, without being buffered or looked up (serving an original is never wrong).
      */
     private final Cache<String, Boolean> failedOriginals;
+    /** Originals with a strong ETag whose stored result the application may confirm with a 304; null: no store. */
+    private final KnownOriginals known;
 
     /** Originals remembered as failed, at most: about 300 bytes each. */
     static final int MAX_FAILED_ORIGINALS = 10_000;
@@ -92,6 +99,7 @@ final class TransformRunner implements AutoCloseable {
         });
         this.failedOriginals = store == null || failureTime.isZero() ? null : Caffeine.newBuilder()
                 .maximumSize(MAX_FAILED_ORIGINALS).expireAfterWrite(failureTime).executor(Runnable::run).build();
+        this.known = store == null ? null : new KnownOriginals(store);
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kvmfilter-" + name + "-timer");
             thread.setDaemon(true);
@@ -105,6 +113,11 @@ final class TransformRunner implements AutoCloseable {
 
     ResultStore store() {
         return store;
+    }
+
+    /** The originals a request may revalidate with the application instead of having it produce them. */
+    Optional<KnownOriginals> known() {
+        return Optional.ofNullable(known);
     }
 
     /**
@@ -140,7 +153,7 @@ final class TransformRunner implements AutoCloseable {
                 }
                 return new Answer(TransformResult.failed("internal", cause.toString()), null, ranHere.get());
             }
-            return new Answer(result(f.result()), f.source(), ranHere.get());
+            return new Answer(result(f.result()), f.source(), ranHere.get(), key);
         });
     }
 

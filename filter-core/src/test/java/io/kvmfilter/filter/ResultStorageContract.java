@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +42,10 @@ abstract class ResultStorageContract {
     private final StorageTestTransform transform = new StorageTestTransform();
     private final StorageTestTransform lineTransform = new StorageTestTransform();
     private final StorageTestTransform pauseTransform = new StorageTestTransform();
+    /** The body of /strong.txt, an origin with strong ETags; the bodies it produced; the If-None-Match it saw. */
+    private final AtomicReference<String> strongBody = new AtomicReference<>("");
+    private final AtomicInteger strongBodies = new AtomicInteger();
+    private final AtomicReference<String> strongCondition = new AtomicReference<>();
 
     abstract ServletContainer newContainer();
 
@@ -78,10 +86,34 @@ abstract class ResultStorageContract {
                 pauseTransform), "/pause/*", Map.of());
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of());
         servlets(deployment, "");
+        strongEtagServlet(deployment);
         servlets(deployment, "/line");
         servlets(deployment, "/pause");
         container = newContainer();
         container.start(deployment);
+    }
+
+    /**
+     * /strong.txt: an origin that vouches for its bytes, as a content-hash ETag does, and answers If-None-Match
+     * with 304 (unless ?ignore is given); its 200 also carries headers a 304 does not.
+     */
+    private void strongEtagServlet(Deployment deployment) {
+        deployment.servlet("/strong.txt", TestServlets.servlet((req, res) -> {
+            String body = strongBody.get();
+            String etag = "\"" + Integer.toHexString(body.hashCode()) + "\"";
+            strongCondition.set(req.getHeader("If-None-Match"));
+            res.setHeader("ETag", etag);
+            res.setHeader("Cache-Control", "max-age=60");
+            if (etag.equals(req.getHeader("If-None-Match")) && req.getParameter("ignore") == null) {
+                res.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+                return;
+            }
+            strongBodies.incrementAndGet();
+            res.setHeader("Content-Language", "en");
+            res.addCookie(new Cookie("session", "for-one-client-only"));
+            res.setContentType("text/plain");
+            res.getOutputStream().write(body.getBytes(StandardCharsets.ISO_8859_1));
+        }));
     }
 
     @AfterAll
@@ -147,6 +179,63 @@ abstract class ResultStorageContract {
         assertThat(second.header("Last-Modified")).isEqualTo(first.header("Last-Modified"));
         assertThat(second.header("Content-Length")).isEqualTo(first.header("Content-Length"));
         assertThat(second.asString()).isEqualTo("VERSION TWO OF THE FILE");
+    }
+
+    // --- strong validators: the application is only asked whether its original changed (#13) -------------------
+
+    @Test
+    void aStoredResultOfAStrongEtagOriginalIsServedOnTheApplications304() {
+        strongBody.set("an original with a strong etag");
+        Response first = http().get("/strong.txt");
+        assertThat(first.header(HEADER)).isEqualTo("applied=upper");
+        assertThat(first.asString()).isEqualTo("AN ORIGINAL WITH A STRONG ETAG");
+        assertThat(first.header("Set-Cookie")).contains("session=for-one-client-only");
+        String originalTag = "\"" + Integer.toHexString(strongBody.get().hashCode()) + "\"";
+        int bodies = strongBodies.get();
+        int runs = transform.calls.get();
+
+        Response second = http().get("/strong.txt");
+        assertThat(strongCondition.get()).as("the If-None-Match the application saw").isEqualTo(originalTag);
+        assertThat(strongBodies.get()).as("bodies the application produced").isEqualTo(bodies);
+        assertThat(transform.calls.get()).isEqualTo(runs);
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.asString()).isEqualTo("AN ORIGINAL WITH A STRONG ETAG");
+        assertThat(second.header(HEADER)).isEqualTo("applied=upper");
+        assertThat(second.header("Content-Length")).isEqualTo(String.valueOf(second.asByteArray().length));
+        assertThat(second.contentType()).isEqualTo(first.contentType());
+        for (String same : List.of("ETag", "Cache-Control", "Content-Language", "X-Content-Type-Options",
+                "Accept-Ranges")) {
+            assertThat(second.header(same)).as(same).isEqualTo(first.header(same));
+        }
+        assertThat(second.header("Set-Cookie")).as("another client's cookie").isNull();
+
+        // The client's own condition is still answered by the filter, with the variant's tag.
+        Response notModified = http().header("If-None-Match", first.header("ETag")).get("/strong.txt");
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(notModified.header("ETag")).isEqualTo(first.header("ETag"));
+        assertThat(strongBodies.get()).isEqualTo(bodies);
+        Response head = http().head("/strong.txt");
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.header("Content-Length")).isEqualTo(second.header("Content-Length"));
+        assertThat(head.header(HEADER)).isEqualTo("applied=upper");
+    }
+
+    @Test
+    void aChangedStrongEtagOriginalIsTransformedAgain() {
+        strongBody.set("the first strong original");
+        assertThat(http().get("/strong.txt").asString()).isEqualTo("THE FIRST STRONG ORIGINAL");
+        assertThat(http().get("/strong.txt").asString()).isEqualTo("THE FIRST STRONG ORIGINAL");
+        int bodies = strongBodies.get();
+        strongBody.set("the second strong original");
+        Response changed = http().get("/strong.txt");
+        assertThat(changed.asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
+        assertThat(strongBodies.get()).isEqualTo(bodies + 1);
+        // An application that ignores If-None-Match answers 200 each time: served right each time.
+        Response ignoring = http().get("/strong.txt?ignore");
+        Response again = http().get("/strong.txt?ignore");
+        assertThat(again.asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
+        assertThat(again.header("ETag")).isEqualTo(ignoring.header("ETag"));
+        assertThat(strongBodies.get()).isEqualTo(bodies + 3);
     }
 
     // --- single-flight and remembered failures (#13) ------------------------------------------------------------

@@ -67,6 +67,16 @@ final class MemoryTier {
         return Optional.of(result);
     }
 
+    /** The stored success, counted as a hit; a failure or nothing is not counted. */
+    Optional<StoredResult> successIfPresent(ResultKey key) {
+        StoredResult result = cache.getIfPresent(key);
+        if (result == null || !result.ok()) {
+            return Optional.empty();
+        }
+        counters.hits.increment();
+        return Optional.of(result);
+    }
+
     /** Keeps a storable success or failure (the latter only when failures are remembered at all). */
     void put(ResultKey key, StoredResult result) {
         if (!result.storable() || (!result.ok() && !remembersFailures)) {

@@ -306,6 +306,17 @@ public final class ResultStore implements AutoCloseable {
         return lookupBelowMemory(key);
     }
 
+    /**
+     * The stored success for this key if the memory tier holds it, counted as a hit; nothing else is asked and
+     * nothing counted when it does not (the request then goes the usual way, {@link #get}, which counts the miss).
+     *
+     * @param key the key
+     * @return the result, or empty
+     */
+    public Optional<StoredResult> successInMemory(ResultKey key) {
+        return memory.successIfPresent(key);
+    }
+
     private Optional<Found> lookupBelowMemory(ResultKey key) {
         if (disk != null) {
             Optional<StoredResult> onDisk = disk.get(key);

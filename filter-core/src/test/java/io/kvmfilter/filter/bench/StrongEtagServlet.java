@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Serves the folder's files under /strong/ from memory with a strong ETag (a content hash, as a build pipeline or
- * an object store gives) and Last-Modified, the way an origin that vouches for its bytes does. Jetty's
- * DefaultServlet only sends weak ETags; this is the benchmark's origin for the "strong validator" case.
+ * an object store gives) and Last-Modified, answering If-None-Match with 304, the way an origin that vouches for
+ * its bytes does. Jetty's DefaultServlet only sends weak ETags; this is the benchmark's origin for the "strong
+ * validator" case.
  */
 final class StrongEtagServlet extends HttpServlet {
 
@@ -41,9 +42,16 @@ final class StrongEtagServlet extends HttpServlet {
             response.sendError(404);
             return;
         }
-        response.setContentType(file.type());
         response.setHeader("ETag", file.etag());
         response.setDateHeader("Last-Modified", file.modified());
+        // Conditional GET (RFC 9110 §13.1.2), as any origin with content hashes answers it.
+        String ifNoneMatch = request.getHeader("If-None-Match");
+        if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || java.util.Arrays.stream(ifNoneMatch.split(","))
+                .map(tag -> tag.trim().replaceFirst("^W/", "")).anyMatch(file.etag()::equals))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+        response.setContentType(file.type());
         response.setContentLength(file.bytes().length);
         response.getOutputStream().write(file.bytes());
     }
