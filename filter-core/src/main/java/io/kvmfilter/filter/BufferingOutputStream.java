@@ -78,7 +78,23 @@ final class BufferingOutputStream extends ServletOutputStream {
      */
     void expect(long size) {
         if (passThrough == null && size > buffer.length && size <= limit) {
-            buffer = Arrays.copyOf(buffer, (int) size);
+            byte[] reserved = BodyBuffers.take((int) size); // an earlier body's array: overwritten, or copied out
+            System.arraycopy(buffer, 0, reserved, 0, count);
+            buffer = reserved;
+        }
+    }
+
+    /**
+     * Gives the buffer back for another response ({@link BodyBuffers}) and forgets it: call only when nothing
+     * refers to the body any more (no program run holds it, nothing will write it). Later writes, if any, go to
+     * a new array.
+     */
+    void release() {
+        if (passThrough == null && buffer != null && buffer.length > 0) {
+            byte[] done = buffer;
+            buffer = new byte[0];
+            count = 0;
+            BodyBuffers.giveBack(done);
         }
     }
 

@@ -300,6 +300,10 @@ final class ResponseFinisher {
                     answer.key(), response));
         }
         sendTransformed(result.body(), variant, rule);
+        if (stored) {
+            // Served from the store: no run of this request holds the original, and nothing reads it again.
+            response.releaseBody();
+        }
     }
 
     /**

@@ -169,6 +169,14 @@ final class TransformResponse extends HttpServletResponseWrapper implements Buff
         return stream.toByteArray();
     }
 
+    /**
+     * The buffered body is no longer needed by anyone (the response was served from a stored result, so no program
+     * run holds it): its array may serve another response.
+     */
+    void releaseBody() {
+        stream.release();
+    }
+
     /** Number of bytes buffered. */
     int bodySize() {
         return stream.size();

@@ -35,6 +35,34 @@ class BufferingOutputStreamTest {
     }
 
     @Test
+    void aReleasedArrayServesTheNextBodyOfItsLengthAndNoByteOfItLeaks() throws IOException {
+        int length = BodyBuffers.MIN_LENGTH + 12_345; // a length no other test uses
+        byte[] first = new byte[length];
+        java.util.Arrays.fill(first, (byte) 'a');
+        BufferingOutputStream one = new BufferingOutputStream(BUFFER, 1 << 20);
+        one.expect(length);
+        one.write(first, 0, length);
+        byte[] firstBody = one.toByteArray();
+        one.release();
+        assertThat(one.size()).isZero();
+
+        byte[] second = new byte[length];
+        java.util.Arrays.fill(second, (byte) 'b');
+        BufferingOutputStream two = new BufferingOutputStream(BUFFER, 1 << 20);
+        two.expect(length);
+        two.write(second, 0, length);
+        assertThat(two.toByteArray()).as("the array given back, overwritten").isSameAs(firstBody)
+                .isEqualTo(second);
+        two.release();
+
+        // Fewer bytes than declared: the body is copied out, without the rest of the earlier one.
+        BufferingOutputStream three = new BufferingOutputStream(BUFFER, 1 << 20);
+        three.expect(length);
+        three.write(new byte[] {'c', 'c', 'c'}, 0, 3);
+        assertThat(three.toByteArray()).isEqualTo(new byte[] {'c', 'c', 'c'});
+    }
+
+    @Test
     void aBodyWithoutDeclaredLengthIsTrimmedToItsSize() throws IOException {
         byte[] body = "abc".getBytes(StandardCharsets.US_ASCII);
         BufferingOutputStream stream = new BufferingOutputStream(BUFFER, 1 << 20);

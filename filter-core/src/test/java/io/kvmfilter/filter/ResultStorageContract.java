@@ -181,6 +181,27 @@ abstract class ResultStorageContract {
         assertThat(second.asString()).isEqualTo("VERSION TWO OF THE FILE");
     }
 
+    @Test
+    void originalsOfOneLengthServedFromTheStoreAndRunInTurnNeverMix() throws Exception {
+        // Large enough for their arrays to be reused (BodyBuffers): hits give them back, misses take them.
+        int length = BodyBuffers.MIN_LENGTH + 1000;
+        Files.writeString(staticDir.resolve("same-length-a.txt"), "a".repeat(length), StandardCharsets.ISO_8859_1);
+        Files.writeString(staticDir.resolve("same-length-b.txt"), "b".repeat(length), StandardCharsets.ISO_8859_1);
+        assertThat(http().get("/same-length-a.txt").asString()).isEqualTo("A".repeat(length));
+        for (int round = 0; round < 3; round++) {
+            Response hit = http().get("/same-length-a.txt");
+            assertThat(hit.header(HEADER)).isEqualTo("applied=upper");
+            assertThat(hit.asString()).isEqualTo("A".repeat(length));
+            Response other = http().get("/same-length-b.txt");
+            assertThat(other.asString()).isEqualTo("B".repeat(length));
+        }
+        Path changed = staticDir.resolve("same-length-b.txt");
+        FileTime time = Files.getLastModifiedTime(changed);
+        Files.writeString(changed, "c".repeat(length), StandardCharsets.ISO_8859_1);
+        Files.setLastModifiedTime(changed, time);
+        assertThat(http().get("/same-length-b.txt").asString()).isEqualTo("C".repeat(length));
+    }
+
     // --- strong validators: the application is only asked whether its original changed (#13) -------------------
 
     @Test
