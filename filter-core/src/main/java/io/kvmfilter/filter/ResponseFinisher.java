@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -266,6 +267,8 @@ final class ResponseFinisher {
             if (stored || !TransformRunner.TRANSIENT.contains(result.failure())) {
                 services.runner().rememberFailure(variant, request.url(), response.getHeader("ETag"),
                         response.getHeader("Last-Modified"), body.length);
+            } else if (!TransformRunner.UNAVAILABLE.equals(result.failure())) {
+                mustRevalidate();
             }
             if (stored) {
                 // A remembered failure: the original at once, counted, not logged again.
@@ -346,6 +349,22 @@ final class ResponseFinisher {
         }
         services.stats().count(outcome);
         response.sendOriginal(body, headersOnly);
+    }
+
+    /**
+     * The original is served for a moment's reason (the line was full, a wait ran out, the variant is paused): the
+     * next request may well get the variant, so no cache may reuse this answer without asking again. Otherwise a
+     * CDN would keep serving the original for the whole max-age the application gave it. The application's
+     * directives stay ({@code private} must not be lost); {@code no-cache} is added.
+     */
+    private void mustRevalidate() {
+        String given = response.getHeader("Cache-Control");
+        String directives = given == null ? "" : given.toLowerCase(Locale.ROOT);
+        if (directives.isBlank()) {
+            response.setHeader("Cache-Control", "no-cache");
+        } else if (!directives.contains("no-cache") && !directives.contains("no-store")) {
+            response.setHeader("Cache-Control", given + ", no-cache");
+        }
     }
 
     /** Vary when the resource is negotiable and the diagnostic header, when a rule covers the type. */

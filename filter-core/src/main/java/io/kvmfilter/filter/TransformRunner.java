@@ -31,12 +31,15 @@ import java.util.function.ToIntFunction;
  */
 final class TransformRunner implements AutoCloseable {
 
+    /** The reason given when the sandbox cannot run on this host: every response is the original, for good. */
+    static final String UNAVAILABLE = "unavailable";
+
     /**
      * Failures that say nothing about the input: not remembered and not held against the program. A wait for
      * another request's run that ran out is one: that run may well succeed.
      */
     static final Set<String> TRANSIENT = Set.of(WaitingLine.BUSY, WaitingLine.QUEUE_TIMEOUT,
-            WaitingLine.CLIENT_GONE, "paused", "unavailable", "internal", "wait-timeout");
+            WaitingLine.CLIENT_GONE, "paused", UNAVAILABLE, "internal", "wait-timeout");
     /** The reason given to requests whose variant is paused. */
     static final String PAUSED = "paused";
     /** The reason given to a request that waited for another request's run longer than maxWait. */

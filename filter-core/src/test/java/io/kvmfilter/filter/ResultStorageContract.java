@@ -56,9 +56,15 @@ abstract class ResultStorageContract {
                 .requireSmaller(false);
     }
 
-    /** /text?body=B answers B as text/plain; /url answers one body for every URL, typed by the X-Type header. */
+    /**
+     * /text?body=B answers B as text/plain (with Cache-Control C for &amp;cache=C); /url answers one body for every
+     * URL, typed by the X-Type header.
+     */
     static void servlets(Deployment deployment, String prefix) {
         deployment.servlet(prefix + "/text", TestServlets.servlet((req, res) -> {
+            if (req.getParameter("cache") != null) {
+                res.setHeader("Cache-Control", req.getParameter("cache"));
+            }
             res.setContentType("text/plain");
             res.getOutputStream().write(req.getParameter("body").getBytes(StandardCharsets.ISO_8859_1));
         }));
@@ -360,6 +366,10 @@ abstract class ResultStorageContract {
             if (response.header(HEADER).equals("fallback=upper:busy")) {
                 assertThat(response.time()).as("a refused request does not wait").isLessThan(1000);
                 assertThat(response.asString()).startsWith("SLOW line ");
+                // The next request may get the variant: no cache may keep this original without asking again.
+                assertThat(response.header("Cache-Control")).isEqualTo("no-cache");
+            } else if (response.header(HEADER).equals("applied=upper")) {
+                assertThat(response.header("Cache-Control")).isNull();
             }
         }
     }
@@ -388,9 +398,11 @@ abstract class ResultStorageContract {
         assertThat(http().get("/pause/text?body=FAIL-timeout two").header(HEADER))
                 .isEqualTo("fallback=upper:timeout");
         int runs = pauseTransform.calls.get();
-        Response paused = http().get("/pause/text?body=a good body");
+        Response paused = http().queryParam("body", "a good body").queryParam("cache", "private, max-age=600")
+                .get("/pause/text");
         assertThat(paused.header(HEADER)).isEqualTo("fallback=upper:paused");
         assertThat(paused.asString()).isEqualTo("a good body");
+        assertThat(paused.header("Cache-Control")).isEqualTo("private, max-age=600, no-cache");
         assertThat(pauseTransform.calls.get()).isEqualTo(runs);
         Thread.sleep(1200);
         assertThat(http().get("/pause/text?body=a good body").header(HEADER)).isEqualTo("applied=upper");
