@@ -74,16 +74,25 @@ final class DebianTomcat implements Deployment {
         assertThat(HOME.resolve("bin/catalina.sh")).as("catalina.sh after installing " + PACKAGE).isExecutable();
     }
 
+    /**
+     * Runs an apt-get command with its output in target/apt.log: written straight to the test JVM's own stdout it
+     * would corrupt the channel Maven reads the test's results from (a warning in every build that installs).
+     */
     private static void run(List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        Path log = EmbeddedTomcat.BUILD.resolve("apt.log").toAbsolutePath();
+        Files.createDirectories(log.getParent());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("DEBIAN_FRONTEND", "noninteractive");
+        System.err.println("DebianTomcat: " + String.join(" ", command) + " (output in " + log + ")");
         Process process = builder.start();
         if (!process.waitFor(15, TimeUnit.MINUTES)) {
             process.destroyForcibly();
-            fail(String.join(" ", command) + " did not finish in 15 minutes");
+            fail(String.join(" ", command) + " did not finish in 15 minutes; its output is in " + log);
         }
         if (process.exitValue() != 0) {
-            fail(String.join(" ", command) + " failed with exit status " + process.exitValue());
+            fail(String.join(" ", command) + " failed with exit status " + process.exitValue() + "; its output is in "
+                    + log);
         }
     }
 
