@@ -52,7 +52,7 @@ static bool valid_header(const char *h, uint64_t len)
     return true;
 }
 
-static struct header_list *header_set(struct kvmf_instance *in, uint64_t where)
+struct header_list *api_header_set(struct kvmf_instance *in, uint64_t where)
 {
     switch (where) {
     case 0:
@@ -121,10 +121,20 @@ static int64_t to_ms(float seconds)
 static int add_header(struct kvmf_instance *in, struct header_list *set, uint64_t addr, uint64_t len, const char *who)
 {
     const char *h = guest_ptr(in, addr, len);
-    if (!h || len > MAX_HEADER_BYTES) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "%s: header at 0x%llx with length %llu is outside the program's memory "
-                      "or longer than %d bytes", who, (unsigned long long)addr, (unsigned long long)len,
-                      MAX_HEADER_BYTES);
+    if (!h) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: header at 0x%llx with length %llu is outside the program's memory",
+                      who, (unsigned long long)addr, (unsigned long long)len);
+        return -1;
+    }
+    return api_add_header_text(in, set, h, len, who);
+}
+
+int api_add_header_text(struct kvmf_instance *in, struct header_list *set, const char *h, uint64_t len,
+                        const char *who)
+{
+    if (len > MAX_HEADER_BYTES) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: a header of %llu bytes is longer than %d bytes", who,
+                      (unsigned long long)len, MAX_HEADER_BYTES);
         return -1;
     }
     if (!valid_header(h, len)) {
@@ -236,7 +246,7 @@ static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t api_http_append(struct kvmf_instance *in, struct trap_frame *f)
 {
-    struct header_list *set = header_set(in, f->rdi);
+    struct header_list *set = api_header_set(in, f->rdi);
     if (!set)
         return -EINVAL;
     return add_header(in, set, f->rsi, f->rdx, "sys_http_append") < 0 ? -EINVAL : 0;
@@ -244,7 +254,7 @@ static int64_t api_http_append(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t api_http_set(struct kvmf_instance *in, struct trap_frame *f)
 {
-    struct header_list *set = header_set(in, f->rdi);
+    struct header_list *set = api_header_set(in, f->rdi);
     if (!set)
         return -EINVAL;
     const char *h = guest_ptr(in, f->rsi, f->rdx);
@@ -286,7 +296,7 @@ static int64_t copy_out(struct kvmf_instance *in, const char *value, uint64_t le
 
 static int64_t api_http_find(struct kvmf_instance *in, struct trap_frame *f)
 {
-    struct header_list *set = header_set(in, f->rdi);
+    struct header_list *set = api_header_set(in, f->rdi);
     if (!set)
         return 0;
     const char *key = guest_ptr(in, f->rsi, f->rdx);
@@ -358,6 +368,13 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_HTTP_FIND: result = api_http_find(in, f); break;
     case KVM_CALL_HTTP_METHOD:
         result = copy_out(in, ex->method, strlen(ex->method), f->rdi, f->rsi, "sys_http_method");
+        break;
+    case KVM_CALL_REGEX_COMPILE:
+    case KVM_CALL_REGEX_FREE:
+    case KVM_CALL_REGEX_MATCH:
+    case KVM_CALL_REGEX_SUBST:
+    case KVM_CALL_REGEX_COPYTO:
+        result = regex_dispatch(in, f, number);
         break;
     case KVM_CALL_GET_MEMINFO: result = api_get_meminfo(in, f); break;
     case KVM_CALL_LOG: result = api_log(in, f); break;

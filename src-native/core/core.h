@@ -211,6 +211,12 @@ struct exchange {
     char method[16];
 };
 
+/* Compiled regular expressions (regex.c): PCRE2 codes, NULL where free. */
+#define REGEX_SET_MAX 64
+struct regex_set {
+    void *code[REGEX_SET_MAX];
+};
+
 struct kvmf_program;
 
 struct kvmf_instance {
@@ -237,6 +243,7 @@ struct kvmf_instance {
     uint64_t fs_base;
     struct address_space as;
     struct exchange ex;
+    struct regex_set regexes;   /* compiled during the current request; freed before the next */
     uint64_t input_addr, input_len; /* where the request's input block lives */
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
@@ -268,6 +275,7 @@ struct kvmf_program {
     struct trap_frame frozen_frame; /* registers at the freeze point */
     uint64_t frozen_fs_base;
     struct handlers handlers;
+    struct regex_set boot_regexes; /* compiled during boot: every instance may use them */
     bool paused_mode;
     uint64_t paused_req_addr;
     uint64_t stack_top;         /* main stack */
@@ -314,6 +322,16 @@ void as_layout(struct address_space *as, uint64_t brk_start, uint64_t mmap_top);
 void syscall_dispatch(struct kvmf_instance *in, struct trap_frame *f);
 /* api.c: handles the TinyKVM API call in the frame; may finish the exchange. */
 void api_dispatch(struct kvmf_instance *in, struct trap_frame *f);
+/* The header set a call names (0/4 request, 1/5 response), or NULL. */
+struct header_list *api_header_set(struct kvmf_instance *in, uint64_t where);
+/* Adds header text to a set within its bounds; -1 (the run failed as BAD_API_CALL) when it breaks one. */
+int api_add_header_text(struct kvmf_instance *in, struct header_list *set, const char *h, uint64_t len,
+                        const char *who);
+
+/* regex.c: the regular-expression calls (KVM_CALL_REGEX_*); the result for rax. */
+int64_t regex_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
+/* Frees every pattern of the set. */
+void regex_set_clear(struct regex_set *set);
 
 /* exchange.c: the bookkeeping of one guest run. */
 /* Ends the current run with a failure (keeps the first one). */

@@ -83,6 +83,7 @@ void instance_destroy(struct kvmf_instance *in)
         munmap(mem, in->program->mem_size);
     as_free(&in->as);
     exchange_free(&in->ex);
+    regex_set_clear(&in->regexes);
     free_page_sets(in);
     free(in);
 }

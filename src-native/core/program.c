@@ -32,6 +32,7 @@ static void free_program(struct kvmf_program *p)
     if (p->memfd >= 0)
         close(p->memfd);
     as_free(&p->frozen_as);
+    regex_set_clear(&p->boot_regexes);
     buffer_free(&p->boot_log);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->freed);

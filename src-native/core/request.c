@@ -226,6 +226,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     }
     uint64_t start = now_ns(), cpu_start = thread_cpu_ns();
     uint64_t exits_before = in->stats.exits, trap_exits_before = in->stats.trap_exits;
+    regex_set_clear(&in->regexes); /* the previous request's patterns: no request sees another's */
     exchange_reset(ex, PHASE_REQUEST, start + p->config.max_request_time_ms * 1000000ULL);
     in->learning = (flags & KVMF_RUN_WARMUP) != 0;
     strcpy(ex->method, method);

@@ -108,6 +108,29 @@ unsigned sys_http_find(int where, const char *key, size_t key_len, char *out, si
  * returns the needed length. */
 unsigned long sys_http_method(char *out, size_t out_len);
 
+/* Regular expressions (PCRE2 syntax), compiled and matched by the host. A pattern compiled during initialisation
+ * can be used by every request; one compiled during a request lasts until that request ends. Returns a handle
+ * (0 or more), -EINVAL for an invalid pattern (the reason goes to the log), -EMFILE when 64 are compiled. */
+int sys_regex_compile(const char *pattern, size_t len);
+
+/* Frees a pattern this run compiled (a request cannot free one compiled during initialisation). */
+void sys_regex_free(int handle);
+
+/* Offset of the first match in subject[0..len), -1 when there is none, negative errno on an error (-E2BIG when
+ * the match took more steps than the host allows). */
+int sys_regex_match(int handle, const char *subject, size_t len);
+
+/* Writes `subject` (a NUL-terminated string) to dst as a NUL-terminated string with its first match replaced by
+ * `subst`, or every match when flags has bit 0 (KVM_REGEX_ALL); \0 to \9 in subst stand for the match and its
+ * groups. Returns the length written (without the NUL), -ENOSPC when it does not fit in dst_len, or negative
+ * errno. */
+long sys_regex_subst(int handle, const char *subject, const char *subst, char *dst, size_t dst_len, int flags);
+#define KVM_REGEX_ALL 1
+
+/* Appends every header of set `from` whose "Name: value" matches to set `to`; returns how many, or negative
+ * errno. */
+int sys_regex_copyto(int handle, int from, int to);
+
 /* Fills *out with the memory limits and usage of this VM. */
 void get_meminfo(struct meminfo *out);
 
@@ -167,6 +190,11 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(sys_http_set, KVM_CALL_HTTP_SET)
         KVM_API_DEFINE_CALL(sys_http_find, KVM_CALL_HTTP_FIND)
         KVM_API_DEFINE_CALL(sys_http_method, KVM_CALL_HTTP_METHOD)
+        KVM_API_DEFINE_CALL(sys_regex_compile, KVM_CALL_REGEX_COMPILE)
+        KVM_API_DEFINE_CALL(sys_regex_free, KVM_CALL_REGEX_FREE)
+        KVM_API_DEFINE_CALL(sys_regex_match, KVM_CALL_REGEX_MATCH)
+        KVM_API_DEFINE_CALL(sys_regex_subst, KVM_CALL_REGEX_SUBST)
+        KVM_API_DEFINE_CALL(sys_regex_copyto, KVM_CALL_REGEX_COPYTO)
         KVM_API_DEFINE_CALL(get_meminfo, KVM_CALL_GET_MEMINFO)
         KVM_API_DEFINE_CALL(sys_log, KVM_CALL_LOG)
         KVM_API_DEFINE_CALL(sys_is_debug, KVM_CALL_IS_DEBUG)

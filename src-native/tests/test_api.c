@@ -1,9 +1,11 @@
 /*
  * test_api.c — the program API (guest-abi.md): generic request handler with headers, response
  * headers, caching hints, meminfo, debug flag, logging; the paused event-loop style; C++; the
- * on_error second chance; boot failures; static PIE and musl programs; configuration errors.
+ * on_error second chance; boot failures; static PIE and musl programs; configuration errors; the
+ * regular-expression calls.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -189,6 +191,44 @@ static void layout_sizes(void)
     CHECK(kvmf_layout_size(99) == 0, "an unknown layout is 0");
 }
 
+/* The regular-expression calls (regex.c), through tests/guests/regex.c. */
+static void regex(void)
+{
+    kvmf_program *p = load_guest("regex", NULL, NULL);
+    CHECK(p != NULL, "regex boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    kvmf_instance *in;
+    kvmf_program_acquire(p, 1000, &in);
+    struct result r = run_on(in, "GET", "basic", NULL, 0, "X-Value: 5\nX-Copy-Me: 123");
+    const char *expect = "handles=64,65 n1=12 [X-Value: 666] n2=11 [b@a and d@c] first=13 [[a@b] and c@d] "
+                         "nospace=-28 at=4 none=-1 invalid=-22 copied=1 after_free=-22";
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, expect), "regex calls: %s %s", r.body, r.message);
+    CHECK(!strcmp(r.headers, "X-Copy-Me: 123\nX-Value: 666\n"), "headers copied and set: \"%s\"", r.headers);
+    CHECK(strstr(r.log, "\"(unclosed\" is not a valid pattern") != NULL, "the invalid pattern is logged: %s", r.log);
+    r = run_on(in, "GET", "other-handle", NULL, 0, NULL);
+    CHECK(!strcmp(r.body, "other=-22 boot=0"), "the same instance's next request has none of its patterns, the "
+          "boot pattern still works: %s", r.body);
+    r = run_on(in, "GET", "free-boot", NULL, 0, NULL);
+    CHECK(!strcmp(r.body, "boot=0"), "a request cannot free a boot pattern: %s", r.body);
+    r = run_on(in, "GET", "free-boot", NULL, 0, NULL);
+    CHECK(!strcmp(r.body, "boot=0"), "... nor has it been freed for the next one: %s", r.body);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = run_on(in, "GET", "backtrack", NULL, 0, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(!strcmp(r.body, "backtrack=-7"), "endless backtracking ends at the match limit (-E2BIG): %s", r.body);
+    CHECK(ms < 2000, "... within 2 s: %ld ms", ms);
+    r = run_on(in, "GET", "many", NULL, 0, NULL);
+    CHECK(!strcmp(r.body, "compiled=64 then=-24"), "64 patterns per request, then -EMFILE: %s", r.body);
+    r = run_on(in, "GET", "bad-pointer", NULL, 0, NULL);
+    CHECK(r.error == KVMF_BAD_API_CALL && strstr(r.message, "sys_regex_match"), "a bad subject pointer: %s",
+          r.message);
+    kvmf_instance_release(in);
+    kvmf_program_destroy(p);
+}
+
 void test_api(void)
 {
     layout_sizes();
@@ -201,4 +241,5 @@ void test_api(void)
     boot_failures();
     variants();
     config_errors();
+    regex();
 }
