@@ -28,7 +28,8 @@ import java.util.function.Function;
  *
  * <p>A 304 carries only some of the headers of its 200 (RFC 9110 §15.4.5), so the application's other headers
  * of the last 200 are kept too and added where the 304 lacks them, as a cache freshens a stored response
- * (RFC 9111 §4.3.4). Never kept: the framing headers, and {@code Set-Cookie}, which belongs to one client.
+ * (RFC 9111 §4.3.4). Never kept: the framing headers, and {@code Set-Cookie}, which belongs to one client; a
+ * response marked {@code private} or {@code no-store} is not revalidated this way at all.
  */
 final class KnownOriginals {
 
@@ -79,8 +80,8 @@ final class KnownOriginals {
      */
     void served(Variant variant, String url, String etag, String contentType, ResultKey key,
             HttpServletResponse response) {
-        if (etag == null || contentType == null || key == null || !ETags.isStrong(etag)) {
-            known.invalidate(url); // the URL's original has no strong ETag (any more)
+        if (etag == null || contentType == null || key == null || !ETags.isStrong(etag) || forOneClient(response)) {
+            known.invalidate(url); // no strong ETag (any more), or headers that must not reach another client
             return;
         }
         String tag = etag.trim();
@@ -92,6 +93,20 @@ final class KnownOriginals {
         Map<String, ResultKey> keys = new HashMap<>(sameOriginal ? last.keys() : Map.of());
         keys.put(variant.name(), key);
         known.put(url, new Known(tag, contentType, applicationHeaders(response), Map.copyOf(keys)));
+    }
+
+    /**
+     * A response a shared cache must not keep ({@code private}, {@code no-store}): its headers may be one
+     * client's, so they are never replayed to another (its body, a result of identical bytes, may still be).
+     */
+    private static boolean forOneClient(HttpServletResponse response) {
+        for (String value : response.getHeaders("Cache-Control")) {
+            String directives = value.toLowerCase(Locale.ROOT);
+            if (directives.contains("private") || directives.contains("no-store")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Header> applicationHeaders(HttpServletResponse response) {

@@ -101,7 +101,7 @@ abstract class ResultStorageContract {
 
     /**
      * /strong.txt: an origin that vouches for its bytes, as a content-hash ETag does, and answers If-None-Match
-     * with 304 (unless ?ignore is given); its 200 also carries headers a 304 does not.
+     * with 304 (unless ?ignore is given); its 200 also carries headers a 304 does not; ?private marks it private.
      */
     private void strongEtagServlet(Deployment deployment) {
         deployment.servlet("/strong.txt", TestServlets.servlet((req, res) -> {
@@ -109,7 +109,7 @@ abstract class ResultStorageContract {
             String etag = "\"" + Integer.toHexString(body.hashCode()) + "\"";
             strongCondition.set(req.getHeader("If-None-Match"));
             res.setHeader("ETag", etag);
-            res.setHeader("Cache-Control", "max-age=60");
+            res.setHeader("Cache-Control", req.getParameter("private") == null ? "max-age=60" : "private");
             if (etag.equals(req.getHeader("If-None-Match")) && req.getParameter("ignore") == null) {
                 res.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
                 return;
@@ -257,12 +257,17 @@ abstract class ResultStorageContract {
         Response changed = http().get("/strong.txt");
         assertThat(changed.asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
         assertThat(strongBodies.get()).isEqualTo(bodies + 1);
+        // A response for one client (private) is never answered from another's headers: the body is made again.
+        assertThat(http().get("/strong.txt?private").asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
+        assertThat(http().get("/strong.txt?private").asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
+        assertThat(strongBodies.get()).isEqualTo(bodies + 3);
+        assertThat(strongCondition.get()).isNull();
         // An application that ignores If-None-Match answers 200 each time: served right each time.
         Response ignoring = http().get("/strong.txt?ignore");
         Response again = http().get("/strong.txt?ignore");
         assertThat(again.asString()).isEqualTo("THE SECOND STRONG ORIGINAL");
         assertThat(again.header("ETag")).isEqualTo(ignoring.header("ETag"));
-        assertThat(strongBodies.get()).isEqualTo(bodies + 3);
+        assertThat(strongBodies.get()).isEqualTo(bodies + 5);
     }
 
     // --- single-flight and remembered failures (#13) ------------------------------------------------------------

@@ -134,6 +134,10 @@ abstract class SandboxFilterContract {
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
+        // The C suite's regex guest, through ProgramServlet: the host's regular expressions and the headers they set.
+        Path regexLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries")), "regex");
+        deployment.servlet("/regex-basic", new ProgramServlet(), Map.of("program", "regex", "arg", "basic",
+                "library", regexLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -429,6 +433,16 @@ abstract class SandboxFilterContract {
         assertThat(new String(body, 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
         assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(body.length));
         assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isNull();
+    }
+
+    @Test
+    void programServletRunsTheRegularExpressionCallsAndPassesTheHeadersTheySet() {
+        Response response = http().header("X-Value", "5").header("X-Copy-Me", "123").get("/regex-basic");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+        assertThat(response.asString()).isEqualTo("handles=64,65 n1=12 [X-Value: 666] n2=11 [b@a and d@c] first=13 "
+                + "[[a@b] and c@d] nospace=-28 at=4 none=-1 invalid=-22 copied=1 after_free=-22");
+        assertThat(response.header("X-Copy-Me")).isEqualTo("123");
+        assertThat(response.header("X-Value")).isEqualTo("666");
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.kvmfilter.kvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,23 +39,9 @@ class SandboxBoundaryTest {
         pool.shutdownNow();
     }
 
-    /** The boundary guest built by the C suite's make rules (built here through make when missing). */
-    private static Path boundaryGuest() throws IOException, InterruptedException {
-        Path nativeDir = Files.isDirectory(Path.of("../src-native")) ? Path.of("../src-native") : Path.of("src-native");
-        Path guest = nativeDir.resolve("build/tests/guests/boundary");
-        if (!Files.isRegularFile(guest)) {
-            Process make = new ProcessBuilder("make", "-C", nativeDir.toString(), "build/tests/guests/boundary")
-                    .redirectErrorStream(true).start();
-            String log = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!make.waitFor(120, TimeUnit.SECONDS) || make.exitValue() != 0 || !Files.isRegularFile(guest)) {
-                KvmTestEnvironment.skipOrFail("the test guest " + guest + " could not be built with make:\n" + log);
-            }
-        }
-        return guest.toAbsolutePath();
-    }
-
     private static Kvm start(double requestSeconds, int concurrency) throws Exception {
-        String library = "{ \"boundary\": { \"filename\": \"" + boundaryGuest() + "\", \"concurrency\": " + concurrency
+        String library = "{ \"boundary\": { \"filename\": \"" + KvmTestEnvironment.cSuiteGuest("boundary")
+                + "\", \"concurrency\": " + concurrency
                 + ", \"max_request_time\": " + requestSeconds + ", \"queue_timeout\": 60 } }";
         return Kvm.start(ProgramLibrary.parse(library, null));
     }
