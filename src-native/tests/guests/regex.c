@@ -67,7 +67,8 @@ static void on_request(const struct kvm_request *req)
 
 int main(void)
 {
-    copy_headers = sys_regex_compile("^X-Copy[^:]*:", 13);
+    /* Header names are case-insensitive, and some containers hand them over in lower case (Tomcat 10.1). */
+    copy_headers = sys_regex_compile("(?i)^X-Copy[^:]*:", 17);
     register_func(3, (void *)on_request);
     wait_for_requests();
     return 0;
