@@ -1,5 +1,6 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.CacheHint;
 import io.kvmfilter.kvm.Failure;
 import io.kvmfilter.kvm.FailureKind;
 import io.kvmfilter.kvm.Kvm;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -181,10 +183,35 @@ public class ProgramServlet extends HttpServlet {
                 }
             }
         }
+        if (!response.containsHeader("Cache-Control")) {
+            result.cacheHint().flatMap(ProgramServlet::cacheControl)
+                    .ifPresent(value -> response.setHeader("Cache-Control", value));
+        }
         response.setContentLength(result.body().length);
         if (!"HEAD".equals(request.getMethod())) {
             response.getOutputStream().write(result.body());
         }
+    }
+
+    /**
+     * The Cache-Control that says what the program said with {@code sys_set_cacheable} (its answer to Varnish's
+     * cache under the VMOD): not cacheable is {@code no-store}; a ttl is {@code max-age}, a grace
+     * {@code stale-while-revalidate} (both in whole seconds, rounded up). Keep (Varnish's time for conditional
+     * revalidation) has no counterpart. Empty when the hint says nothing a client could use.
+     */
+    static Optional<String> cacheControl(CacheHint hint) {
+        if (!hint.cacheable()) {
+            return Optional.of("no-store");
+        }
+        if (hint.ttl().isZero()) {
+            return Optional.empty();
+        }
+        String value = "max-age=" + seconds(hint.ttl());
+        return Optional.of(hint.grace().isZero() ? value : value + ", stale-while-revalidate=" + seconds(hint.grace()));
+    }
+
+    private static long seconds(Duration d) {
+        return (d.toMillis() + 999) / 1000;
     }
 
     /** The request body, or null when it is larger than allowed. */

@@ -138,6 +138,10 @@ abstract class SandboxFilterContract {
         Path regexLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries")), "regex");
         deployment.servlet("/regex-basic", new ProgramServlet(), Map.of("program", "regex", "arg", "basic",
                 "library", regexLibrary.toUri().toString()));
+        // The C suite's api guest: it sets response headers and calls sys_set_cacheable(1, 5000, 1000, 2000).
+        Path apiLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "api");
+        deployment.servlet("/api-guest", new ProgramServlet(), Map.of("program", "api",
+                "library", apiLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -443,6 +447,18 @@ abstract class SandboxFilterContract {
                 + "[[a@b] and c@d] nospace=-28 at=4 none=-1 invalid=-22 copied=1 after_free=-22");
         assertThat(response.header("X-Copy-Me")).isEqualTo("123");
         assertThat(response.header("X-Value")).isEqualTo("666");
+    }
+
+    @Test
+    void programServletPassesTheProgramsHeadersAndItsCachingHintAsCacheControl() {
+        Response response = http().get("/api-guest");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+        assertThat(response.asString()).contains("method=GET/GET");
+        assertThat(response.header("X-One")).isEqualTo("uno");
+        assertThat(response.header("X-Two")).isEqualTo("2");
+        assertThat(response.header("X-Gone")).isNull();
+        // sys_set_cacheable(1, 5000 ms, grace 1000 ms, keep 2000 ms)
+        assertThat(response.header("Cache-Control")).isEqualTo("max-age=5, stale-while-revalidate=1");
     }
 
     @Test
