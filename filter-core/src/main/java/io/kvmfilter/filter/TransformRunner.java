@@ -2,6 +2,7 @@ package io.kvmfilter.filter;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.kvmfilter.kvm.CacheHint;
 import io.kvmfilter.store.BodyDigests;
 import io.kvmfilter.store.ResultKey;
 import io.kvmfilter.store.ResultStore;
@@ -231,8 +232,13 @@ final class TransformRunner implements AutoCloseable {
 
     private static StoredResult stored(TransformResult result) {
         if (result.ok()) {
-            return result.reusable() ? StoredResult.success(result.body(), result.contentType())
-                    : StoredResult.unstorable(result.body(), result.contentType());
+            if (!result.reusable()) {
+                return StoredResult.unstorable(result.body(), result.contentType());
+            }
+            // A program's ttl (sys_set_cacheable) bounds how long every tier serves its answer.
+            Duration ttl = result.cacheHint().map(CacheHint::ttl).filter(t -> !t.isZero()).orElse(null);
+            return ttl == null ? StoredResult.success(result.body(), result.contentType())
+                    : StoredResult.success(result.body(), result.contentType(), ttl);
         }
         // The detail travels with the reason, so a request answered from memory can still say what was wrong.
         String reason = result.failure() + (result.detail() == null ? "" : "\n" + result.detail());

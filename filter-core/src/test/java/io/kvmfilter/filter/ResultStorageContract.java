@@ -285,6 +285,18 @@ abstract class ResultStorageContract {
     }
 
     @Test
+    void aResultIsServedNoLongerThanItsProgramSaidItStaysFresh() throws Exception {
+        assertThat(http().get("/text?body=fresh for TTL-400 ms").asString()).isEqualTo("FRESH FOR TTL-400 MS");
+        int runs = transform.calls.get();
+        Response hit = http().get("/text?body=fresh for TTL-400 ms");
+        assertThat(hit.header(HEADER)).isEqualTo("applied=upper");
+        assertThat(transform.calls.get()).as("a hit within the ttl").isEqualTo(runs);
+        Thread.sleep(700);
+        assertThat(http().get("/text?body=fresh for TTL-400 ms").asString()).isEqualTo("FRESH FOR TTL-400 MS");
+        assertThat(transform.calls.get()).as("made again once the ttl is over").isEqualTo(runs + 1);
+    }
+
+    @Test
     void aFailureIsRememberedAndAnsweredWithTheOriginalWithoutRunning() {
         Response first = http().get("/text?body=FAIL-broken input");
         assertThat(first.header(HEADER)).isEqualTo("fallback=upper:broken");

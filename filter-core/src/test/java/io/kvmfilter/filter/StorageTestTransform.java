@@ -1,7 +1,10 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.CacheHint;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The transform of the result storage tests, counting its runs. Variant "upper" upper-cases the body; variant
  * "url" answers the URL it was given (a program that reads its URL). A body containing FAIL-&lt;reason&gt; fails with
- * that reason; one containing SLOW runs 0.5 s (within the default maxWait); one containing HOLD waits until {@link #release()} is called.
+ * that reason; one containing SLOW runs 0.5 s (within the default maxWait); one containing HOLD waits until
+ * {@link #release()} is called; one containing TTL-&lt;ms&gt; says its answer stays fresh that long.
  */
 final class StorageTestTransform implements BodyTransform {
 
@@ -49,6 +53,16 @@ final class StorageTestTransform implements BodyTransform {
         }
         String out = variant.name().equals("url") ? "url " + url + " type " + contentType
                 : text.toUpperCase(Locale.ROOT);
+        int ttl = text.indexOf("TTL-");
+        if (ttl >= 0) { // TTL-<ms>: the answer stays fresh that long, as a program's sys_set_cacheable says
+            int end = ttl + 4;
+            while (end < text.length() && Character.isDigit(text.charAt(end))) {
+                end++;
+            }
+            Duration fresh = Duration.ofMillis(Long.parseLong(text.substring(ttl + 4, end)));
+            return TransformResult.applied(out.getBytes(StandardCharsets.ISO_8859_1), null,
+                    Optional.of(new CacheHint(true, fresh, Duration.ZERO, Duration.ZERO)));
+        }
         return TransformResult.applied(out.getBytes(StandardCharsets.ISO_8859_1), null);
     }
 }

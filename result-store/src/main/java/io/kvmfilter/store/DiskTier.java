@@ -187,7 +187,8 @@ final class DiskTier implements AutoCloseable {
             counters.misses.increment();
             return Optional.empty();
         }
-        if (timeToLive != null && System.currentTimeMillis() - decoded.createdMillis() > timeToLive.toMillis()) {
+        long now = System.currentTimeMillis();
+        if (!decoded.result().freshAt(decoded.createdMillis(), now, timeToLive)) {
             index.invalidate(id);
             delete(file);
             counters.evictions.increment();
@@ -195,7 +196,7 @@ final class DiskTier implements AutoCloseable {
             return Optional.empty();
         }
         counters.hits.increment();
-        return Optional.of(decoded.result());
+        return Optional.of(decoded.result().lifetimeLeft(decoded.createdMillis(), now));
     }
 
     /** Writes a success: to a temporary file, then renamed into place. Failures to write are counted and logged. */

@@ -3,14 +3,16 @@ package io.kvmfilter.store;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * The byte form of a stored success, shared by the disk and shared tiers:
  *
  * <pre>
  * "KVMR"  magic                     4 bytes
- * 1       format version            4 bytes
+ * 2       format version            4 bytes
  * created milliseconds since 1970   8 bytes
+ * life    the result's lifetime     8 bytes, milliseconds; -1: none (version 1 entries lack this field)
  * key     the key's canonical form  4-byte length + UTF-8
  * type    the result's Content-Type 4-byte length (-1: none) + UTF-8
  * body    the result's body         4-byte length + bytes
@@ -22,9 +24,10 @@ import java.nio.charset.StandardCharsets;
 final class EntryCodec {
 
     static final int MAGIC = 0x4B564D52; // "KVMR"
-    static final int VERSION = 1;
-    /** Magic, version, created, three lengths and the checksum. */
+    static final int VERSION = 2;
+    /** Magic, version, created, three lengths and the checksum (version 1; version 2 adds the lifetime). */
     static final int FIXED_BYTES = 4 + 4 + 8 + 4 + 4 + 4 + 4;
+    private static final int LIFETIME_BYTES = 8;
 
     /** A decoded entry: its key's canonical form, when it was made and the result. */
     record Decoded(String canonicalKey, long createdMillis, StoredResult result) {
@@ -48,13 +51,14 @@ final class EntryCodec {
         }
         byte[] keyBytes = key.canonical().getBytes(StandardCharsets.UTF_8);
         byte[] typeBytes = result.contentType() == null ? null : result.contentType().getBytes(StandardCharsets.UTF_8);
-        long size = (long) FIXED_BYTES + keyBytes.length + (typeBytes == null ? 0 : typeBytes.length)
+        long size = (long) FIXED_BYTES + LIFETIME_BYTES + keyBytes.length + (typeBytes == null ? 0 : typeBytes.length)
                 + result.body().length;
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("an entry of " + size + " bytes is too large to encode");
         }
         ByteBuffer out = ByteBuffer.allocate((int) size);
         out.putInt(MAGIC).putInt(VERSION).putLong(createdMillis);
+        out.putLong(result.lifetime() == null ? -1 : result.lifetime().toMillis());
         out.putInt(keyBytes.length).put(keyBytes);
         if (typeBytes == null) {
             out.putInt(-1);
@@ -82,18 +86,23 @@ final class EntryCodec {
                 throw new DamagedEntryException("not a kvmfilter result entry (no KVMR magic)");
             }
             int version = in.getInt();
-            if (version != VERSION) {
-                throw new DamagedEntryException("entry format " + version + ", this version reads " + VERSION);
+            if (version != 1 && version != VERSION) {
+                throw new DamagedEntryException("entry format " + version + ", this version reads 1 and " + VERSION);
             }
             long created = in.getLong();
+            long lifetime = version == 1 ? -1 : in.getLong(); // written before lifetimes existed: none
+            if (lifetime == 0 || lifetime < -1) {
+                throw new DamagedEntryException("lifetime " + lifetime + " ms");
+            }
             String key = new String(bytes(in, false), StandardCharsets.UTF_8);
             byte[] type = bytes(in, true);
             byte[] body = bytes(in, false);
             if (in.hasRemaining()) {
                 throw new DamagedEntryException(in.remaining() + " bytes after the body");
             }
-            return new Decoded(key, created, StoredResult.success(body,
-                    type == null ? null : new String(type, StandardCharsets.UTF_8)));
+            String contentType = type == null ? null : new String(type, StandardCharsets.UTF_8);
+            return new Decoded(key, created, lifetime == -1 ? StoredResult.success(body, contentType)
+                    : StoredResult.success(body, contentType, Duration.ofMillis(lifetime)));
         } catch (BufferUnderflowException e) {
             throw new DamagedEntryException("truncated: a length points past the end");
         }

@@ -32,7 +32,11 @@ final class MemoryTier {
                 .expireAfter(new Expiry<ResultKey, StoredResult>() {
                     @Override
                     public long expireAfterCreate(ResultKey key, StoredResult result, long now) {
-                        return result.ok() ? successNanos : failureNanos;
+                        if (!result.ok()) {
+                            return failureNanos;
+                        }
+                        return result.lifetime() == null ? successNanos
+                                : Math.min(successNanos, result.lifetime().toNanos());
                     }
 
                     @Override

@@ -134,15 +134,16 @@ final class SharedTier implements AutoCloseable {
             submitQuietly(() -> shared.remove(id, bytes));
             return Optional.empty();
         }
+        long now = System.currentTimeMillis();
         if (!decoded.canonicalKey().equals(key.canonical())
-                || timeToLive != null && System.currentTimeMillis() - decoded.createdMillis() > timeToLive.toMillis()) {
+                || !decoded.result().freshAt(decoded.createdMillis(), now, timeToLive)) {
             miss(counted);
             return Optional.empty();
         }
         if (counted) {
             counters.hits.increment();
         }
-        return Optional.of(decoded.result());
+        return Optional.of(decoded.result().lifetimeLeft(decoded.createdMillis(), now));
     }
 
     private void miss(boolean counted) {

@@ -1,5 +1,6 @@
 package io.kvmfilter.store;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,16 +16,21 @@ import java.util.Objects;
  * @param contentType its Content-Type as the program gave it, or null to keep the caller's
  * @param failure     a short reason such as {@code timeout} or {@code error-status}; null on success
  * @param storable    whether the store may keep it
+ * @param lifetime    how long its program said it stays fresh (in every tier, whatever the store's time to
+ *                    live); null for as long as the store keeps it
  */
-public record StoredResult(byte[] body, String contentType, String failure, boolean storable) {
+public record StoredResult(byte[] body, String contentType, String failure, boolean storable, Duration lifetime) {
 
     /** What an entry costs beyond its strings and body: object headers, the key's record, the map's node. */
     static final int OVERHEAD_BYTES = 160;
 
-    /** @throws IllegalArgumentException unless exactly one of body and failure is given */
+    /** @throws IllegalArgumentException unless exactly one of body and failure is given, or for a lifetime of zero or less */
     public StoredResult {
         if ((body == null) == (failure == null)) {
             throw new IllegalArgumentException("a stored result has either a body or a failure, not both or neither");
+        }
+        if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
+            throw new IllegalArgumentException("a result's lifetime must be above zero, not " + lifetime);
         }
     }
 
@@ -36,7 +42,21 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
      * @return the result
      */
     public static StoredResult success(byte[] body, String contentType) {
-        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, true);
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, true, null);
+    }
+
+    /**
+     * A transformed body that its program said stays fresh for {@code lifetime} (its {@code sys_set_cacheable}
+     * ttl): no tier serves it longer, even when the store's own time to live is longer.
+     *
+     * @param body        the body (not copied: it must not change afterwards)
+     * @param contentType its type, or null
+     * @param lifetime    above zero
+     * @return the result
+     */
+    public static StoredResult success(byte[] body, String contentType, Duration lifetime) {
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, true,
+                Objects.requireNonNull(lifetime, "lifetime"));
     }
 
     /**
@@ -47,7 +67,7 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
      * @return the result
      */
     public static StoredResult unstorable(byte[] body, String contentType) {
-        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, false);
+        return new StoredResult(Objects.requireNonNull(body, "body"), contentType, null, false, null);
     }
 
     /**
@@ -57,7 +77,7 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
      * @return the result
      */
     public static StoredResult failure(String reason) {
-        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), true);
+        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), true, null);
     }
 
     /**
@@ -67,12 +87,34 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
      * @return the result
      */
     public static StoredResult transientFailure(String reason) {
-        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), false);
+        return new StoredResult(null, null, Objects.requireNonNull(reason, "reason"), false, null);
     }
 
     /** @return true for a transformed body */
     public boolean ok() {
         return failure == null;
+    }
+
+    /**
+     * Whether a result made at {@code createdMillis} is still served at {@code nowMillis}: within the store's
+     * time to live (null: no limit) and within its own lifetime, if it has one.
+     */
+    boolean freshAt(long createdMillis, long nowMillis, Duration storeTimeToLive) {
+        long age = nowMillis - createdMillis;
+        return (storeTimeToLive == null || age <= storeTimeToLive.toMillis())
+                && (lifetime == null || age <= lifetime.toMillis());
+    }
+
+    /**
+     * This result as read at {@code nowMillis} from a tier that kept it since {@code createdMillis}: its lifetime,
+     * if any, is what is left of it, so a copy in memory does not outlive it (at least 1 ms: it was fresh).
+     */
+    StoredResult lifetimeLeft(long createdMillis, long nowMillis) {
+        if (lifetime == null) {
+            return this;
+        }
+        long left = Math.max(1, lifetime.toMillis() - (nowMillis - createdMillis));
+        return new StoredResult(body, contentType, failure, storable, Duration.ofMillis(left));
     }
 
     /** Bytes this result holds in memory, for the memory tier's weigher. */

@@ -52,6 +52,42 @@ class DiskTierTest {
     }
 
     @Test
+    void aResultsOwnLifetimeHoldsOnDiskAndInTheMemoryCopyMadeFromIt() throws Exception {
+        try (ResultStore store = open()) {
+            store.put(KEY, StoredResult.success("short-lived".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "image/webp", java.time.Duration.ofMillis(600)));
+        }
+        try (ResultStore restarted = open()) {
+            ResultStore.Found found = restarted.lookup(KEY).orElseThrow();
+            assertThat(found.source()).isEqualTo(ResultStore.Source.DISK);
+            assertThat(found.result().lifetime()).as("what is left of it").isLessThanOrEqualTo(
+                    java.time.Duration.ofMillis(600));
+            Thread.sleep(900);
+            assertThat(restarted.lookup(KEY)).as("gone from memory and disk after its lifetime").isEmpty();
+        }
+    }
+
+    @Test
+    void anEntryWrittenBeforeLifetimesExistedIsStillRead() throws Exception {
+        try (ResultStore store = open()) {
+            store.put(KEY, body("version one"));
+        }
+        // Rewrite the entry in format 1: the same fields without the lifetime, with its own checksum.
+        Path entry = entries().get(0);
+        java.nio.ByteBuffer v2 = java.nio.ByteBuffer.wrap(Files.readAllBytes(entry));
+        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(v2.capacity() - 8);
+        v1.putInt(v2.getInt(0)).putInt(1).putLong(v2.getLong(8));
+        v1.put(v2.array(), 24, v2.capacity() - 24 - 4);
+        v1.putInt(Digests.crc32c(v1.array(), 0, v1.position()));
+        Files.write(entry, v1.array());
+        try (ResultStore restarted = open()) {
+            ResultStore.Found found = restarted.lookup(KEY).orElseThrow();
+            assertThat(text(found)).isEqualTo("version one");
+            assertThat(found.result().lifetime()).isNull();
+        }
+    }
+
+    @Test
     void aDamagedEntryIsDroppedAndNeverServed() throws Exception {
         try (ResultStore store = open()) {
             store.put(KEY, body("precious bytes"));
