@@ -70,7 +70,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (in->ex.phase != PHASE_BOOT)
         return refuse_after_boot(in, "register_func");
-    if (f->rdi < KVM_HANDLER_GET || f->rdi > KVM_HANDLER_LIVE_UPDATE_RESTORE)
+    if (f->rdi > KVM_HANDLER_LIVE_UPDATE_RESTORE)
         return -EINVAL;
     if (!guest_ptr(in, f->rsi, 1)) {
         exchange_fail(in, KVMF_BAD_API_CALL, "register_func(%llu): handler address 0x%llx is outside the program",
@@ -80,6 +80,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
     /* Only the boot VM gets here, before any instance exists: no other thread reads the handlers yet. */
     struct handlers *h = &in->program->handlers;
     switch (f->rdi) {
+    case KVM_HANDLER_FRONTEND: h->frontend = f->rsi; break;
     case KVM_HANDLER_GET: h->get = f->rsi; break;
     case KVM_HANDLER_POST: h->post = f->rsi; break;
     case KVM_HANDLER_REQUEST: h->request = f->rsi; break;

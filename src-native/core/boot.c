@@ -147,10 +147,12 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
     struct exchange *ex = &boot->ex;
     if (ex->log.len)
         buffer_append(&p->boot_log, ex->log.data, ex->log.len, SIZE_MAX);
+    if (!p->handlers.request)
+        p->handlers.request = p->handlers.frontend; /* handler 0 answers like 3 when there is no 3 */
     if (ex->error == KVMF_OK && ex->froze && !p->handlers.get && !p->handlers.post && !p->handlers.request &&
         !ex->paused_mode)
         exchange_fail(boot, KVMF_BOOT_FAILED, "the program reached wait_for_requests() without registering a "
-                      "handler (register_func with 1 GET, 2 POST or 3 request)");
+                      "handler (register_func with 0 frontend, 1 GET, 2 POST or 3 request)");
     if (ex->error != KVMF_OK) {
         const char *tail = p->boot_log.len > BOOT_LOG_TAIL ? p->boot_log.data + p->boot_log.len - BOOT_LOG_TAIL
                                                           : (p->boot_log.data ? p->boot_log.data : "");

@@ -257,6 +257,7 @@ struct kvmf_instance {
 
 struct handlers {
     uint64_t get, post, request, stream, on_error;
+    uint64_t frontend;          /* handler 0: the generic handler of programs that register no handler 3 */
 };
 
 /* Distinct unsupported call numbers logged once each per program; more are only counted. */

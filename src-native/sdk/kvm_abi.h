@@ -53,6 +53,7 @@
 
 /* The `which` values of register_func(). */
 enum {
+	KVM_HANDLER_FRONTEND = 0, /* the VMOD's frontend handler: answers like KVM_HANDLER_REQUEST when that is absent */
 	KVM_HANDLER_GET = 1,
 	KVM_HANDLER_POST = 2,
 	KVM_HANDLER_REQUEST = 3,

@@ -2,7 +2,7 @@
  * test_api.c — the program API (guest-abi.md): generic request handler with headers, response
  * headers, caching hints, meminfo, debug flag, logging; the paused event-loop style; C++; the
  * on_error second chance; boot failures; static PIE and musl programs; configuration errors; the
- * regular-expression calls.
+ * frontend handler (0); the regular-expression calls.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -191,6 +191,24 @@ static void layout_sizes(void)
     CHECK(kvmf_layout_size(99) == 0, "an unknown layout is 0");
 }
 
+/* A program whose only handler is the VMOD's frontend handler (0) answers every request through it. */
+static void frontend(void)
+{
+    kvmf_program *p = load_guest("frontend", NULL, NULL);
+    CHECK(p != NULL, "a program with only handler 0 boots: %s", kvmf_last_error());
+    if (!p)
+        return;
+    struct result r = get(p, "");
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, "frontend GET /test"), "handler 0 answers a GET: %s %s", r.body,
+          r.message);
+    kvmf_instance *in;
+    kvmf_program_acquire(p, 1000, &in);
+    r = run_on(in, "POST", "", "data", 4, NULL);
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, "frontend POST /test"), "and a POST: %s %s", r.body, r.message);
+    kvmf_instance_release(in);
+    kvmf_program_destroy(p);
+}
+
 /* The regular-expression calls (regex.c), through tests/guests/regex.c. */
 static void regex(void)
 {
@@ -241,5 +259,6 @@ void test_api(void)
     boot_failures();
     variants();
     config_errors();
+    frontend();
     regex();
 }
