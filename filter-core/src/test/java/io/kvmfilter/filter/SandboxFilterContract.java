@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.CSuiteGuests;
 import io.kvmfilter.kvm.testing.KvmRequirement;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;

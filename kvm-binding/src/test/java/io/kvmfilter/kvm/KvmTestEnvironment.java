@@ -1,12 +1,9 @@
 package io.kvmfilter.kvm;
 
 import io.kvmfilter.kvm.testing.KvmRequirement;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -79,21 +76,5 @@ public final class KvmTestEnvironment implements BeforeAllCallback {
     /** @return a started Kvm of one program on the test guest */
     static Kvm startGuest(String program, String settings) {
         return Kvm.start(ProgramLibrary.parse(guestLibrary(program, settings), null));
-    }
-
-    /** A test guest of the C suite (src-native/tests/guests/NAME.c), built through its make rule when missing. */
-    static Path cSuiteGuest(String name) throws IOException, InterruptedException {
-        Path nativeDir = Files.isDirectory(Path.of("../src-native")) ? Path.of("../src-native") : Path.of("src-native");
-        Path guest = nativeDir.resolve("build/tests/guests/" + name);
-        if (!Files.isRegularFile(guest)) {
-            Process make = new ProcessBuilder("make", "-C", nativeDir.toString(), "build/tests/guests/" + name)
-                    .redirectErrorStream(true).start();
-            String log = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!make.waitFor(120, TimeUnit.SECONDS) || make.exitValue() != 0
-                    || !Files.isRegularFile(guest)) {
-                skipOrFail("the test guest " + guest + " could not be built with make:\n" + log);
-            }
-        }
-        return guest.toAbsolutePath();
     }
 }

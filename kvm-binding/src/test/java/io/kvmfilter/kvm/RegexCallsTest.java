@@ -2,6 +2,7 @@ package io.kvmfilter.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.CSuiteGuests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -25,7 +26,7 @@ class RegexCallsTest {
 
     @Test
     void concurrentRequestsShareTheProgramsPatternsAndNeverEachOthers() throws Exception {
-        String library = "{ \"regex\": { \"filename\": \"" + KvmTestEnvironment.cSuiteGuest("regex")
+        String library = "{ \"regex\": { \"filename\": \"" + CSuiteGuests.guest("regex")
                 + "\", \"concurrency\": " + THREADS + ", \"queue_timeout\": 60 } }";
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library, null))) {

@@ -2,6 +2,7 @@ package io.kvmfilter.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvmfilter.kvm.testing.CSuiteGuests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ class SandboxBoundaryTest {
     }
 
     private static Kvm start(double requestSeconds, int concurrency) throws Exception {
-        String library = "{ \"boundary\": { \"filename\": \"" + KvmTestEnvironment.cSuiteGuest("boundary")
+        String library = "{ \"boundary\": { \"filename\": \"" + CSuiteGuests.guest("boundary")
                 + "\", \"concurrency\": " + concurrency
                 + ", \"max_request_time\": " + requestSeconds + ", \"queue_timeout\": 60 } }";
         return Kvm.start(ProgramLibrary.parse(library, null));

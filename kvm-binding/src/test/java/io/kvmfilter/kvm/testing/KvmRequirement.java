@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Assumptions;
  * reason when KVM, the native library or a bundled program is missing, and fail instead when the environment
  * variable {@code REQUIRE_KVM=1} is set (as CI sets it), so a KVM machine cannot silently run nothing.
  *
- * <p>Shared through kvm-binding's test jar ({@code <type>test-jar</type>}, which holds only this package).
+ * <p>Shared through kvm-binding's test jar ({@code <type>test-jar</type>}, which holds only this package, with
+ * {@link CSuiteGuests}).
  */
 public final class KvmRequirement {
 
