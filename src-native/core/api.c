@@ -91,6 +91,27 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
     return 0;
 }
 
+/* 0x10703 sys_make_ephemeral(int): during boot only. A program may always ask to be reset after every request;
+ * keeping state between requests is the operator's choice (config.ephemeral = 0, the library's "ephemeral":
+ * false), never the program's alone. */
+static int64_t api_make_ephemeral(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (in->ex.phase != PHASE_BOOT)
+        return refuse_after_boot(in, "sys_make_ephemeral");
+    struct kvmf_config *c = &in->program->config; /* boot runs before any instance: nothing reads it yet */
+    if (f->rdi != 0) {
+        c->ephemeral = 1;
+        return 0;
+    }
+    if (c->ephemeral) {
+        static const char line[] = "[kvmfilter] sys_make_ephemeral(0) refused (-EPERM): keeping state between "
+                                   "requests must be allowed by the program library (\"ephemeral\": false)\n";
+        exchange_log(in, line, sizeof line - 1);
+        return -EPERM;
+    }
+    return 0;
+}
+
 static void api_wait_for_requests(struct kvmf_instance *in, struct trap_frame *f, bool paused)
 {
     struct exchange *ex = &in->ex;
@@ -370,6 +391,7 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_HTTP_METHOD:
         result = copy_out(in, ex->method, strlen(ex->method), f->rdi, f->rsi, "sys_http_method");
         break;
+    case KVM_CALL_MAKE_EPHEMERAL: result = api_make_ephemeral(in, f); break;
     case KVM_CALL_REGEX_COMPILE:
     case KVM_CALL_REGEX_FREE:
     case KVM_CALL_REGEX_MATCH:

@@ -108,6 +108,11 @@ unsigned sys_http_find(int where, const char *key, size_t key_len, char *out, si
  * returns the needed length. */
 unsigned long sys_http_method(char *out, size_t out_len);
 
+/* During initialisation: 1 makes every request start from the frozen state (the default); 0 keeps a request's
+ * memory for the next one, which only a program library that says "ephemeral": false allows (-EPERM otherwise,
+ * logged). Returns 0 or negative errno; -EPERM during a request. */
+int sys_make_ephemeral(int ephemeral);
+
 /* Regular expressions (PCRE2 syntax), compiled and matched by the host. A pattern compiled during initialisation
  * can be used by every request; one compiled during a request lasts until that request ends. Returns a handle
  * (0 or more), -EINVAL for an invalid pattern (the reason goes to the log), -EMFILE when 64 are compiled. */
@@ -190,6 +195,7 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(sys_http_set, KVM_CALL_HTTP_SET)
         KVM_API_DEFINE_CALL(sys_http_find, KVM_CALL_HTTP_FIND)
         KVM_API_DEFINE_CALL(sys_http_method, KVM_CALL_HTTP_METHOD)
+        KVM_API_DEFINE_CALL(sys_make_ephemeral, KVM_CALL_MAKE_EPHEMERAL)
         KVM_API_DEFINE_CALL(sys_regex_compile, KVM_CALL_REGEX_COMPILE)
         KVM_API_DEFINE_CALL(sys_regex_free, KVM_CALL_REGEX_FREE)
         KVM_API_DEFINE_CALL(sys_regex_match, KVM_CALL_REGEX_MATCH)

@@ -1,6 +1,7 @@
 /*
  * test_isolation.c — reset: no request sees another's data (heap, .bss, stack, vector registers),
- * non-ephemeral programs keep their state until a failure, and reset cost follows dirtied pages.
+ * non-ephemeral programs keep their state until a failure, sys_make_ephemeral cannot make a program keep it
+ * against its configuration, and reset cost follows dirtied pages.
  */
 #include "harness.h"
 
@@ -67,6 +68,40 @@ static void kept_state(void)
     for (int i = 0; i < 3; i++)
         CHECK(!strcmp(get(p, "0").body, "count=1"), "ephemeral: every request starts from the frozen state");
     kvmf_program_destroy(p);
+}
+
+/* sys_make_ephemeral: a program may choose to be reset after every request, but may keep state between
+ * requests only when its configuration allows it (ephemeral = 0). */
+static void make_ephemeral(void)
+{
+    static const char *want[] = {"MAKE_EPHEMERAL=0", "MAKE_EPHEMERAL=1", "MAKE_EPHEMERAL=0"};
+    const uint64_t allowed[] = {1, 0, 0}; /* config.ephemeral */
+    const char *expect[][3] = {
+        {"count=1 make=-1", "count=1 make=-1", "count=1 make=-1"}, /* refused: stays ephemeral */
+        {"count=1 make=0", "count=1 make=0", "count=1 make=0"},    /* the program asked for resets */
+        {"count=1 make=0", "count=2 make=0", "count=3 make=0"},    /* allowed: state kept */
+    };
+    for (int k = 0; k < 3; k++) {
+        struct kvmf_config c;
+        kvmf_config_defaults(&c);
+        c.ephemeral = allowed[k];
+        c.environment = want[k];
+        c.environment_len = strlen(want[k]) + 1;
+        kvmf_program *p = load_guest("counter", &c, NULL);
+        CHECK(p != NULL, "counter with %s boots: %s", want[k], kvmf_last_error());
+        if (!p)
+            continue;
+        if (k == 0)
+            CHECK(strstr(kvmf_program_boot_log(p), "sys_make_ephemeral(0) refused") != NULL, "the refusal is "
+                  "logged: %s", kvmf_program_boot_log(p));
+        for (int i = 0; i < 3; i++) {
+            struct result r = get(p, "0");
+            CHECK(!strcmp(r.body, expect[k][i]), "%s, ephemeral=%llu, request %d: %s", want[k],
+                  (unsigned long long)allowed[k], i + 1, r.body);
+        }
+        CHECK(!strcmp(get(p, "again").body, "again=-1"), "sys_make_ephemeral during a request is refused");
+        kvmf_program_destroy(p);
+    }
 }
 
 static void dirty_pages_counted(void)
@@ -205,4 +240,5 @@ void test_isolation(void)
     idle_instances_give_memory_back();
     freed_memory_is_reusable("alloc");
     freed_memory_is_reusable("alloc-musl");
+    make_ephemeral();
 }

@@ -43,6 +43,7 @@ ABI_CALL(sys_http_append, KVM_CALL_HTTP_APPEND);
 ABI_CALL(sys_http_set, KVM_CALL_HTTP_SET);
 ABI_CALL(sys_http_find, KVM_CALL_HTTP_FIND);
 ABI_CALL(sys_http_method, KVM_CALL_HTTP_METHOD);
+ABI_CALL(sys_make_ephemeral, KVM_CALL_MAKE_EPHEMERAL);
 ABI_CALL(sys_regex_compile, KVM_CALL_REGEX_COMPILE);
 ABI_CALL(sys_regex_free, KVM_CALL_REGEX_FREE);
 ABI_CALL(sys_regex_match, KVM_CALL_REGEX_MATCH);
