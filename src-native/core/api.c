@@ -99,7 +99,7 @@ static int64_t api_make_ephemeral(struct kvmf_instance *in, struct trap_frame *f
     if (in->ex.phase != PHASE_BOOT)
         return refuse_after_boot(in, "sys_make_ephemeral");
     struct kvmf_config *c = &in->program->config; /* boot runs before any instance: nothing reads it yet */
-    if (f->rdi != 0) {
+    if ((int32_t)f->rdi != 0) { /* an int: the upper half of rdi is not defined */
         c->ephemeral = 1;
         return 0;
     }

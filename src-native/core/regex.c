@@ -206,7 +206,7 @@ static int64_t regex_compile(struct kvmf_instance *in, struct trap_frame *f)
 /* 0x10031 void sys_regex_free(int handle): a request may free only its own patterns. */
 static int64_t regex_free(struct kvmf_instance *in, struct trap_frame *f)
 {
-    int64_t handle = (int64_t)f->rdi;
+    int64_t handle = (int32_t)f->rdi;
     bool boot = in->ex.phase == PHASE_BOOT;
     struct regex_set *set = boot ? &in->program->boot_regexes : &in->regexes;
     int64_t first = boot ? 0 : REGEX_SET_MAX;
@@ -221,7 +221,7 @@ static int64_t regex_free(struct kvmf_instance *in, struct trap_frame *f)
  * match, -1 for none, or -EINVAL (bad handle) / -E2BIG (PCRE2's limits). */
 static int64_t regex_match(struct kvmf_instance *in, struct trap_frame *f)
 {
-    pcre2_code *code = code_of(in, (int64_t)f->rdi);
+    pcre2_code *code = code_of(in, (int32_t)f->rdi); /* an int: the upper half of rdi is not defined */
     if (!code)
         return -EINVAL;
     if (f->rdx > MAX_SUBJECT_BYTES)
@@ -267,7 +267,7 @@ static bool append_substitution(struct buffer *out, size_t limit, const char *su
  * length, -ENOSPC when it does not fit in dstlen (NUL included), -EINVAL or -E2BIG. */
 static int64_t regex_subst(struct kvmf_instance *in, struct trap_frame *f)
 {
-    pcre2_code *code = code_of(in, (int64_t)f->rdi);
+    pcre2_code *code = code_of(in, (int32_t)f->rdi); /* an int: the upper half of rdi is not defined */
     if (!code)
         return -EINVAL;
     uint64_t subject_len, subst_len;
@@ -335,8 +335,8 @@ static int64_t regex_subst(struct kvmf_instance *in, struct trap_frame *f)
  * whose "Name: value" text matches to set `to`; returns how many, or negative. */
 static int64_t regex_copyto(struct kvmf_instance *in, struct trap_frame *f)
 {
-    pcre2_code *code = code_of(in, (int64_t)f->rdi);
-    struct header_list *from = api_header_set(in, f->rsi), *to = api_header_set(in, f->rdx);
+    pcre2_code *code = code_of(in, (int32_t)f->rdi); /* an int: the upper half of rdi is not defined */
+    struct header_list *from = api_header_set(in, (uint32_t)f->rsi), *to = api_header_set(in, (uint32_t)f->rdx);
     if (!code || !from || !to || from == to)
         return -EINVAL;
     pcre2_match_data *md = pcre.match_data_create(1, NULL);
