@@ -161,10 +161,10 @@ final class ResponseFinisher {
         Variant variant = confirmed.variant();
         String etag = response.getHeader("ETag");
         if (etag != null && !ETags.weakMatch(etag, confirmed.etag())) {
-            // A 304 naming another tag than the one asked about: do not ask this application this way again.
+            // A 304 naming another tag than the one asked about: forget the URL, its next request reads the body.
             services.runner().known().ifPresent(known -> known.forget(request.url()));
             request.debug(() -> "the application answered 304 with ETag " + etag + " to If-None-Match "
-                    + confirmed.etag() + ": no more revalidations of this URL");
+                    + confirmed.etag() + ": the URL is forgotten");
         }
         response.setStatus(HttpServletResponse.SC_OK);
         for (KnownOriginals.Header header : confirmed.headers()) {
