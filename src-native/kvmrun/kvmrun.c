@@ -4,13 +4,14 @@
  *   kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]
  *          [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]
  *          [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
- *          [--max-request-memory MiB] [--ephemeral true|false] PROGRAM
+ *          [--max-request-memory MiB] [--ephemeral true|false] [--fail] PROGRAM
  *
  * Boots PROGRAM, runs the request (POST when --body is given, else GET) --warmup times flagged as
  * warm-up (as the server's warmup_requests are: the instance learns its hot pages), then --repeat
  * times on one instance, writes the last response body to --out (default stdout) and the program's output to
- * stderr. Exit status: 0 when the program produced a response (any HTTP status), 2 when the
- * sandbox reports a failure, 1 for usage or configuration errors.
+ * stderr. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
+ * that status is 400 or more), 2 when the sandbox reports a failure, 1 for usage or configuration
+ * errors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +30,7 @@ struct options {
     size_t headers_len;
     long repeat;
     long warmup;
+    bool fail;                  /* --fail: an answer of 400 or more is a failure (exit 3), as curl's --fail */
     struct kvmf_config config;
 };
 
@@ -38,7 +40,7 @@ static void usage(FILE *to)
             "usage: kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]\n"
             "              [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]\n"
             "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
-            "              [--max-request-memory MiB] [--ephemeral true|false] PROGRAM\n");
+            "              [--max-request-memory MiB] [--ephemeral true|false] [--fail] PROGRAM\n");
 }
 
 static int usage_error(const char *fmt, const char *value)
@@ -107,7 +109,7 @@ static bool parse_mib(const char *s, uint64_t *bytes)
 static int parse(int argc, char **argv, struct options *o)
 {
     enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_WARMUP, O_JSON, O_RTIME,
-           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_HELP };
+           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_FAIL, O_HELP };
     static const struct option longs[] = {
         {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
         {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
@@ -115,7 +117,7 @@ static int parse(int argc, char **argv, struct options *o)
         {"json", 1, 0, O_JSON},
         {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
         {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
-        {"ephemeral", 1, 0, O_EPHEMERAL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"ephemeral", 1, 0, O_EPHEMERAL}, {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->url = "/";
@@ -177,6 +179,7 @@ static int parse(int argc, char **argv, struct options *o)
                 return usage_error("--ephemeral %s: expected true or false", optarg);
             o->config.ephemeral = strcmp(optarg, "true") == 0;
             break;
+        case O_FAIL: o->fail = true; break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return 1;
         }
@@ -367,11 +370,14 @@ int main(int argc, char **argv)
     if (o.json_file)
         write_json(o.json_file, &resp, error, message, ps.boot_ns / 1000, p50, p99, reset50);
     bool answered = resp.status != 0;
+    bool refused = answered && o.fail && resp.status >= 400;
+    if (refused)
+        fprintf(stderr, "kvmrun: the program answered status %d (--fail)\n", (int)resp.status);
     kvmf_instance_release(in);
     kvmf_program_destroy(program);
     free(runs);
     free(resets);
     free(body);
     free(o.headers);
-    return answered ? 0 : 2;
+    return refused ? 3 : answered ? 0 : 2;
 }

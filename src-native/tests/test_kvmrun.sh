@@ -56,6 +56,15 @@ check "on_error exit status 0" test $? -eq 0
 check "on_error body is the original" cmp -s "$T/body" "$T/orig"
 check "on_error in JSON" grep -q '"on_error_used": true' "$T/onerr.json"
 
+# --fail: an answer of 400 or more exits 3 (still written out); without it, any answer exits 0.
+$KVMRUN --arg no-such-misbehaviour --out "$T/bad" $G/hostile 2>/dev/null
+check "a 400 without --fail: exit 0" test $? -eq 0
+$KVMRUN --fail --arg no-such-misbehaviour --out "$T/bad" $G/hostile 2>"$T/fail"
+check "a 400 with --fail: exit 3" test $? -eq 3
+check "--fail says why" grep -q 'the program answered status 400 (--fail)' "$T/fail"
+check "--fail still writes the body" grep -q 'unknown misbehaviour' "$T/bad"
+check "a 200 with --fail: exit 0" test "$($KVMRUN --fail --arg b $G/hello 2>/dev/null; echo $?)" = "Hello from hello: url=/ arg=b0"
+
 # --repeat with and without --ephemeral.
 check "ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 $G/counter 2>/dev/null)" = "count=1"
 check "non-ephemeral repeat" test "$($KVMRUN --repeat 5 --arg 0 --ephemeral false $G/counter 2>/dev/null)" = "count=5"
