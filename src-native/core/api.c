@@ -25,10 +25,8 @@
 static int64_t refuse_after_boot(struct kvmf_instance *in, const char *call)
 {
     __atomic_fetch_add(&in->refused_calls, 1, __ATOMIC_RELAXED);
-    char line[160];
-    int n = snprintf(line, sizeof line, "[kvmfilter] %s refused during a request (-EPERM): it is allowed only "
-                     "before wait_for_requests()\n", call);
-    exchange_log(in, line, (size_t)n);
+    exchange_logf(in, "[kvmfilter] %s refused during a request (-EPERM): it is allowed only before "
+                  "wait_for_requests()\n", call);
     return -EPERM;
 }
 
@@ -104,9 +102,8 @@ static int64_t api_make_ephemeral(struct kvmf_instance *in, struct trap_frame *f
         return 0;
     }
     if (c->ephemeral) {
-        static const char line[] = "[kvmfilter] sys_make_ephemeral(0) refused (-EPERM): keeping state between "
-                                   "requests must be allowed by the program library (\"ephemeral\": false)\n";
-        exchange_log(in, line, sizeof line - 1);
+        exchange_logf(in, "[kvmfilter] sys_make_ephemeral(0) refused (-EPERM): keeping state between requests "
+                      "must be allowed by the program library (\"ephemeral\": false)\n");
         return -EPERM;
     }
     return 0;

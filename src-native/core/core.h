@@ -339,6 +339,8 @@ void regex_set_clear(struct regex_set *set);
 void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void exchange_log(struct kvmf_instance *in, const char *text, size_t len);
+/* Appends one formatted line to the run's log (cut at 512 bytes). */
+void exchange_logf(struct kvmf_instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns);
 void exchange_free(struct exchange *ex);
 void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t number);

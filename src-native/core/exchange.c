@@ -67,6 +67,17 @@ void exchange_log(struct kvmf_instance *in, const char *text, size_t len)
 
 /* Whether call `number` of this kind has been logged for the program before; records it if not. One
  * entry per (kind, number): a request can keep quiet only the calls it makes itself. */
+void exchange_logf(struct kvmf_instance *in, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        exchange_log(in, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 static bool unsupported_seen(struct kvmf_program *p, const char *what, uint64_t number, bool *overflow)
 {
     bool seen = false;
@@ -95,11 +106,11 @@ void note_unsupported(struct kvmf_instance *in, const char *what, uint64_t numbe
     bool overflow;
     if (unsupported_seen(in->program, what, number, &overflow))
         return;
-    char line[160];
-    int n = overflow ? snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS; "
-                                "more than %d distinct unsupported calls: the rest are counted, not logged\n", what,
-                                (unsigned long long)number, (unsigned long long)number, UNSUPPORTED_LOGGED_MAX)
-                     : snprintf(line, sizeof line, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n",
-                                what, (unsigned long long)number, (unsigned long long)number);
-    exchange_log(in, line, (size_t)n);
+    if (overflow)
+        exchange_logf(in, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS; more than %d distinct "
+                      "unsupported calls: the rest are counted, not logged\n", what, (unsigned long long)number,
+                      (unsigned long long)number, UNSUPPORTED_LOGGED_MAX);
+    else
+        exchange_logf(in, "[kvmfilter] unsupported %s %llu (0x%llx) answered -ENOSYS\n", what,
+                      (unsigned long long)number, (unsigned long long)number);
 }

@@ -21,7 +21,6 @@
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "core.h"
 
@@ -102,10 +101,8 @@ static bool pcre_ready(struct kvmf_instance *in, uint32_t number)
         note_unsupported(in, "API call", number);
         return false;
     }
-    char line[240];
-    int n = snprintf(line, sizeof line, "[kvmfilter] regular expressions are unavailable: %s\n",
-                     rc != 0 ? "pthread_once failed" : pcre.why);
-    exchange_log(in, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+    exchange_logf(in, "[kvmfilter] regular expressions are unavailable: %s\n",
+                  rc != 0 ? "pthread_once failed" : pcre.why);
     note_unsupported(in, "API call", number);
     return false;
 }
@@ -154,14 +151,18 @@ static int match_at(pcre2_code *code, const char *subject, size_t len, size_t st
     return rc == 0 ? pairs : rc; /* 0: more groups matched than md holds; it holds `pairs` */
 }
 
+/* PCRE2's text for an error code, in `text`. */
+static const char *error_text(int code, PCRE2_UCHAR *text, size_t size)
+{
+    if (pcre.error_message(code, text, size) < 0)
+        snprintf((char *)text, size, "unknown error %d", code);
+    return (const char *)text;
+}
+
 static void log_match_error(struct kvmf_instance *in, const char *who, int rc)
 {
     PCRE2_UCHAR text[120];
-    if (pcre.error_message(rc, text, sizeof text) < 0)
-        strcpy((char *)text, "unknown error");
-    char line[200];
-    int n = snprintf(line, sizeof line, "[kvmfilter] %s: the match failed: %s\n", who, (const char *)text);
-    exchange_log(in, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+    exchange_logf(in, "[kvmfilter] %s: the match failed: %s\n", who, error_text(rc, text, sizeof text));
 }
 
 /* 0x10030 int sys_regex_compile(const char *pattern, size_t len): a handle, or -EINVAL / -EMFILE. */
@@ -190,13 +191,9 @@ static int64_t regex_compile(struct kvmf_instance *in, struct trap_frame *f)
     pcre2_code *code = pcre.compile((PCRE2_SPTR)pattern, f->rsi, 0, &error, &offset, NULL);
     if (!code) {
         PCRE2_UCHAR text[120];
-        if (pcre.error_message(error, text, sizeof text) < 0)
-            strcpy((char *)text, "unknown error");
-        char line[320];
-        int n = snprintf(line, sizeof line, "[kvmfilter] sys_regex_compile: \"%.*s\" is not a valid pattern: %s "
-                         "at offset %zu\n", (int)(f->rsi > 80 ? 80 : f->rsi), pattern, (const char *)text,
-                         (size_t)offset);
-        exchange_log(in, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+        exchange_logf(in, "[kvmfilter] sys_regex_compile: \"%.*s\" is not a valid pattern: %s at offset %zu\n",
+                      (int)(f->rsi > 80 ? 80 : f->rsi), pattern, error_text(error, text, sizeof text),
+                      (size_t)offset);
         return -EINVAL;
     }
     set->code[slot] = code;
