@@ -109,22 +109,14 @@ final class ResponseFinisher {
             case DROPPED:
                 return;
             case NOT_MODIFIED:
-                if (revalidation != null) {
-                    serveConfirmed(revalidation);
-                } else {
-                    conditional.completeNotModified(response);
-                }
+                applicationAnsweredNotModified();
                 return;
             default:
                 break;
         }
         // Did the application answer 304 Not Modified? Then the 304 must carry the variant's ETag and Vary.
         if (response.getStatus() == HttpServletResponse.SC_NOT_MODIFIED) {
-            if (revalidation != null) {
-                serveConfirmed(revalidation);
-            } else {
-                conditional.completeNotModified(response);
-            }
+            applicationAnsweredNotModified();
             return;
         }
         // Did something commit the response past us (a Servlet 6.1 sendRedirect our wrapper does not know)?
@@ -153,6 +145,33 @@ final class ResponseFinisher {
     }
 
     /**
+     * The application answered 304: to the filter's own If-None-Match (the stored result is served), or to
+     * conditions of its own (the 304 gets the variant's ETag and Vary).
+     */
+    private void applicationAnsweredNotModified() throws IOException {
+        if (revalidation != null) {
+            serveConfirmed(revalidation);
+        } else {
+            conditional.completeNotModified(response);
+        }
+    }
+
+    /**
+     * Whether the client has this variant already (the hidden If-None-Match, If-Modified-Since, against the ETag
+     * the variant's 200 would carry): then the response is made that 304, with the variant's headers.
+     */
+    private boolean answeredClientsCondition(Variant variant, Rule rule) {
+        String etag = response.getHeader("ETag");
+        String variantEtag = etag == null ? null : ETags.withSuffix(etag, variant.name(), !variant.negotiated());
+        if (!response.notModified(variantEtag)) {
+            return false;
+        }
+        variantHeaders(variant, rule);
+        response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+        return true;
+    }
+
+    /**
      * The application answered 304 to the filter's If-None-Match: its original is still the one whose result was
      * taken from the store, which is served as the 200 the client asked for, with the application's headers of
      * its last 200 where the 304 lacks them. The body was never produced.
@@ -175,9 +194,7 @@ final class ResponseFinisher {
         response.setHeader("ETag", confirmed.etag());
         response.setContentType(confirmed.contentType());
         Rule rule = decision.ruleFor(confirmed.contentType()).orElseThrow();
-        if (response.notModified(ETags.withSuffix(confirmed.etag(), variant.name(), !variant.negotiated()))) {
-            variantHeaders(variant, rule);
-            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+        if (answeredClientsCondition(variant, rule)) {
             return;
         }
         request.debug(() -> "the application confirmed " + confirmed.etag() + " with a 304: the stored "
@@ -193,13 +210,10 @@ final class ResponseFinisher {
      */
     private void serve(Variant variant, byte[] body, Rule rule, String contentType, Suspension suspension,
             Set<Variant> animatedIn) throws IOException {
-        // Does the client have this variant already (the hidden If-None-Match, If-Modified-Since)? A 304 then.
-        String etag = response.getHeader("ETag");
-        if (response.notModified(etag == null ? null : ETags.withSuffix(etag, variant.name(), !variant.negotiated()))) {
-            variantHeaders(variant, rule);
-            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+        if (answeredClientsCondition(variant, rule)) {
             return;
         }
+        String etag = response.getHeader("ETag");
         // Stored, being made by another request, or to be made now? (TransformRunner)
         // The validators belong to the resource with its query: /img?w=1 and /img?w=2 are two resources.
         CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
