@@ -101,8 +101,8 @@ int elf_load(const uint8_t *elf, uint64_t len, uint8_t *mem, uint64_t mem_size, 
         uint64_t end = start + p->p_memsz;
         if (start < USER_MIN)
             return bad("segment %llu at 0x%llx lies below 0x%llx, in the sandbox's reserved system area "
-                       "(link at the default address 0x400000)",
-                       i, start, USER_MIN, 0);
+                       "(link at 0x%llx or above; the default is 0x400000)",
+                       i, start, USER_MIN, USER_MIN);
         if (end > limit)
             return bad("segment %llu ends at 0x%llx, beyond the %llu MiB the program may occupy: raise "
                        "max_memory (now %llu MiB)",

@@ -12,10 +12,12 @@
  *   0x007000             stub data: CR2 for the host (supervisor)
  *   0x008000             FPU/SSE/AVX initial state image for xrstor/fxrstor (user, read-only)
  *   0x009000 - 0x00ffff  IST stack of the stub; the trap frame sits at its top (supervisor)
- *   0x010000 - 0x3fefff  page-table pool (supervisor)
- *   0x3ff000             API page (user, write-only in effect): no memory behind it, so a store
+ *   0x010000 - 0x0fefff  page-table pool (supervisor): the heap uses 2 MiB pages, so 239 tables
+ *                        cover the system area, stacks and several hundred MiB of ELF segments
+ *   0x0ff000             API page (user, write-only in effect): no memory behind it, so a store
  *                        there leaves the guest at once (KVM_EXIT_MMIO); see API_PAGE_ADDR
- *   0x400000 - ...       the program: ELF segments, then brk heap growing up
+ *   0x100000 - ...       the program: ELF segments (usually at 0x400000; VMOD programs may be
+ *                        linked lower, e.g. at 0x1ff000), then brk heap growing up
  *   ...                  mmap area growing down from the stacks
  *   top - stacks         request stack and main stack, each below a guard page
  */
@@ -57,19 +59,19 @@
 #define IST_STACK_BOTTOM U(0x9000)
 #define IST_STACK_TOP U(0x10000)
 #define PT_POOL_ADDR U(0x10000)
-#define PT_POOL_END U(0x3ff000)
+#define PT_POOL_END U(0xff000)
 
 /* The fast API call of our SDK: a ring-3 `movl $NUMBER, API_PAGE_ADDR` with the arguments in the
  * usual registers. No memory slot covers this page, so the store exits straight to the host
  * (one exit, about 25 us on PVM, against about 40 us for the TinyKVM-compatible `out` that
  * faults into the stub first). The host announces the page to programs in the environment
  * (API_PAGE_ENV); the `out` path keeps working for every program. */
-#define API_PAGE_ADDR U(0x3ff000)
+#define API_PAGE_ADDR U(0xff000)
 #define API_PAGE_ENV "KVMFILTER_API_PAGE"
 
 /* Guest pointers passed to the host must lie at or above USER_MIN (the system area is off limits).
  * It is also where the dirty-logged memory slot starts, so it is a multiple of 64 pages. */
-#define USER_MIN U(0x400000)
+#define USER_MIN U(0x100000)
 #define PIE_LOAD_BASE U(0x400000)
 
 #define MAIN_STACK_SIZE (U(8) << 20)

@@ -111,11 +111,14 @@ static void handle_api_page(struct kvmf_instance *in)
     struct kvm_run *run = in->vm.run;
     struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
     if (!run->mmio.is_write || run->mmio.len != 4 || run->mmio.phys_addr != API_PAGE_ADDR) {
-        exchange_fail(in, KVMF_BAD_API_CALL,
+        /* The page lies 1 MiB above NULL: a program using a NULL that malloc returned hits it. */
+        bool oom = in->ex.enomem;
+        exchange_fail(in, oom ? KVMF_OUT_OF_MEMORY : KVMF_BAD_API_CALL,
                       "%u-byte %s at 0x%llx on the API page: only a 4-byte store of a call number at 0x%llx is "
-                      "an API call",
+                      "an API call%s",
                       run->mmio.len, run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
-                      (unsigned long long)API_PAGE_ADDR);
+                      (unsigned long long)API_PAGE_ADDR,
+                      oom ? " (after an allocation was refused for lack of memory)" : "");
         renew_vcpu(in);
         return;
     }

@@ -45,11 +45,11 @@ static const struct hostile_case cases[] = {
     {"exit", KVMF_PROGRAM_EXIT, "exit with status 3"},
     {"abort", KVMF_PROGRAM_EXIT, "SIGABRT"},
     {"unknown-call", KVMF_OK, "-38"},
-    {"api-page-read", KVMF_BAD_API_CALL, "4-byte read at 0x3ff000 on the API page"},
-    {"api-page-wide", KVMF_BAD_API_CALL, "8-byte write at 0x3ff000 on the API page"},
-    {"api-page-offset", KVMF_BAD_API_CALL, "4-byte write at 0x3ff008 on the API page"},
-    {"api-page-rep-store", KVMF_BAD_API_CALL, "write at 0x3ff000 on the API page"},
-    {"api-page-rep-load", KVMF_BAD_API_CALL, "read at 0x3ff000 on the API page"},
+    {"api-page-read", KVMF_BAD_API_CALL, "4-byte read at 0xff000 on the API page"},
+    {"api-page-wide", KVMF_BAD_API_CALL, "8-byte write at 0xff000 on the API page"},
+    {"api-page-offset", KVMF_BAD_API_CALL, "4-byte write at 0xff008 on the API page"},
+    {"api-page-rep-store", KVMF_BAD_API_CALL, "write at 0xff000 on the API page"},
+    {"api-page-rep-load", KVMF_BAD_API_CALL, "read at 0xff000 on the API page"},
     /* KVM's emulator cannot complete a 32-byte store (Linux 6.1 to 6.18); one that can would split it
      * into MMIO writes the host refuses. Never #UD: hardware KVM injects that without
      * KVM_CAP_EXIT_ON_EMULATION_FAILURE. */
@@ -59,7 +59,7 @@ static const struct hostile_case cases[] = {
 
 /* The other right answer for cases where hosts may differ. */
 static const struct hostile_case alternatives[] = {
-    {"api-page-avx", KVMF_BAD_API_CALL, "write at 0x3ff000 on the API page"},
+    {"api-page-avx", KVMF_BAD_API_CALL, "write at 0xff000 on the API page"},
 };
 
 static const struct hostile_case *alternative(const char *arg)

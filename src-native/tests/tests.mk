@@ -6,6 +6,7 @@ TEST_GUEST_NAMES := $(basename $(notdir $(wildcard tests/guests/*.c)))
 TEST_GUESTS := $(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES)) \
                $(addsuffix -musl,$(addprefix $(BUILD)/tests/guests/,$(TEST_GUEST_NAMES))) \
                $(BUILD)/tests/guests/cxx $(BUILD)/tests/guests/hello-pie $(BUILD)/tests/guests/hello-dynamic \
+               $(BUILD)/tests/guests/hello-low $(BUILD)/tests/guests/hello-low-musl \
                $(addprefix $(BUILD)/tests/guests/,api-page paused-page hostile-page hostile-page-musl platform-page)
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
@@ -33,6 +34,15 @@ $(BUILD)/tests/guests/cxx: tests/guests/cxx.cpp tests/guests/abi.h sdk/kvm_abi.h
 $(BUILD)/tests/guests/hello-pie: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(GUEST_CFLAGS) -static-pie -fPIE -o $@ $<
+
+# Linked below 0x400000 as the VMOD's avif example is (-Wl,-Ttext-segment=0x1FF000): the loader must take it.
+$(BUILD)/tests/guests/hello-low: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(GUEST_CFLAGS) -static -Wl,-Ttext-segment=0x1FF000 -o $@ $<
+
+$(BUILD)/tests/guests/hello-low-musl: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h
+	@mkdir -p $(@D)
+	musl-gcc -std=gnu11 $(GUEST_CFLAGS) -static -Wl,-Ttext-segment=0x1FF000 -o $@ $<
 
 # Dynamically linked on purpose: the loader must reject it.
 $(BUILD)/tests/guests/hello-dynamic: tests/guests/hello.c tests/guests/abi.h sdk/kvm_abi.h

@@ -25,7 +25,7 @@
  * 4-byte store of the number to the API page (layout.h), written out by hand here too. */
 #define ABI_CALL(name, number)                                                                  \
     __asm__(".global " #name "\n.type " #name ", @function\n" #name ":\n"                       \
-            "  movl $" ABI_NUMBER(number) ", 0x3ff000\n  ret\n")
+            "  movl $" ABI_NUMBER(number) ", 0xff000\n  ret\n")
 #endif
 
 /* The prototypes are the SDK's (declarations only); the definitions below are this file's own. */
