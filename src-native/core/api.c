@@ -97,10 +97,12 @@ static int64_t api_make_ephemeral(struct kvmf_instance *in, struct trap_frame *f
     if (in->ex.phase != PHASE_BOOT)
         return refuse_after_boot(in, "sys_make_ephemeral");
     struct kvmf_config *c = &in->program->config; /* boot runs before any instance: nothing reads it yet */
-    if ((int32_t)f->rdi != 0) { /* an int: the upper half of rdi is not defined */
+    if ((int32_t)f->rdi != 0 && !in->program->is_storage) { /* an int: the upper half of rdi is not defined */
         c->ephemeral = 1;
         return 0;
     }
+    if (in->program->is_storage)
+        return 0; /* storage keeps its state: that is what it is for */
     if (c->ephemeral) {
         exchange_logf(in, "[kvmfilter] sys_make_ephemeral(0) refused (-EPERM): keeping state between requests "
                       "must be allowed by the program library (\"ephemeral\": false)\n");
@@ -352,6 +354,14 @@ static int64_t api_get_meminfo(struct kvmf_instance *in, struct trap_frame *f)
     return 0;
 }
 
+/* shared_memory_area(): {ptr, end} in rax:rdx, both 0 when the program has no shared area. */
+static int64_t api_shared_memory_area(struct kvmf_instance *in, struct trap_frame *f)
+{
+    const struct kvmf_program *p = in->program;
+    f->rdx = p->shm_size ? p->shm_addr + p->shm_size : 0;
+    return p->shm_size ? (int64_t)p->shm_addr : 0;
+}
+
 static int64_t api_log(struct kvmf_instance *in, struct trap_frame *f)
 {
     const char *text = guest_ptr(in, f->rdi, f->rsi);
@@ -388,6 +398,7 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_HTTP_METHOD:
         result = copy_out(in, ex->method, strlen(ex->method), f->rdi, f->rsi, "sys_http_method");
         break;
+    case KVM_CALL_SHARED_MEMORY_AREA: result = api_shared_memory_area(in, f); break;
     case KVM_CALL_MAKE_EPHEMERAL: result = api_make_ephemeral(in, f); break;
     case KVM_CALL_REGEX_COMPILE:
     case KVM_CALL_REGEX_FREE:
@@ -395,6 +406,15 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_REGEX_SUBST:
     case KVM_CALL_REGEX_COPYTO:
         result = regex_dispatch(in, f, number);
+        break;
+    case KVM_CALL_IS_STORAGE:
+    case KVM_CALL_STORAGE_ALLOW:
+    case KVM_CALL_STORAGE_CALLV:
+    case KVM_CALL_STORAGE_RETURN:
+    case KVM_CALL_STORAGE_NORETURN:
+    case KVM_CALL_STORAGE_TASK:
+    case KVM_CALL_STOP_STORAGE_TASK:
+        result = storage_dispatch(in, f, number);
         break;
     case KVM_CALL_GET_MEMINFO: result = api_get_meminfo(in, f); break;
     case KVM_CALL_LOG: result = api_log(in, f); break;

@@ -35,7 +35,7 @@ static int build_stack(struct kvmf_program *p, uint8_t *mem, uint64_t *sp_out)
     }
     char fixed[5][300];
     snprintf(fixed[0], sizeof fixed[0], "KVM_NAME=%s", p->name);
-    snprintf(fixed[1], sizeof fixed[1], "KVM_TYPE=request");
+    snprintf(fixed[1], sizeof fixed[1], "KVM_TYPE=%s", p->is_storage ? "storage" : "request");
     snprintf(fixed[2], sizeof fixed[2], "KVM_DEBUG=%d", p->config.debug ? 1 : 0);
     snprintf(fixed[3], sizeof fixed[3], "LC_ALL=C");
     snprintf(fixed[4], sizeof fixed[4], "%s=0x%llx", API_PAGE_ENV, (unsigned long long)API_PAGE_ADDR);
@@ -114,6 +114,13 @@ static int map_program_memory(struct kvmf_program *p, struct page_tables *pt)
         (rc = pt_map(pt, request_bottom, REQUEST_STACK_SIZE, rw)) != KVMF_OK ||
         (rc = pt_map(pt, main_bottom, MAIN_STACK_SIZE, rw)) != KVMF_OK)
         return rc;
+    if (p->shm_size) {
+        /* The shared area starts 2 MiB aligned; 2 MiB pages as far as they go, 4 KiB pages for the rest. */
+        uint64_t huge = p->shm_size & ~(HUGE_PAGE_SIZE - 1);
+        if ((rc = pt_map_huge(pt, p->shm_addr, huge, rw)) != KVMF_OK ||
+            (rc = pt_map(pt, p->shm_addr + huge, p->shm_size - huge, rw)) != KVMF_OK)
+            return rc;
+    }
     as_layout(&p->frozen_as, brk_start, mmap_top);
     return KVMF_OK;
 }
@@ -126,7 +133,7 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
         return kvmf_fail(KVMF_INTERNAL, "out of memory booting");
     boot->program = p;
     boot->is_boot = true;
-    int rc = vm_create(&boot->vm, mem, p->mem_size, false);
+    int rc = vm_create(&boot->vm, mem, p->mem_size, false, p->shm_addr, p->shm_size);
     if (rc != KVMF_OK) {
         free(boot);
         return rc;
@@ -150,13 +157,14 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
     if (!p->handlers.request)
         p->handlers.request = p->handlers.frontend; /* handler 0 answers like 3 when there is no 3 */
     if (ex->error == KVMF_OK && ex->froze && !p->handlers.get && !p->handlers.post && !p->handlers.request &&
-        !ex->paused_mode)
+        !ex->paused_mode && !p->is_storage) /* storage answers calls, not requests */
         exchange_fail(boot, KVMF_BOOT_FAILED, "the program reached wait_for_requests() without registering a "
                       "handler (register_func with 0 frontend, 1 GET, 2 POST or 3 request)");
     if (ex->error != KVMF_OK) {
         const char *tail = p->boot_log.len > BOOT_LOG_TAIL ? p->boot_log.data + p->boot_log.len - BOOT_LOG_TAIL
                                                           : (p->boot_log.data ? p->boot_log.data : "");
-        rc = kvmf_fail(KVMF_BOOT_FAILED, "program \"%s\" failed to boot: %s: %s%s%s", p->name,
+        rc = kvmf_fail(KVMF_BOOT_FAILED, "program \"%s\"%s failed to boot: %s: %s%s%s", p->name,
+                       p->is_storage ? " (its storage instance, KVM_TYPE=storage)" : "",
                        kvmf_error_name(ex->error), ex->message, *tail ? "; its output ends with: " : "", tail);
     } else {
         p->frozen_frame = *f;

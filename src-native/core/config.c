@@ -60,6 +60,10 @@ int config_check(const struct kvmf_config *c)
         return invalid("ephemeral", c->ephemeral, "0 or 1");
     if (c->debug > 1)
         return invalid("debug", c->debug, "0 or 1");
+    if (c->storage > 1)
+        return invalid("storage", c->storage, "0 or 1");
+    if (c->shared_memory % PAGE_SIZE || c->shared_memory > MAX_MEMORY)
+        return invalid("shared_memory", c->shared_memory, "0 to 64 GiB, a multiple of 4096 (bytes)");
     int rc = check_strings("arguments", c->arguments, c->arguments_len);
     return rc != KVMF_OK ? rc : check_strings("environment", c->environment, c->environment_len);
 }

@@ -70,14 +70,16 @@ struct vm {
     int fd;
     int vcpu_fd;
     struct kvm_run *run;
-    uint8_t *mem;               /* host mapping of guest memory */
-    uint64_t mem_size;
+    uint8_t *mem;               /* host mapping of guest memory (see guest_memory_map) */
+    uint64_t mem_size;          /* the program's memory, from guest address 0 */
     bool dirty_log;
     bool manual_protect;        /* KVM_GET_DIRTY_LOG leaves pages writable until KVM_CLEAR_DIRTY_LOG */
     struct kvm_sregs *user_sregs; /* ring-3 segment state, the template for vm_enter_user() */
 };
 
-int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log);
+/* `shm_size` bytes at guest address `shm_addr` (0: none) are the program's shared area: a memory slot
+ * of their own, never dirty-logged, at mem + shm_addr in the host. */
+int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log, uint64_t shm_addr, uint64_t shm_size);
 void vm_destroy(struct vm *vm);
 /* Sets the FS base (arch_prctl) while the vCPU is stopped in the stub. */
 int vm_set_fs_base(struct vm *vm, uint64_t fs_base);
@@ -173,7 +175,8 @@ void as_free(struct address_space *as);
 
 /* ---- programs and instances --------------------------------------------------------------- */
 
-enum phase { PHASE_BOOT, PHASE_REQUEST, PHASE_ON_ERROR };
+/* PHASE_STORAGE: a function called in the storage instance (storage_callv, or a storage task). */
+enum phase { PHASE_BOOT, PHASE_REQUEST, PHASE_ON_ERROR, PHASE_STORAGE };
 
 struct header {
     char *text;                 /* "Name: value", NUL-terminated */
@@ -209,6 +212,10 @@ struct exchange {
     struct buffer log;
     int64_t cacheable, ttl_ms, grace_ms, keep_ms;
     char method[16];
+    /* PHASE_STORAGE: what storage_return handed back (at most storage_result_max bytes) */
+    struct buffer storage_result;
+    uint64_t storage_result_max;
+    bool storage_returned;
 };
 
 /* Compiled regular expressions (regex.c): PCRE2 codes, NULL where free. */
@@ -260,6 +267,10 @@ struct handlers {
     uint64_t frontend;          /* handler 0: the generic handler of programs that register no handler 3 */
 };
 
+/* Storage functions a program may list with sys_storage_allow. */
+#define STORAGE_ALLOW_MAX 256
+struct storage_tasks;
+
 /* Distinct unsupported call numbers logged once each per program; more are only counted. */
 #define UNSUPPORTED_LOGGED_MAX 128
 
@@ -270,6 +281,9 @@ struct kvmf_program {
     char *environment;
     const struct kvm_host *host;
     int memfd;                  /* the frozen image */
+    int shm_fd;                 /* the shared memory area (-1: none), mapped into every VM of the program */
+    uint64_t shm_addr, shm_size; /* where the guest sees it: above max_memory, after an unmapped gap */
+    uint64_t map_size;          /* bytes of a VM's host mapping: memory, gap and shared area */
     uint8_t *frozen;            /* read-only mapping of the frozen image */
     uint64_t mem_size;
     struct address_space frozen_as;
@@ -277,6 +291,14 @@ struct kvmf_program {
     uint64_t frozen_fs_base;
     struct handlers handlers;
     struct regex_set boot_regexes; /* compiled during boot: every instance may use them */
+    /* Storage (storage.c): a program with config.storage has a second program, booted first from the same
+     * ELF with KVM_TYPE=storage, one instance that is never reset except after a failure. */
+    struct kvmf_program *storage; /* NULL when the program has no storage */
+    bool is_storage;              /* this is the storage program */
+    uint64_t storage_allowed[STORAGE_ALLOW_MAX]; /* sys_storage_allow during boot; none: every function */
+    size_t storage_allowed_count;
+    struct storage_tasks *tasks;  /* the storage program's task queue and thread, created at the first task */
+    uint64_t storage_calls, storage_failures, storage_tasks_run, storage_task_failures; /* on the storage program */
     bool paused_mode;
     uint64_t paused_req_addr;
     uint64_t stack_top;         /* main stack */
@@ -301,8 +323,15 @@ struct kvmf_program {
     bool unsupported_overflow_logged;
 };
 
+/* program.c: the host mapping of a VM's guest memory: the program's memory from the memfd (shared for
+ * the boot VM, a private copy-on-write view for an instance), then the unmapped gap and the shared
+ * area, so that mem + A is guest address A everywhere. NULL on failure (kvmf_last_error). */
+uint8_t *guest_memory_map(struct kvmf_program *p, bool private_copy);
+void guest_memory_unmap(struct kvmf_program *p, uint8_t *mem);
+
 /* memory.c */
-/* Host pointer for guest range [addr, addr+len) if it lies in user memory, else NULL. */
+/* Host pointer for guest range [addr, addr+len) if it lies in user memory (the program's memory
+ * above the system area, or the shared area), else NULL. */
 void *guest_ptr(struct kvmf_instance *in, uint64_t addr, uint64_t len);
 /* Copies into guest memory and records the pages as written (for the reset). */
 void guest_write(struct kvmf_instance *in, uint64_t addr, const void *src, uint64_t len);
@@ -328,6 +357,11 @@ struct header_list *api_header_set(struct kvmf_instance *in, uint64_t where);
 /* Adds header text to a set within its bounds; -1 (the run failed as BAD_API_CALL) when it breaks one. */
 int api_add_header_text(struct kvmf_instance *in, struct header_list *set, const char *h, uint64_t len,
                         const char *who);
+
+/* storage.c: the storage calls (KVM_CALL_IS_STORAGE ... KVM_CALL_STORAGE_NORETURN); the result for rax. */
+int64_t storage_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
+/* Stops the storage program's task thread (before the program is destroyed). */
+void storage_tasks_stop(struct kvmf_program *storage);
 
 /* regex.c: the regular-expression calls (KVM_CALL_REGEX_*); the result for rax. */
 int64_t regex_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);

@@ -31,6 +31,9 @@ void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
     buffer_clear(&ex->log);
     ex->cacheable = -1;
     ex->ttl_ms = ex->grace_ms = ex->keep_ms = 0;
+    buffer_clear(&ex->storage_result);
+    ex->storage_result_max = 0;
+    ex->storage_returned = false;
 }
 
 void exchange_free(struct exchange *ex)
@@ -41,6 +44,7 @@ void exchange_free(struct exchange *ex)
     free(ex->response_headers.items);
     buffer_free(&ex->response_header_text);
     buffer_free(&ex->log);
+    buffer_free(&ex->storage_result);
 }
 
 void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)

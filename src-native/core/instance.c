@@ -34,18 +34,17 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
     in->dirty = calloc(words, 8);
     in->touched = calloc(words, 8);
     in->resident = calloc(words, 8);
-    uint8_t *mem = mmap(NULL, p->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, p->memfd, 0);
+    uint8_t *mem = guest_memory_map(p, true);
     int rc;
-    if (mem == MAP_FAILED) {
-        rc = kvmf_fail_errno("mmap of an instance's memory");
-        mem = NULL;
+    if (!mem) {
+        rc = KVMF_INTERNAL;
         goto fail;
     }
     if (!in->dirty || !in->touched || !in->resident) {
         rc = kvmf_fail(KVMF_INTERNAL, "out of memory creating an instance");
         goto fail;
     }
-    if ((rc = vm_create(&in->vm, mem, p->mem_size, true)) != KVMF_OK)
+    if ((rc = vm_create(&in->vm, mem, p->mem_size, true, p->shm_addr, p->shm_size)) != KVMF_OK)
         goto fail;
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
         goto fail;
@@ -67,7 +66,7 @@ fail:
     if (in->vm.run)
         vm_destroy(&in->vm);
     if (mem)
-        munmap(mem, p->mem_size);
+        guest_memory_unmap(p, mem);
     free_page_sets(in);
     free(in);
     return rc;
@@ -80,7 +79,7 @@ void instance_destroy(struct kvmf_instance *in)
     uint8_t *mem = in->vm.mem;
     vm_destroy(&in->vm);
     if (mem && !in->is_boot)
-        munmap(mem, in->program->mem_size);
+        guest_memory_unmap(in->program, mem);
     as_free(&in->as);
     exchange_free(&in->ex);
     regex_set_clear(&in->regexes);
@@ -94,7 +93,8 @@ int instance_renew_vm(struct kvmf_instance *in)
     int rc = dirty_collect(in, &ignored); /* the old VM's log: its pages still need restoring */
     uint8_t *mem = in->vm.mem;
     vm_destroy(&in->vm);
-    int rc2 = vm_create(&in->vm, mem, in->program->mem_size, true);
+    const struct kvmf_program *p = in->program;
+    int rc2 = vm_create(&in->vm, mem, p->mem_size, true, p->shm_addr, p->shm_size);
     /* Every page of the new VM starts write-protected. The hot set stays: a hot page is compared with
      * the frozen image whether or not it is writable, and its first write makes it writable again.
      * (Emptying it would also let the next request time that this one was refused.) */

@@ -329,7 +329,7 @@ static int setup_msrs(struct vm *vm)
     return KVMF_OK;
 }
 
-int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
+int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log, uint64_t shm_addr, uint64_t shm_size)
 {
     memset(vm, 0, sizeof *vm);
     vm->fd = vm->vcpu_fd = -1;
@@ -365,14 +365,17 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log)
     /* Two slots: the system area, which the stub writes on every exit and the host rewrites before
      * every run, is never dirty-logged (logging would cost write-protection faults on each request);
      * the program's memory above USER_MIN is, when `dirty_log`. The API page between them has no
-     * memory, so that stores to it exit. */
-    struct kvm_userspace_memory_region regions[2] = {
+     * memory, so that stores to it exit. A third slot, the shared area, is never logged: it is never
+     * reset. */
+    struct kvm_userspace_memory_region regions[3] = {
         {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = API_PAGE_ADDR,
          .userspace_addr = (uint64_t)(uintptr_t)mem},
         {.slot = 1, .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0, .guest_phys_addr = USER_MIN,
          .memory_size = mem_size - USER_MIN, .userspace_addr = (uint64_t)(uintptr_t)(mem + USER_MIN)},
+        {.slot = 2, .flags = 0, .guest_phys_addr = shm_addr, .memory_size = shm_size,
+         .userspace_addr = (uint64_t)(uintptr_t)(mem + shm_addr)},
     };
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (shm_size ? 3 : 2); i++) {
         if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &regions[i]) < 0) {
             rc = kvmf_fail_errno("KVM_SET_USER_MEMORY_REGION");
             goto fail;

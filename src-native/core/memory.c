@@ -21,18 +21,27 @@
 
 #define PAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
+/* Whether [addr, addr+len) lies inside [lo, hi). */
+static bool inside(uint64_t addr, uint64_t len, uint64_t lo, uint64_t hi)
+{
+    return addr >= lo && addr <= hi && len <= hi - addr;
+}
+
 void *guest_ptr(struct kvmf_instance *in, uint64_t addr, uint64_t len)
 {
-    uint64_t size = in->vm.mem_size;
-    if (addr < USER_MIN || addr > size || len > size - addr)
-        return NULL;
-    return in->vm.mem + addr;
+    const struct kvmf_program *p = in->program;
+    if (inside(addr, len, USER_MIN, in->vm.mem_size) ||
+        (p->shm_size && inside(addr, len, p->shm_addr, p->shm_addr + p->shm_size)))
+        return in->vm.mem + addr;
+    return NULL;
 }
 
 void mark_touched(struct kvmf_instance *in, uint64_t addr, uint64_t len)
 {
-    if (in->is_boot || len == 0)
-        return;
+    if (in->is_boot || len == 0 || addr >= in->vm.mem_size)
+        return; /* the shared area is never reset */
+    if (len > in->vm.mem_size - addr)
+        len = in->vm.mem_size - addr;
     for (uint64_t page = addr >> PAGE_SHIFT; page <= (addr + len - 1) >> PAGE_SHIFT; page++)
         in->touched[page / 64] |= 1ULL << (page % 64);
 }
@@ -51,8 +60,11 @@ static void guest_zero(struct kvmf_instance *in, uint64_t addr, uint64_t len)
 
 const char *guest_string(struct kvmf_instance *in, uint64_t addr, uint64_t max, uint64_t *len_out)
 {
+    const struct kvmf_program *p = in->program;
     uint64_t size = in->vm.mem_size;
-    if (addr < USER_MIN || addr >= size)
+    if (p->shm_size && addr >= p->shm_addr && addr < p->shm_addr + p->shm_size)
+        size = p->shm_addr + p->shm_size; /* a string in the shared area ends inside it */
+    else if (addr < USER_MIN || addr >= size)
         return NULL;
     uint64_t avail = size - addr < max ? size - addr : max;
     const char *s = (const char *)in->vm.mem + addr;

@@ -5,6 +5,9 @@
  * Boot runs in a VM whose memory is a shared mapping of a memfd; when the program reaches
  * wait_for_requests() that memfd *is* the frozen image. It is then sealed against writes and
  * every instance maps it privately (copy-on-write).
+ *
+ * A program with a shared memory area has a second memfd, mapped shared into every VM above the
+ * program's memory: what one VM writes there every other sees at once, and no reset undoes it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -21,6 +24,8 @@ static void free_program(struct kvmf_program *p)
 {
     if (!p)
         return;
+    storage_tasks_stop(p);
+    free_program(p->storage);
     if (p->instances) {
         for (uint64_t i = 0; i < p->config.concurrency; i++)
             instance_destroy(p->instances[i]);
@@ -31,6 +36,8 @@ static void free_program(struct kvmf_program *p)
         munmap(p->frozen, p->mem_size);
     if (p->memfd >= 0)
         close(p->memfd);
+    if (p->shm_fd >= 0)
+        close(p->shm_fd);
     as_free(&p->frozen_as);
     regex_set_clear(&p->boot_regexes);
     buffer_free(&p->boot_log);
@@ -53,8 +60,72 @@ static char *copy_blob(const char *blob, uint64_t len)
     return copy;
 }
 
+/* The unmapped gap between the program's memory and the shared area: a stack or buffer running off
+ * the top of the program's memory faults instead of writing into the shared area. */
+#define SHM_GAP HUGE_PAGE_SIZE
+
+uint8_t *guest_memory_map(struct kvmf_program *p, bool private_copy)
+{
+    uint8_t *mem = mmap(NULL, p->map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) {
+        kvmf_fail_errno("mmap reserving guest memory");
+        return NULL;
+    }
+    int share = private_copy ? MAP_PRIVATE : MAP_SHARED;
+    if (mmap(mem, p->mem_size, PROT_READ | PROT_WRITE, share | MAP_FIXED | MAP_NORESERVE, p->memfd, 0) == MAP_FAILED ||
+        (p->shm_size && mmap(mem + p->shm_addr, p->shm_size, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_FIXED | MAP_NORESERVE, p->shm_fd, 0) == MAP_FAILED)) {
+        kvmf_fail_errno("mmap of guest memory");
+        munmap(mem, p->map_size);
+        return NULL;
+    }
+    return mem;
+}
+
+void guest_memory_unmap(struct kvmf_program *p, uint8_t *mem)
+{
+    if (mem)
+        munmap(mem, p->map_size);
+}
+
+/* Creates the shared memory area's file, when the program has one; a storage program shares its owner's. */
+static int create_shared_area(struct kvmf_program *p, const char *name, const struct kvmf_program *owner)
+{
+    p->map_size = p->mem_size;
+    if (owner) {
+        p->shm_addr = owner->shm_addr;
+        p->shm_size = owner->shm_size;
+        p->map_size = owner->map_size;
+        if (owner->shm_fd >= 0 && (p->shm_fd = fcntl(owner->shm_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+            return kvmf_fail_errno("dup of the shared memory file");
+        return KVMF_OK;
+    }
+    if (!p->config.shared_memory)
+        return KVMF_OK;
+    p->shm_addr = p->mem_size + SHM_GAP;
+    p->shm_size = p->config.shared_memory;
+    p->map_size = p->shm_addr + p->shm_size;
+    p->shm_fd = memfd_create(name, MFD_CLOEXEC);
+    if (p->shm_fd < 0)
+        return kvmf_fail_errno("memfd_create (shared memory)");
+    if (ftruncate(p->shm_fd, (off_t)p->shm_size) < 0)
+        return kvmf_fail_errno("ftruncate of the shared memory file");
+    return KVMF_OK;
+}
+
+/* Creates a program; with `owner`, the owner's storage program (same ELF, KVM_TYPE=storage, the owner's shared
+ * area). A program whose config asks for storage creates its storage program first: storage boots first. */
+static int create(const char *name, const void *elf, uint64_t elf_len, const struct kvmf_config *config,
+                  const struct kvmf_program *owner, kvmf_program **out);
+
 int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, const struct kvmf_config *config,
                         kvmf_program **out)
+{
+    return create(name, elf, elf_len, config, NULL, out);
+}
+
+static int create(const char *name, const void *elf, uint64_t elf_len, const struct kvmf_config *config,
+                  const struct kvmf_program *owner, kvmf_program **out)
 {
     if (!out)
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_program_create: out is NULL");
@@ -79,7 +150,7 @@ int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, con
     struct kvmf_program *p = calloc(1, sizeof *p);
     if (!p)
         return kvmf_fail(KVMF_INTERNAL, "out of memory");
-    p->memfd = -1;
+    p->memfd = p->shm_fd = -1;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -111,15 +182,25 @@ int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, con
         rc = kvmf_fail_errno("ftruncate of the guest memory file");
         goto fail;
     }
-    mem = mmap(NULL, p->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, p->memfd, 0);
-    if (mem == MAP_FAILED) {
-        mem = NULL;
-        rc = kvmf_fail_errno("mmap of the guest memory");
+    p->is_storage = owner != NULL;
+    if ((rc = create_shared_area(p, name, owner)) != KVMF_OK)
+        goto fail;
+    if (config->storage && !owner) {
+        /* One instance, never reset but after a failure; the same limits otherwise. */
+        struct kvmf_config storage = *config;
+        storage.storage = 0;
+        storage.concurrency = 1;
+        storage.ephemeral = 0;
+        if ((rc = create(name, elf, elf_len, &storage, p, &p->storage)) != KVMF_OK)
+            goto fail;
+    }
+    if (!(mem = guest_memory_map(p, false))) {
+        rc = KVMF_INTERNAL;
         goto fail;
     }
     if ((rc = boot_program(p, mem, elf, elf_len)) != KVMF_OK)
         goto fail;
-    munmap(mem, p->mem_size);
+    guest_memory_unmap(p, mem);
     mem = NULL;
     /* Freeze: no writer is left, so seal the image against any change. */
     if (fcntl(p->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
@@ -135,8 +216,7 @@ int kvmf_program_create(const char *name, const void *elf, uint64_t elf_len, con
     *out = p;
     return KVMF_OK;
 fail:
-    if (mem)
-        munmap(mem, p->mem_size);
+    guest_memory_unmap(p, mem);
     {
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", kvmf_last_error());

@@ -36,7 +36,10 @@ static void handle_trap(struct kvmf_instance *in)
         }
     }
     if (v == 6 && rip == HANDLER_RETURN_ADDR) {
-        exchange_fail(in, KVMF_NO_RESPONSE, "the handler returned without calling sys_backend_response()");
+        if (in->ex.phase == PHASE_STORAGE)
+            in->ex.finished = true; /* a storage function that returns has finished its call */
+        else
+            exchange_fail(in, KVMF_NO_RESPONSE, "the handler returned without calling sys_backend_response()");
         return;
     }
     fault_classify(in, f);
@@ -141,9 +144,9 @@ static void fail_timeout(struct kvmf_instance *in)
     uint64_t limit = ex->phase == PHASE_BOOT       ? c->max_boot_time_ms
                      : ex->phase == PHASE_ON_ERROR ? c->on_error_time_ms
                                                    : c->max_request_time_ms;
-    exchange_fail(in, KVMF_TIMEOUT, "%s ran longer than its limit of %llu ms",
-                  ex->phase == PHASE_BOOT ? "initialisation" : ex->phase == PHASE_ON_ERROR ? "on_error" : "the request",
-                  (unsigned long long)limit);
+    const char *what = ex->phase == PHASE_BOOT ? "initialisation" : ex->phase == PHASE_ON_ERROR ? "on_error"
+                       : ex->phase == PHASE_STORAGE ? "the storage function" : "the request";
+    exchange_fail(in, KVMF_TIMEOUT, "%s ran longer than its limit of %llu ms", what, (unsigned long long)limit);
 }
 
 void vcpu_run(struct kvmf_instance *in)

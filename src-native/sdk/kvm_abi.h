@@ -39,7 +39,15 @@
 #define KVM_CALL_HTTP_SET 0x10021
 #define KVM_CALL_HTTP_FIND 0x10022
 #define KVM_CALL_HTTP_METHOD 0x10023
+#define KVM_CALL_STORAGE_RETURN 0x10011
+#define KVM_CALL_STORAGE_NORETURN 0x10013
+#define KVM_CALL_SHARED_MEMORY_AREA 0x10700
 #define KVM_CALL_MAKE_EPHEMERAL 0x10703
+#define KVM_CALL_IS_STORAGE 0x10706
+#define KVM_CALL_STORAGE_ALLOW 0x10707
+#define KVM_CALL_STORAGE_CALLV 0x10708
+#define KVM_CALL_STORAGE_TASK 0x10709
+#define KVM_CALL_STOP_STORAGE_TASK 0x1070A
 #define KVM_CALL_REGEX_COMPILE 0x10030
 #define KVM_CALL_REGEX_FREE 0x10031
 #define KVM_CALL_REGEX_MATCH 0x10032
@@ -128,6 +136,18 @@ struct meminfo {
 	uint64_t reqmem_current; /* request memory in use now */
 };
 
+/* One buffer handed to a storage function by storage_callv(): copied into storage, so `data` points there. */
+struct virtbuffer {
+	KVM_ABI_PTR(const void *) data;
+	uint64_t len;
+};
+
+/* The shared memory area, [ptr, end): returned in rax:rdx. Both 0 when the program has none. */
+struct shared_memory_info {
+	uint64_t ptr;
+	uint64_t end;
+};
+
 /* ---- the layouts the ABI fixes (x86-64) ------------------------------------------------------------------------ */
 
 KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_request_header) == 16, "kvm_request_header is 16 bytes");
@@ -163,5 +183,7 @@ KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, keep) == 20, "keep @
 KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, reserved) == 24, "reserved @24");
 
 KVM_ABI_STATIC_ASSERT(sizeof(struct meminfo) == 32, "meminfo is 32 bytes");
+KVM_ABI_STATIC_ASSERT(sizeof(struct virtbuffer) == 16 && offsetof(struct virtbuffer, len) == 8, "virtbuffer: data @0, len @8");
+KVM_ABI_STATIC_ASSERT(sizeof(struct shared_memory_info) == 16, "shared_memory_info is 16 bytes (two registers)");
 
 #endif /* KVM_ABI_H */

@@ -136,6 +136,44 @@ long sys_regex_subst(int handle, const char *subject, const char *subst, char *d
  * errno. */
 int sys_regex_copyto(int handle, int from, int to);
 
+/* The program's shared memory area ("shared_memory" in the library, in MiB): one block mapped at the same address
+ * into every VM of the program, never reset, so a write by one request is seen at once by every other and survives
+ * it (use atomic operations: requests run in parallel). {0, 0} when the program has none. */
+struct shared_memory_info shared_memory_area(void);
+
+/* Storage ("storage": true in the library): a second, long-lived instance of the same program that holds mutable
+ * state. It boots first, with KVM_TYPE=storage (sys_is_storage() answers 1 there), and keeps its memory from call
+ * to call; request VMs call functions in it, one call at a time. A crash or timeout in storage fails the call (and
+ * the request) and storage starts again from the state it booted into. */
+typedef void (*storage_func)(size_t n, struct virtbuffer buffers[], size_t res);
+typedef void (*storage_task_func)(void *data, size_t len);
+
+/* 1 inside storage, 0 in a request VM. */
+int sys_is_storage(void);
+
+/* During initialisation: lets request VMs call `fn` in storage. Once any function is listed, only listed functions
+ * may be called (a call of another fails the request); with none listed, every function may. */
+long sys_storage_allow(void (*fn)(void));
+
+/* From a request VM: copies the n buffers into storage, runs fn(n, copies, res = dst_len) there and copies what it
+ * hands to storage_return() (at most dst_len bytes) into dst. Returns that length, or negative errno (-EDEADLK
+ * when storage calls itself, -ENOSYS without storage). */
+long storage_callv(storage_func fn, size_t n, const struct virtbuffer buffers[], void *dst, size_t dst_len);
+
+/* Inside a storage function: hands `data` back to the caller; the function then runs on to its end (destructors
+ * and frees run) before storage serves anyone else. */
+void storage_return(const void *data, size_t len);
+
+/* The same, but the function ends here: it never resumes. */
+__attribute__((noreturn)) void storage_noreturn(const void *data, size_t len);
+
+/* Queues fn(copy of data, len) to run in storage: as soon as storage is free (start_ms and period_ms 0), after
+ * start_ms, or every period_ms. Returns the task's id (above 0), or negative errno (-EAGAIN when 256 are queued). */
+long sys_storage_task(storage_task_func fn, const void *data, size_t len, uint64_t start_ms, uint64_t period_ms);
+
+/* Unqueues a task: 1 when it was queued (it will not run again), 0 when there is no such task. */
+long stop_storage_task(long id);
+
 /* Fills *out with the memory limits and usage of this VM. */
 void get_meminfo(struct meminfo *out);
 
@@ -195,7 +233,15 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(sys_http_set, KVM_CALL_HTTP_SET)
         KVM_API_DEFINE_CALL(sys_http_find, KVM_CALL_HTTP_FIND)
         KVM_API_DEFINE_CALL(sys_http_method, KVM_CALL_HTTP_METHOD)
+        KVM_API_DEFINE_CALL(shared_memory_area, KVM_CALL_SHARED_MEMORY_AREA)
         KVM_API_DEFINE_CALL(sys_make_ephemeral, KVM_CALL_MAKE_EPHEMERAL)
+        KVM_API_DEFINE_CALL(sys_is_storage, KVM_CALL_IS_STORAGE)
+        KVM_API_DEFINE_CALL(sys_storage_allow, KVM_CALL_STORAGE_ALLOW)
+        KVM_API_DEFINE_CALL(storage_callv, KVM_CALL_STORAGE_CALLV)
+        KVM_API_DEFINE_CALL(storage_return, KVM_CALL_STORAGE_RETURN)
+        KVM_API_DEFINE_CALL(storage_noreturn, KVM_CALL_STORAGE_NORETURN)
+        KVM_API_DEFINE_CALL(sys_storage_task, KVM_CALL_STORAGE_TASK)
+        KVM_API_DEFINE_CALL(stop_storage_task, KVM_CALL_STOP_STORAGE_TASK)
         KVM_API_DEFINE_CALL(sys_regex_compile, KVM_CALL_REGEX_COMPILE)
         KVM_API_DEFINE_CALL(sys_regex_free, KVM_CALL_REGEX_FREE)
         KVM_API_DEFINE_CALL(sys_regex_match, KVM_CALL_REGEX_MATCH)
@@ -213,6 +259,31 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
 /* ------------------------------------------------------------------------------------------------------------
  * Convenience helpers (static inline: no symbols, nothing to link).
  * ------------------------------------------------------------------------------------------------------------ */
+
+/* Carves `size` bytes aligned to `align` (a power of two) out of the shared memory area; NULL when it is full or
+ * absent. Call it during initialisation: what a request carves is forgotten with the request (the area's contents
+ * stay, the carving position does not). */
+static inline void *kvm_shared_alloc(size_t size, size_t align)
+{
+	static uint64_t next, end;
+	if (next == 0) {
+		struct shared_memory_info area = shared_memory_area();
+		next = area.ptr;
+		end = area.end;
+	}
+	uint64_t at = (next + (align - 1)) & ~(uint64_t)(align - 1);
+	if (next == 0 || at < next || at > end || size > end - at)
+		return NULL;
+	next = at + size;
+	return (void *)(uintptr_t)at;
+}
+
+/* storage_callv with one buffer. */
+static inline long kvm_storage_call(storage_func fn, const void *data, size_t len, void *dst, size_t dst_len)
+{
+	struct virtbuffer one = {data, len};
+	return storage_callv(fn, 1, &one, dst, dst_len);
+}
 
 /* True when running inside a sandbox (the host sets KVM_NAME to the program's name). */
 static inline bool kvm_is_sandboxed(void)

@@ -63,4 +63,6 @@ void test_api(void);
 void test_pool(void);
 void test_boundary(void);
 void test_platform(void);
+void test_shared(void);
+void test_storage(void);
 #endif

@@ -12,10 +12,16 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -143,6 +149,11 @@ abstract class SandboxFilterContract {
         Path apiLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "api");
         deployment.servlet("/api-guest", new ProgramServlet(), Map.of("program", "api",
                 "library", apiLibrary.toUri().toString()));
+        // The C suite's shared guest with a 2 MiB shared memory area: a counter there, incremented by two instances.
+        Path sharedLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "shared",
+                "\"shared_memory\": 2, \"concurrency\": 2, \"queue_timeout\": 30");
+        deployment.servlet("/shared-count", new ProgramServlet(), Map.of("program", "shared", "arg", "count",
+                "library", sharedLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -448,6 +459,31 @@ abstract class SandboxFilterContract {
                 + "[[a@b] and c@d] nospace=-28 at=4 none=-1 invalid=-22 copied=1 after_free=-22");
         assertThat(response.header("X-Copy-Me")).isEqualTo("123");
         assertThat(response.header("X-Value")).isEqualTo("666");
+    }
+
+    @Test
+    void requestsOnEveryInstanceShareTheProgramsSharedMemoryArea() throws Exception {
+        int requests = 40;
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<String>> answers = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                answers.add(clients.submit(() -> {
+                    Response response = http().get("/shared-count");
+                    assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+                    return response.asString();
+                }));
+            }
+            TreeSet<Long> counts = new TreeSet<>();
+            for (Future<String> answer : answers) {
+                counts.add(Long.parseLong(answer.get(60, TimeUnit.SECONDS)));
+            }
+            // Every increment landed once, whichever of the two instances ran it, and none was reset away.
+            assertThat(counts).hasSize(requests);
+            assertThat(counts.last() - counts.first()).isEqualTo(requests - 1);
+        } finally {
+            clients.shutdownNow();
+        }
     }
 
     @Test

@@ -69,6 +69,8 @@ final class LoadedProgram {
             c.setLong(NativeLayout.CONFIG_MAX_QUEUE, definition.maxQueue());
             c.setLong(NativeLayout.CONFIG_EPHEMERAL, definition.ephemeral() ? 1 : 0);
             c.setLong(NativeLayout.CONFIG_DEBUG, definition.debug() ? 1 : 0);
+            c.setLong(NativeLayout.CONFIG_SHARED_MEMORY, definition.sharedMemory());
+            c.setLong(NativeLayout.CONFIG_STORAGE, definition.storage() ? 1 : 0);
             if (!definition.mainArguments().isEmpty()) {
                 byte[] packed = NativeStrings.packed(definition.mainArguments());
                 arguments = NativeMemory.copyOf(packed);

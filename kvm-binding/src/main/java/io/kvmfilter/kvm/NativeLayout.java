@@ -27,7 +27,9 @@ final class NativeLayout {
     static final long CONFIG_ARGUMENTS_LEN = field(11);
     static final long CONFIG_ENVIRONMENT = field(12);
     static final long CONFIG_ENVIRONMENT_LEN = field(13);
-    static final long CONFIG_SIZE = field(14);
+    static final long CONFIG_SHARED_MEMORY = field(14);
+    static final long CONFIG_STORAGE = field(15);
+    static final long CONFIG_SIZE = field(16);
 
     /** struct kvmf_response. */
     static final long RESPONSE_STATUS = field(0);

@@ -41,6 +41,10 @@ import java.util.Optional;
  *     ({@code trim_idle_time}, seconds; zero: never)
  * @param readsUrl the program looks at the request's URL ({@code reads_url}, default true): a result cache must then
  *                 keep results of different URLs apart; false lets identical bodies under any URL share one result
+ * @param sharedMemory bytes of the shared memory area ({@code shared_memory}, MiB in JSON, as in the VMOD; 0: none):
+ *     one block mapped into every instance of the program, never reset (shared_memory_area() in the SDK)
+ * @param storage the program has a storage instance ({@code storage}, as in the VMOD): booted first, never reset but
+ *     after a failure, reached from requests through storage_callv and storage tasks
  */
 public record ProgramDefinition(
         String name,
@@ -67,7 +71,9 @@ public record ProgramDefinition(
         Optional<URI> warmupBody,
         String warmupContentType,
         Duration trimIdleTime,
-        boolean readsUrl) {
+        boolean readsUrl,
+        long sharedMemory,
+        boolean storage) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {

@@ -99,6 +99,9 @@ final class Settings {
         key("max_queue", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_QUEUE_LIMIT,
                 node -> integer(node, 0, MAX_QUEUE_LIMIT));
         key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("storage", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("shared_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 0 (none) to " + MAX_MEMORY_MIB,
+                node -> integer(node, 0, MAX_MEMORY_MIB));
         key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("reads_url", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("start", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
@@ -126,9 +129,9 @@ final class Settings {
     }
 
     /** TinyKVM VMOD keys that kvmfilter deliberately does not support: named in their own error message. */
-    static final Set<String> VMOD_ONLY_KEYS = Set.of("address_space", "req_mem_limit_after_reset", "shared_memory",
+    static final Set<String> VMOD_ONLY_KEYS = Set.of("address_space", "req_mem_limit_after_reset",
             "hugepages", "hugepage_arena_size", "request_hugepage_arena_size", "split_hugepages", "executable_heap",
-            "allowed_paths", "remapping", "executable_remapping", "storage", "max_storage_memory", "max_storage_time",
+            "allowed_paths", "remapping", "executable_remapping", "max_storage_memory", "max_storage_time",
             "verbose", "key", "cold_start_file", "dylink_address_hint", "server", "ephemeral_keep_working_memory",
             "warmup", "max_main_memory", "max_req_mem", "limit_req_mem", "current_working_directory");
 
@@ -240,7 +243,9 @@ final class Settings {
                 (String) settings.getOrDefault("warmup_content_type", DEFAULT_WARMUP_CONTENT_TYPE),
                 (Duration) settings.getOrDefault("trim_idle_time", DEFAULT_TRIM_IDLE_TIME),
                 // A program is assumed to read its URL unless its library entry says otherwise.
-                (Boolean) settings.getOrDefault("reads_url", true));
+                (Boolean) settings.getOrDefault("reads_url", true),
+                mib(settings, "shared_memory", 0),
+                (Boolean) settings.getOrDefault("storage", false));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

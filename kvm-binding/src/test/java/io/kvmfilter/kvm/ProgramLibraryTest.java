@@ -31,7 +31,8 @@ class ProgramLibraryTest {
                 {
                   // comments are allowed, as in the VMOD
                   "compute": { "concurrency": 4, "max_boot_time": 8.0, "max_request_time": 6.5,
-                               "max_memory": 64, "max_request_memory": 48, "ephemeral": false },
+                               "max_memory": 64, "max_request_memory": 48, "ephemeral": false,
+                               "shared_memory": 2, "storage": true },
                   "inflate": { "group": "compute", "filename": "programs/inflate", "max_request_time": 1.25,
                                "main_arguments": ["--fast"], "environment": ["LEVEL=9"], "start": true }
                 }""");
@@ -44,6 +45,8 @@ class ProgramLibraryTest {
         assertThat(p.maxMemory()).isEqualTo(64L << 20);
         assertThat(p.maxRequestMemory()).isEqualTo(48L << 20);
         assertThat(p.ephemeral()).isFalse();
+        assertThat(p.sharedMemory()).as("MiB, as in the VMOD").isEqualTo(2L << 20);
+        assertThat(p.storage()).isTrue();
         assertThat(p.start()).isTrue();
         assertThat(p.mainArguments()).containsExactly("--fast");
         assertThat(p.environment()).containsExactly("LEVEL=9");
@@ -58,6 +61,8 @@ class ProgramLibraryTest {
         assertThat(p.maxBootTime()).isEqualTo(Duration.ofSeconds(10));
         assertThat(p.maxRequestTime()).isEqualTo(Duration.ofSeconds(8));
         assertThat(p.onErrorTime()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(p.sharedMemory()).as("no shared memory area").isZero();
+        assertThat(p.storage()).as("no storage").isFalse();
         assertThat(p.maxMemory()).isEqualTo(256L << 20);
         assertThat(p.maxRequestMemory()).isEqualTo(64L << 20);
         assertThat(p.maxResponseSize()).isEqualTo(64L << 20);
@@ -241,6 +246,8 @@ class ProgramLibraryTest {
         assertError("{ \"p\": { \"filename\": \"x\", \"warmup_body\": \"\" } }",
                 "key \"warmup_body\" must be a file path relative to the library's directory");
         assertError("{ \"p\": { \"filename\": \"x\", \"max_queue\": -1 } }", "key \"max_queue\" must be an integer from 0");
+        assertError("{ \"p\": { \"filename\": \"x\", \"shared_memory\": 0.5 } }",
+                "key \"shared_memory\" must be MiB, an integer from 0 (none) to 65536, got 0.5 (a decimal number)");
         assertError("{ \"p\": { \"filename\": \"\" } }", "key \"filename\" must be a file path");
         assertError("{ \"p\": { \"group\": 3, \"filename\": \"x\" } }", "key \"group\" must be the name of a group defined in the same library, got 3 (an integer)");
     }

@@ -42,8 +42,17 @@ public final class CSuiteGuests {
 
     /** A program library file in {@code dir} holding the guest NAME as the program NAME. */
     public static Path library(Path dir, String name) throws IOException, InterruptedException {
+        return library(dir, name, "");
+    }
+
+    /**
+     * The same with more settings for the program, as JSON members (e.g. {@code "\"concurrency\": 2"}); the file is
+     * named after the program.
+     */
+    public static Path library(Path dir, String name, String settings) throws IOException, InterruptedException {
         Path file = dir.resolve(name + "-library.json");
-        Files.writeString(file, "{ \"" + name + "\": { \"filename\": \"" + guest(name) + "\" } }");
+        Files.writeString(file, "{ \"" + name + "\": { \"filename\": \"" + guest(name) + "\""
+                + (settings.isEmpty() ? "" : ", " + settings) + " } }");
         return file;
     }
 }

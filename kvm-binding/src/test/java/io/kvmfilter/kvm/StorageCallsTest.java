@@ -1,0 +1,75 @@
+package io.kvmfilter.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kvmfilter.kvm.testing.CSuiteGuests;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Storage through the Java binding ({@code "storage": true}): state kept in the storage instance across requests
+ * made by four request VMs at once, a crash in storage that fails only its request and sends storage back to its
+ * boot image, and a storage task. The guest is the C suite's "storage" (its test_storage.c covers every call).
+ */
+@ExtendWith(KvmTestEnvironment.class)
+class StorageCallsTest {
+
+    private static final int THREADS = 4;
+    private static final int ADDS = 25;
+
+    @Test
+    void requestVmsShareTheStorageInstancesStateOneCallAtATime() throws Exception {
+        String library = "{ \"storage\": { \"filename\": \"" + CSuiteGuests.guest("storage")
+                + "\", \"storage\": true, \"concurrency\": " + THREADS + ", \"queue_timeout\": 60 } }";
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library, null))) {
+            assertThat(body(kvm, "type")).isEqualTo("request=0 storage=1 type=storage");
+            assertThat(body(kvm, "total")).isEqualTo("total=100 resumed=0");
+            List<Future<?>> runs = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                runs.add(pool.submit(() -> {
+                    for (int i = 0; i < ADDS; i++) {
+                        assertThat(body(kvm, "add:2")).startsWith("total=");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> run : runs) {
+                run.get(120, TimeUnit.SECONDS);
+            }
+            assertThat(body(kvm, "total")).isEqualTo("total=" + (100 + 2 * THREADS * ADDS) + " resumed=0");
+
+            Result crash = kvm.run("storage", Request.get("/").withArg("crash"));
+            assertThat(crash.failure()).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.MEMORY_FAULT);
+                assertThat(f.message()).contains("in storage: memory fault");
+            });
+            assertThat(body(kvm, "total")).as("storage started again from its boot image")
+                    .isEqualTo("total=100 resumed=0");
+
+            assertThat(body(kvm, "task:11")).startsWith("id=");
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            String total = body(kvm, "total");
+            while (!total.equals("total=111 resumed=0") && System.nanoTime() < until) {
+                Thread.sleep(20);
+                total = body(kvm, "total");
+            }
+            assertThat(total).as("the task ran in storage").isEqualTo("total=111 resumed=0");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String body(Kvm kvm, String arg) {
+        Result result = kvm.run("storage", Request.get("/").withArg(arg));
+        assertThat(result.failure()).as(result.toString()).isEmpty();
+        return result.bodyAsString();
+    }
+}

@@ -1,0 +1,249 @@
+/* storage — the storage calls (0x10706-0x1070A, 0x10011, 0x10013). Storage keeps a total (100 after its boot) and
+ * the request VMs reach it. GET arguments:
+ *   type          "request=R storage=S": sys_is_storage() here and in storage, and storage's KVM_TYPE
+ *   add:N         adds N to the total in storage; "total=T"
+ *   total         "total=T"
+ *   echo:RES      three buffers joined in storage, handed back into a RES-byte result buffer; "len=L [text]"
+ *   resume        storage_return then the function runs on and records that it did; "resumed=1" on "total"-like
+ *                 "resumed" afterwards
+ *   noreturn      storage_noreturn("bye"); what follows it in the function would crash
+ *   crash         a NULL write in storage (the request fails; storage starts again from its boot image)
+ *   loop          a loop without end in storage (the request times out; storage starts again)
+ *   oom           allocates in storage until memory runs out
+ *   nested        storage calls storage: "nested=R" (-EDEADLK)
+ *   forbidden     calls a function that is not in the allow-list (the request fails)
+ *   bad-buffer    a buffer pointing into the system area (the request fails)
+ *   task:N        queues a task that adds N; "id=I"
+ *   periodic      queues a task adding 1 every 20 ms; "id=I"
+ *   stop:I        stop_storage_task(I); "stopped=R"
+ *   return-twice  storage_return called twice (the call fails)
+ *   no-return     a function that returns without storage_return: "len=0" */
+#define ABI_IMPLEMENTATION
+#include "abi.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long total;      /* storage's state */
+static int resumed;     /* storage: set after a storage_return resumed */
+static const char *storage_type; /* storage: its KVM_TYPE */
+
+static void answer(const char *text)
+{
+    respond_text(200, text);
+}
+
+/* ---- functions that run in storage ---- */
+
+static void st_type(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    char out[64];
+    snprintf(out, sizeof out, "storage=%d type=%s", sys_is_storage(), storage_type ? storage_type : "?");
+    storage_return(out, strlen(out));
+}
+
+static void st_add(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)res;
+    char number[32] = "";
+    if (n == 1 && b[0].len < sizeof number)
+        memcpy(number, b[0].data, b[0].len);
+    total += atol(number);
+    char out[32];
+    snprintf(out, sizeof out, "total=%ld", total);
+    storage_return(out, strlen(out));
+}
+
+static void st_total(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    char out[64];
+    snprintf(out, sizeof out, "total=%ld resumed=%d", total, resumed);
+    storage_return(out, strlen(out));
+}
+
+static void st_echo(size_t n, struct virtbuffer b[], size_t res)
+{
+    char joined[256];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len + b[i].len > sizeof joined)
+            break;
+        memcpy(joined + len, b[i].data, b[i].len);
+        len += b[i].len;
+    }
+    char out[300];
+    int m = snprintf(out, sizeof out, "res=%zu %.*s", res, (int)len, joined);
+    storage_return(out, (size_t)m);
+}
+
+static void st_resume(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    storage_return("returned", 8);
+    resumed = 1; /* runs after the result went back */
+}
+
+static void st_noreturn(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    storage_noreturn("bye", 3);
+}
+
+static void st_crash(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    total = -1; /* lost: the crash sends storage back to its boot image */
+    *(volatile int *)0 = 1;
+}
+
+static void st_loop(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    total = -2;
+    for (volatile int i = 0;; i++) {
+    }
+}
+
+static void st_oom(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    for (;;) {
+        char *p = malloc(1 << 20);
+        if (!p)
+            *(volatile int *)0 = 2; /* a crash after a refused allocation: out of memory */
+        memset(p, 1, 1 << 20);
+    }
+}
+
+static void st_nested(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    long r = storage_callv(st_total, 0, NULL, NULL, 0);
+    char out[32];
+    snprintf(out, sizeof out, "nested=%ld", r);
+    storage_return(out, strlen(out));
+}
+
+static void st_forbidden(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    storage_return("reached", 7);
+}
+
+static void st_return_twice(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    storage_return("one", 3);
+    storage_return("two", 3);
+}
+
+static void st_no_return(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+}
+
+static void task_add(void *data, size_t len)
+{
+    char number[32] = "";
+    if (len < sizeof number)
+        memcpy(number, data, len);
+    total += atol(number);
+}
+
+/* ---- the request side ---- */
+
+static long call(storage_func fn, const char *text, char *out, size_t out_len)
+{
+    struct virtbuffer one = {text, text ? strlen(text) : 0};
+    long r = storage_callv(fn, text ? 1 : 0, &one, out, out_len);
+    if (r >= 0 && (size_t)r < out_len)
+        out[r] = '\0';
+    return r;
+}
+
+static void on_get(const char *url, const char *arg)
+{
+    (void)url;
+    char out[512] = "", text[600];
+    if (!strcmp(arg, "type")) {
+        call(st_type, NULL, out, sizeof out);
+        snprintf(text, sizeof text, "request=%d %s", sys_is_storage(), out);
+        answer(text);
+    } else if (!strncmp(arg, "add:", 4)) {
+        call(st_add, arg + 4, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "total") || !strcmp(arg, "resumed")) {
+        call(st_total, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strncmp(arg, "echo:", 5)) {
+        struct virtbuffer three[3] = {{"one,", 4}, {"", 0}, {"two,three", 9}};
+        long r = storage_callv(st_echo, 3, three, out, (size_t)atol(arg + 5));
+        snprintf(text, sizeof text, "len=%ld [%.*s]", r, r > 0 ? (int)r : 0, out);
+        answer(text);
+    } else if (!strcmp(arg, "resume")) {
+        call(st_resume, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "noreturn")) {
+        call(st_noreturn, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "crash")) {
+        call(st_crash, NULL, out, sizeof out);
+        answer("survived the crash");
+    } else if (!strcmp(arg, "loop")) {
+        call(st_loop, NULL, out, sizeof out);
+        answer("survived the loop");
+    } else if (!strcmp(arg, "oom")) {
+        call(st_oom, NULL, out, sizeof out);
+        answer("survived");
+    } else if (!strcmp(arg, "nested")) {
+        call(st_nested, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "forbidden")) {
+        call(st_forbidden, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "bad-buffer")) {
+        struct virtbuffer bad = {(const void *)0x2000, 16};
+        storage_callv(st_total, 1, &bad, out, sizeof out);
+        answer("survived");
+    } else if (!strncmp(arg, "task:", 5)) {
+        long id = sys_storage_task(task_add, arg + 5, strlen(arg + 5), 0, 0);
+        snprintf(text, sizeof text, "id=%ld", id);
+        answer(text);
+    } else if (!strcmp(arg, "periodic")) {
+        long id = sys_storage_task(task_add, "1", 1, 0, 20);
+        snprintf(text, sizeof text, "id=%ld", id);
+        answer(text);
+    } else if (!strncmp(arg, "stop:", 5)) {
+        snprintf(text, sizeof text, "stopped=%ld", stop_storage_task(atol(arg + 5)));
+        answer(text);
+    } else if (!strcmp(arg, "return-twice")) {
+        call(st_return_twice, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "no-return")) {
+        long r = call(st_no_return, NULL, out, sizeof out);
+        snprintf(text, sizeof text, "len=%ld", r);
+        answer(text);
+    } else {
+        answer("unknown argument");
+    }
+}
+
+int main(void)
+{
+    if (sys_is_storage()) {
+        total = 100;
+        storage_type = getenv("KVM_TYPE");
+    }
+    /* Every function but st_forbidden may be called from request VMs. */
+    storage_func allowed[] = {st_type, st_add, st_total, st_echo, st_resume, st_noreturn, st_crash, st_loop,
+                              st_oom, st_nested, st_return_twice, st_no_return};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        sys_storage_allow((void (*)(void))allowed[i]);
+    sys_storage_allow((void (*)(void))task_add);
+    register_func(1, (void *)on_get);
+    wait_for_requests();
+    return 0;
+}

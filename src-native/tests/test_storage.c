@@ -1,0 +1,158 @@
+/*
+ * test_storage.c — storage (storage_callv, storage_return/noreturn, the allow-list, tasks): state that outlives
+ * requests, buffers copied both ways and bounded by the result buffer, failures inside storage that fail only the
+ * call and send storage back to its boot image, storage calling storage, calls from many request VMs at once, and
+ * hostile use (a bad buffer, a forbidden function).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define THREADS 4
+#define ADDS_PER_THREAD 50
+
+static struct result expect_body(kvmf_program *p, const char *arg, const char *body)
+{
+    struct result r = get(p, arg);
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, body), "storage %s: \"%s\" (%s %s), expected \"%s\"", arg, r.body,
+          kvmf_error_name(r.error), r.message, body);
+    return r;
+}
+
+static void expect_failure(kvmf_program *p, const char *arg, int kind, const char *text)
+{
+    struct result r = get(p, arg);
+    CHECK(r.error == kind && strstr(r.message, text) != NULL, "storage %s fails as %s with \"%s\": %s: %s", arg,
+          kvmf_error_name(kind), text, kvmf_error_name(r.error), r.message);
+}
+
+static void *add_many(void *arg)
+{
+    kvmf_program *p = arg;
+    for (int i = 0; i < ADDS_PER_THREAD; i++)
+        get(p, "add:1");
+    return NULL;
+}
+
+/* Waits up to `seconds` for "total" to answer `body`. */
+static bool wait_for_total(kvmf_program *p, const char *body, int seconds)
+{
+    for (int i = 0; i < seconds * 50; i++) {
+        struct result r = get(p, "total");
+        if (!strcmp(r.body, body))
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static kvmf_program *load(const char *guest, int concurrency)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_memory = 64ULL << 20;
+    c.max_request_memory = 16ULL << 20;
+    c.max_request_time_ms = 1000ULL * time_scale;
+    c.concurrency = (uint64_t)concurrency;
+    c.storage = 1;
+    kvmf_program *p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots with storage: %s", guest, kvmf_last_error());
+    return p;
+}
+
+static void calls(const char *guest)
+{
+    kvmf_program *p = load(guest, THREADS);
+    if (!p)
+        return;
+    expect_body(p, "type", "request=0 storage=1 type=storage");
+    expect_body(p, "total", "total=100 resumed=0");
+    expect_body(p, "add:5", "total=105");
+    expect_body(p, "add:-2", "total=103");
+    /* Buffers arrive in order (an empty one included); the result is cut at the caller's buffer. */
+    expect_body(p, "echo:300", "len=21 [res=300 one,two,three]");
+    expect_body(p, "echo:9", "len=9 [res=9 one]");
+    expect_body(p, "echo:0", "len=0 []");
+    expect_body(p, "resume", "returned");
+    expect_body(p, "resumed", "total=103 resumed=1");
+    expect_body(p, "noreturn", "bye");
+    expect_body(p, "no-return", "len=0");
+    expect_body(p, "nested", "nested=-35"); /* -EDEADLK: storage cannot call storage */
+
+    /* Many request VMs at once: one access at a time, nothing lost. */
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, add_many, p);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    char expect[64];
+    snprintf(expect, sizeof expect, "total=%d resumed=1", 103 + THREADS * ADDS_PER_THREAD);
+    expect_body(p, "total", expect);
+
+    /* A failure inside storage fails the call and sends storage back to its boot image. */
+    expect_failure(p, "crash", KVMF_MEMORY_FAULT, "in storage: memory fault");
+    expect_body(p, "total", "total=100 resumed=0");
+    expect_body(p, "add:1", "total=101");
+    expect_failure(p, "loop", KVMF_TIMEOUT, "in storage: the storage function ran longer than its limit");
+    expect_body(p, "total", "total=100 resumed=0");
+    expect_failure(p, "oom", KVMF_OUT_OF_MEMORY, "in storage:");
+    expect_body(p, "add:7", "total=107");
+    expect_failure(p, "return-twice", KVMF_BAD_API_CALL, "already handed back its result");
+    expect_body(p, "total", "total=100 resumed=0");
+
+    /* Hostile calls fail the request and leave storage alone. */
+    expect_body(p, "add:3", "total=103");
+    expect_failure(p, "forbidden", KVMF_BAD_API_CALL, "not in the program's storage allow-list");
+    expect_failure(p, "bad-buffer", KVMF_BAD_API_CALL, "buffer 0 (0x2000, 16 bytes) is outside the program's memory");
+    expect_body(p, "total", "total=103 resumed=0");
+    kvmf_program_destroy(p);
+}
+
+static void tasks(const char *guest)
+{
+    kvmf_program *p = load(guest, 2);
+    if (!p)
+        return;
+    struct result r = get(p, "task:20");
+    CHECK(!strncmp(r.body, "id=", 3) && atol(r.body + 3) > 0, "%s: a task is queued: %s", guest, r.body);
+    CHECK(wait_for_total(p, "total=120 resumed=0", 5 * time_scale), "%s: the task ran in storage", guest);
+    r = get(p, "periodic");
+    long id = atol(r.body + 3);
+    CHECK(id > 0, "%s: a periodic task is queued: %s", guest, r.body);
+    CHECK(wait_for_total(p, "total=125 resumed=0", 5 * time_scale), "%s: the periodic task runs again and again",
+          guest);
+    char stop[32];
+    snprintf(stop, sizeof stop, "stop:%ld", id);
+    expect_body(p, stop, "stopped=1");
+    expect_body(p, stop, "stopped=0");
+    r = get(p, "total");
+    usleep(200000);
+    struct result later = get(p, "total");
+    CHECK(!strcmp(r.body, later.body), "%s: a stopped task runs no more: %s then %s", guest, r.body, later.body);
+    /* Destroying the program with a queued task stops its thread. */
+    get(p, "periodic");
+    kvmf_program_destroy(p);
+}
+
+static void without_storage(void)
+{
+    kvmf_program *p = load_guest("storage", NULL, NULL);
+    CHECK(p != NULL, "storage guest boots without storage: %s", kvmf_last_error());
+    if (!p)
+        return;
+    struct result r = get(p, "add:1");
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, "") && strstr(r.log, "has no storage"),
+          "storage_callv without storage answers -ENOSYS and logs why: \"%s\" log \"%s\"", r.body, r.log);
+    kvmf_program_destroy(p);
+}
+
+void test_storage(void)
+{
+    calls("storage");
+    calls("storage-musl");
+    tasks("storage");
+    without_storage();
+}
