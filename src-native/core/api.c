@@ -194,32 +194,41 @@ static bool valid_content_type(const char *t, uint64_t len)
     return true;
 }
 
+const char *api_response_head(struct kvmf_instance *in, int16_t status, uint64_t ctype, uint64_t ctype_len,
+                              const char *who)
+{
+    if (in->ex.phase == PHASE_BOOT || in->ex.phase == PHASE_STORAGE) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s called %s", who,
+                      in->ex.phase == PHASE_BOOT ? "during initialisation" : "in storage (storage answers with "
+                      "storage_return)");
+        return NULL;
+    }
+    if (status < 100 || status > 599) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: status %d is outside 100-599", who, status);
+        return NULL;
+    }
+    const char *type = guest_ptr(in, ctype, ctype_len);
+    if (!type) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: content type at 0x%llx with length %llu is outside the program's "
+                      "memory", who, (unsigned long long)ctype, (unsigned long long)ctype_len);
+        return NULL;
+    }
+    if (!valid_content_type(type, ctype_len)) {
+        exchange_fail(in, KVMF_BAD_API_CALL, "%s: the content type (%llu bytes) is longer than %d bytes or contains "
+                      "a control character (CR, LF, NUL...)", who, (unsigned long long)ctype_len,
+                      MAX_CONTENT_TYPE_BYTES);
+        return NULL;
+    }
+    return type;
+}
+
 static void api_backend_response(struct kvmf_instance *in, struct trap_frame *f)
 {
     struct exchange *ex = &in->ex;
     int16_t status = (int16_t)f->rdi;
     uint64_t ctype = f->rsi, ctype_len = f->rdx, body = f->rcx, body_len = f->r8, extra = f->r9;
-    if (ex->phase == PHASE_BOOT) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response called during initialisation");
+    if (!api_response_head(in, status, ctype, ctype_len, "sys_backend_response"))
         return;
-    }
-    if (status < 100 || status > 599) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: status %d is outside 100-599", status);
-        return;
-    }
-    const char *type = guest_ptr(in, ctype, ctype_len);
-    if (!type) {
-        exchange_fail(in, KVMF_BAD_API_CALL,
-                      "sys_backend_response: content type at 0x%llx with length %llu is outside the program's memory",
-                      (unsigned long long)ctype, (unsigned long long)ctype_len);
-        return;
-    }
-    if (!valid_content_type(type, ctype_len)) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_backend_response: the content type (%llu bytes) is longer than %d "
-                      "bytes or contains a control character (CR, LF, NUL...)", (unsigned long long)ctype_len,
-                      MAX_CONTENT_TYPE_BYTES);
-        return;
-    }
     if (body_len > in->program->config.max_response_size) {
         exchange_fail(in, KVMF_RESPONSE_TOO_LARGE, "response body of %llu bytes exceeds max_response_size (%llu bytes)",
                       (unsigned long long)body_len, (unsigned long long)in->program->config.max_response_size);
@@ -392,6 +401,7 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
         ex->keep_ms = (int64_t)f->rcx;
         break;
     case KVM_CALL_BACKEND_RESPONSE: api_backend_response(in, f); break;
+    case KVM_CALL_BEGIN_STREAMING_RESPONSE: stream_begin(in, f); break;
     case KVM_CALL_HTTP_APPEND: result = api_http_append(in, f); break;
     case KVM_CALL_HTTP_SET: result = api_http_set(in, f); break;
     case KVM_CALL_HTTP_FIND: result = api_http_find(in, f); break;

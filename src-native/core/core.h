@@ -212,6 +212,11 @@ struct exchange {
     struct buffer log;
     int64_t cacheable, ttl_ms, grace_ms, keep_ms;
     char method[16];
+    /* begin_streaming_response (stream.c): the body comes from the program's callback, into stream_body */
+    bool streaming;
+    bool chunk_ready;           /* the callback returned: its {data, len} is in chunk_addr, chunk_len */
+    uint64_t stream_cb, stream_arg, stream_total, stream_sp, chunk_addr, chunk_len;
+    struct buffer stream_body, stream_ctype;
     /* PHASE_STORAGE: what storage_return handed back (at most storage_result_max bytes) */
     struct buffer storage_result;
     uint64_t storage_result_max;
@@ -363,6 +368,16 @@ int64_t storage_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);
 
+/* Checks the status and content type of a response a call gives (sys_backend_response, the streaming one);
+ * the content type's host pointer, or NULL when the run failed as BAD_API_CALL. */
+const char *api_response_head(struct kvmf_instance *in, int16_t status, uint64_t ctype, uint64_t ctype_len,
+                              const char *who);
+
+/* stream.c: begin_streaming_response ends the handler's part of the run; stream_collect then calls the program's
+ * callback until it has produced content_length bytes (or fails), gathering them as the response body. */
+void stream_begin(struct kvmf_instance *in, struct trap_frame *f);
+void stream_collect(struct kvmf_instance *in);
+
 /* regex.c: the regular-expression calls (KVM_CALL_REGEX_*); the result for rax. */
 int64_t regex_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
 /* Frees every pattern of the set. */
@@ -418,6 +433,9 @@ void frame_enter_user(struct kvmf_instance *in, uint64_t target);
 int instance_launch(struct kvmf_instance *in);
 /* Starts a call of guest function `fn` with up to 6 arguments on the request stack. */
 void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs);
+/* The same on a stack whose top is `stack_top` (16-byte aligned). */
+void instance_prepare_call_at(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs,
+                              uint64_t stack_top);
 
 /* reset.c */
 /* Adds the guest's writes since the last call to the instance's written pages; *count = how many. */

@@ -31,6 +31,10 @@ void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
     buffer_clear(&ex->log);
     ex->cacheable = -1;
     ex->ttl_ms = ex->grace_ms = ex->keep_ms = 0;
+    ex->streaming = ex->chunk_ready = false;
+    ex->stream_cb = ex->stream_arg = ex->stream_total = ex->stream_sp = ex->chunk_addr = ex->chunk_len = 0;
+    buffer_clear(&ex->stream_body);
+    buffer_clear(&ex->stream_ctype);
     buffer_clear(&ex->storage_result);
     ex->storage_result_max = 0;
     ex->storage_returned = false;
@@ -45,6 +49,8 @@ void exchange_free(struct exchange *ex)
     buffer_free(&ex->response_header_text);
     buffer_free(&ex->log);
     buffer_free(&ex->storage_result);
+    buffer_free(&ex->stream_body);
+    buffer_free(&ex->stream_ctype);
 }
 
 void exchange_fail(struct kvmf_instance *in, int kind, const char *fmt, ...)

@@ -120,11 +120,17 @@ int instance_launch(struct kvmf_instance *in)
 
 void instance_prepare_call(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs)
 {
+    instance_prepare_call_at(in, fn, args, nargs, in->program->request_stack_top);
+}
+
+void instance_prepare_call_at(struct kvmf_instance *in, uint64_t fn, const uint64_t *args, int nargs,
+                              uint64_t stack_top)
+{
     struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
     memset(f, 0, sizeof *f);
     /* A fresh stack: 16-byte aligned before the call, then the return address, as a call
      * instruction would leave it. Returning lands on a ud2: "no response". */
-    uint64_t sp = in->program->request_stack_top - 8;
+    uint64_t sp = stack_top - 8;
     uint64_t ret = HANDLER_RETURN_ADDR;
     guest_write(in, sp, &ret, 8);
     uint64_t *regs[6] = {&f->rdi, &f->rsi, &f->rdx, &f->rcx, &f->r8, &f->r9};

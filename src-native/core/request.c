@@ -171,12 +171,17 @@ static bool run_on_error(struct kvmf_instance *in, uint64_t url, uint64_t arg, c
     ex->finished = false;
     ex->error = KVMF_OK;
     ex->status = 0;
+    ex->streaming = false; /* on_error answers afresh, streaming or not */
+    buffer_clear(&ex->stream_body);
+    buffer_clear(&ex->stream_ctype);
     header_list_clear(&ex->response_headers);
     uint64_t args[3] = {url, arg, text};
     instance_prepare_call(in, p->handlers.on_error, args, 3);
     if (instance_launch(in) != KVMF_OK)
         return false;
     vcpu_run(in);
+    if (ex->error == KVMF_OK && ex->streaming)
+        stream_collect(in);
     return ex->error == KVMF_OK && ex->status != 0;
 }
 
@@ -249,6 +254,8 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
             exchange_fail(in, rc, "%s", kvmf_last_error());
         else
             vcpu_run(in);
+        if (ex->error == KVMF_OK && ex->streaming)
+            stream_collect(in);
     }
     uint64_t dirtied = 0;
     if (ex->error == KVMF_OK && dirty_collect(in, &dirtied) == KVMF_OK &&
@@ -271,10 +278,17 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     /* The response: pointers into guest memory, valid until release. */
     if (ex->status != 0 && (error == KVMF_OK || resp->on_error_used)) {
         resp->status = ex->status;
-        resp->content_type = (const char *)in->vm.mem + ex->ctype_addr;
-        resp->content_type_len = ex->ctype_len;
-        resp->body = in->vm.mem + ex->body_addr;
-        resp->body_len = ex->body_len;
+        if (ex->streaming) { /* gathered by the host from the callback's pieces */
+            resp->content_type = ex->stream_ctype.data ? ex->stream_ctype.data : "";
+            resp->content_type_len = ex->stream_ctype.len;
+            resp->body = (const uint8_t *)(ex->stream_body.data ? ex->stream_body.data : "");
+            resp->body_len = ex->stream_body.len;
+        } else {
+            resp->content_type = (const char *)in->vm.mem + ex->ctype_addr;
+            resp->content_type_len = ex->ctype_len;
+            resp->body = in->vm.mem + ex->body_addr;
+            resp->body_len = ex->body_len;
+        }
         for (size_t i = 0; i < ex->response_headers.count; i++) {
             buffer_append(&ex->response_header_text, ex->response_headers.items[i].text,
                           ex->response_headers.items[i].len, SIZE_MAX);

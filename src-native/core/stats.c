@@ -52,6 +52,12 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
     if (fstat(p->memfd, &st) == 0)
         out->frozen_bytes = (uint64_t)st.st_blocks * 512;
     out->trimmed_bytes = p->trimmed_bytes;
+    if (p->storage) {
+        out->storage_calls = LOAD(p->storage->storage_calls);
+        out->storage_failures = LOAD(p->storage->storage_failures);
+        out->storage_tasks = LOAD(p->storage->storage_tasks_run);
+        out->storage_task_failures = LOAD(p->storage->storage_task_failures);
+    }
     out->max_memory = p->config.max_memory;
     out->max_request_memory = p->config.max_request_memory;
     return KVMF_OK;

@@ -36,10 +36,17 @@ static void handle_trap(struct kvmf_instance *in)
         }
     }
     if (v == 6 && rip == HANDLER_RETURN_ADDR) {
-        if (in->ex.phase == PHASE_STORAGE)
+        if (in->ex.phase == PHASE_STORAGE) {
             in->ex.finished = true; /* a storage function that returns has finished its call */
-        else
+        } else if (in->ex.streaming) {
+            /* The streaming callback returned struct streaming_content {data, len} in rax:rdx. */
+            in->ex.chunk_addr = f->rax;
+            in->ex.chunk_len = f->rdx;
+            in->ex.chunk_ready = true;
+            in->ex.finished = true;
+        } else {
             exchange_fail(in, KVMF_NO_RESPONSE, "the handler returned without calling sys_backend_response()");
+        }
         return;
     }
     fault_classify(in, f);

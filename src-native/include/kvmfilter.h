@@ -222,6 +222,10 @@ struct kvmf_program_stats {
     uint64_t exits;               /* guest exits to the host in requests (exits / invocations: the cost) */
     uint64_t trap_exits;          /* those that went through the trap stub (see kvmf_response) */
     uint64_t trimmed_bytes;       /* memory given back by kvmf_program_trim, in all */
+    uint64_t storage_calls;       /* storage_callv calls that ran in storage (config.storage) */
+    uint64_t storage_failures;    /* storage runs (calls and tasks) that failed: each restarted storage */
+    uint64_t storage_tasks;       /* storage tasks run */
+    uint64_t storage_task_failures; /* storage tasks that failed or found storage busy past their time */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

@@ -1,15 +1,18 @@
 /*
  * kvmrun — runs a program in the sandbox the way the server does, for program authors.
  *
- *   kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]
+ *   kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FILE]
  *          [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]
  *          [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
- *          [--max-request-memory MiB] [--ephemeral true|false] [--fail] PROGRAM
+ *          [--max-request-memory MiB] [--ephemeral true|false] [--storage]
+ *          [--shared-memory MiB] [--fail] PROGRAM
  *
  * Boots PROGRAM, runs the request (POST when --body is given, else GET) --warmup times flagged as
  * warm-up (as the server's warmup_requests are: the instance learns its hot pages), then --repeat
  * times on one instance, writes the last response body to --out (default stdout) and the program's output to
- * stderr. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
+ * stderr. Several --arg make a sequence: one request per --arg, in order, on the same program (its storage
+ * and shared memory see them all), each body written to --out followed by a newline; a failure stops the
+ * sequence. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
  * that status is 400 or more), 2 when the sandbox reports a failure, 1 for usage or configuration
  * errors.
  */
@@ -25,7 +28,9 @@
 #include "../include/kvmfilter.h"
 
 struct options {
-    const char *method, *url, *arg, *content_type, *body_file, *out_file, *json_file, *program;
+    const char *method, *url, *content_type, *body_file, *out_file, *json_file, *program;
+    const char **args;          /* --arg, in order: more than one makes a sequence */
+    size_t nargs;
     char *headers;
     size_t headers_len;
     long repeat;
@@ -37,10 +42,11 @@ struct options {
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: kvmrun [--method M] [--url U] [--arg S] [--content-type CT] [--body FILE]\n"
+            "usage: kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FILE]\n"
             "              [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]\n"
             "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
-            "              [--max-request-memory MiB] [--ephemeral true|false] [--fail] PROGRAM\n");
+            "              [--max-request-memory MiB] [--ephemeral true|false] [--storage]\n"
+            "              [--shared-memory MiB] [--fail] PROGRAM\n");
 }
 
 static int usage_error(const char *fmt, const char *value)
@@ -109,7 +115,7 @@ static bool parse_mib(const char *s, uint64_t *bytes)
 static int parse(int argc, char **argv, struct options *o)
 {
     enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_WARMUP, O_JSON, O_RTIME,
-           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_FAIL, O_HELP };
+           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_STORAGE, O_SHM, O_FAIL, O_HELP };
     static const struct option longs[] = {
         {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
         {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
@@ -117,7 +123,8 @@ static int parse(int argc, char **argv, struct options *o)
         {"json", 1, 0, O_JSON},
         {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
         {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
-        {"ephemeral", 1, 0, O_EPHEMERAL}, {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"ephemeral", 1, 0, O_EPHEMERAL}, {"storage", 0, 0, O_STORAGE}, {"shared-memory", 1, 0, O_SHM},
+        {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->url = "/";
@@ -129,7 +136,14 @@ static int parse(int argc, char **argv, struct options *o)
         switch (c) {
         case O_METHOD: o->method = optarg; break;
         case O_URL: o->url = optarg; break;
-        case O_ARG: o->arg = optarg; break;
+        case O_ARG: {
+            const char **grown = realloc(o->args, (o->nargs + 1) * sizeof *grown);
+            if (!grown)
+                return usage_error("out of memory%s", "");
+            o->args = grown;
+            o->args[o->nargs++] = optarg;
+            break;
+        }
         case O_CTYPE: o->content_type = optarg; break;
         case O_BODY: o->body_file = optarg; break;
         case O_OUT: o->out_file = optarg; break;
@@ -178,6 +192,11 @@ static int parse(int argc, char **argv, struct options *o)
             if (strcmp(optarg, "true") && strcmp(optarg, "false"))
                 return usage_error("--ephemeral %s: expected true or false", optarg);
             o->config.ephemeral = strcmp(optarg, "true") == 0;
+            break;
+        case O_STORAGE: o->config.storage = 1; break;
+        case O_SHM:
+            if (!parse_mib(optarg, &o->config.shared_memory))
+                return usage_error("--shared-memory %s: expected a whole number of MiB", optarg);
             break;
         case O_FAIL: o->fail = true; break;
         case O_HELP: usage(stdout); exit(0);
@@ -307,7 +326,15 @@ int main(int argc, char **argv)
     struct kvmf_program_stats ps;
     kvmf_program_stats(program, &ps);
 
-    uint64_t *runs = calloc((size_t)o.repeat, sizeof *runs), *resets = calloc((size_t)o.repeat, sizeof *resets);
+    bool sequence = o.nargs > 1;
+    size_t steps = o.nargs > 1 ? o.nargs : 1, total_runs = (size_t)o.repeat * steps;
+    const char *first_arg = o.nargs ? o.args[0] : NULL;
+    FILE *out = NULL;
+    if (sequence && !(out = o.out_file ? fopen(o.out_file, "wb") : stdout)) {
+        fprintf(stderr, "kvmrun: cannot write %s: %s\n", o.out_file, strerror(errno));
+        return 1;
+    }
+    uint64_t *runs = calloc(total_runs, sizeof *runs), *resets = calloc(total_runs, sizeof *resets);
     size_t nresets = 0;
     kvmf_instance *in = NULL;
     struct kvmf_response resp;
@@ -318,7 +345,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (long i = 0; i < o.warmup; i++) {
-        error = kvmf_instance_run(in, o.method, o.url, o.arg, o.content_type, body, body_len, o.headers,
+        error = kvmf_instance_run(in, o.method, o.url, first_arg, o.content_type, body, body_len, o.headers,
                                   o.headers_len, KVMF_RUN_WARMUP, &resp);
         kvmf_instance_release(in);
         if (error) {
@@ -331,7 +358,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    for (long i = 0; i < o.repeat; i++) {
+    for (size_t i = 0; i < total_runs; i++) {
         if (i > 0) {
             uint64_t t = now_ns();
             kvmf_instance_release(in);
@@ -341,18 +368,32 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        error = kvmf_instance_run(in, o.method, o.url, o.arg, o.content_type, body, body_len, o.headers,
+        const char *arg = o.nargs ? o.args[i % steps] : NULL;
+        error = kvmf_instance_run(in, o.method, o.url, arg, o.content_type, body, body_len, o.headers,
                                   o.headers_len, 0, &resp);
         runs[i] = resp.run_ns;
         if (resp.log_len)
             fwrite(resp.log, 1, resp.log_len, stderr);
+        if (sequence && resp.status) {
+            fwrite(resp.body, 1, resp.body_len, out);
+            fputc('\n', out);
+        }
+        if (sequence && error) {
+            total_runs = i + 1;
+            fprintf(stderr, "kvmrun: the sequence stopped at request %zu (--arg '%s')\n", i + 1, arg);
+            break;
+        }
     }
+    if (out && out != stdout)
+        fclose(out);
+    else if (out)
+        fflush(stdout);
     if (error)
         snprintf(message, sizeof message, "%s", resp.error_message);
     if (error)
         fprintf(stderr, "kvmrun: %s: %s%s\n", kvmf_error_name(error), message,
                 resp.on_error_used ? " (answered by on_error)" : "");
-    if (resp.status) {
+    if (resp.status && !sequence) {
         FILE *out = o.out_file ? fopen(o.out_file, "wb") : stdout;
         if (!out) {
             fprintf(stderr, "kvmrun: cannot write %s: %s\n", o.out_file, strerror(errno));
@@ -364,8 +405,8 @@ int main(int argc, char **argv)
         else
             fflush(stdout);
     }
-    uint64_t p50 = percentile(runs, (size_t)o.repeat, 0.5) / 1000;
-    uint64_t p99 = percentile(runs, (size_t)o.repeat, 0.99) / 1000;
+    uint64_t p50 = percentile(runs, total_runs, 0.5) / 1000;
+    uint64_t p99 = percentile(runs, total_runs, 0.99) / 1000;
     uint64_t reset50 = percentile(resets, nresets, 0.5) / 1000;
     if (o.json_file)
         write_json(o.json_file, &resp, error, message, ps.boot_ns / 1000, p50, p99, reset50);
@@ -379,5 +420,6 @@ int main(int argc, char **argv)
     free(resets);
     free(body);
     free(o.headers);
+    free(o.args);
     return refused ? 3 : answered ? 0 : 2;
 }

@@ -35,6 +35,7 @@
 #define KVM_CALL_WAIT_FOR_REQUESTS_PAUSED 0x10002
 #define KVM_CALL_SET_CACHEABLE 0x10005
 #define KVM_CALL_BACKEND_RESPONSE 0x10010
+#define KVM_CALL_BEGIN_STREAMING_RESPONSE 0x10012
 #define KVM_CALL_HTTP_APPEND 0x10020
 #define KVM_CALL_HTTP_SET 0x10021
 #define KVM_CALL_HTTP_FIND 0x10022
@@ -136,6 +137,12 @@ struct meminfo {
 	uint64_t reqmem_current; /* request memory in use now */
 };
 
+/* What a streaming callback returns (in rax:rdx): the next piece of the body, 1 to `max` bytes. */
+struct streaming_content {
+	KVM_ABI_PTR(const void *) data;
+	uint64_t len;
+};
+
 /* One buffer handed to a storage function by storage_callv(): copied into storage, so `data` points there. */
 struct virtbuffer {
 	KVM_ABI_PTR(const void *) data;
@@ -183,6 +190,7 @@ KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, keep) == 20, "keep @
 KVM_ABI_STATIC_ASSERT(offsetof(struct BackendResponseExtra, reserved) == 24, "reserved @24");
 
 KVM_ABI_STATIC_ASSERT(sizeof(struct meminfo) == 32, "meminfo is 32 bytes");
+KVM_ABI_STATIC_ASSERT(sizeof(struct streaming_content) == 16, "streaming_content is 16 bytes (two registers)");
 KVM_ABI_STATIC_ASSERT(sizeof(struct virtbuffer) == 16 && offsetof(struct virtbuffer, len) == 8, "virtbuffer: data @0, len @8");
 KVM_ABI_STATIC_ASSERT(sizeof(struct shared_memory_info) == 16, "shared_memory_info is 16 bytes (two registers)");
 

@@ -94,6 +94,15 @@ __attribute__((noreturn)) void sys_backend_response(int16_t status, const void *
                                                     const void *body, size_t body_len,
                                                     const struct BackendResponseExtra *extra);
 
+/* A streamed response: the status, content type and body length now (set the headers before), then the body piece
+ * by piece from `cb`, which the host calls in this VM (the handler's stack and state intact) as
+ * cb(arg, max, written, content_length) until content_length bytes are written; each call returns 1 to max bytes
+ * (0 means stalled, and fails the response). Never returns. */
+typedef struct streaming_content (*kvm_stream_callback)(void *arg, size_t max, size_t written, size_t total);
+__attribute__((noreturn)) void begin_streaming_response(int16_t status, const void *ctype, size_t ctype_len,
+                                                        size_t content_length, kvm_stream_callback cb,
+                                                        const void *arg);
+
 /* Adds the header "Name: value" (field[0..len)) to `where`. Returns 0 on success, negative errno otherwise. */
 long sys_http_append(int where, const char *field, size_t len);
 
@@ -229,6 +238,7 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED)
         KVM_API_DEFINE_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE)
         KVM_API_DEFINE_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE)
+        KVM_API_DEFINE_CALL(begin_streaming_response, KVM_CALL_BEGIN_STREAMING_RESPONSE)
         KVM_API_DEFINE_CALL(sys_http_append, KVM_CALL_HTTP_APPEND)
         KVM_API_DEFINE_CALL(sys_http_set, KVM_CALL_HTTP_SET)
         KVM_API_DEFINE_CALL(sys_http_find, KVM_CALL_HTTP_FIND)

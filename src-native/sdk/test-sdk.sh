@@ -53,6 +53,11 @@ C
 check "a program using the API page builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-page" "$tmp/path.c"
 check "a program using the API page builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-musl" "$tmp/path.c"
 check "a program using out builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -DKVM_API_OUT_ONLY -static -o "$tmp/path-out" "$tmp/path.c"
+# The examples of docs/writing-programs.md, with glibc and musl.
+for example in shared_counter storage_notes countdown; do
+	check "sdk/examples/$example.c builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example" "sdk/examples/$example.c"
+	check "sdk/examples/$example.c builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example-musl" "sdk/examples/$example.c"
+done
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
@@ -63,6 +68,9 @@ if [[ -x "$kvmrun" ]]; then
 	check "calls through the API page in the sandbox" bash -c "'$kvmrun' --out '$tmp/page.out' '$tmp/path-page' && [[ \"\$(cat '$tmp/page.out')\" == page=ff000 ]]"
 	check "calls through the API page in the sandbox (musl)" bash -c "'$kvmrun' --out '$tmp/musl.out' '$tmp/path-musl' && [[ \"\$(cat '$tmp/musl.out')\" == page=ff000 ]]"
 	check "calls through out in the sandbox (KVM_API_OUT_ONLY)" bash -c "'$kvmrun' --out '$tmp/out.out' '$tmp/path-out' && [[ \"\$(cat '$tmp/out.out')\" == page=0 ]]"
+	check "shared_counter counts across requests" bash -c "[[ \"\$('$kvmrun' --shared-memory 1 --arg x --arg x --arg x '$tmp/shared_counter' 2>/dev/null | tr '\n' ,)\" == 1,2,3, ]]"
+	check "storage_notes keeps notes in storage (musl)" bash -c "[[ \"\$('$kvmrun' --storage --arg add:one --arg add:two --arg list '$tmp/storage_notes-musl' 2>/dev/null | tr '\n' ,)\" == '4 bytes,8 bytes,one,two,,' ]]"
+	check "countdown streams its lines" bash -c "[[ \"\$('$kvmrun' '$tmp/countdown-musl' 2>/dev/null | tr '\n' ,)\" == 9,8,7,6,5,4,3,2,1, ]]"
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"

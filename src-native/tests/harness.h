@@ -65,4 +65,5 @@ void test_boundary(void);
 void test_platform(void);
 void test_shared(void);
 void test_storage(void);
+void test_stream(void);
 #endif

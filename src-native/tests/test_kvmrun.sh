@@ -56,6 +56,27 @@ check "on_error exit status 0" test $? -eq 0
 check "on_error body is the original" cmp -s "$T/body" "$T/orig"
 check "on_error in JSON" grep -q '"on_error_used": true' "$T/onerr.json"
 
+# A sequence of requests (several --arg) on one program: its storage and its shared memory see them all.
+out=$($KVMRUN --storage --arg add:5 --arg add:7 --arg total $G/storage 2>/dev/null)
+check "a sequence reaches storage, in order" test "$out" = "total=105
+total=112
+total=112 resumed=0"
+out=$($KVMRUN --shared-memory 2 --arg count --arg count --arg area $G/shared 2>/dev/null)
+check "a sequence shares the shared memory area" test "$(echo "$out" | head -n 2 | tr '\n' ,)" = "1,2,"
+check "--shared-memory sizes the area" grep -q "ptr=0x10200000 end=0x10400000" <<<"$out"
+$KVMRUN --storage --arg add:1 --arg crash --arg total --out "$T/seq" $G/storage 2>"$T/seqerr"
+check "a failure stops a sequence: exit 2" test $? -eq 2
+check "the bodies before the failure are written" test "$(cat "$T/seq")" = "total=101"
+check "the failure and where the sequence stopped are named" grep -q "in storage: memory fault" "$T/seqerr"
+check "the stop is named" grep -q "the sequence stopped at request 2 (--arg 'crash')" "$T/seqerr"
+check "--shared-memory needs MiB" test "$($KVMRUN --shared-memory 1.5 $G/hello 2>&1 >/dev/null; echo $?)" = "kvmrun: --shared-memory 1.5: expected a whole number of MiB
+usage: kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FILE]
+              [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]
+              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
+              [--max-request-memory MiB] [--ephemeral true|false] [--storage]
+              [--shared-memory MiB] [--fail] PROGRAM
+1"
+
 # --fail: an answer of 400 or more exits 3 (still written out); without it, any answer exits 0.
 $KVMRUN --arg no-such-misbehaviour --out "$T/bad" $G/hostile 2>/dev/null
 check "a 400 without --fail: exit 0" test $? -eq 0

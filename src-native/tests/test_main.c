@@ -156,6 +156,7 @@ int main(int argc, char **argv)
         {"elf", test_elf}, {"hostile", test_hostile}, {"isolation", test_isolation},
         {"api", test_api}, {"pool", test_pool}, {"boundary", test_boundary}, {"platform", test_platform},
         {"shared", test_shared}, {"storage", test_storage},
+        {"stream", test_stream},
     };
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
         int before = tests_failed, passed_before = tests_passed;

@@ -39,6 +39,7 @@ ABI_CALL(wait_for_requests, KVM_CALL_WAIT_FOR_REQUESTS);
 ABI_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED);
 ABI_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE);
 ABI_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE);
+ABI_CALL(begin_streaming_response, KVM_CALL_BEGIN_STREAMING_RESPONSE);
 ABI_CALL(sys_http_append, KVM_CALL_HTTP_APPEND);
 ABI_CALL(sys_http_set, KVM_CALL_HTTP_SET);
 ABI_CALL(sys_http_find, KVM_CALL_HTTP_FIND);

@@ -154,6 +154,15 @@ abstract class SandboxFilterContract {
                 "\"shared_memory\": 2, \"concurrency\": 2, \"queue_timeout\": 30");
         deployment.servlet("/shared-count", new ProgramServlet(), Map.of("program", "shared", "arg", "count",
                 "library", sharedLibrary.toUri().toString()));
+        // The C suite's storage guest with storage: every request adds 3 to a total kept in the storage instance.
+        Path storageLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "storage",
+                "\"storage\": true, \"concurrency\": 2, \"queue_timeout\": 30");
+        deployment.servlet("/storage-add", new ProgramServlet(), Map.of("program", "storage", "arg", "add:3",
+                "library", storageLibrary.toUri().toString()));
+        // The C suite's stream guest: 3000 bytes from begin_streaming_response's callback, X-Streamed set before.
+        Path streamLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "stream");
+        deployment.servlet("/streamed", new ProgramServlet(), Map.of("program", "stream", "arg", "ok:3000",
+                "library", streamLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -484,6 +493,47 @@ abstract class SandboxFilterContract {
         } finally {
             clients.shutdownNow();
         }
+    }
+
+    @Test
+    void requestsOnEveryInstanceKeepTheirStateInTheProgramsStorage() throws Exception {
+        int requests = 30;
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<String>> answers = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                answers.add(clients.submit(() -> {
+                    Response response = http().get("/storage-add");
+                    assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+                    return response.asString();
+                }));
+            }
+            TreeSet<Long> totals = new TreeSet<>();
+            for (Future<String> answer : answers) {
+                String body = answer.get(60, TimeUnit.SECONDS);
+                assertThat(body).startsWith("total=");
+                totals.add(Long.parseLong(body.substring("total=".length())));
+            }
+            // Storage booted with 100; one call at a time, so every request saw a different total, 3 apart.
+            assertThat(totals).hasSize(requests);
+            assertThat(totals.first()).isEqualTo(103);
+            assertThat(totals.last()).isEqualTo(100 + 3L * requests);
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void programServletAnswersWithTheBodyAStreamingProgramProduces() {
+        Response response = http().get("/streamed");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+        assertThat(response.contentType()).isEqualTo("text/x-stream");
+        assertThat(response.header("X-Streamed")).isEqualTo("yes");
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            expected.append((char) ('0' + i % 10));
+        }
+        assertThat(response.asString()).isEqualTo(expected.toString());
     }
 
     @Test

@@ -68,6 +68,11 @@ public record KvmStats(Map<String, Program> programs) {
      * @param trapExits the exits that went through the sandbox's trap stub (system calls the host answers,
      *     faults); API calls exit directly
      * @param trimmedBytes memory idle instances gave back ({@code trim_idle_time})
+     * @param storageCalls storage_callv calls that ran in the program's storage instance ({@code storage})
+     * @param storageFailures storage runs (calls and tasks) that crashed, timed out or ran out of memory: after
+     *     each, storage started again from its boot image
+     * @param storageTasks storage tasks run
+     * @param storageTaskFailures storage tasks that failed, or found storage busy for their whole time
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -102,6 +107,10 @@ public record KvmStats(Map<String, Program> programs) {
             long exits,
             long trapExits,
             long trimmedBytes,
+            long storageCalls,
+            long storageFailures,
+            long storageTasks,
+            long storageTaskFailures,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

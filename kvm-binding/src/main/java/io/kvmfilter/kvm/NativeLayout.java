@@ -86,7 +86,11 @@ final class NativeLayout {
     static final long PSTATS_EXITS = field(23 + ERROR_KIND_COUNT);
     static final long PSTATS_TRAP_EXITS = field(24 + ERROR_KIND_COUNT);
     static final long PSTATS_TRIMMED_BYTES = field(25 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(26 + ERROR_KIND_COUNT);
+    static final long PSTATS_STORAGE_CALLS = field(26 + ERROR_KIND_COUNT);
+    static final long PSTATS_STORAGE_FAILURES = field(27 + ERROR_KIND_COUNT);
+    static final long PSTATS_STORAGE_TASKS = field(28 + ERROR_KIND_COUNT);
+    static final long PSTATS_STORAGE_TASK_FAILURES = field(29 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(30 + ERROR_KIND_COUNT);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);

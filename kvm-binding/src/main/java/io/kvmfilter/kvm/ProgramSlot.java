@@ -249,6 +249,10 @@ final class ProgramSlot {
                 totals.get(NativeLayout.PSTATS_EXITS),
                 totals.get(NativeLayout.PSTATS_TRAP_EXITS),
                 totals.get(NativeLayout.PSTATS_TRIMMED_BYTES),
+                totals.get(NativeLayout.PSTATS_STORAGE_CALLS),
+                totals.get(NativeLayout.PSTATS_STORAGE_FAILURES),
+                totals.get(NativeLayout.PSTATS_STORAGE_TASKS),
+                totals.get(NativeLayout.PSTATS_STORAGE_TASK_FAILURES),
                 instances);
     }
 }

@@ -77,6 +77,10 @@ final class StatsJson {
         o.put("exits", p.exits());
         o.put("trap_exits", p.trapExits());
         o.put("trimmed_bytes", p.trimmedBytes());
+        o.put("storage_calls", p.storageCalls());
+        o.put("storage_failures", p.storageFailures());
+        o.put("storage_tasks", p.storageTasks());
+        o.put("storage_task_failures", p.storageTaskFailures());
         o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {

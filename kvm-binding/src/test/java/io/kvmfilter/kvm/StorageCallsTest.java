@@ -62,6 +62,12 @@ class StorageCallsTest {
                 total = body(kvm, "total");
             }
             assertThat(total).as("the task ran in storage").isEqualTo("total=111 resumed=0");
+
+            KvmStats.Program stats = kvm.stats().programs().get("storage");
+            assertThat(stats.storageCalls()).as("calls that ran in storage").isGreaterThanOrEqualTo(THREADS * ADDS + 4);
+            assertThat(stats.storageFailures()).as("the crash").isEqualTo(1);
+            assertThat(stats.storageTasks()).isEqualTo(1);
+            assertThat(stats.storageTaskFailures()).isZero();
         } finally {
             pool.shutdownNow();
         }

@@ -1,0 +1,67 @@
+/* storage_notes.c — notes kept in storage: POST adds the body as a note, GET lists them. Request VMs are reset
+ * after every request; storage keeps its memory, so the notes outlive the requests that wrote them.
+ * Library: { "storage_notes": { "filename": "storage_notes", "storage": true, "concurrency": 4 } }
+ * Try it: kvmrun --storage --arg add:one --arg add:two --arg list storage_notes */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm_api.h"
+
+static char *notes;     /* storage's memory: one note per line */
+static size_t notes_len;
+
+/* Runs in storage: appends buffer 0 as a line, hands back how many bytes the notes now hold. */
+static void add_note(size_t n, struct virtbuffer buffers[], size_t res)
+{
+    (void)res;
+    if (n == 1) {
+        char *grown = realloc(notes, notes_len + buffers[0].len + 1);
+        if (grown) {
+            notes = grown;
+            memcpy(notes + notes_len, buffers[0].data, buffers[0].len);
+            notes_len += buffers[0].len;
+            notes[notes_len++] = '\n';
+        }
+    }
+    char text[32];
+    int len = snprintf(text, sizeof text, "%zu bytes", notes_len);
+    storage_return(text, (size_t)len);
+}
+
+/* Runs in storage: hands back the notes (storage_callv cuts them at the caller's buffer). */
+static void list_notes(size_t n, struct virtbuffer buffers[], size_t res)
+{
+    (void)n, (void)buffers, (void)res;
+    storage_return(notes, notes_len);
+}
+
+static void on_get(const char *url, const char *arg)
+{
+    (void)url;
+    static char out[65536];
+    long len;
+    if (!strncmp(arg, "add:", 4))
+        len = kvm_storage_call(add_note, arg + 4, strlen(arg + 4), out, sizeof out);
+    else
+        len = kvm_storage_call(list_notes, NULL, 0, out, sizeof out);
+    if (len < 0) {
+        kvm_respond_str(503, "text/plain", "storage is not available");
+        return;
+    }
+    kvm_respond(200, "text/plain", out, (size_t)len);
+}
+
+int main(void)
+{
+    if (!kvm_is_sandboxed()) {
+        puts("storage_notes runs in the sandbox: kvmrun --storage storage_notes");
+        return 0;
+    }
+    /* Both the storage instance and the request program run main(); only these may be called in storage. */
+    sys_storage_allow((void (*)(void))add_note);
+    sys_storage_allow((void (*)(void))list_notes);
+    kvm_set_get_handler(on_get);
+    wait_for_requests();
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* stream — the streaming response (begin_streaming_response, 0x10012). GET arguments:
+ *   ok:N       N bytes ("0123456789" repeated) in pieces of at most 777 bytes, counted in a struct on the
+ *              handler's stack (so that stack must survive the callbacks); sets X-Streamed: yes first
+ *   zero       a body of 0 bytes (the callback is never called)
+ *   stall      the callback returns 0 bytes after 100
+ *   lie        the callback returns more than it was asked for
+ *   bad        the callback returns a pointer into the system area
+ *   crash      the callback crashes
+ *   loop       the callback loops without end
+ *   huge       a content length above max_response_size */
+#define ABI_IMPLEMENTATION
+#include "abi.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+struct state {
+    const char *how;
+    size_t calls;
+    char piece[1024];
+};
+
+static struct streaming_content next(void *arg, size_t max, size_t written, size_t total)
+{
+    struct state *s = arg;
+    s->calls++;
+    struct streaming_content c = {s->piece, 0};
+    if (!strcmp(s->how, "ok")) {
+        size_t n = max < 777 ? max : 777;
+        for (size_t i = 0; i < n; i++)
+            s->piece[i] = (char)('0' + (written + i) % 10);
+        c.len = n;
+    } else if (!strcmp(s->how, "stall")) {
+        c.len = written < 100 ? 100 : 0;
+        memset(s->piece, 'x', 100);
+    } else if (!strcmp(s->how, "lie")) {
+        c.len = max + 1;
+    } else if (!strcmp(s->how, "bad")) {
+        c.data = (const void *)0x2000;
+        c.len = 10;
+    } else if (!strcmp(s->how, "crash")) {
+        *(volatile int *)0 = 1;
+    } else if (!strcmp(s->how, "loop")) {
+        for (volatile int i = 0;; i++) {
+        }
+    }
+    (void)total;
+    return c;
+}
+
+static void on_get(const char *url, const char *arg)
+{
+    (void)url;
+    struct state s = {.how = arg};
+    size_t total = 10;
+    if (!strncmp(arg, "ok:", 3)) {
+        s.how = "ok";
+        total = (size_t)atol(arg + 3);
+        sys_http_append(1, "X-Streamed: yes", 15);
+    } else if (!strcmp(arg, "zero")) {
+        total = 0;
+    } else if (!strcmp(arg, "stall")) {
+        total = 1000;
+    } else if (!strcmp(arg, "huge")) {
+        total = (size_t)1 << 40;
+    }
+    begin_streaming_response(200, "text/x-stream", 13, total, next, &s);
+}
+
+int main(void)
+{
+    register_func(1, (void *)on_get);
+    wait_for_requests();
+    return 0;
+}
