@@ -214,7 +214,8 @@ struct exchange {
     char method[16];
     /* begin_streaming_response (stream.c): the body comes from the program's callback, into stream_body */
     bool streaming;
-    bool chunk_ready;           /* the callback returned: its {data, len} is in chunk_addr, chunk_len */
+    bool stream_post;           /* the streaming POST handler (4) is running on a segment of the body */
+    bool chunk_ready;           /* the callback returned: rax:rdx ({data, len}, or 4's result) in chunk_addr, chunk_len */
     uint64_t stream_cb, stream_arg, stream_total, stream_sp, chunk_addr, chunk_len;
     struct buffer stream_body, stream_ctype;
     /* PHASE_STORAGE: what storage_return handed back (at most storage_result_max bytes) */

@@ -72,6 +72,49 @@ static void put_request_struct(struct input_writer *w, const struct request_inpu
     mark_touched(w->in, at, sizeof s);
 }
 
+/* Bytes of the body the streaming POST handler gets per call. */
+#define STREAM_POST_SEGMENT (U(64) << 10)
+
+/* The streaming POST handler (4): on_stream(url, arg, ctype, data, len, offset) once per segment of the body
+ * (already in guest memory, as under the VMOD), before the POST handler gets the whole body. A negative result,
+ * or a crash, fails the request; a response given from it ends the request there. The POST handler's prepared
+ * call is kept aside meanwhile. */
+static void run_stream_post(struct kvmf_instance *in, uint64_t url, uint64_t arg, uint64_t ctype, uint64_t body,
+                            uint64_t len)
+{
+    struct exchange *ex = &in->ex;
+    struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);
+    struct trap_frame post_call = *f;
+    for (uint64_t offset = 0; offset < len; offset += STREAM_POST_SEGMENT) {
+        uint64_t n = len - offset < STREAM_POST_SEGMENT ? len - offset : STREAM_POST_SEGMENT;
+        uint64_t args[6] = {url, arg, ctype, body + offset, n, offset};
+        instance_prepare_call(in, in->program->handlers.stream, args, 6);
+        ex->stream_post = true;
+        ex->finished = ex->chunk_ready = false;
+        int rc = instance_launch(in);
+        if (rc != KVMF_OK)
+            exchange_fail(in, rc, "%s", kvmf_last_error());
+        else
+            vcpu_run(in);
+        ex->stream_post = false;
+        if (ex->error != KVMF_OK || (!ex->chunk_ready && ex->status != 0))
+            return; /* failed, or answered already */
+        if (!ex->chunk_ready) {
+            exchange_fail(in, KVMF_BAD_API_CALL, "the streaming POST handler ended without returning (offset %llu)",
+                          (unsigned long long)offset);
+            return;
+        }
+        if ((int64_t)ex->chunk_addr < 0) {
+            exchange_fail(in, KVMF_BAD_API_CALL, "the streaming POST handler returned %lld for the %llu bytes at "
+                          "offset %llu", (long long)(int64_t)ex->chunk_addr, (unsigned long long)n,
+                          (unsigned long long)offset);
+            return;
+        }
+    }
+    ex->finished = ex->chunk_ready = false;
+    *f = post_call;
+}
+
 /* Copies the request into a fresh block of guest memory and prepares the handler call. */
 static int start_request(struct kvmf_instance *in, const struct request_input *r, uint64_t flags, uint64_t *url_out,
                          uint64_t *arg_out)
@@ -145,6 +188,8 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
             return kvmf_fail(KVMF_NO_RESPONSE, "the program registered no POST handler (register_func 2)");
         uint64_t args[5] = {url, arg, ctype, body, r->body_len};
         instance_prepare_call(in, h->post, args, 5);
+        if (h->stream)
+            run_stream_post(in, url, arg, ctype, body, r->body_len);
     } else {
         if (!h->get)
             return kvmf_fail(KVMF_NO_RESPONSE, "the program registered no GET handler (register_func 1)");
@@ -249,7 +294,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     int rc = start_request(in, &r, flags, &url_addr, &arg_addr);
     if (rc != KVMF_OK) {
         exchange_fail(in, rc, "%s", kvmf_last_error());
-    } else {
+    } else if (!ex->finished) { /* the streaming POST handler may have failed or answered already */
         if ((rc = instance_launch(in)) != KVMF_OK)
             exchange_fail(in, rc, "%s", kvmf_last_error());
         else

@@ -38,8 +38,9 @@ static void handle_trap(struct kvmf_instance *in)
     if (v == 6 && rip == HANDLER_RETURN_ADDR) {
         if (in->ex.phase == PHASE_STORAGE) {
             in->ex.finished = true; /* a storage function that returns has finished its call */
-        } else if (in->ex.streaming) {
-            /* The streaming callback returned struct streaming_content {data, len} in rax:rdx. */
+        } else if (in->ex.streaming || in->ex.stream_post) {
+            /* The streaming callback returned struct streaming_content {data, len} in rax:rdx; the streaming
+             * POST handler its result in rax. */
             in->ex.chunk_addr = f->rax;
             in->ex.chunk_len = f->rdx;
             in->ex.chunk_ready = true;

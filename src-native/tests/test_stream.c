@@ -44,6 +44,32 @@ static void streams(const char *guest)
     r = get(p, "ok:10");
     CHECK(r.error == KVMF_OK && r.body_len == 10, "%s: the instance streams again after the failures: %s", guest,
           kvmf_error_name(r.error));
+
+    /* The streaming POST handler: 200000 bytes come as 64 KiB segments (4), in order, then the whole to POST. */
+    size_t len = 200000;
+    char *body = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        body[i] = (char)(i * 7 + i / 1000);
+    kvmf_instance *in;
+    if (kvmf_program_acquire(p, 10000, &in) == KVMF_OK) {
+        r = run_on(in, "POST", "", body, len, NULL);
+        kvmf_instance_release(in);
+        CHECK(!strcmp(r.body, "segments=4 bytes=200000 in-order=1 same=1"), "%s: streaming POST: %s %s", guest,
+              r.body, r.message);
+    }
+    if (kvmf_program_acquire(p, 10000, &in) == KVMF_OK) {
+        r = run_on(in, "POST", "negative", body, len, NULL);
+        kvmf_instance_release(in);
+        CHECK(r.error == KVMF_BAD_API_CALL && strstr(r.message, "returned -1 for the 65536 bytes at offset 65536"),
+              "%s: a negative result of the streaming POST handler fails the request: %s", guest, r.message);
+    }
+    if (kvmf_program_acquire(p, 10000, &in) == KVMF_OK) {
+        r = run_on(in, "POST", "answer", body, len, NULL);
+        kvmf_instance_release(in);
+        CHECK(r.error == KVMF_OK && r.status == 202 && !strcmp(r.body, "answered while streaming"),
+              "%s: the streaming POST handler may answer itself: %ld %s", guest, r.status, r.body);
+    }
+    free(body);
     kvmf_program_destroy(p);
 }
 

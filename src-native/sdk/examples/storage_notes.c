@@ -1,5 +1,6 @@
 /* storage_notes.c — notes kept in storage: POST adds the body as a note, GET lists them. Request VMs are reset
- * after every request; storage keeps its memory, so the notes outlive the requests that wrote them.
+ * after every request; storage keeps its memory, so the notes outlive the requests that wrote them. (From kvmrun,
+ * where each request of a sequence differs only in its argument, a GET with the argument "add:TEXT" adds TEXT.)
  * Library: { "storage_notes": { "filename": "storage_notes", "storage": true, "concurrency": 4 } }
  * Try it: kvmrun --storage --arg add:one --arg add:two --arg list storage_notes */
 #include <stdio.h>
@@ -36,20 +37,28 @@ static void list_notes(size_t n, struct virtbuffer buffers[], size_t res)
     storage_return(notes, notes_len);
 }
 
+static void answer(long len, const char *out)
+{
+    if (len < 0)
+        kvm_respond_str(503, "text/plain", "storage is not available");
+    kvm_respond(200, "text/plain", out, (size_t)len);
+}
+
+static char out[65536];
+
 static void on_get(const char *url, const char *arg)
 {
     (void)url;
-    static char out[65536];
-    long len;
     if (!strncmp(arg, "add:", 4))
-        len = kvm_storage_call(add_note, arg + 4, strlen(arg + 4), out, sizeof out);
+        answer(kvm_storage_call(add_note, arg + 4, strlen(arg + 4), out, sizeof out), out);
     else
-        len = kvm_storage_call(list_notes, NULL, 0, out, sizeof out);
-    if (len < 0) {
-        kvm_respond_str(503, "text/plain", "storage is not available");
-        return;
-    }
-    kvm_respond(200, "text/plain", out, (size_t)len);
+        answer(kvm_storage_call(list_notes, NULL, 0, out, sizeof out), out);
+}
+
+static void on_post(const char *url, const char *arg, const char *content_type, const uint8_t *data, size_t len)
+{
+    (void)url, (void)arg, (void)content_type;
+    answer(kvm_storage_call(add_note, data, len, out, sizeof out), out);
 }
 
 int main(void)
@@ -62,6 +71,7 @@ int main(void)
     sys_storage_allow((void (*)(void))add_note);
     sys_storage_allow((void (*)(void))list_notes);
     kvm_set_get_handler(on_get);
+    kvm_set_post_handler(on_post);
     wait_for_requests();
     return 0;
 }

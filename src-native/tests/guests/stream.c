@@ -7,7 +7,11 @@
  *   bad        the callback returns a pointer into the system area
  *   crash      the callback crashes
  *   loop       the callback loops without end
- *   huge       a content length above max_response_size */
+ *   huge       a content length above max_response_size
+ * POST: the streaming POST handler (4) sees the body segment by segment, then the POST handler answers
+ * "segments=S bytes=B in-order=1 same=1" (same: the segments are the bytes the POST handler gets). Arguments:
+ *   negative   the streaming handler returns -1 for the second segment (the request fails)
+ *   answer     the streaming handler answers at the first segment (the POST handler never runs) */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <stdio.h>
@@ -47,6 +51,38 @@ static struct streaming_content next(void *arg, size_t max, size_t written, size
     return c;
 }
 
+static size_t segments, seen, checksum;
+static int in_order = 1;
+
+static long on_stream(const char *url, const char *arg, const char *ctype, const uint8_t *data, size_t len,
+                      size_t offset)
+{
+    (void)url, (void)ctype;
+    if (offset != seen)
+        in_order = 0;
+    segments++;
+    seen += len;
+    for (size_t i = 0; i < len; i++)
+        checksum = checksum * 31 + data[i];
+    if (!strcmp(arg, "negative") && segments == 2)
+        return -1;
+    if (!strcmp(arg, "answer"))
+        respond_text(202, "answered while streaming");
+    return (long)len;
+}
+
+static void on_post(const char *url, const char *arg, const char *ctype, const uint8_t *data, size_t len)
+{
+    (void)url, (void)arg, (void)ctype;
+    size_t whole = 0;
+    for (size_t i = 0; i < len; i++)
+        whole = whole * 31 + data[i];
+    char out[128];
+    snprintf(out, sizeof out, "segments=%zu bytes=%zu in-order=%d same=%d", segments, seen, in_order,
+             whole == checksum && seen == len);
+    respond_text(200, out);
+}
+
 static void on_get(const char *url, const char *arg)
 {
     (void)url;
@@ -69,6 +105,8 @@ static void on_get(const char *url, const char *arg)
 int main(void)
 {
     register_func(1, (void *)on_get);
+    register_func(2, (void *)on_post);
+    register_func(4, (void *)on_stream);
     wait_for_requests();
     return 0;
 }

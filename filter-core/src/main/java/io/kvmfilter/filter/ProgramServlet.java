@@ -156,8 +156,11 @@ public class ProgramServlet extends HttpServlet {
             fail(response, 413, "request-too-large", "request body larger than " + maxRequestBodySize + " bytes");
             return;
         }
-        boolean withBody = body.length > 0 || request.getContentLengthLong() >= 0
-                || request.getHeader("Transfer-Encoding") != null;
+        // A GET or HEAD with an empty body (Java's HttpClient sends Content-Length: 0) is still a GET: the program's
+        // GET handler answers it. Any other method with a declared body, even an empty one, is a POST-style call.
+        boolean bodiless = "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
+        boolean withBody = body.length > 0 || !bodiless && (request.getContentLengthLong() >= 0
+                || request.getHeader("Transfer-Encoding") != null);
         String query = request.getQueryString();
         Request call = new Request(request.getMethod(), request.getRequestURI() + (query == null ? "" : "?" + query),
                 arg, request.getContentType(), withBody ? body : null, headersOf(request));

@@ -4,6 +4,7 @@ import io.kvmfilter.filter.JsonLogFormatter;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
+import io.kvmfilter.filter.ProgramServlet;
 import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
@@ -12,7 +13,9 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.LogManager;
 
@@ -48,7 +51,7 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  *
  * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]
  *     [--stats] [--allow-invalidate] [--cache-dir DIR] [--cluster-name NAME --cluster-port N
- *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json]</pre>
+ *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json] [--program /PATH=NAME]...</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
  * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
@@ -56,7 +59,10 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * other servers of the cluster (docs/operations.md, "Result storage"). {@code --prometheus /metrics}
  * serves the metrics of the sandboxes and the JVM as Prometheus text at that path (docs/prometheus.md); off
  * unless given. {@code --log-json} writes the filter's log lines as JSON objects, one per line
- * ({@link JsonLogFormatter}); Jetty's own lines stay text.
+ * ({@link JsonLogFormatter}); Jetty's own lines stay text. {@code --program /api=NAME} mounts program NAME (bundled
+ * or from {@code --library}) as the backend of {@code /api} and everything below it, as the TinyKVM VMOD's
+ * {@code program()} backend does: ProgramServlet answers GET and POST with what the program makes (its status,
+ * content type and headers); the main filter leaves those paths alone.
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -93,7 +99,7 @@ public final class Main {
             "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]",
             "                                   [--stats] [--allow-invalidate] [--cache-dir DIR]",
             "                                   [--cluster-name NAME --cluster-port N --cluster-members LIST]",
-            "                                   [--prometheus PATH] [--log-json]",
+            "                                   [--prometheus PATH] [--log-json] [--program /PATH=NAME]...",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
@@ -109,6 +115,7 @@ public final class Main {
             "  --cluster-members LIST the other members, host:port separated by commas",
             "  --prometheus PATH serve Prometheus metrics at PATH, e.g. /metrics (default: not served)",
             "  --log-json        the filter's log lines as JSON, one object per line (default: text)",
+            "  --program /PATH=NAME  program NAME answers /PATH and below, as a backend (repeatable)",
             "  --help            print this help");
 
     private Main() {
@@ -223,6 +230,17 @@ public final class Main {
                     .build(), pathSpec);
         }
 
+        // Programs as backends (the VMOD's program()): /PATH and everything below it.
+        for (Map.Entry<String, String> program : options.programs().entrySet()) {
+            ServletHolder holder = new ServletHolder("program" + program.getKey(), ProgramServlet.class);
+            holder.setInitParameter(ProgramServlet.PARAM_PROGRAM, program.getValue());
+            if (library != null) {
+                holder.setInitParameter(KvmFilterConfig.PARAM_LIBRARY, library.toString());
+            }
+            context.getServletHandler().addServletWithMapping(holder, program.getKey());
+            context.getServletHandler().addServletMapping(mapping(holder.getName(), program.getKey() + "/*"));
+        }
+
         if (options.stats()) {
             ServletHolder stats = context.addServlet(KvmStatsServlet.class, STATS_PATH);
             stats.setInitParameter(KvmStatsServlet.PARAM_ALLOW_INVALIDATE, String.valueOf(options.allowInvalidate()));
@@ -238,8 +256,8 @@ public final class Main {
      */
     static KvmFilterConfig mainConfig(Options options, ResultStore.SharedCacheOpener cluster) {
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
-                // The demo's own pages and views are not sample content.
-                .excludedPaths(KVM_PREFIX + "*", DEMO_PAGE_PATH);
+                // The demo's own pages and views are not sample content, nor are the programs' answers.
+                .excludedPaths(excludedPaths(options));
         try {
             builder.rules(options.rules() != null ? options.rules() : MAIN_RULES);
         } catch (IllegalArgumentException e) {
@@ -262,6 +280,16 @@ public final class Main {
             builder.sharedCache(cluster);
         }
         return builder.build();
+    }
+
+    /** What the main filter leaves alone: the demo's pages and views, and the paths programs answer. */
+    private static String[] excludedPaths(Options options) {
+        List<String> paths = new java.util.ArrayList<>(List.of(KVM_PREFIX + "*", DEMO_PAGE_PATH));
+        for (String path : options.programs().keySet()) {
+            paths.add(path);
+            paths.add(path + "/*");
+        }
+        return paths.toArray(String[]::new);
     }
 
     private static void addFilter(ServletContextHandler context, String name, KvmFilterConfig config,
@@ -310,7 +338,8 @@ public final class Main {
      */
     record Options(int port, Path dir, String rules, URI library, boolean listDirs, boolean stats,
             boolean allowInvalidate, Path cacheDir, String cacheDirSize, String clusterName, int clusterPort,
-            List<String> clusterMembers, String prometheus, boolean logJson, boolean help) {
+            List<String> clusterMembers, String prometheus, boolean logJson, Map<String, String> programs,
+            boolean help) {
 
         /** The Hazelcast member's port by default: Hazelcast's own. */
         static final int DEFAULT_CLUSTER_PORT = 5701;
@@ -335,11 +364,13 @@ public final class Main {
             List<String> clusterMembers = List.of();
             String prometheus = null;
             boolean logJson = false;
+            Map<String, String> programs = new java.util.LinkedHashMap<>();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
                         return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir,
-                                cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, logJson, true);
+                                cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, logJson, programs,
+                                true);
                     }
                     case "--list-dirs" -> listDirs = true;
                     case "--log-json" -> logJson = true;
@@ -360,6 +391,7 @@ public final class Main {
                     case "--rules" -> rules = valueOf(args, ++i, "--rules");
                     case "--library" -> library = parseLibrary(valueOf(args, ++i, "--library"));
                     case "--prometheus" -> prometheus = PrometheusServlet.checkPath(valueOf(args, ++i, "--prometheus"));
+                    case "--program" -> parseProgram(valueOf(args, ++i, "--program"), programs);
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
@@ -367,7 +399,26 @@ public final class Main {
                 throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
             }
             return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir, cacheDirSize,
-                    clusterName, clusterPort, clusterMembers, prometheus, logJson, false);
+                    clusterName, clusterPort, clusterMembers, prometheus, logJson,
+                    Collections.unmodifiableMap(programs), false);
+        }
+
+        /** {@code /PATH=NAME}: a path of its own (not the demo page, not under /_kvm/) and a program name. */
+        private static void parseProgram(String value, Map<String, String> programs) {
+            int equals = value.indexOf('=');
+            String path = equals < 0 ? value : value.substring(0, equals);
+            String name = equals < 0 ? "" : value.substring(equals + 1);
+            if (!path.matches("(/[A-Za-z0-9._~-]+)+") || !name.matches("[A-Za-z0-9_.-]{1,200}")) {
+                throw new IllegalArgumentException("--program '" + value + "': expected /PATH=NAME, a path of "
+                        + "letters, digits and ._~- segments (not / alone, no trailing /) and a program name");
+            }
+            if ((path + "/").startsWith(KVM_PREFIX)) {
+                throw new IllegalArgumentException("--program '" + value + "': " + KVM_PREFIX
+                        + " belongs to the demo; choose another path");
+            }
+            if (programs.putIfAbsent(path, name) != null) {
+                throw new IllegalArgumentException("--program '" + value + "': " + path + " is given twice");
+            }
         }
 
         private static String parseClusterName(String value) {

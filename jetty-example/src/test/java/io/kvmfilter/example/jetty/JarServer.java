@@ -102,6 +102,12 @@ final class JarServer implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** POST of a body with its content type. */
+    HttpResponse<byte[]> post(String path, String contentType, String body) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(url(path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     /** What the server wrote to standard output after its listening line, so far. */
     String stdoutAfterListening() {
         return laterStdout.toString();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvmfilter.kvm.testing.CSuiteGuests;
 import io.kvmfilter.kvm.testing.KvmRequirement;
 import java.io.IOException;
 import java.io.InputStream;
@@ -363,6 +364,40 @@ class MainIT {
         assertThat(accepts(server.port)).as("port %d closed after stop", server.port).isFalse();
         assertThat(server.log()).as("no error while stopping").doesNotContain("Exception");
         assertThat(server.stdoutAfterListening()).as("the listening line is the only line on stdout").isEmpty();
+    }
+
+    @Test
+    void mountsProgramsAsBackendsOfTheirPaths() throws Exception {
+        Path library = temp.resolve("library.json");
+        Files.writeString(library, "{ \"hello\": { \"filename\": \"" + CSuiteGuests.guest("hello") + "\" } }");
+        JarServer server = start("--port", "0", "--library", library.toString(), "--program", "/hello=hello",
+                "--program", "/tools/min=minify");
+
+        HttpResponse<byte[]> below = server.get("hello/a/b?c=1");
+        assertThat(below.statusCode()).isEqualTo(200);
+        assertThat(new String(below.body(), StandardCharsets.UTF_8)).as("%s; log: %s", below.headers().map(),
+                server.log()).isEqualTo("Hello from hello: url=/hello/a/b?c=1 arg=");
+        HttpResponse<byte[]> itself = server.get("hello");
+        assertThat(new String(itself.body(), StandardCharsets.UTF_8)).isEqualTo("Hello from hello: url=/hello arg=");
+
+        // A bundled program as a backend: its answer reaches the client as it is (the main filter leaves it alone).
+        HttpResponse<byte[]> minified = server.post("tools/min", "application/json", "{ \"a\" : [ 1, 2 ] }");
+        assertThat(minified.statusCode()).isEqualTo(200);
+        assertThat(minified.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/json"));
+        assertThat(new String(minified.body(), StandardCharsets.UTF_8)).isEqualTo("{\"a\":[1,2]}");
+        assertThat(minified.headers().firstValue("X-KVM-Transform")).as("not transformed again").isEmpty();
+
+        // Other paths are files as before.
+        assertThat(server.get("grace_hopper.jpg").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void rejectsBadProgramMounts() throws Exception {
+        assertRejected(List.of("--program", "/api"), "--program '/api': expected /PATH=NAME");
+        assertRejected(List.of("--program", "/=webp"), "--program '/=webp': expected /PATH=NAME");
+        assertRejected(List.of("--program", "/_kvm/x=webp"), "--program '/_kvm/x=webp': /_kvm/ belongs to the demo");
+        assertRejected(List.of("--program", "/a=webp", "--program", "/a=avif"), "--program '/a=avif': /a is given twice");
     }
 
     @Test
