@@ -279,9 +279,11 @@ public final class ProgramLibrary {
             JsonNode value = e.getValue();
             Settings.Key spec = Settings.KEYS.get(key);
             if (spec == null) {
-                if (Settings.VMOD_ONLY_KEYS.contains(key)) {
+                String vmodReason = Settings.VMOD_ONLY_KEYS.get(key);
+                if (vmodReason != null) {
                     throw new KvmConfigurationException(where + ": " + owner + ": key \"" + key
-                            + "\" is a TinyKVM VMOD setting that kvmfilter does not support; remove it");
+                            + "\" is a TinyKVM VMOD setting that kvmfilter does not support: " + vmodReason
+                            + "; remove it");
                 }
                 throw new KvmConfigurationException(where + ": " + owner + ": unknown key \"" + key + "\""
                         + suggestion(key) + "; allowed keys: " + String.join(", ", Settings.KEYS.keySet()));

@@ -128,12 +128,50 @@ final class Settings {
                 });
     }
 
-    /** TinyKVM VMOD keys that kvmfilter deliberately does not support: named in their own error message. */
-    static final Set<String> VMOD_ONLY_KEYS = Set.of("address_space", "req_mem_limit_after_reset",
-            "hugepages", "hugepage_arena_size", "request_hugepage_arena_size", "split_hugepages", "executable_heap",
-            "allowed_paths", "remapping", "executable_remapping", "max_storage_memory", "max_storage_time",
-            "verbose", "key", "cold_start_file", "dylink_address_hint", "server", "ephemeral_keep_working_memory",
-            "warmup", "max_main_memory", "max_req_mem", "limit_req_mem", "current_working_directory");
+    /**
+     * TinyKVM VMOD keys that kvmfilter does not support, each with the reason given in its error message (what the
+     * key does there, and what to do here instead).
+     */
+    static final Map<String, String> VMOD_ONLY_KEYS = vmodOnlyKeys();
+
+    private static Map<String, String> vmodOnlyKeys() {
+        String goPrograms = "the VMOD needs it for Go programs, which kvmfilter does not run yet (threads and a sparse "
+                + "address space: issue #14)";
+        String hugePages = "kvmfilter maps the guest's heap with 2 MiB pages already and does not back guests with "
+                + "host huge pages";
+        String memory = "kvmfilter limits memory with max_memory (the whole VM) and max_request_memory (one request)";
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("address_space", "kvmfilter's address space is max_memory itself (guest addresses are physical); "
+                + goPrograms);
+        keys.put("remapping", goPrograms);
+        keys.put("executable_remapping", goPrograms);
+        keys.put("relocate_fixed_mmap", goPrograms);
+        keys.put("dylink_address_hint", "kvmfilter runs static programs only (static PIE included)");
+        keys.put("hugepages", hugePages);
+        keys.put("hugepage_arena_size", hugePages);
+        keys.put("request_hugepage_arena_size", hugePages);
+        keys.put("split_hugepages", hugePages);
+        keys.put("executable_heap", "kvmfilter never makes the heap executable: a program cannot write code and run it");
+        keys.put("allowed_paths", "kvmfilter programs cannot open host files yet; embed the data in the program or "
+                + "send it as the request body");
+        keys.put("current_working_directory", "kvmfilter programs see no file system");
+        keys.put("req_mem_limit_after_reset", "kvmfilter gives idle instances' memory back after trim_idle_time "
+                + "instead");
+        keys.put("ephemeral_keep_working_memory", "kvmfilter keeps the pages requests wrote until trim_idle_time "
+                + "anyway");
+        keys.put("max_main_memory", memory);
+        keys.put("max_req_mem", memory);
+        keys.put("limit_req_mem", memory);
+        keys.put("max_storage_memory", "kvmfilter's storage instance has the program's max_memory");
+        keys.put("max_storage_time", "kvmfilter bounds a storage call by the program's max_request_time and by what is "
+                + "left of the calling request's");
+        keys.put("warmup", "kvmfilter's warm-up is warmup_requests, warmup_url and warmup_body");
+        keys.put("cold_start_file", "kvmfilter boots programs from their ELF on every start");
+        keys.put("verbose", "kvmfilter logs every failure with its cause; the program's own output is in its log");
+        keys.put("key", "kvmfilter has no live-update upload; programs reload with \"reload\": true or invalidation");
+        keys.put("server", "kvmfilter has no socket server programs yet (connection takeover: issue #16)");
+        return java.util.Collections.unmodifiableMap(keys);
+    }
 
     // ---- JSON value parsers: return null for a value of the wrong type or range ----
 

@@ -215,7 +215,14 @@ class ProgramLibraryTest {
     @Test
     void vmodOnlyKeysAreRejectedWithTheirOwnMessage() {
         assertError("{ \"p\": { \"filename\": \"x\", \"hugepages\": true } }",
-                "Program 'p': key \"hugepages\" is a TinyKVM VMOD setting that kvmfilter does not support; remove it");
+                "Program 'p': key \"hugepages\" is a TinyKVM VMOD setting that kvmfilter does not support: kvmfilter "
+                        + "maps the guest's heap with 2 MiB pages already and does not back guests with host huge pages; "
+                        + "remove it");
+        assertError("{ \"p\": { \"filename\": \"x\", \"relocate_fixed_mmap\": true } }",
+                "key \"relocate_fixed_mmap\" is a TinyKVM VMOD setting that kvmfilter does not support: the VMOD needs "
+                        + "it for Go programs");
+        assertError("{ \"p\": { \"filename\": \"x\", \"allowed_paths\": [\"/etc/x\"] } }",
+                "kvmfilter programs cannot open host files yet");
     }
 
     @Test
