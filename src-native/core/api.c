@@ -84,7 +84,9 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_HANDLER_REQUEST: h->request = f->rsi; break;
     case KVM_HANDLER_STREAM_POST: h->stream = f->rsi; break;
     case KVM_HANDLER_ERROR: h->on_error = f->rsi; break;
-    default: break; /* live-update serialize/restore: accepted, never called */
+    case KVM_HANDLER_LIVE_UPDATE_SERIALIZE: h->serialize = f->rsi; break;
+    case KVM_HANDLER_LIVE_UPDATE_RESTORE: h->restore = f->rsi; break;
+    default: break;
     }
     return 0;
 }

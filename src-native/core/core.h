@@ -222,6 +222,7 @@ struct exchange {
     struct buffer storage_result;
     uint64_t storage_result_max;
     bool storage_returned;
+    const struct buffer *restore_data; /* live update: storage_return copies this into the buffer it names */
 };
 
 /* Compiled regular expressions (regex.c): PCRE2 codes, NULL where free. */
@@ -271,6 +272,7 @@ struct kvmf_instance {
 struct handlers {
     uint64_t get, post, request, stream, on_error;
     uint64_t frontend;          /* handler 0: the generic handler of programs that register no handler 3 */
+    uint64_t serialize, restore; /* handlers 6 and 7: live update of storage (storage.c) */
 };
 
 /* Storage functions a program may list with sys_storage_allow. */

@@ -38,6 +38,7 @@ void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
     buffer_clear(&ex->storage_result);
     ex->storage_result_max = 0;
     ex->storage_returned = false;
+    ex->restore_data = NULL;
 }
 
 void exchange_free(struct exchange *ex)

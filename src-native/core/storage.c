@@ -9,7 +9,8 @@
  * its bounded queue, within their own time limit. A crash, timeout or memory exhaustion in storage fails the call
  * (the request fails and falls back), and the instance returns to its boot image before the next access.
  *
- * Storage tasks run the same way on a thread of the storage program's own, when they are due.
+ * Storage tasks run the same way on a thread of the storage program's own, when they are due. A live update moves
+ * the state of one version's storage into the next one's through the program's handlers 6 and 7.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -239,6 +240,22 @@ static int64_t api_storage_return(struct kvmf_instance *in, struct trap_frame *f
     if (ex->storage_returned) {
         exchange_fail(in, KVMF_BAD_API_CALL, "%s: the function already handed back its result", name);
         return -EINVAL;
+    }
+    if (ex->restore_data) {
+        /* Live update's restore handler names where the state goes: the host writes it there, then it runs on. */
+        uint64_t len = f->rsi < ex->restore_data->len ? f->rsi : ex->restore_data->len;
+        if (len && !guest_ptr(in, f->rdi, len)) {
+            exchange_fail(in, KVMF_BAD_API_CALL, "%s: restore buffer at 0x%llx with length %llu is outside the "
+                          "program's memory", name, (unsigned long long)f->rdi, (unsigned long long)f->rsi);
+            return -EFAULT;
+        }
+        if (len)
+            guest_write(in, f->rdi, ex->restore_data->data, len);
+        ex->storage_returned = true;
+        ex->storage_result_max = len; /* what was written, for the caller */
+        if (!resume)
+            ex->finished = true;
+        return 0;
     }
     uint64_t len = f->rsi < ex->storage_result_max ? f->rsi : ex->storage_result_max;
     const void *data = len ? guest_ptr(in, f->rdi, len) : "";
@@ -471,6 +488,56 @@ void storage_tasks_stop(struct kvmf_program *sp)
     pthread_mutex_destroy(&ts->lock);
     free(ts);
     sp->tasks = NULL;
+}
+
+/* ---- live update -------------------------------------------------------------------------------------------- */
+
+int kvmf_program_live_update(kvmf_program *from, kvmf_program *to, uint64_t *moved_bytes)
+{
+    if (moved_bytes)
+        *moved_bytes = 0;
+    if (!from || !to)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_program_live_update: both programs are required");
+    struct kvmf_program *old = from->storage, *new = to->storage;
+    if (!old || !new || !old->handlers.serialize || !new->handlers.restore)
+        return KVMF_OK; /* nothing to move */
+    struct kvmf_instance *sin;
+    uint64_t limit = old->config.max_request_time_ms * 1000000ULL;
+    int rc = enter_storage(old, now_ns() + limit, &sin);
+    if (rc != KVMF_OK)
+        return kvmf_fail(rc, "live update of \"%s\": the old storage was not free: %s", from->name, kvmf_last_error());
+    run_in_storage(sin, old->handlers.serialize, NULL, 0, old->config.max_memory);
+    struct buffer state = {0};
+    rc = sin->ex.error;
+    if (rc != KVMF_OK)
+        kvmf_fail(rc, "live update of \"%s\": the old storage's serialize handler failed: %s", from->name,
+                  sin->ex.message);
+    else if (!buffer_append(&state, sin->ex.storage_result.data, sin->ex.storage_result.len, SIZE_MAX) &&
+             sin->ex.storage_result.len)
+        rc = kvmf_fail(KVMF_INTERNAL, "live update of \"%s\": out of host memory for %zu bytes of state", from->name,
+                       sin->ex.storage_result.len);
+    kvmf_instance_release(sin);
+    if (rc != KVMF_OK) {
+        buffer_free(&state);
+        return rc;
+    }
+    if ((rc = enter_storage(new, now_ns() + new->config.max_request_time_ms * 1000000ULL, &sin)) != KVMF_OK) {
+        buffer_free(&state);
+        return kvmf_fail(rc, "live update of \"%s\": the new storage was not free: %s", to->name, kvmf_last_error());
+    }
+    sin->ex.restore_data = &state;
+    uint64_t args[1] = {state.len};
+    run_in_storage(sin, new->handlers.restore, args, 1, 0);
+    rc = sin->ex.error;
+    if (rc != KVMF_OK)
+        kvmf_fail(rc, "live update of \"%s\": the new storage's restore handler failed: %s", to->name,
+                  sin->ex.message);
+    else if (moved_bytes)
+        *moved_bytes = sin->ex.storage_returned ? sin->ex.storage_result_max : 0;
+    sin->ex.restore_data = NULL;
+    kvmf_instance_release(sin); /* after a failure: reset to the state the new storage booted with */
+    buffer_free(&state);
+    return rc;
 }
 
 int64_t storage_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number)

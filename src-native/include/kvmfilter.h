@@ -147,6 +147,16 @@ int kvmf_program_prepare_instances(kvmf_program *program);
  */
 int kvmf_program_trim(kvmf_program *program, uint64_t idle_ms, uint64_t *trimmed_bytes);
 
+/*
+ * Live update: moves the state of `from`'s storage into `to`'s (a new version of the program, with storage). The
+ * old storage's serialize handler (register_func 6) hands its state to storage_return(data, len); the new storage's
+ * restore handler (7) is called with that length and answers storage_return(buffer, len) naming where the state goes;
+ * the host copies it there and the handler runs on. KVMF_OK also when there is nothing to move (no storage, or no
+ * handler 6 in the old or 7 in the new version); on a failure `to` keeps the storage it booted with. *moved_bytes
+ * (when given) is the size of the state moved.
+ */
+int kvmf_program_live_update(kvmf_program *from, kvmf_program *to, uint64_t *moved_bytes);
+
 /* Flags of kvmf_instance_run. */
 /* Marks the request as warm-up (kvm_request.info_flags 0x1): the host's own request, not a client's. Only
  * warm-up requests teach an instance its hot pages (pages kept writable); they are counted in

@@ -152,8 +152,53 @@ static void without_storage(void)
     kvmf_program_destroy(p);
 }
 
+static void live_update(const char *guest)
+{
+    kvmf_program *old = load(guest, 1), *new = load(guest, 1);
+    if (!old || !new) {
+        kvmf_program_destroy(old);
+        kvmf_program_destroy(new);
+        return;
+    }
+    expect_body(old, "add:23", "total=123");
+    expect_body(new, "total", "total=100 resumed=0");
+    uint64_t moved = 0;
+    int rc = kvmf_program_live_update(old, new, &moved);
+    CHECK(rc == KVMF_OK && moved == 3, "%s: live update moves the state: %s %s, %llu bytes", guest,
+          kvmf_error_name(rc), kvmf_last_error(), (unsigned long long)moved);
+    expect_body(new, "total", "total=123 resumed=0");
+
+    /* A restore handler that crashes leaves the new storage as it booted, and says why. */
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_memory = 64ULL << 20;
+    c.storage = 1;
+    static const char env[] = "LIVE_RESTORE=crash";
+    c.environment = env;
+    c.environment_len = sizeof env;
+    kvmf_program *crashing = load_guest(guest, &c, NULL);
+    CHECK(crashing != NULL, "%s boots with LIVE_RESTORE=crash: %s", guest, kvmf_last_error());
+    if (crashing) {
+        rc = kvmf_program_live_update(new, crashing, &moved);
+        CHECK(rc == KVMF_MEMORY_FAULT && strstr(kvmf_last_error(), "the new storage's restore handler failed"),
+              "%s: a crashing restore handler: %s %s", guest, kvmf_error_name(rc), kvmf_last_error());
+        expect_body(crashing, "total", "total=100 resumed=0");
+        kvmf_program_destroy(crashing);
+    }
+    /* Without storage there is nothing to move. */
+    kvmf_program *plain = load_guest(guest, NULL, NULL);
+    if (plain) {
+        rc = kvmf_program_live_update(old, plain, &moved);
+        CHECK(rc == KVMF_OK && moved == 0, "%s: live update into a program without storage moves nothing", guest);
+        kvmf_program_destroy(plain);
+    }
+    kvmf_program_destroy(old);
+    kvmf_program_destroy(new);
+}
+
 void test_storage(void)
 {
+    live_update("storage");
     calls("storage");
     calls("storage-musl");
     tasks("storage");

@@ -17,7 +17,9 @@
  *   periodic      queues a task adding 1 every 20 ms; "id=I"
  *   stop:I        stop_storage_task(I); "stopped=R"
  *   return-twice  storage_return called twice (the call fails)
- *   no-return     a function that returns without storage_return: "len=0" */
+ *   no-return     a function that returns without storage_return: "len=0"
+ * Live update: handler 6 hands the total over as text, handler 7 takes it (unless LIVE_RESTORE=crash in the
+ * environment: then it crashes). */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <errno.h>
@@ -153,6 +155,25 @@ static void task_add(void *data, size_t len)
     total += atol(number);
 }
 
+static void on_serialize(void)
+{
+    char out[32];
+    snprintf(out, sizeof out, "%ld", total);
+    storage_return(out, strlen(out));
+}
+
+static char restored[32];
+
+static void on_restore(size_t len)
+{
+    const char *how = getenv("LIVE_RESTORE");
+    if (how && !strcmp(how, "crash"))
+        *(volatile int *)0 = 3;
+    storage_return(restored, sizeof restored - 1); /* the host writes the state here, then this runs on */
+    restored[len < sizeof restored ? len : sizeof restored - 1] = '\0';
+    total = atol(restored);
+}
+
 /* ---- the request side ---- */
 
 static long call(storage_func fn, const char *text, char *out, size_t out_len)
@@ -244,6 +265,8 @@ int main(void)
         sys_storage_allow((void (*)(void))allowed[i]);
     sys_storage_allow((void (*)(void))task_add);
     register_func(1, (void *)on_get);
+    register_func(6, (void *)on_serialize);
+    register_func(7, (void *)on_restore);
     wait_for_requests();
     return 0;
 }

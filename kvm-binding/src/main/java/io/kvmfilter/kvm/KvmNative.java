@@ -62,6 +62,8 @@ final class KvmNative {
 
     static native int kvmf_program_trim(long program, long idleMs, long trimmedBytes);
 
+    static native int kvmf_program_live_update(long from, long to, long movedBytes);
+
     static native int kvmf_instance_run(long instance, byte[] method, byte[] url, byte[] arg, byte[] contentType,
             long body, long bodyLen, byte[] headers, long headersLen, long flags, long response);
 

@@ -24,6 +24,11 @@ final class ProgramSlot {
     private boolean closed;
     private LoadedProgram.LoadException lastLoadFailure;
     private long lastLoadFailureAt;
+    /**
+     * A program with storage that was unloaded (invalidated, or its file changed), kept with a reference until the
+     * next load has taken over its storage's state (live update), under loadLock.
+     */
+    private LoadedProgram predecessor;
     /** Fingerprint of the file at the last load attempt, so reload also retries a fixed file. */
     private volatile String lastSeenFingerprint;
 
@@ -80,6 +85,11 @@ final class ProgramSlot {
             }
             loads.incrementAndGet();
             lastLoadFailure = null;
+            if (predecessor != null) {
+                liveUpdate(predecessor, program);
+                predecessor.release();
+                predecessor = null;
+            }
             return program;
         } catch (LoadedProgram.LoadException e) {
             loadFailures.incrementAndGet();
@@ -87,6 +97,27 @@ final class ProgramSlot {
             lastLoadFailureAt = System.nanoTime();
             LOG.log(Level.WARNING, "kvmfilter: program '" + name() + "' failed to load: " + e.failure);
             throw e;
+        }
+    }
+
+    /**
+     * Moves the state of the old version's storage into the new one's (the program's live-update handlers 6 and 7).
+     * A failure is logged and leaves the new version with the storage it booted with.
+     */
+    private void liveUpdate(LoadedProgram from, LoadedProgram to) {
+        long moved = NativeMemory.allocate(8);
+        try {
+            int rc = KvmNative.kvmf_program_live_update(from.handle, to.handle, moved);
+            if (rc != 0) {
+                LOG.log(Level.WARNING, "kvmfilter: program '" + name() + "': its storage starts afresh, the live "
+                        + "update failed: " + FailureKind.fromNative(rc) + ": " + NativeStrings.lastError());
+            } else {
+                long bytes = new com.sun.jna.Pointer(moved).getLong(0);
+                LOG.log(Level.INFO, "kvmfilter: program '" + name() + "': live update moved " + bytes
+                        + " bytes of storage state to the new version");
+            }
+        } finally {
+            NativeMemory.free(moved);
         }
     }
 
@@ -112,15 +143,22 @@ final class ProgramSlot {
      */
     boolean invalidate() {
         LoadedProgram old;
+        LoadedProgram toRelease;
         boolean hadFailure;
         synchronized (loadLock) {
             old = current;
             current = null;
             hadFailure = lastLoadFailure != null;
             lastLoadFailure = null;
+            toRelease = old;
+            if (old != null && definition.storage() && !closed) {
+                // Its storage's state goes to the next version at its load; an older one kept for that is let go.
+                toRelease = predecessor;
+                predecessor = old;
+            }
         }
-        if (old != null) {
-            old.release();
+        if (toRelease != null) {
+            toRelease.release();
         }
         return old != null || hadFailure;
     }
@@ -161,10 +199,16 @@ final class ProgramSlot {
     }
 
     void close() {
+        LoadedProgram kept;
         synchronized (loadLock) {
             closed = true;
+            kept = predecessor;
+            predecessor = null;
         }
         invalidate();
+        if (kept != null) {
+            kept.release();
+        }
     }
 
     /** @return what the loaded program wrote while booting, or "" when it is not loaded */

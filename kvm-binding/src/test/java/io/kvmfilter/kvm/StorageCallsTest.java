@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -70,6 +71,20 @@ class StorageCallsTest {
             assertThat(stats.storageTaskFailures()).isZero();
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void storageStateSurvivesAReloadThroughLiveUpdate() throws Exception {
+        String library = "{ \"storage\": { \"filename\": \"" + CSuiteGuests.guest("storage") + "\", \"storage\": true } }";
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library, null))) {
+            assertThat(body(kvm, "add:42")).isEqualTo("total=142");
+            assertThat(kvm.invalidate(Pattern.compile("storage"))).isEqualTo(1);
+            // The next request loads the program again; the old storage's handler 6 hands the total to the new
+            // storage's handler 7.
+            assertThat(body(kvm, "total")).isEqualTo("total=142 resumed=0");
+            assertThat(kvm.stats().programs().get("storage").loads()).isEqualTo(2);
+            assertThat(body(kvm, "add:1")).isEqualTo("total=143");
         }
     }
 
