@@ -37,6 +37,24 @@ static void list_notes(size_t n, struct virtbuffer buffers[], size_t res)
     storage_return(notes, notes_len);
 }
 
+/* Live update, in the old version's storage: hands the notes to the new version. */
+static void on_serialize(void)
+{
+    storage_return(notes, notes_len);
+}
+
+/* Live update, in the new version's storage: the host copies the old notes into the buffer named. */
+static void on_restore(size_t len)
+{
+    char *copy = calloc(1, len + 1);
+    storage_return(copy, copy ? len : 0);
+    if (copy) {
+        free(notes);
+        notes = copy;
+        notes_len = len;
+    }
+}
+
 static void answer(long len, const char *out)
 {
     if (len < 0)
@@ -72,6 +90,8 @@ int main(void)
     sys_storage_allow((void (*)(void))list_notes);
     kvm_set_get_handler(on_get);
     kvm_set_post_handler(on_post);
+    register_func(KVM_HANDLER_LIVE_UPDATE_SERIALIZE, (void *)on_serialize);
+    register_func(KVM_HANDLER_LIVE_UPDATE_RESTORE, (void *)on_restore);
     wait_for_requests();
     return 0;
 }
