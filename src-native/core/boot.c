@@ -168,6 +168,7 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
                        kvmf_error_name(ex->error), ex->message, *tail ? "; its output ends with: " : "", tail);
     } else {
         p->frozen_frame = *f;
+        memcpy(p->frozen_files, boot->files, sizeof p->frozen_files);
         p->paused_mode = ex->paused_mode;
         p->paused_req_addr = ex->paused_req_addr;
         rc = vm_get_fs_base(&boot->vm, &p->frozen_fs_base);

@@ -231,6 +231,14 @@ struct regex_set {
     void *code[REGEX_SET_MAX];
 };
 
+/* The `state` file's descriptors in one VM (state_file.c): fds STATE_FD_BASE .. STATE_FD_BASE + STATE_FDS - 1. */
+#define STATE_FD_BASE 3
+#define STATE_FDS 4
+struct state_open {
+    bool open, writable, append;
+    uint64_t pos;
+};
+
 struct kvmf_program;
 
 struct kvmf_instance {
@@ -258,6 +266,7 @@ struct kvmf_instance {
     struct address_space as;
     struct exchange ex;
     struct regex_set regexes;   /* compiled during the current request; freed before the next */
+    struct state_open files[STATE_FDS]; /* the state file opened by this VM; reset with the memory */
     uint64_t input_addr, input_len; /* where the request's input block lives */
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
@@ -292,6 +301,9 @@ struct kvmf_program {
     int shm_fd;                 /* the shared memory area (-1: none), mapped into every VM of the program */
     uint64_t shm_addr, shm_size; /* where the guest sees it: above max_memory, after an unmapped gap */
     uint64_t map_size;          /* bytes of a VM's host mapping: memory, gap and shared area */
+    int state_fd;               /* config.state_file opened read-write (-1: none) */
+    char *state_file;           /* owned copy of config.state_file */
+    struct state_open frozen_files[STATE_FDS]; /* what the boot VM had open at the freeze */
     uint8_t *frozen;            /* read-only mapping of the frozen image */
     uint64_t mem_size;
     struct address_space frozen_as;
@@ -380,6 +392,18 @@ const char *api_response_head(struct kvmf_instance *in, int16_t status, uint64_t
  * callback until it has produced content_length bytes (or fails), gathering them as the response body. */
 void stream_begin(struct kvmf_instance *in, struct trap_frame *f);
 void stream_collect(struct kvmf_instance *in);
+
+/* state_file.c: the `state` file (the syscalls' side); descriptors of other files are the caller's. */
+int state_file_open_host(struct kvmf_program *p);
+bool state_is_fd(struct kvmf_instance *in, uint64_t fd);
+int64_t state_open(struct kvmf_instance *in, uint64_t path_addr, uint64_t flags);
+int64_t state_read(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t state_write(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t state_lseek(struct kvmf_instance *in, uint64_t fd, int64_t offset, uint64_t whence);
+int64_t state_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr);
+int64_t state_ftruncate(struct kvmf_instance *in, uint64_t fd, uint64_t len);
+int64_t state_fsync(struct kvmf_instance *in, uint64_t fd);
+int64_t state_close(struct kvmf_instance *in, uint64_t fd);
 
 /* regex.c: the regular-expression calls (KVM_CALL_REGEX_*); the result for rax. */
 int64_t regex_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);

@@ -60,6 +60,7 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
         goto fail;
     }
     in->fs_base = p->frozen_fs_base;
+    memcpy(in->files, p->frozen_files, sizeof in->files);
     *out = in;
     return KVMF_OK;
 fail:

@@ -38,6 +38,9 @@ static void free_program(struct kvmf_program *p)
         close(p->memfd);
     if (p->shm_fd >= 0)
         close(p->shm_fd);
+    if (p->state_fd >= 0)
+        close(p->state_fd);
+    free(p->state_file);
     as_free(&p->frozen_as);
     regex_set_clear(&p->boot_regexes);
     buffer_free(&p->boot_log);
@@ -150,7 +153,7 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
     struct kvmf_program *p = calloc(1, sizeof *p);
     if (!p)
         return kvmf_fail(KVMF_INTERNAL, "out of memory");
-    p->memfd = p->shm_fd = -1;
+    p->memfd = p->shm_fd = p->state_fd = -1;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -163,6 +166,8 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
     p->environment = copy_blob(config->environment, config->environment_len);
     p->config.arguments = p->arguments;
     p->config.environment = p->environment;
+    p->state_file = config->state_file ? strdup(config->state_file) : NULL;
+    p->config.state_file = p->state_file;
     p->host = host;
     p->mem_size = config->max_memory;
     p->instances = calloc(config->concurrency, sizeof *p->instances);
@@ -183,6 +188,11 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
         goto fail;
     }
     p->is_storage = owner != NULL;
+    if ((config->state_file && !p->state_file) || (rc = state_file_open_host(p)) != KVMF_OK) {
+        if (rc == KVMF_OK)
+            rc = kvmf_fail(KVMF_INTERNAL, "out of memory");
+        goto fail;
+    }
     if ((rc = create_shared_area(p, name, owner)) != KVMF_OK)
         goto fail;
     if (config->storage && !owner) {

@@ -121,6 +121,7 @@ int instance_reset(struct kvmf_instance *in)
     memset(in->touched, 0, words * 8);
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
         return rc;
+    memcpy(in->files, p->frozen_files, sizeof in->files);
     in->fs_base = p->frozen_fs_base;
     in->needs_reset = false;
     STAT_ADD(in->stats.resets, 1);

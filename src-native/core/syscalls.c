@@ -1,8 +1,8 @@
 /*
  * syscalls.c — the Linux system calls a static glibc or musl program makes, emulated.
  *
- * A table of small handlers indexed by syscall number. There are no files, sockets,
- * processes or threads: those calls get the error a locked-down Linux would give. Anything not
+ * A table of small handlers indexed by syscall number. There are no files (but the one `state` file of
+ * state_file.c), sockets, processes or threads: those calls get the error a locked-down Linux would give. Anything not
  * in the table answers -ENOSYS and is counted (and logged once per number).
  * Arguments: rdi, rsi, rdx, r10, r8, r9. Pointers are checked with guest_ptr(): a bad one
  * gives -EFAULT, exactly like Linux, and the program goes on.
@@ -43,12 +43,15 @@ static bool is_std_fd(uint64_t fd)
 
 static int64_t sys_read(struct kvmf_instance *in, struct trap_frame *f)
 {
-    (void)in;
+    if (state_is_fd(in, A0))
+        return state_read(in, A0, A1, A2);
     return A0 == 0 ? 0 : -EBADF; /* stdin is empty */
 }
 
 static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
 {
+    if (state_is_fd(in, A0))
+        return state_write(in, A0, A1, A2);
     if (A0 != 1 && A0 != 2)
         return -EBADF;
     const void *p = guest_ptr(in, A1, A2);
@@ -80,7 +83,8 @@ static int64_t sys_writev(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
 {
-    (void)in;
+    if (state_is_fd(in, A0))
+        return state_close(in, A0);
     return is_std_fd(A0) ? 0 : -EBADF;
 }
 
@@ -102,7 +106,34 @@ static int64_t fill_stat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
 
 static int64_t sys_fstat(struct kvmf_instance *in, struct trap_frame *f)
 {
+    if (state_is_fd(in, A0))
+        return state_fstat(in, A0, A1);
     return fill_stat(in, A0, A1);
+}
+
+/* open("state") and openat(AT_FDCWD, "state"): the state file; every other path does not exist. */
+static int64_t sys_open(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return state_open(in, A0, A1);
+}
+
+static int64_t sys_openat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if ((int32_t)A0 != AT_FDCWD)
+        return -ENOENT;
+    return state_open(in, A1, A2);
+}
+
+static int64_t sys_ftruncate(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return state_ftruncate(in, A0, A1);
+}
+
+static int64_t sys_fsync(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (is_std_fd(A0))
+        return -EINVAL;
+    return state_fsync(in, A0);
 }
 
 static int64_t sys_newfstatat(struct kvmf_instance *in, struct trap_frame *f)
@@ -112,7 +143,7 @@ static int64_t sys_newfstatat(struct kvmf_instance *in, struct trap_frame *f)
     if (!path)
         return -EFAULT;
     if (len == 0 && (A3 & AT_EMPTY_PATH))
-        return fill_stat(in, A0, A2);
+        return state_is_fd(in, A0) ? state_fstat(in, A0, A2) : fill_stat(in, A0, A2);
     return -ENOENT;
 }
 
@@ -132,19 +163,20 @@ static int64_t sys_no_network(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_lseek(struct kvmf_instance *in, struct trap_frame *f)
 {
-    (void)in;
+    if (state_is_fd(in, A0))
+        return state_lseek(in, A0, (int64_t)A1, A2);
     return is_std_fd(A0) ? -ESPIPE : -EBADF;
 }
 
 static int64_t sys_ioctl(struct kvmf_instance *in, struct trap_frame *f)
 {
-    (void)in;
-    return is_std_fd(A0) ? -ENOTTY : -EBADF;
+    return is_std_fd(A0) || state_is_fd(in, A0) ? -ENOTTY : -EBADF;
 }
 
 static int64_t sys_fcntl(struct kvmf_instance *in, struct trap_frame *f)
 {
-    (void)in;
+    if (state_is_fd(in, A0))
+        return A1 == F_GETFL ? (in->program->is_storage ? O_RDWR : O_RDONLY) : 0;
     if (!is_std_fd(A0))
         return -EBADF;
     return A1 == F_GETFL ? O_RDWR : 0;
@@ -490,7 +522,7 @@ static int64_t sys_quiet_enosys(struct kvmf_instance *in, struct trap_frame *f)
 static const syscall_fn table[] = {
     [0] = sys_read,
     [1] = sys_write,
-    [2] = sys_no_file,           /* open */
+    [2] = sys_open,
     [3] = sys_close,
     [4] = sys_no_file,           /* stat */
     [5] = sys_fstat,
@@ -540,7 +572,10 @@ static const syscall_fn table[] = {
     [230] = sys_nanosleep,       /* clock_nanosleep */
     [231] = sys_exit,            /* exit_group */
     [234] = sys_kill,            /* tgkill */
-    [257] = sys_no_file,         /* openat */
+    [74] = sys_fsync,
+    [75] = sys_fsync,            /* fdatasync */
+    [77] = sys_ftruncate,
+    [257] = sys_openat,
     [262] = sys_newfstatat,
     [267] = sys_readlinkat,
     [269] = sys_no_file,         /* faccessat */

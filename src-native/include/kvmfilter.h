@@ -97,6 +97,7 @@ struct kvmf_config {
     uint64_t environment_len;     /* total bytes of `environment` */
     uint64_t shared_memory;       /* bytes of the shared memory area (0x10700), a multiple of 4096; 0: none */
     uint64_t storage;             /* 1: the program has a storage instance (storage_callv and tasks), booted first */
+    const char *state_file;       /* host file the program sees as "state" (storage writes, all read); NULL: none */
 };
 
 void kvmf_config_defaults(struct kvmf_config *config);

@@ -196,8 +196,55 @@ static void live_update(const char *guest)
     kvmf_program_destroy(new);
 }
 
+static void state_file(const char *guest)
+{
+    char path[] = "/tmp/kvmfilter-state-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "a temporary state file");
+    if (fd < 0)
+        return;
+    close(fd);
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_memory = 64ULL << 20;
+    c.storage = 1;
+    c.state_file = path;
+    kvmf_program *p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots with a state file: %s", guest, kvmf_last_error());
+    if (p) {
+        expect_body(p, "read-state", "state=[] n=0 size=0");
+        expect_body(p, "add:21", "total=121");
+        expect_body(p, "save", "saved=9");
+        expect_body(p, "read-state", "state=[total=121] n=9 size=9");
+        expect_body(p, "write-state", "open=-1 errno=13"); /* EACCES: only storage writes it */
+        kvmf_program_destroy(p);
+    }
+    /* A new start of the server: storage reads what it saved. */
+    p = load_guest(guest, &c, NULL);
+    if (p) {
+        expect_body(p, "total", "total=121 resumed=0");
+        kvmf_program_destroy(p);
+    }
+    /* Without a state file configured, "state" does not exist. */
+    c.state_file = NULL;
+    p = load_guest(guest, &c, NULL);
+    if (p) {
+        expect_body(p, "read-state", "state=[] n=-2 size=0");
+        kvmf_program_destroy(p);
+    }
+    c.state_file = "/nonexistent-dir/state";
+    int rc;
+    p = load_guest(guest, &c, &rc);
+    CHECK(p == NULL && rc == KVMF_INVALID_ARGUMENT && strstr(kvmf_last_error(), "state_file \"/nonexistent-dir/state\""),
+          "%s: an unusable state file is a configuration error naming it: %s", guest, kvmf_last_error());
+    kvmf_program_destroy(p);
+    unlink(path);
+}
+
 void test_storage(void)
 {
+    state_file("storage");
+    state_file("storage-musl");
     live_update("storage");
     calls("storage");
     calls("storage-musl");

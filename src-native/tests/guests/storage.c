@@ -18,12 +18,19 @@
  *   stop:I        stop_storage_task(I); "stopped=R"
  *   return-twice  storage_return called twice (the call fails)
  *   no-return     a function that returns without storage_return: "len=0"
+ *   save          storage writes "total=T" to the state file; "saved=N" (bytes written)
+ *   read-state    this request VM reads the state file; "state=[...] size=S"
+ *   write-state   this request VM tries to open the state file for writing; "open=-1 errno=E"
+ * At boot, storage takes its total from the state file when it holds "total=T".
  * Live update: handler 6 hands the total over as text, handler 7 takes it (unless LIVE_RESTORE=crash in the
  * environment: then it crashes). */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +154,19 @@ static void st_no_return(size_t n, struct virtbuffer b[], size_t res)
     (void)n, (void)b, (void)res;
 }
 
+static void st_save(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    char text[64], out[32];
+    int len = snprintf(text, sizeof text, "total=%ld", total);
+    int fd = open("state", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    long written = fd < 0 ? -errno : (long)write(fd, text, (size_t)len);
+    if (fd >= 0)
+        close(fd);
+    snprintf(out, sizeof out, "saved=%ld", written);
+    storage_return(out, strlen(out));
+}
+
 static void task_add(void *data, size_t len)
 {
     char number[32] = "";
@@ -243,6 +263,24 @@ static void on_get(const char *url, const char *arg)
     } else if (!strcmp(arg, "return-twice")) {
         call(st_return_twice, NULL, out, sizeof out);
         answer(out);
+    } else if (!strcmp(arg, "save")) {
+        call(st_save, NULL, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "read-state")) {
+        int fd = open("state", O_RDONLY);
+        char data[128] = "";
+        struct stat st = {0};
+        long n = fd < 0 ? -errno : (long)read(fd, data, sizeof data - 1);
+        if (fd >= 0) {
+            fstat(fd, &st);
+            close(fd);
+        }
+        snprintf(text, sizeof text, "state=[%s] n=%ld size=%lld", data, n, (long long)st.st_size);
+        answer(text);
+    } else if (!strcmp(arg, "write-state")) {
+        int fd = open("state", O_WRONLY);
+        snprintf(text, sizeof text, "open=%d errno=%d", fd, fd < 0 ? errno : 0);
+        answer(text);
     } else if (!strcmp(arg, "no-return")) {
         long r = call(st_no_return, NULL, out, sizeof out);
         snprintf(text, sizeof text, "len=%ld", r);
@@ -257,10 +295,18 @@ int main(void)
     if (sys_is_storage()) {
         total = 100;
         storage_type = getenv("KVM_TYPE");
+        char saved[64] = "";
+        int fd = open("state", O_RDONLY);
+        if (fd >= 0) {
+            ssize_t n = read(fd, saved, sizeof saved - 1);
+            close(fd);
+            if (n > 6 && !strncmp(saved, "total=", 6))
+                total = atol(saved + 6);
+        }
     }
     /* Every function but st_forbidden may be called from request VMs. */
     storage_func allowed[] = {st_type, st_add, st_total, st_echo, st_resume, st_noreturn, st_crash, st_loop,
-                              st_oom, st_nested, st_return_twice, st_no_return};
+                              st_oom, st_nested, st_return_twice, st_no_return, st_save};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         sys_storage_allow((void (*)(void))allowed[i]);
     sys_storage_allow((void (*)(void))task_add);

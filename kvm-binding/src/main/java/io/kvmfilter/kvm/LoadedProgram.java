@@ -55,6 +55,7 @@ final class LoadedProgram {
         long config = NativeMemory.allocate(NativeLayout.CONFIG_SIZE);
         long arguments = 0;
         long environment = 0;
+        long stateFile = 0;
         long image = 0;
         try {
             KvmNative.kvmf_config_defaults(config);
@@ -71,6 +72,10 @@ final class LoadedProgram {
             c.setLong(NativeLayout.CONFIG_DEBUG, definition.debug() ? 1 : 0);
             c.setLong(NativeLayout.CONFIG_SHARED_MEMORY, definition.sharedMemory());
             c.setLong(NativeLayout.CONFIG_STORAGE, definition.storage() ? 1 : 0);
+            if (definition.stateFile().isPresent()) {
+                stateFile = NativeMemory.copyOf(NativeStrings.cString(definition.stateFile().get().toString()));
+                c.setLong(NativeLayout.CONFIG_STATE_FILE, stateFile);
+            }
             if (!definition.mainArguments().isEmpty()) {
                 byte[] packed = NativeStrings.packed(definition.mainArguments());
                 arguments = NativeMemory.copyOf(packed);
@@ -94,6 +99,7 @@ final class LoadedProgram {
             NativeMemory.free(config);
             NativeMemory.free(arguments);
             NativeMemory.free(environment);
+            NativeMemory.free(stateFile);
             NativeMemory.free(image);
         }
     }

@@ -29,7 +29,8 @@ final class NativeLayout {
     static final long CONFIG_ENVIRONMENT_LEN = field(13);
     static final long CONFIG_SHARED_MEMORY = field(14);
     static final long CONFIG_STORAGE = field(15);
-    static final long CONFIG_SIZE = field(16);
+    static final long CONFIG_STATE_FILE = field(16);
+    static final long CONFIG_SIZE = field(17);
 
     /** struct kvmf_response. */
     static final long RESPONSE_STATUS = field(0);

@@ -45,6 +45,8 @@ import java.util.Optional;
  *     one block mapped into every instance of the program, never reset (shared_memory_area() in the SDK)
  * @param storage the program has a storage instance ({@code storage}, as in the VMOD): booted first, never reset but
  *     after a failure, reached from requests through storage_callv and storage tasks
+ * @param stateFile the host file the program sees as {@code state} ({@code state_file}): readable by every VM of the
+ *     program, writable by its storage only, kept across restarts
  */
 public record ProgramDefinition(
         String name,
@@ -73,7 +75,8 @@ public record ProgramDefinition(
         Duration trimIdleTime,
         boolean readsUrl,
         long sharedMemory,
-        boolean storage) {
+        boolean storage,
+        Optional<java.nio.file.Path> stateFile) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -91,5 +94,6 @@ public record ProgramDefinition(
         Objects.requireNonNull(warmupBody, "warmupBody");
         Objects.requireNonNull(warmupContentType, "warmupContentType");
         Objects.requireNonNull(trimIdleTime, "trimIdleTime");
+        Objects.requireNonNull(stateFile, "stateFile");
     }
 }

@@ -306,6 +306,8 @@ public final class ProgramLibrary {
                 settings.put(Settings.SOURCE, key.equals("uri")
                         ? ProgramFiles.resolveUri(where + ": " + owner + ": key \"uri\"", (String) parsed, base)
                         : ProgramFiles.resolveFilename((String) parsed, base));
+            } else if (key.equals("state_file")) {
+                settings.put(Settings.STATE_FILE, statePath(where + ": " + owner, (String) parsed, base));
             } else if (key.equals("warmup_body")) {
                 String body = (String) parsed;
                 settings.put(Settings.WARMUP_SOURCE, body.matches("(file|classpath|bundled):.*")
@@ -314,6 +316,21 @@ public final class ProgramLibrary {
             } else if (!key.equals("group")) {
                 settings.put(key, parsed);
             }
+        }
+    }
+
+    /** The state file's path: absolute, or relative to the library's directory (to the working one otherwise). */
+    private static java.nio.file.Path statePath(String where, String value, URI base) {
+        try {
+            java.nio.file.Path path = java.nio.file.Path.of(value);
+            if (!path.isAbsolute() && base != null && "file".equals(base.getScheme())) {
+                java.nio.file.Path dir = java.nio.file.Path.of(base).getParent();
+                path = dir == null ? path : dir.resolve(path);
+            }
+            return path.toAbsolutePath().normalize();
+        } catch (IllegalArgumentException e) { // InvalidPathException, or a base that is not a file
+            throw new KvmConfigurationException(where + ": key \"state_file\": \"" + value + "\" is not a valid file path: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -37,6 +37,8 @@ final class Settings {
     /** An instance idle this long gives back the memory its requests made it copy. */
     static final Duration DEFAULT_TRIM_IDLE_TIME = Duration.ofSeconds(60);
     static final String DEFAULT_WARMUP_CONTENT_TYPE = "application/octet-stream";
+    /** Internal: the resolved state_file, a Path. */
+    static final String STATE_FILE = "state_path";
     /** Internal: the resolved warmup_body. */
     static final String WARMUP_SOURCE = "warmup_source";
     /** A program without "group" takes the built-in defaults, under this name (as the VMOD's "test" group). */
@@ -100,6 +102,8 @@ final class Settings {
                 node -> integer(node, 0, MAX_QUEUE_LIMIT));
         key("ephemeral", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("storage", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
+        key("state_file", Scope.PROGRAM_ONLY, "a file path, relative to the library's directory (the program's "
+                + "\"state\" file)", Settings::nonEmptyString);
         key("shared_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 0 (none) to " + MAX_MEMORY_MIB,
                 node -> integer(node, 0, MAX_MEMORY_MIB));
         key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
@@ -283,7 +287,8 @@ final class Settings {
                 // A program is assumed to read its URL unless its library entry says otherwise.
                 (Boolean) settings.getOrDefault("reads_url", true),
                 mib(settings, "shared_memory", 0),
-                (Boolean) settings.getOrDefault("storage", false));
+                (Boolean) settings.getOrDefault("storage", false),
+                Optional.ofNullable((java.nio.file.Path) settings.get(STATE_FILE)));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

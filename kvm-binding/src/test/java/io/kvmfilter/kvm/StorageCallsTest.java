@@ -88,6 +88,24 @@ class StorageCallsTest {
         }
     }
 
+    @Test
+    void storageKeepsItsStateFileAcrossRestarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path libraryFile = dir.resolve("library.json");
+        java.nio.file.Files.writeString(libraryFile, "{ \"storage\": { \"filename\": \"" + CSuiteGuests.guest("storage")
+                + "\", \"storage\": true, \"state_file\": \"data/storage.state\" } }");
+        java.nio.file.Files.createDirectories(dir.resolve("data"));
+        try (Kvm kvm = Kvm.start(ProgramLibrary.load(libraryFile.toUri()))) {
+            assertThat(body(kvm, "add:8")).isEqualTo("total=108");
+            assertThat(body(kvm, "save")).isEqualTo("saved=9");
+            assertThat(body(kvm, "write-state")).as("request VMs only read it").isEqualTo("open=-1 errno=13");
+        }
+        assertThat(java.nio.file.Files.readString(dir.resolve("data/storage.state"))).isEqualTo("total=108");
+        try (Kvm kvm = Kvm.start(ProgramLibrary.load(libraryFile.toUri()))) {
+            assertThat(body(kvm, "total")).as("storage read its state file at boot").isEqualTo("total=108 resumed=0");
+        }
+    }
+
     private static String body(Kvm kvm, String arg) {
         Result result = kvm.run("storage", Request.get("/").withArg(arg));
         assertThat(result.failure()).as(result.toString()).isEmpty();
