@@ -6,13 +6,15 @@
  *          [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
  *          [--max-request-memory MiB] [--ephemeral true|false] [--storage]
  *          [--shared-memory MiB] [--fail] PROGRAM
+ *   kvmrun --library FILE [the options above] NAME
  *
  * Boots PROGRAM, runs the request (POST when --body is given, else GET) --warmup times flagged as
  * warm-up (as the server's warmup_requests are: the instance learns its hot pages), then --repeat
  * times on one instance, writes the last response body to --out (default stdout) and the program's output to
  * stderr. Several --arg make a sequence: one request per --arg, in order, on the same program (its storage
  * and shared memory see them all), each body written to --out followed by a newline; a failure stops the
- * sequence. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
+ * sequence. With --library, NAME is a program of that program library (the JSON the server reads): its file and
+ * settings come from there, and the options given on the command line override them. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
  * that status is 400 or more), 2 when the sandbox reports a failure, 1 for usage or configuration
  * errors.
  */
@@ -26,11 +28,14 @@
 #include <time.h>
 
 #include "../include/kvmfilter.h"
+#include "library.h"
 
 struct options {
     const char *method, *url, *content_type, *body_file, *out_file, *json_file, *program;
     const char **args;          /* --arg, in order: more than one makes a sequence */
     size_t nargs;
+    const char *library;        /* --library: `program` is a name in it */
+    unsigned set;               /* SET_* bits: settings given on the command line, which win over the library */
     char *headers;
     size_t headers_len;
     long repeat;
@@ -39,6 +44,8 @@ struct options {
     struct kvmf_config config;
 };
 
+enum { SET_RTIME = 1, SET_BTIME = 2, SET_MEM = 4, SET_RMEM = 8, SET_EPHEMERAL = 16, SET_STORAGE = 32, SET_SHM = 64 };
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -46,7 +53,8 @@ static void usage(FILE *to)
             "              [--header 'N: V']... [--out FILE] [--repeat N] [--warmup N] [--json FILE]\n"
             "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
             "              [--max-request-memory MiB] [--ephemeral true|false] [--storage]\n"
-            "              [--shared-memory MiB] [--fail] PROGRAM\n");
+            "              [--shared-memory MiB] [--fail] PROGRAM\n"
+            "       kvmrun --library FILE [the options above] NAME\n");
 }
 
 static int usage_error(const char *fmt, const char *value)
@@ -115,7 +123,7 @@ static bool parse_mib(const char *s, uint64_t *bytes)
 static int parse(int argc, char **argv, struct options *o)
 {
     enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_WARMUP, O_JSON, O_RTIME,
-           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_STORAGE, O_SHM, O_FAIL, O_HELP };
+           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_STORAGE, O_SHM, O_LIBRARY, O_FAIL, O_HELP };
     static const struct option longs[] = {
         {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
         {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
@@ -124,7 +132,7 @@ static int parse(int argc, char **argv, struct options *o)
         {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
         {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
         {"ephemeral", 1, 0, O_EPHEMERAL}, {"storage", 0, 0, O_STORAGE}, {"shared-memory", 1, 0, O_SHM},
-        {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"library", 1, 0, O_LIBRARY}, {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->url = "/";
@@ -175,36 +183,48 @@ static int parse(int argc, char **argv, struct options *o)
         case O_RTIME:
             if (!parse_seconds(optarg, &o->config.max_request_time_ms))
                 return usage_error("--max-request-time %s: expected seconds, more than 0 and at most 86400", optarg);
+            o->set |= SET_RTIME;
             break;
         case O_BTIME:
             if (!parse_seconds(optarg, &o->config.max_boot_time_ms))
                 return usage_error("--max-boot-time %s: expected seconds, more than 0 and at most 86400", optarg);
+            o->set |= SET_BTIME;
             break;
         case O_MEM:
             if (!parse_mib(optarg, &o->config.max_memory))
                 return usage_error("--max-memory %s: expected a whole number of MiB", optarg);
+            o->set |= SET_MEM;
             break;
         case O_RMEM:
             if (!parse_mib(optarg, &o->config.max_request_memory))
                 return usage_error("--max-request-memory %s: expected a whole number of MiB", optarg);
+            o->set |= SET_RMEM;
             break;
         case O_EPHEMERAL:
             if (strcmp(optarg, "true") && strcmp(optarg, "false"))
                 return usage_error("--ephemeral %s: expected true or false", optarg);
             o->config.ephemeral = strcmp(optarg, "true") == 0;
+            o->set |= SET_EPHEMERAL;
             break;
-        case O_STORAGE: o->config.storage = 1; break;
+        case O_STORAGE:
+            o->config.storage = 1;
+            o->set |= SET_STORAGE;
+            break;
         case O_SHM:
             if (!parse_mib(optarg, &o->config.shared_memory))
                 return usage_error("--shared-memory %s: expected a whole number of MiB", optarg);
+            o->set |= SET_SHM;
             break;
+        case O_LIBRARY: o->library = optarg; break;
         case O_FAIL: o->fail = true; break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return 1;
         }
     }
     if (optind != argc - 1)
-        return usage_error("%s", optind >= argc ? "missing PROGRAM" : "more than one PROGRAM given");
+        return usage_error("%s", optind >= argc ? (o->library ? "missing NAME (a program of the library)"
+                                                             : "missing PROGRAM")
+                                                 : "more than one PROGRAM given");
     o->program = argv[optind];
     if (!o->method)
         o->method = o->body_file ? "POST" : "GET";
@@ -292,11 +312,43 @@ static void write_json(const char *path, const struct kvmf_response *r, int erro
     fclose(f);
 }
 
+/* The library's settings for the program, with the options given on the command line over them. */
+static int apply_library(struct options *o, struct library_settings *lib)
+{
+    kvmf_config_defaults(&lib->config);
+    if (library_load(o->library, o->program, lib) < 0) {
+        fprintf(stderr, "kvmrun: --library: %s\n", lib->error);
+        return 1;
+    }
+    struct kvmf_config *c = &lib->config, *given = &o->config;
+    if (o->set & SET_RTIME)
+        c->max_request_time_ms = given->max_request_time_ms;
+    if (o->set & SET_BTIME)
+        c->max_boot_time_ms = given->max_boot_time_ms;
+    if (o->set & SET_MEM)
+        c->max_memory = given->max_memory;
+    if (o->set & SET_RMEM)
+        c->max_request_memory = given->max_request_memory;
+    if (o->set & SET_EPHEMERAL)
+        c->ephemeral = given->ephemeral;
+    if (o->set & SET_STORAGE)
+        c->storage = given->storage;
+    if (o->set & SET_SHM)
+        c->shared_memory = given->shared_memory;
+    o->config = *c;
+    o->program = lib->program;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
     int rc = parse(argc, argv, &o);
     if (rc)
+        return rc;
+    struct library_settings lib = {0};
+    const char *name_arg = o.program;
+    if (o.library && (rc = apply_library(&o, &lib)) != 0)
         return rc;
     size_t elf_len = 0, body_len = 0;
     char *elf = read_file(o.program, &elf_len);
@@ -311,7 +363,8 @@ int main(int argc, char **argv)
     }
     if (!body && strcmp(o.method, "GET") && strcmp(o.method, "HEAD"))
         body = calloc(1, 1); /* a POST without --body sends an empty body */
-    const char *name = strrchr(o.program, '/') ? strrchr(o.program, '/') + 1 : o.program;
+    /* The program's name (argv[0], KVM_NAME): its library name, else its file's. */
+    const char *name = o.library ? name_arg : strrchr(o.program, '/') ? strrchr(o.program, '/') + 1 : o.program;
 
     kvmf_program *program = NULL;
     rc = kvmf_program_create(name, elf, elf_len, &o.config, &program);
@@ -421,5 +474,6 @@ int main(int argc, char **argv)
     free(body);
     free(o.headers);
     free(o.args);
+    library_free(&lib);
     return refused ? 3 : answered ? 0 : 2;
 }

@@ -75,7 +75,34 @@ usage: kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FI
               [--max-request-time S] [--max-boot-time S] [--max-memory MiB]
               [--max-request-memory MiB] [--ephemeral true|false] [--storage]
               [--shared-memory MiB] [--fail] PROGRAM
+       kvmrun --library FILE [the options above] NAME
 1"
+
+# --library FILE NAME: the program's file and settings from a program library (group first, comments allowed,
+# paths relative to the library), the command line over them.
+mkdir -p "$T/lib"
+cp $G/storage "$T/lib/storage-guest"
+cat >"$T/lib/library.json" <<'JSON'
+{
+  // a group, as in the VMOD
+  "small": { "max_memory": 64, "max_request_time": 2.5, /* seconds */ "storage": true },
+  "notes": { "group": "small", "filename": "storage-guest", "state_file": "notes.state", "concurrency": 4 }
+}
+JSON
+out=$($KVMRUN --library "$T/lib/library.json" --arg type --arg add:4 --arg save notes 2>/dev/null)
+check "--library: the program, its group's storage, its name" test "$out" = "request=0 storage=1 type=storage
+total=104
+saved=9"
+check "--library: the state file relative to the library" test "$(cat "$T/lib/notes.state")" = "total=104"
+check "--library: the state file read at the next start" test "$($KVMRUN --library "$T/lib/library.json" --arg total notes 2>/dev/null)" = "total=104 resumed=0"
+$KVMRUN --library "$T/lib/library.json" --max-memory 16 --arg total notes 2>"$T/liberr"
+check "--library: the command line wins (--max-memory 16 is refused)" grep -q "max_memory = 16777216" "$T/liberr"
+$KVMRUN --library "$T/lib/library.json" notes-typo 2>"$T/liberr"
+check "--library: an unknown program exits 1" test $? -eq 1
+check "--library: an unknown program is named" grep -q 'has no program "notes-typo"' "$T/liberr"
+printf '{ "p": { "filename": "x", "colour": 1 } }' >"$T/lib/bad.json"
+$KVMRUN --library "$T/lib/bad.json" p 2>"$T/liberr"
+check "--library: an unknown key is named" grep -q 'unknown key "colour"' "$T/liberr"
 
 # --fail: an answer of 400 or more exits 3 (still written out); without it, any answer exits 0.
 $KVMRUN --arg no-such-misbehaviour --out "$T/bad" $G/hostile 2>/dev/null

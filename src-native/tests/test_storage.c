@@ -198,7 +198,9 @@ static void live_update(const char *guest)
 
 static void state_file(const char *guest)
 {
-    char path[] = "/tmp/kvmfilter-state-XXXXXX";
+    /* TMPDIR: the emulated-SVM guest's /tmp is read-only. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/kvmfilter-state-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     int fd = mkstemp(path);
     CHECK(fd >= 0, "a temporary state file");
     if (fd < 0)

@@ -1,0 +1,233 @@
+/*
+ * library.c — `kvmrun --library FILE NAME`: program NAME's file and settings from a program library, the JSON the
+ * server reads (docs/java-api.md): the program's group first, then its own keys; comments allowed, as in the VMOD.
+ * Keys that only matter to a server (pools, warm-up, reloading) are accepted and have no effect here.
+ */
+#define _GNU_SOURCE
+#include "library.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../programs/common/json_reader.h"
+
+/* Keys of a library entry (the server's); the ones kvmrun uses are handled in apply_key. */
+static const char *const known_keys[] = {
+    "group", "filename", "uri", "sha256", "concurrency", "max_boot_time", "max_request_time", "on_error_time",
+    "queue_timeout", "max_memory", "max_request_memory", "max_response_size", "max_queue", "ephemeral", "debug",
+    "reads_url", "start", "reload", "main_arguments", "environment", "warmup_requests", "warmup_url",
+    "warmup_body", "warmup_content_type", "trim_idle_time", "storage", "shared_memory", "state_file", NULL,
+};
+
+static int fail(struct library_settings *out, const char *fmt, const char *a, const char *b)
+{
+    snprintf(out->error, sizeof out->error, fmt, a, b);
+    return -1;
+}
+
+/* Blanks out // and slash-star comments outside strings, so the strict parser reads the VMOD's commented JSON. */
+static void strip_comments(char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (in_string) {
+            if (text[i] == '\\' && i + 1 < len)
+                i++;
+            else if (text[i] == '"')
+                in_string = false;
+        } else if (text[i] == '"') {
+            in_string = true;
+        } else if (text[i] == '/' && i + 1 < len && text[i + 1] == '/') {
+            while (i < len && text[i] != '\n')
+                text[i++] = ' ';
+        } else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
+            size_t j = i + 2;
+            while (j + 1 < len && !(text[j] == '*' && text[j + 1] == '/'))
+                j++;
+            size_t end = j + 1 < len ? j + 2 : len; /* an unclosed comment runs to the end */
+            for (size_t k = i; k < end; k++)
+                if (text[k] != '\n')
+                    text[k] = ' ';
+            i = end - 1;
+        }
+    }
+}
+
+/* A path from the library, relative to its directory. */
+static char *relative_to(const char *library, const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    const char *slash = strrchr(library, '/');
+    size_t dir = slash ? (size_t)(slash - library + 1) : 0;
+    char *joined = malloc(dir + strlen(path) + 1);
+    if (joined) {
+        memcpy(joined, library, dir);
+        strcpy(joined + dir, path);
+    }
+    return joined;
+}
+
+/* NUL-separated strings from a JSON array of strings; false when it is not one. */
+static bool pack_strings(const struct json_value *v, char **blob, uint64_t *len)
+{
+    if (v->type != JSON_ARRAY)
+        return false;
+    size_t total = 0;
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        if (v->u.array.items[i]->type != JSON_STRING)
+            return false;
+        total += v->u.array.items[i]->u.string.len + 1;
+    }
+    free(*blob);
+    *blob = malloc(total + 1);
+    if (!*blob)
+        return false;
+    size_t at = 0;
+    for (size_t i = 0; i < v->u.array.count; i++) {
+        memcpy(*blob + at, v->u.array.items[i]->u.string.chars, v->u.array.items[i]->u.string.len + 1);
+        at += v->u.array.items[i]->u.string.len + 1;
+    }
+    *len = total;
+    return true;
+}
+
+static bool mib(const struct json_value *v, uint64_t min, uint64_t *bytes)
+{
+    if (v->type != JSON_NUMBER || !v->u.number.is_integer || v->u.number.value < (double)min ||
+        v->u.number.value > 65536)
+        return false;
+    *bytes = (uint64_t)v->u.number.value << 20;
+    return true;
+}
+
+static bool seconds(const struct json_value *v, uint64_t *ms)
+{
+    if (v->type != JSON_NUMBER || !(v->u.number.value > 0) || v->u.number.value > 3600)
+        return false;
+    *ms = (uint64_t)(v->u.number.value * 1000.0 + 0.5);
+    if (*ms == 0)
+        *ms = 1;
+    return true;
+}
+
+static int apply_key(struct library_settings *out, const char *library, const char *key, const struct json_value *v)
+{
+    struct kvmf_config *c = &out->config;
+    bool ok = true;
+    if (!strcmp(key, "filename")) {
+        ok = v->type == JSON_STRING && v->u.string.len > 0;
+        if (ok) {
+            free(out->program);
+            out->program = relative_to(library, v->u.string.chars);
+        }
+    } else if (!strcmp(key, "uri")) {
+        if (v->type != JSON_STRING || strncmp(v->u.string.chars, "file:", 5))
+            return fail(out, "%s: key \"uri\" must be a file: URI for kvmrun (it runs files; bundled: programs are "
+                        "in src-native/build/programs)%s", library, "");
+        free(out->program);
+        out->program = strdup(v->u.string.chars + 5);
+    } else if (!strcmp(key, "state_file")) {
+        ok = v->type == JSON_STRING && v->u.string.len > 0;
+        if (ok) {
+            free(out->state_file);
+            out->state_file = relative_to(library, v->u.string.chars);
+            c->state_file = out->state_file;
+        }
+    } else if (!strcmp(key, "max_memory")) {
+        ok = mib(v, 1, &c->max_memory);
+    } else if (!strcmp(key, "max_request_memory")) {
+        ok = mib(v, 1, &c->max_request_memory);
+    } else if (!strcmp(key, "max_response_size")) {
+        ok = mib(v, 1, &c->max_response_size);
+    } else if (!strcmp(key, "shared_memory")) {
+        ok = mib(v, 0, &c->shared_memory);
+    } else if (!strcmp(key, "max_boot_time")) {
+        ok = seconds(v, &c->max_boot_time_ms);
+    } else if (!strcmp(key, "max_request_time")) {
+        ok = seconds(v, &c->max_request_time_ms);
+    } else if (!strcmp(key, "on_error_time")) {
+        ok = seconds(v, &c->on_error_time_ms);
+    } else if (!strcmp(key, "ephemeral") || !strcmp(key, "debug") || !strcmp(key, "storage")) {
+        ok = v->type == JSON_BOOL;
+        uint64_t *field = !strcmp(key, "ephemeral") ? &c->ephemeral : !strcmp(key, "debug") ? &c->debug : &c->storage;
+        if (ok)
+            *field = v->u.boolean;
+    } else if (!strcmp(key, "main_arguments")) {
+        ok = pack_strings(v, &out->arguments, &c->arguments_len);
+        c->arguments = out->arguments;
+    } else if (!strcmp(key, "environment")) {
+        ok = pack_strings(v, &out->environment, &c->environment_len);
+        c->environment = out->environment;
+    } else {
+        size_t i = 0;
+        while (known_keys[i] && strcmp(known_keys[i], key))
+            i++;
+        if (!known_keys[i])
+            return fail(out, "%s: unknown key \"%s\" (see docs/java-api.md for the library's keys)", library, key);
+        /* A server's key (pool, warm-up, reloading): no effect on one run. */
+    }
+    if (!ok)
+        return fail(out, "%s: key \"%s\" has a value kvmrun cannot use (see docs/java-api.md for its type and range)",
+                    library, key);
+    return 0;
+}
+
+static int apply_entry(struct library_settings *out, const char *library, const struct json_value *entry)
+{
+    for (size_t i = 0; i < entry->u.object.count; i++) {
+        const struct json_member *m = &entry->u.object.members[i];
+        if (strcmp(m->key, "group") && apply_key(out, library, m->key, m->value) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int library_load(const char *library, const char *name, struct library_settings *out)
+{
+    FILE *f = fopen(library, "rb");
+    if (!f)
+        return fail(out, "cannot read the library %s%s", library, "");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char chunk[65536];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(f);
+    if (!mem || fclose(mem) != 0)
+        return fail(out, "cannot read the library %s%s", library, "");
+    strip_comments(text, len);
+    char err[200];
+    struct json_value *root = json_parse(text, len, err, sizeof err);
+    free(text);
+    if (!root)
+        return fail(out, "%s is not valid JSON: %s", library, err);
+    int rc = -1;
+    const struct json_value *entry = json_object_get(root, name);
+    if (root->type != JSON_OBJECT) {
+        fail(out, "%s: a library is a JSON object of programs and groups%s", library, "");
+    } else if (!entry || entry->type != JSON_OBJECT) {
+        fail(out, "%s has no program \"%s\"", library, name);
+    } else {
+        const struct json_value *group = json_object_get(entry, "group");
+        const struct json_value *defaults = group && group->type == JSON_STRING
+                                                ? json_object_get(root, group->u.string.chars) : NULL;
+        if (group && (!defaults || defaults->type != JSON_OBJECT))
+            fail(out, "%s: the group of program \"%s\" is not defined in the library", library, name);
+        else if ((!defaults || apply_entry(out, library, defaults) == 0) && apply_entry(out, library, entry) == 0)
+            rc = out->program ? 0 : fail(out, "%s: program \"%s\" has no \"filename\"", library, name);
+    }
+    json_free(root);
+    return rc;
+}
+
+void library_free(struct library_settings *s)
+{
+    free(s->program);
+    free(s->state_file);
+    free(s->arguments);
+    free(s->environment);
+}
