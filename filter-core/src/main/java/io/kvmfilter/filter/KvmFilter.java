@@ -159,7 +159,7 @@ public class KvmFilter implements Filter {
         // loader): the context path keeps two applications' filters of the same name apart.
         String name = "filter-" + SandboxNames.of(context, filterName) + "-" + number;
         try {
-            KvmTransform started = KvmTransform.start(library, name);
+            KvmTransform started = KvmTransform.start(library, name, config.programHeaders());
             sandbox = started;
             return started;
         } catch (KvmUnavailableException e) {

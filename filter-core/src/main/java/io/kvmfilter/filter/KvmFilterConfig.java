@@ -89,6 +89,8 @@ public final class KvmFilterConfig {
     public static final String PARAM_REQUIRE_SMALLER = "requireSmaller";
     /** Name of the diagnostic response header, or {@code none}. */
     public static final String PARAM_DIAGNOSTIC_HEADER = "diagnosticHeader";
+    /** Response headers a chain's last program may set on a transformed response (names, comma-separated). */
+    public static final String PARAM_PROGRAM_HEADERS = "programHeaders";
     /** Location (file: or classpath: URI) of a program library JSON merged over the bundled programs. */
     public static final String PARAM_LIBRARY = "library";
     /** Per-program settings: {@code program.key=value} entries separated by ';' or new lines. */
@@ -98,6 +100,12 @@ public final class KvmFilterConfig {
     /** Longest time a request may wait for a free program instance. */
     public static final String PARAM_QUEUE_TIMEOUT = "queueTimeout";
 
+    /** Headers a program never sets on a transformed response: the container's and the filter's own. */
+    static final Set<String> FILTER_OWNED_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
+            "keep-alive", "upgrade", "te", "trailer", "content-type", "content-encoding", "content-range",
+            "content-location", "accept-ranges", "etag", "last-modified", "vary", "cache-control", "expires", "age",
+            "date", "server", "set-cookie", "x-content-type-options", "location", "www-authenticate", "host");
+
     /** All parameter names, in documentation order. */
     public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
@@ -105,7 +113,7 @@ public final class KvmFilterConfig {
             PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
             PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
             PARAM_SHARED_CACHE_TIMEOUT, PARAM_SHARED_CACHE_CLAIM_TIME, PARAM_HEAD_AS_GET,
-            PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_LIBRARY,
+            PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_PROGRAM_HEADERS, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT,
             PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
 
@@ -151,6 +159,7 @@ public final class KvmFilterConfig {
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
     private final Optional<String> diagnosticHeader;
+    private final Set<String> programHeaders;
     private final Optional<URI> library;
     private final Map<String, Map<String, Object>> programSettings;
     private final Optional<Duration> timeout;
@@ -176,6 +185,7 @@ public final class KvmFilterConfig {
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
         diagnosticHeader = b.diagnosticHeader;
+        programHeaders = Set.copyOf(b.programHeaders);
         library = b.library;
         Map<String, Map<String, Object>> settings = new LinkedHashMap<>();
         b.programSettings.forEach((program, values) -> settings.put(program, Map.copyOf(values)));
@@ -251,6 +261,14 @@ public final class KvmFilterConfig {
     /** Name of the diagnostic header, empty when turned off. */
     public Optional<String> diagnosticHeader() {
         return diagnosticHeader;
+    }
+
+    /**
+     * @return the response headers (lower-case names) a chain's last program may set on a transformed response;
+     *     empty by default: programs' headers reach clients only through ProgramServlet
+     */
+    public Set<String> programHeaders() {
+        return programHeaders;
     }
 
     /** Location of the program library merged over the bundled programs, if any. */
@@ -333,6 +351,7 @@ public final class KvmFilterConfig {
                 + ", headAsGet=" + headAsGet
                 + ", variantsForWildcards=" + variantsForWildcards
                 + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
+                + ", programHeaders=" + new java.util.TreeSet<>(programHeaders)
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
                 + programSettings + ", timeout=" + timeout.map(Duration::toString).orElse("library default")
                 + ", queueTimeout=" + queueTimeout.map(Duration::toString).orElse("library default") + "}";
@@ -375,6 +394,7 @@ public final class KvmFilterConfig {
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
         private Optional<String> diagnosticHeader = Optional.of(DEFAULT_DIAGNOSTIC_HEADER);
+        private final Set<String> programHeaders = new java.util.HashSet<>();
         private Optional<URI> library = Optional.empty();
         private final Map<String, Map<String, Object>> programSettings = new LinkedHashMap<>();
         private Optional<Duration> timeout = Optional.empty();
@@ -681,6 +701,32 @@ public final class KvmFilterConfig {
                 diagnosticHeader = Optional.of(trimmed);
             } else {
                 throw new InvalidParameterException(PARAM_DIAGNOSTIC_HEADER, name, "an HTTP header name (letters, digits, '-'), or none");
+            }
+            return this;
+        }
+
+        /**
+         * Response headers a chain's last program may set on a transformed response, e.g. {@code Link}; never the
+         * framing, hop-by-hop, caching and validator headers the container and the filter set, nor Set-Cookie
+         * (a stored result is served to everyone).
+         *
+         * @throws InvalidParameterException naming a header that is not allowed and why
+         */
+        public Builder programHeaders(String... names) {
+            for (String name : names) {
+                String trimmed = name.trim();
+                String lower = trimmed.toLowerCase(java.util.Locale.ROOT);
+                if (!HEADER_NAME.matcher(trimmed).matches()) {
+                    throw new InvalidParameterException(PARAM_PROGRAM_HEADERS, name, "HTTP header names (letters, "
+                            + "digits, '-') separated by commas");
+                }
+                if (FILTER_OWNED_HEADERS.contains(lower) || lower.startsWith("proxy-")
+                        || diagnosticHeader.map(d -> d.equalsIgnoreCase(trimmed)).orElse(false)) {
+                    throw new InvalidParameterException(PARAM_PROGRAM_HEADERS, name, "header names a program may set: "
+                            + trimmed + " is set by the container or the filter (framing, hop-by-hop, content type, "
+                            + "caching, validators, Set-Cookie, the diagnostic header)");
+                }
+                programHeaders.add(lower);
             }
             return this;
         }

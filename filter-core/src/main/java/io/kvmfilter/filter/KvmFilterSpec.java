@@ -17,6 +17,7 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_NAME;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_CLAIM_TIME;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SHARED_CACHE_TIMEOUT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PROGRAM_HEADERS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_METHODS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_MIME_TYPES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_PATHS;
@@ -109,6 +110,7 @@ final class KvmFilterSpec {
             case PARAM_VARIANTS_FOR_WILDCARDS -> builder.variantsForWildcards(parseBoolean(name, v));
             case PARAM_REQUIRE_SMALLER -> builder.requireSmaller(parseBoolean(name, v));
             case PARAM_DIAGNOSTIC_HEADER -> builder.diagnosticHeader(v);
+            case PARAM_PROGRAM_HEADERS -> builder.programHeaders(v.isBlank() ? new String[0] : v.trim().split("[,\\s]+"));
             case PARAM_LIBRARY -> builder.library(parseUri(name, v));
             case PARAM_PROGRAM_SETTINGS -> programSettings(builder, v);
             case PARAM_TIMEOUT -> builder.timeout(parseDuration(name, v));

@@ -9,6 +9,7 @@ import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Runs variants in the KVM sandbox through kvm-binding: each variant's steps become one {@link Kvm#chain} call.
@@ -26,19 +27,22 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
     static final String ANIMATED_REASON_PREFIX = "animated input";
 
     private final Kvm kvm;
+    /** The last program's headers kept with a result (the filter's programHeaders). */
+    private final Set<String> programHeaders;
 
-    private KvmTransform(Kvm kvm) {
+    private KvmTransform(Kvm kvm, Set<String> programHeaders) {
         this.kvm = kvm;
+        this.programHeaders = programHeaders;
     }
 
     /**
-     * Starts the sandbox with the library.
+     * Starts the sandbox with the library; results keep the last program's headers named in programHeaders.
      *
      * @throws io.kvmfilter.kvm.KvmUnavailableException when KVM or the native library is not usable here
      * @throws KvmConfigurationException when an eagerly started program cannot be loaded
      */
-    static KvmTransform start(ProgramLibrary library, String name) {
-        return new KvmTransform(Kvm.start(library, name));
+    static KvmTransform start(ProgramLibrary library, String name, Set<String> programHeaders) {
+        return new KvmTransform(Kvm.start(library, name), programHeaders);
     }
 
     @Override
@@ -58,7 +62,7 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
             return TransformResult.failed("empty", "the chain answered status " + result.status() + " with no body");
         }
         return TransformResult.applied(result.body(), result.contentType().isEmpty() ? null : result.contentType(),
-                result.cacheHint());
+                result.cacheHint(), ProgramHeaders.allowed(result.headers(), programHeaders));
     }
 
     /**

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -200,7 +201,7 @@ final class ResponseFinisher {
         request.debug(() -> "the application confirmed " + confirmed.etag() + " with a 304: the stored "
                 + variant.name() + " result is still right");
         services.stats().count(Outcome.cacheHit(variant.name()));
-        sendTransformed(confirmed.result().body(), variant, rule);
+        sendTransformed(confirmed.result().body(), confirmed.result().headers(), variant, rule);
     }
 
     /**
@@ -316,7 +317,7 @@ final class ResponseFinisher {
             services.runner().known().ifPresent(known -> known.served(variant, request.url(), etag, contentType,
                     answer.key(), response));
         }
-        sendTransformed(result.body(), variant, rule);
+        sendTransformed(result.body(), result.headers(), variant, rule);
         if (stored) {
             // Served from the store: no run of this request holds the original, and nothing reads it again.
             response.releaseBody();
@@ -394,10 +395,23 @@ final class ResponseFinisher {
     /**
      * Serves a transformed body. Its Content-Type is the variant's output type, or the original Content-Type (with
      * its charset) for a variant that keeps the format: never what a program chose. {@code nosniff} keeps browsers
-     * from guessing another type from the bytes.
+     * from guessing another type from the bytes. The program's own headers pass only when programHeaders lists
+     * them: the first field of a name replaces the application's, the others are added.
      */
-    private void sendTransformed(byte[] body, Variant variant, Rule rule) throws IOException {
+    private void sendTransformed(byte[] body, List<String> programHeaders, Variant variant, Rule rule)
+            throws IOException {
         variantHeaders(variant, rule);
+        Set<String> replaced = new HashSet<>();
+        for (String field : ProgramHeaders.allowed(programHeaders, services.config().programHeaders())) {
+            int colon = field.indexOf(':');
+            String name = field.substring(0, colon).trim();
+            String value = field.substring(colon + 1).trim();
+            if (replaced.add(name.toLowerCase(Locale.ROOT))) {
+                response.setHeader(name, value);
+            } else {
+                response.addHeader(name, value);
+            }
+        }
         Outcome applied = Outcome.applied(variant.name());
         diagnostic(applied);
         services.stats().count(applied);

@@ -1,6 +1,7 @@
 package io.kvmfilter.filter;
 
 import io.kvmfilter.kvm.CacheHint;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -13,9 +14,11 @@ import java.util.Optional;
  *                    nothing was said
  * @param failure     short reason token such as {@code timeout} or {@code error-status}; null on success
  * @param detail      human-readable detail of the failure for the log; null on success
+ * @param headers     the response headers the chain's last program set ("Name: value"); the filter's
+ *                    programHeaders say which reach the client
  */
 record TransformResult(byte[] body, String contentType, Optional<CacheHint> cacheHint, String failure,
-        String detail) {
+        String detail, List<String> headers) {
 
     /**
      * The failure reason of an input the variant cannot represent (an animation for a still-image format): the
@@ -25,6 +28,7 @@ record TransformResult(byte[] body, String contentType, Optional<CacheHint> cach
 
     TransformResult {
         Objects.requireNonNull(cacheHint, "cacheHint");
+        headers = List.copyOf(headers);
     }
 
     static TransformResult applied(byte[] body, String contentType) {
@@ -32,11 +36,17 @@ record TransformResult(byte[] body, String contentType, Optional<CacheHint> cach
     }
 
     static TransformResult applied(byte[] body, String contentType, Optional<CacheHint> cacheHint) {
-        return new TransformResult(Objects.requireNonNull(body, "body"), contentType, cacheHint, null, null);
+        return applied(body, contentType, cacheHint, List.of());
+    }
+
+    static TransformResult applied(byte[] body, String contentType, Optional<CacheHint> cacheHint,
+            List<String> headers) {
+        return new TransformResult(Objects.requireNonNull(body, "body"), contentType, cacheHint, null, null, headers);
     }
 
     static TransformResult failed(String reason, String detail) {
-        return new TransformResult(null, null, Optional.empty(), Objects.requireNonNull(reason, "reason"), detail);
+        return new TransformResult(null, null, Optional.empty(), Objects.requireNonNull(reason, "reason"), detail,
+                List.of());
     }
 
     boolean ok() {

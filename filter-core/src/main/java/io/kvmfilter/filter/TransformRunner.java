@@ -233,12 +233,12 @@ final class TransformRunner implements AutoCloseable {
     private static StoredResult stored(TransformResult result) {
         if (result.ok()) {
             if (!result.reusable()) {
-                return StoredResult.unstorable(result.body(), result.contentType());
+                return StoredResult.unstorable(result.body(), result.contentType()).withHeaders(result.headers());
             }
             // A program's ttl (sys_set_cacheable) bounds how long every tier serves its answer.
             Duration ttl = result.cacheHint().map(CacheHint::ttl).filter(t -> !t.isZero()).orElse(null);
-            return ttl == null ? StoredResult.success(result.body(), result.contentType())
-                    : StoredResult.success(result.body(), result.contentType(), ttl);
+            return (ttl == null ? StoredResult.success(result.body(), result.contentType())
+                    : StoredResult.success(result.body(), result.contentType(), ttl)).withHeaders(result.headers());
         }
         // The detail travels with the reason, so a request answered from memory can still say what was wrong.
         String reason = result.failure() + (result.detail() == null ? "" : "\n" + result.detail());
@@ -248,7 +248,7 @@ final class TransformRunner implements AutoCloseable {
 
     private static TransformResult result(StoredResult stored) {
         if (stored.ok()) {
-            return TransformResult.applied(stored.body(), stored.contentType());
+            return TransformResult.applied(stored.body(), stored.contentType(), Optional.empty(), stored.headers());
         }
         String text = stored.failure();
         int newline = text.indexOf('\n');

@@ -96,6 +96,19 @@ class KvmFilterConfigTest {
     }
 
     @Test
+    void programHeadersNeverIncludeTheContainersOrTheFiltersOwn() {
+        assertThat(KvmFilterConfig.defaults().programHeaders()).as("none by default").isEmpty();
+        for (String name : new String[] {"Content-Length", "transfer-encoding", "Set-Cookie", "ETag", "Vary",
+                "Cache-Control", "Proxy-Authenticate", "X-KVM-Transform"}) {
+            assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("programHeaders", "Link, " + name).build())
+                    .as(name).isInstanceOf(InvalidParameterException.class).hasMessageContaining("programHeaders")
+                    .hasMessageContaining(name + " is set by the container or the filter");
+        }
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("programHeaders", "Bad Name:").build())
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("HTTP header names");
+    }
+
+    @Test
     void everyParameterIsAccepted() {
         // A parameter added to PARAMETERS but not to parameter() would fail here.
         Map<String, String> examples = Map.ofEntries(Map.entry("rules", "text/css -> minify"),
@@ -106,6 +119,7 @@ class KvmFilterConfigTest {
                 Map.entry("cacheSize", "0"),
                 Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
                 Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
+                Map.entry("programHeaders", "Link, X-Made-By"),
                 Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
                 Map.entry("timeout", "1s"), Map.entry("queueTimeout", "1s"),
                 Map.entry("cacheTimeToLive", "10m"), Map.entry("rememberFailures", "0s"),
@@ -125,6 +139,7 @@ class KvmFilterConfigTest {
         assertThat(config.headAsGet()).isFalse();
         assertThat(config.variantsForWildcards()).isTrue();
         assertThat(config.requireSmaller()).isFalse();
+        assertThat(config.programHeaders()).containsExactlyInAnyOrder("link", "x-made-by");
         assertThat(config.maxPixels()).isEqualTo(1_000_000);
         assertThat(config.cacheSize()).isZero();
         assertThat(config.storage().timeToLive()).contains(java.time.Duration.ofMinutes(10));

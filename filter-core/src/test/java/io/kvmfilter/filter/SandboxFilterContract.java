@@ -85,10 +85,12 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("animated/anim.gif"), gif);
         Files.createDirectories(staticDir.resolve("accept"));
         Files.write(staticDir.resolve("accept/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("headers"));
+        Files.writeString(staticDir.resolve("headers/note.txt"), "a note long enough to be worth transforming\n");
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
-                        "/excluded/*", "/big/*", "/shared/*", "/animated/*")
+                        "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -138,6 +140,12 @@ abstract class SandboxFilterContract {
         animated = new KvmFilter(KvmFilterConfig.builder().rules("image/gif -> image/avif: avif, image/webp: webp")
                 .requireSmaller(false).build());
         deployment.filter("animated", animated, "/animated/*", Map.of());
+        // An eleventh whose step is the C suite's api guest, which sets X-One and X-Two: only X-One is allowed
+        // through to clients.
+        Path headersLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries")), "api");
+        KvmFilter headers = new KvmFilter(KvmFilterConfig.builder().rules("text/plain -> api")
+                .library(headersLibrary.toUri()).programHeaders("X-One").requireSmaller(false).build());
+        deployment.filter("headers", headers, "/headers/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -514,6 +522,19 @@ abstract class SandboxFilterContract {
         assertThat(totals).hasSize(requests);
         assertThat(totals.first()).isEqualTo(103);
         assertThat(totals.last()).isEqualTo(100 + 3L * requests);
+    }
+
+    @Test
+    void theLastProgramsHeadersReachTheClientOnlyWhenListedAndStayWithTheStoredResult() {
+        Response first = http().get("/headers/note.txt");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.header("X-KVM-Transform")).isEqualTo("applied=api");
+        assertThat(first.asString()).contains("method=POST");
+        assertThat(first.header("X-One")).as("listed in programHeaders").isEqualTo("uno");
+        assertThat(first.header("X-Two")).as("not listed").isNull();
+        Response again = http().get("/headers/note.txt");
+        assertThat(again.asString()).isEqualTo(first.asString());
+        assertThat(again.header("X-One")).as("kept with the stored result").isEqualTo("uno");
     }
 
     @Test

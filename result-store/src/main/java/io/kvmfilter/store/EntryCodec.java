@@ -4,18 +4,21 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The byte form of a stored success, shared by the disk and shared tiers:
  *
  * <pre>
  * "KVMR"  magic                     4 bytes
- * 2       format version            4 bytes
+ * 3       format version            4 bytes
  * created milliseconds since 1970   8 bytes
  * life    the result's lifetime     8 bytes, milliseconds; -1: none (version 1 entries lack this field)
  * key     the key's canonical form  4-byte length + UTF-8
  * type    the result's Content-Type 4-byte length (-1: none) + UTF-8
  * body    the result's body         4-byte length + bytes
+ * headers its program's headers     4-byte count, each 4-byte length + UTF-8 (from version 3)
  * crc     CRC32C of all the above   4 bytes
  * </pre>
  *
@@ -24,8 +27,8 @@ import java.time.Duration;
 final class EntryCodec {
 
     static final int MAGIC = 0x4B564D52; // "KVMR"
-    static final int VERSION = 2;
-    /** Magic, version, created, three lengths and the checksum (version 1; version 2 adds the lifetime). */
+    static final int VERSION = 3;
+    /** Magic, version, created, three lengths and the checksum (version 1; 2 adds the lifetime, 3 the headers). */
     static final int FIXED_BYTES = 4 + 4 + 8 + 4 + 4 + 4 + 4;
     private static final int LIFETIME_BYTES = 8;
 
@@ -51,8 +54,9 @@ final class EntryCodec {
         }
         byte[] keyBytes = key.canonical().getBytes(StandardCharsets.UTF_8);
         byte[] typeBytes = result.contentType() == null ? null : result.contentType().getBytes(StandardCharsets.UTF_8);
+        List<byte[]> headerBytes = result.headers().stream().map(h -> h.getBytes(StandardCharsets.UTF_8)).toList();
         long size = (long) FIXED_BYTES + LIFETIME_BYTES + keyBytes.length + (typeBytes == null ? 0 : typeBytes.length)
-                + result.body().length;
+                + result.body().length + 4 + headerBytes.stream().mapToLong(h -> 4L + h.length).sum();
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("an entry of " + size + " bytes is too large to encode");
         }
@@ -66,6 +70,10 @@ final class EntryCodec {
             out.putInt(typeBytes.length).put(typeBytes);
         }
         out.putInt(result.body().length).put(result.body());
+        out.putInt(headerBytes.size());
+        for (byte[] header : headerBytes) {
+            out.putInt(header.length).put(header);
+        }
         out.putInt(Digests.crc32c(out.array(), 0, out.position()));
         return out.array();
     }
@@ -86,8 +94,8 @@ final class EntryCodec {
                 throw new DamagedEntryException("not a kvmfilter result entry (no KVMR magic)");
             }
             int version = in.getInt();
-            if (version != 1 && version != VERSION) {
-                throw new DamagedEntryException("entry format " + version + ", this version reads 1 and " + VERSION);
+            if (version < 1 || version > VERSION) {
+                throw new DamagedEntryException("entry format " + version + ", this version reads 1 to " + VERSION);
             }
             long created = in.getLong();
             long lifetime = version == 1 ? -1 : in.getLong(); // written before lifetimes existed: none
@@ -97,12 +105,21 @@ final class EntryCodec {
             String key = new String(bytes(in, false), StandardCharsets.UTF_8);
             byte[] type = bytes(in, true);
             byte[] body = bytes(in, false);
+            List<String> headers = new ArrayList<>();
+            int count = version < 3 ? 0 : in.getInt(); // written before headers were kept: none
+            if (count < 0 || count > in.remaining() / 4) {
+                throw new DamagedEntryException(count + " headers with " + in.remaining() + " bytes left");
+            }
+            for (int i = 0; i < count; i++) {
+                headers.add(new String(bytes(in, false), StandardCharsets.UTF_8));
+            }
             if (in.hasRemaining()) {
-                throw new DamagedEntryException(in.remaining() + " bytes after the body");
+                throw new DamagedEntryException(in.remaining() + " bytes after the " + (version < 3 ? "body" : "headers"));
             }
             String contentType = type == null ? null : new String(type, StandardCharsets.UTF_8);
-            return new Decoded(key, created, lifetime == -1 ? StoredResult.success(body, contentType)
-                    : StoredResult.success(body, contentType, Duration.ofMillis(lifetime)));
+            StoredResult result = lifetime == -1 ? StoredResult.success(body, contentType)
+                    : StoredResult.success(body, contentType, Duration.ofMillis(lifetime));
+            return new Decoded(key, created, result.withHeaders(headers));
         } catch (BufferUnderflowException e) {
             throw new DamagedEntryException("truncated: a length points past the end");
         }

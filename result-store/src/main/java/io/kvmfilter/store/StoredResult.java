@@ -1,6 +1,7 @@
 package io.kvmfilter.store;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -18,8 +19,11 @@ import java.util.Objects;
  * @param storable    whether the store may keep it
  * @param lifetime    how long its program said it stays fresh (in every tier, whatever the store's time to
  *                    live); null for as long as the store keeps it
+ * @param headers     response headers its program set ("Name: value"), kept with the body in every tier; which of
+ *                    them reach a client is the filter's choice (its programHeaders)
  */
-public record StoredResult(byte[] body, String contentType, String failure, boolean storable, Duration lifetime) {
+public record StoredResult(byte[] body, String contentType, String failure, boolean storable, Duration lifetime,
+        List<String> headers) {
 
     /** What an entry costs beyond its strings and body: object headers, the key's record, the map's node. */
     static final int OVERHEAD_BYTES = 160;
@@ -32,6 +36,22 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
         if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
             throw new IllegalArgumentException("a result's lifetime must be above zero, not " + lifetime);
         }
+        headers = headers == null ? List.of() : List.copyOf(headers);
+    }
+
+    /** A result as the canonical constructor makes it, without headers. */
+    StoredResult(byte[] body, String contentType, String failure, boolean storable, Duration lifetime) {
+        this(body, contentType, failure, storable, lifetime, List.of());
+    }
+
+    /**
+     * The same result with the response headers its program set.
+     *
+     * @param programHeaders "Name: value" fields
+     * @return the result with them
+     */
+    public StoredResult withHeaders(List<String> programHeaders) {
+        return new StoredResult(body, contentType, failure, storable, lifetime, programHeaders);
     }
 
     /**
@@ -114,14 +134,14 @@ public record StoredResult(byte[] body, String contentType, String failure, bool
             return this;
         }
         long left = Math.max(1, lifetime.toMillis() - (nowMillis - createdMillis));
-        return new StoredResult(body, contentType, failure, storable, Duration.ofMillis(left));
+        return new StoredResult(body, contentType, failure, storable, Duration.ofMillis(left), headers);
     }
 
     /** Bytes this result holds in memory, for the memory tier's weigher. */
     int weight(ResultKey key) {
         long strings = 2L * (key.chain().length() + key.contentType().length() + key.body().length()
                 + key.url().length() + (contentType == null ? 0 : contentType.length())
-                + (failure == null ? 0 : failure.length()));
+                + (failure == null ? 0 : failure.length()) + headers.stream().mapToLong(String::length).sum());
         long total = OVERHEAD_BYTES + strings + (body == null ? 0 : body.length);
         return (int) Math.min(Integer.MAX_VALUE, total);
     }

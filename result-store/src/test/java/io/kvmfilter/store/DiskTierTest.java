@@ -72,18 +72,32 @@ class DiskTierTest {
         try (ResultStore store = open()) {
             store.put(KEY, body("version one"));
         }
-        // Rewrite the entry in format 1: the same fields without the lifetime, with its own checksum.
+        // Rewrite the entry in format 1: the same fields without the lifetime and the header count (none: 4 bytes
+        // before the checksum), with its own checksum.
         Path entry = entries().get(0);
-        java.nio.ByteBuffer v2 = java.nio.ByteBuffer.wrap(Files.readAllBytes(entry));
-        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(v2.capacity() - 8);
-        v1.putInt(v2.getInt(0)).putInt(1).putLong(v2.getLong(8));
-        v1.put(v2.array(), 24, v2.capacity() - 24 - 4);
+        java.nio.ByteBuffer v3 = java.nio.ByteBuffer.wrap(Files.readAllBytes(entry));
+        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(v3.capacity() - 8 - 4);
+        v1.putInt(v3.getInt(0)).putInt(1).putLong(v3.getLong(8));
+        v1.put(v3.array(), 24, v3.capacity() - 24 - 4 - 4);
         v1.putInt(Digests.crc32c(v1.array(), 0, v1.position()));
         Files.write(entry, v1.array());
         try (ResultStore restarted = open()) {
             ResultStore.Found found = restarted.lookup(KEY).orElseThrow();
             assertThat(text(found)).isEqualTo("version one");
             assertThat(found.result().lifetime()).isNull();
+        }
+    }
+
+    @Test
+    void theHeadersOfAProgramAreKeptWithItsResult() throws Exception {
+        try (ResultStore store = open()) {
+            store.put(KEY, body("with headers").withHeaders(java.util.List.of("X-Made-By: test", "Link: </a>; rel=x")));
+        }
+        try (ResultStore restarted = open()) {
+            ResultStore.Found found = restarted.lookup(KEY).orElseThrow();
+            assertThat(found.source()).isEqualTo(ResultStore.Source.DISK);
+            assertThat(text(found)).isEqualTo("with headers");
+            assertThat(found.result().headers()).containsExactly("X-Made-By: test", "Link: </a>; rel=x");
         }
     }
 
