@@ -278,11 +278,16 @@ public final class ResultStore implements AutoCloseable {
             }
             // Into memory before leaving the in-flight map: a request arriving in between finds one or the other.
             memory.put(key, result);
-            inFlight.remove(key, mine);
-            mine.complete(new Found(result, Source.COMPUTED));
             long now = System.currentTimeMillis();
-            if (result.ok() && result.storable() && disk != null) {
-                disk.put(key, result, now);
+            // On disk before anyone is answered: once a client has its response the result survives a restart
+            // (the write is one file, small beside the conversion that made it).
+            try {
+                if (result.ok() && result.storable() && disk != null) {
+                    disk.put(key, result, now);
+                }
+            } finally {
+                inFlight.remove(key, mine);
+                mine.complete(new Found(result, Source.COMPUTED));
             }
             if (claim != null) {
                 shared.putAndRelease(key, result, now, claim); // a failure only releases the claim
