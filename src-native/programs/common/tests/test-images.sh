@@ -113,7 +113,10 @@ good() {
 	shift 4
 	local out="$tmp/out.$name" size im_size ssim
 	run "$arg" "" "$input" "$out"
-	if [[ $rc -ne 0 || $status != 200 ]]; then fail "$case" "exit $rc, status '$status', X-Failed '$xfailed'"; return; fi
+	if [[ $rc -ne 0 || $status != 200 ]]; then
+		fail "$case" "exit $rc, status '$status', X-Failed '$xfailed'; output: $(tail -c 600 "$tmp/stderr" | tr '\n' ' ')"
+		return
+	fi
 	if ! decode "$out" "$tmp/decoded.png" 2>"$tmp/decode.err"; then fail "$case" "output does not decode: $(head -c 300 "$tmp/decode.err")"; return; fi
 	size=$(identify -format '%wx%h' "$tmp/decoded.png")
 	im_size=$(identify -format '%wx%h' "$out" 2>/dev/null || echo "ImageMagick cannot read it")
