@@ -401,6 +401,8 @@ int64_t state_read(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t
 int64_t state_write(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
 int64_t state_lseek(struct kvmf_instance *in, uint64_t fd, int64_t offset, uint64_t whence);
 int64_t state_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr);
+/* A struct stat at guest address `addr` (syscalls.c). */
+int64_t put_stat(struct kvmf_instance *in, uint64_t addr, uint32_t mode, uint64_t size);
 int64_t state_ftruncate(struct kvmf_instance *in, uint64_t fd, uint64_t len);
 int64_t state_fsync(struct kvmf_instance *in, uint64_t fd);
 int64_t state_close(struct kvmf_instance *in, uint64_t fd);

@@ -134,18 +134,8 @@ int64_t state_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
     struct stat host;
     if (fstat(in->program->state_fd, &host) < 0)
         return -errno;
-    if (!guest_ptr(in, addr, 144))
-        return -EFAULT;
-    uint8_t st[144] = {0};
     uint32_t mode = 0100000 | (in->program->is_storage ? 0600 : 0400); /* a regular file */
-    uint64_t nlink = 1, size = (uint64_t)host.st_size, blksize = 4096, blocks = (size + 511) / 512;
-    memcpy(st + 16, &nlink, 8);
-    memcpy(st + 24, &mode, 4);
-    memcpy(st + 48, &size, 8);
-    memcpy(st + 56, &blksize, 8);
-    memcpy(st + 64, &blocks, 8);
-    guest_write(in, addr, st, sizeof st);
-    return 0;
+    return put_stat(in, addr, mode, (uint64_t)host.st_size);
 }
 
 int64_t state_ftruncate(struct kvmf_instance *in, uint64_t fd, uint64_t len)

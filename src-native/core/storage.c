@@ -26,17 +26,19 @@
 
 /* ---- the allow-list ------------------------------------------------------------------------------------ */
 
+static bool listed(const struct kvmf_program *p, uint64_t fn)
+{
+    for (size_t i = 0; i < p->storage_allowed_count; i++)
+        if (p->storage_allowed[i] == fn)
+            return true;
+    return false;
+}
+
 static bool allowed(const struct kvmf_program *request, const struct kvmf_program *storage, uint64_t fn)
 {
     if (request->storage_allowed_count == 0 && storage->storage_allowed_count == 0)
         return true; /* a program that lists nothing allows every function */
-    for (size_t i = 0; i < request->storage_allowed_count; i++)
-        if (request->storage_allowed[i] == fn)
-            return true;
-    for (size_t i = 0; i < storage->storage_allowed_count; i++)
-        if (storage->storage_allowed[i] == fn)
-            return true;
-    return false;
+    return listed(request, fn) || listed(storage, fn);
 }
 
 static int64_t api_storage_allow(struct kvmf_instance *in, struct trap_frame *f)
@@ -66,6 +68,18 @@ static struct kvmf_program *storage_of(struct kvmf_instance *in)
 static bool in_image(const struct kvmf_program *p, uint64_t fn)
 {
     return fn >= p->elf.load_start && fn < p->elf.load_end;
+}
+
+/* Whether `in` may have storage `sp` run `fn` (storage itself may run any of its own functions); if not, the
+ * exchange fails with a message naming the call `who`. */
+static bool check_callable(struct kvmf_instance *in, const struct kvmf_program *sp, uint64_t fn, const char *who)
+{
+    bool inside = in_image(sp, fn);
+    if (inside && (in->program->is_storage || allowed(in->program, sp, fn)))
+        return true;
+    exchange_fail(in, KVMF_BAD_API_CALL, "%s: function 0x%llx is %s", who, (unsigned long long)fn,
+                  inside ? "not in the program's storage allow-list (sys_storage_allow)" : "outside the program");
+    return false;
 }
 
 /* Runs fn(args) in the acquired storage instance until it returns, calls storage_noreturn, or fails; keeps at
@@ -176,17 +190,12 @@ static int64_t api_storage_callv(struct kvmf_instance *in, struct trap_frame *f)
                       "program's memory", (unsigned long long)dst, (unsigned long long)dst_len);
         return -EFAULT;
     }
-    if (!in_image(sp, fn) || !allowed(in->program, sp, fn)) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "storage_callv: function 0x%llx is %s", (unsigned long long)fn,
-                      in_image(sp, fn) ? "not in the program's storage allow-list (sys_storage_allow)"
-                                       : "outside the program");
+    if (!check_callable(in, sp, fn, "storage_callv"))
         return -EPERM;
-    }
 
     struct kvmf_instance *sin;
     int rc = enter_storage(sp, in->ex.deadline_ns, &sin);
     if (rc != KVMF_OK) {
-        timer_arm(in->ex.deadline_ns);
         exchange_fail(in, rc, "storage_callv: storage was not free in time: %s", kvmf_last_error());
         return -ETIMEDOUT;
     }
@@ -421,13 +430,8 @@ static int64_t api_storage_task(struct kvmf_instance *in, struct trap_frame *f)
                       "program's memory", (unsigned long long)data, (unsigned long long)len);
         return -EFAULT;
     }
-    struct kvmf_program *request = in->program->is_storage ? sp : in->program;
-    if (!in_image(sp, fn) || (!in->program->is_storage && !allowed(request, sp, fn))) {
-        exchange_fail(in, KVMF_BAD_API_CALL, "sys_storage_task: function 0x%llx is %s", (unsigned long long)fn,
-                      in_image(sp, fn) ? "not in the program's storage allow-list (sys_storage_allow)"
-                                       : "outside the program");
+    if (!check_callable(in, sp, fn, "sys_storage_task"))
         return -EPERM;
-    }
     if (start_ms > 86400000ULL * 365 || period_ms > 86400000ULL * 365)
         return -EINVAL;
     struct storage_tasks *ts = tasks_of(sp);

@@ -89,19 +89,28 @@ static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
 }
 
 /* A character device, which is what stdin/stdout/stderr look like. */
+/* Writes a struct stat (x86-64 layout, 144 bytes) with the fields a program looks at: the type and permission
+ * bits, the size and its blocks; one link, 4 KiB blocks. */
+int64_t put_stat(struct kvmf_instance *in, uint64_t addr, uint32_t mode, uint64_t size)
+{
+    if (!guest_ptr(in, addr, 144))
+        return -EFAULT;
+    uint8_t st[144] = {0};
+    uint64_t nlink = 1, blksize = 4096, blocks = (size + 511) / 512;
+    memcpy(st + 16, &nlink, 8);
+    memcpy(st + 24, &mode, 4);
+    memcpy(st + 48, &size, 8);
+    memcpy(st + 56, &blksize, 8);
+    memcpy(st + 64, &blocks, 8);
+    guest_write(in, addr, st, sizeof st);
+    return 0;
+}
+
 static int64_t fill_stat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
 {
     if (!is_std_fd(fd))
         return -EBADF;
-    if (!guest_ptr(in, addr, 144))
-        return -EFAULT;
-    uint8_t st[144] = {0};
-    uint32_t mode = 020000 | 0620; /* S_IFCHR | rw--w---- */
-    uint64_t blksize = 4096;
-    memcpy(st + 24, &mode, 4);
-    memcpy(st + 56, &blksize, 8);
-    guest_write(in, addr, st, sizeof st);
-    return 0;
+    return put_stat(in, addr, 020000 | 0620, 0); /* S_IFCHR | rw--w---- */
 }
 
 static int64_t sys_fstat(struct kvmf_instance *in, struct trap_frame *f)

@@ -2,6 +2,7 @@ package io.kvmfilter.filter;
 
 import io.kvmfilter.kvm.Failure;
 import io.kvmfilter.kvm.FailureKind;
+import io.kvmfilter.kvm.HeaderField;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.ProgramLibrary;
@@ -78,10 +79,10 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
 
     /** The value of the program's {@code X-Failed} header, or "" when it sent none. */
     private static String failedHeader(List<String> headers) {
-        for (String header : headers) {
-            int colon = header.indexOf(':');
-            if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase(FAILED_HEADER)) {
-                return header.substring(colon + 1).trim();
+        for (String field : headers) {
+            HeaderField header = HeaderField.parse(field);
+            if (header != null && header.name().equalsIgnoreCase(FAILED_HEADER)) {
+                return header.value();
             }
         }
         return "";

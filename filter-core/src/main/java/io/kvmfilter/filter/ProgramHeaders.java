@@ -1,8 +1,9 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.HeaderField;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -26,8 +27,8 @@ final class ProgramHeaders {
         }
         List<String> out = new ArrayList<>();
         for (String field : fields) {
-            int colon = field.indexOf(':');
-            if (colon > 0 && allowed.contains(field.substring(0, colon).trim().toLowerCase(Locale.ROOT))) {
+            HeaderField parsed = HeaderField.parse(field);
+            if (parsed != null && allowed.contains(parsed.key())) {
                 out.add(field);
             }
         }

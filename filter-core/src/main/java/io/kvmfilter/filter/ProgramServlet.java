@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import io.kvmfilter.kvm.CacheHint;
 import io.kvmfilter.kvm.Failure;
 import io.kvmfilter.kvm.FailureKind;
+import io.kvmfilter.kvm.HeaderField;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
@@ -22,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -177,13 +177,10 @@ public class ProgramServlet extends HttpServlet {
         if (!result.contentType().isEmpty()) {
             response.setContentType(result.contentType());
         }
-        for (String header : result.headers()) {
-            int colon = header.indexOf(':');
-            if (colon > 0) {
-                String headerName = header.substring(0, colon).trim();
-                if (!CONTAINER_HEADERS.contains(headerName.toLowerCase(Locale.ROOT))) {
-                    response.addHeader(headerName, header.substring(colon + 1).trim());
-                }
+        for (String field : result.headers()) {
+            HeaderField header = HeaderField.parse(field);
+            if (header != null && !CONTAINER_HEADERS.contains(header.key())) {
+                response.addHeader(header.name(), header.value());
             }
         }
         if (!response.containsHeader("Cache-Control")) {

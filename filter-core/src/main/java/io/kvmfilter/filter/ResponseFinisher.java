@@ -1,5 +1,6 @@
 package io.kvmfilter.filter;
 
+import io.kvmfilter.kvm.HeaderField;
 import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
@@ -403,13 +404,11 @@ final class ResponseFinisher {
         variantHeaders(variant, rule);
         Set<String> replaced = new HashSet<>();
         for (String field : ProgramHeaders.allowed(programHeaders, services.config().programHeaders())) {
-            int colon = field.indexOf(':');
-            String name = field.substring(0, colon).trim();
-            String value = field.substring(colon + 1).trim();
-            if (replaced.add(name.toLowerCase(Locale.ROOT))) {
-                response.setHeader(name, value);
+            HeaderField header = HeaderField.parse(field);
+            if (replaced.add(header.key())) {
+                response.setHeader(header.name(), header.value());
             } else {
-                response.addHeader(name, value);
+                response.addHeader(header.name(), header.value());
             }
         }
         Outcome applied = Outcome.applied(variant.name());

@@ -84,8 +84,8 @@ final class ChainRunner {
                 }
                 if (merged != null) {
                     for (String header : answer.headers()) {
-                        int colon = header.indexOf(':');
-                        String name = (colon < 0 ? header : header.substring(0, colon)).strip().toLowerCase(Locale.ROOT);
+                        HeaderField field = HeaderField.parse(header);
+                        String name = field == null ? header.strip().toLowerCase(Locale.ROOT) : field.key();
                         merged.remove(name); // a later step's header replaces an earlier one, in its new position
                         merged.put(name, header);
                     }
