@@ -217,6 +217,9 @@ struct exchange {
     bool stream_post;           /* the streaming POST handler (4) is running on a segment of the body */
     bool chunk_ready;           /* the callback returned: rax:rdx ({data, len}, or 4's result) in chunk_addr, chunk_len */
     uint64_t stream_cb, stream_arg, stream_total, stream_sp, chunk_addr, chunk_len;
+    uint64_t stream_written;    /* body bytes the callbacks gave, gathered or passed to the sink */
+    bool stream_begun;          /* the sink's begin was called */
+    bool stream_stopped;        /* the sink asked to stop */
     struct buffer stream_body, stream_ctype;
     /* PHASE_STORAGE: what storage_return handed back (at most storage_result_max bytes) */
     struct buffer storage_result;
@@ -268,6 +271,11 @@ struct kvmf_instance {
     struct regex_set regexes;   /* compiled during the current request; freed before the next */
     struct state_open files[STATE_FDS]; /* the state file opened by this VM; reset with the memory */
     uint64_t input_addr, input_len; /* where the request's input block lives */
+    struct stream_sink {        /* kvmf_instance_stream_to: for the current or next run only */
+        kvmf_stream_begin_fn begin;
+        kvmf_stream_write_fn write;
+        void *ctx;
+    } sink;
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
     uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
@@ -392,6 +400,8 @@ const char *api_response_head(struct kvmf_instance *in, int16_t status, uint64_t
  * callback until it has produced content_length bytes (or fails), gathering them as the response body. */
 void stream_begin(struct kvmf_instance *in, struct trap_frame *f);
 void stream_collect(struct kvmf_instance *in);
+/* The response headers as "Name: value\n" lines, in ex->response_header_text (built afresh). */
+const struct buffer *response_header_text(struct exchange *ex);
 
 /* state_file.c: the `state` file (the syscalls' side); descriptors of other files are the caller's. */
 int state_file_open_host(struct kvmf_program *p);

@@ -33,6 +33,8 @@ void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
     ex->ttl_ms = ex->grace_ms = ex->keep_ms = 0;
     ex->streaming = ex->stream_post = ex->chunk_ready = false;
     ex->stream_cb = ex->stream_arg = ex->stream_total = ex->stream_sp = ex->chunk_addr = ex->chunk_len = 0;
+    ex->stream_written = 0;
+    ex->stream_begun = ex->stream_stopped = false;
     buffer_clear(&ex->stream_body);
     buffer_clear(&ex->stream_ctype);
     buffer_clear(&ex->storage_result);

@@ -203,8 +203,8 @@ static int start_request(struct kvmf_instance *in, const struct request_input *r
 static bool run_on_error(struct kvmf_instance *in, uint64_t url, uint64_t arg, const char *reason)
 {
     const struct kvmf_program *p = in->program;
-    if (!p->handlers.on_error || in->ex.error == KVMF_INTERNAL)
-        return false;
+    if (!p->handlers.on_error || in->ex.error == KVMF_INTERNAL || in->ex.stream_begun)
+        return false; /* (once the head of a stream has gone to the caller, no other answer can follow) */
     uint64_t len = strlen(reason);
     uint64_t text = mem_alloc_input(in, len + 1);
     if (!text)
@@ -217,6 +217,7 @@ static bool run_on_error(struct kvmf_instance *in, uint64_t url, uint64_t arg, c
     ex->error = KVMF_OK;
     ex->status = 0;
     ex->streaming = false; /* on_error answers afresh, streaming or not */
+    ex->stream_written = 0;
     buffer_clear(&ex->stream_body);
     buffer_clear(&ex->stream_ctype);
     header_list_clear(&ex->response_headers);
@@ -251,9 +252,9 @@ static bool valid_request_headers(const char *text, uint64_t len)
     return true;
 }
 
-int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, const char *arg,
-                      const char *content_type, const void *body, uint64_t body_len, const char *headers,
-                      uint64_t headers_len, uint64_t flags, struct kvmf_response *resp)
+static int run_request(kvmf_instance *in, const char *method, const char *url, const char *arg,
+                       const char *content_type, const void *body, uint64_t body_len, const char *headers,
+                       uint64_t headers_len, uint64_t flags, struct kvmf_response *resp)
 {
     if (!in || !resp || !method || !url)
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_run: instance, method, url and response are required");
@@ -334,13 +335,9 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
             resp->body = in->vm.mem + ex->body_addr;
             resp->body_len = ex->body_len;
         }
-        for (size_t i = 0; i < ex->response_headers.count; i++) {
-            buffer_append(&ex->response_header_text, ex->response_headers.items[i].text,
-                          ex->response_headers.items[i].len, SIZE_MAX);
-            buffer_append(&ex->response_header_text, "\n", 1, SIZE_MAX);
-        }
-        resp->headers = ex->response_header_text.data;
-        resp->headers_len = ex->response_header_text.len;
+        const struct buffer *header_text = response_header_text(ex);
+        resp->headers = header_text->data;
+        resp->headers_len = header_text->len;
         resp->cacheable = ex->cacheable;
         resp->ttl_ms = ex->ttl_ms;
         resp->grace_ms = ex->grace_ms;
@@ -355,6 +352,13 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     resp->dirty_pages = dirtied;
     resp->exits = in->stats.exits - exits_before;
     resp->trap_exits = in->stats.trap_exits - trap_exits_before;
+    if (in->sink.write) {
+        resp->streamed_bytes = ex->stream_written;
+        resp->stream_begun = ex->stream_begun;
+        resp->stream_stopped = ex->stream_stopped;
+        if (ex->stream_stopped)
+            in->needs_reset = true; /* its callbacks were cut off midway */
+    }
 
     if (flags & KVMF_RUN_WARMUP) {
         /* The host's own requests: counted apart, so that statistics count the clients' requests. */
@@ -369,7 +373,7 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     STAT_ADD(in->stats.run_ns, resp->run_ns);
     STAT_ADD(in->stats.cpu_ns, resp->cpu_ns);
     STAT_ADD(in->stats.bytes_in, r.body_len);
-    STAT_ADD(in->stats.bytes_out, resp->body_len);
+    STAT_ADD(in->stats.bytes_out, resp->body_len + resp->streamed_bytes);
     STAT_ADD(in->stats.dirty_pages, dirtied);
     __atomic_store_n(&in->stats.last_dirty_pages, dirtied, __ATOMIC_RELAXED);
     if (error != KVMF_OK) {
@@ -379,4 +383,24 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
     if (error != KVMF_OK)
         kvmf_fail(error, "%s", in->error_message);
     return error;
+}
+
+int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, const char *arg,
+                      const char *content_type, const void *body, uint64_t body_len, const char *headers,
+                      uint64_t headers_len, uint64_t flags, struct kvmf_response *resp)
+{
+    int rc = run_request(in, method, url, arg, content_type, body, body_len, headers, headers_len, flags, resp);
+    if (in)
+        in->sink = (struct stream_sink){0}; /* the sink was for this run only, however it ended */
+    return rc;
+}
+
+int kvmf_instance_stream_to(kvmf_instance *in, kvmf_stream_begin_fn begin, kvmf_stream_write_fn write, void *ctx)
+{
+    if (!in)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_stream_to: the instance is required");
+    if (!write && begin)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_stream_to: a begin function needs a write function");
+    in->sink = (struct stream_sink){.begin = begin, .write = write, .ctx = ctx};
+    return KVMF_OK;
 }

@@ -3,7 +3,8 @@
  * type, the body's length and a callback, and never returns. The host then calls the callback in the same VM, on a
  * stack below the handler's (whose frames, and the callback's argument, stay intact), once per piece:
  * cb(arg, max, written, total) returns {data, len} with 1..max bytes, until `total` bytes are written. The pieces
- * are gathered as the response body; the request's time limit covers them all.
+ * are gathered as the response body, or passed to the caller's sink one by one (kvmf_instance_stream_to); the
+ * request's time limit covers the program's part of them all, not the time the sink takes.
  */
 #include <string.h>
 
@@ -45,11 +46,47 @@ void stream_begin(struct kvmf_instance *in, struct trap_frame *f)
     ex->finished = true; /* the handler's part ends here; stream_collect runs the callbacks */
 }
 
+const struct buffer *response_header_text(struct exchange *ex)
+{
+    buffer_clear(&ex->response_header_text);
+    for (size_t i = 0; i < ex->response_headers.count; i++) {
+        buffer_append(&ex->response_header_text, ex->response_headers.items[i].text,
+                      ex->response_headers.items[i].len, SIZE_MAX);
+        buffer_append(&ex->response_header_text, "\n", 1, SIZE_MAX);
+    }
+    return &ex->response_header_text;
+}
+
+/* The time a sink call took is the caller's, not the program's: the deadline moves by as much. */
+static void sink_done(struct exchange *ex, uint64_t started_ns, int rc)
+{
+    ex->deadline_ns += now_ns() - started_ns;
+    if (rc != 0)
+        ex->stream_stopped = true;
+}
+
+/* Hands the head to the sink, once. */
+static void sink_begin(struct kvmf_instance *in)
+{
+    struct exchange *ex = &in->ex;
+    const struct buffer *headers = response_header_text(ex);
+    struct kvmf_response head = {
+        .status = ex->status, .content_type = ex->stream_ctype.data ? ex->stream_ctype.data : "",
+        .content_type_len = ex->stream_ctype.len, .body_len = ex->stream_total,
+        .headers = headers->data ? headers->data : "", .headers_len = headers->len, .error_message = "",
+        .cacheable = ex->cacheable, .ttl_ms = ex->ttl_ms, .grace_ms = ex->grace_ms, .keep_ms = ex->keep_ms,
+    };
+    uint64_t started = now_ns();
+    ex->stream_begun = true;
+    int rc = in->sink.begin ? in->sink.begin(in->sink.ctx, &head) : 0;
+    sink_done(ex, started, rc);
+}
+
 /* Takes the piece the callback returned: 1..max bytes inside the program's memory. */
 static bool take_chunk(struct kvmf_instance *in, uint64_t max)
 {
     struct exchange *ex = &in->ex;
-    uint64_t written = ex->stream_body.len;
+    uint64_t written = ex->stream_written;
     if (ex->chunk_len == 0) {
         exchange_fail(in, KVMF_NO_RESPONSE, "the streaming callback returned no data (stalled) after %llu of %llu "
                       "bytes", (unsigned long long)written, (unsigned long long)ex->stream_total);
@@ -67,6 +104,12 @@ static bool take_chunk(struct kvmf_instance *in, uint64_t max)
                       "program's memory", (unsigned long long)ex->chunk_len, (unsigned long long)ex->chunk_addr);
         return false;
     }
+    ex->stream_written += ex->chunk_len;
+    if (in->sink.write) {
+        uint64_t started = now_ns();
+        sink_done(ex, started, in->sink.write(in->sink.ctx, data, ex->chunk_len));
+        return !ex->stream_stopped;
+    }
     if (!buffer_append(&ex->stream_body, data, ex->chunk_len, ex->stream_total)) {
         exchange_fail(in, KVMF_INTERNAL, "out of host memory for the streamed body (%llu bytes)",
                       (unsigned long long)ex->stream_total);
@@ -78,8 +121,10 @@ static bool take_chunk(struct kvmf_instance *in, uint64_t max)
 void stream_collect(struct kvmf_instance *in)
 {
     struct exchange *ex = &in->ex;
-    while (ex->error == KVMF_OK && ex->streaming && ex->stream_body.len < ex->stream_total) {
-        uint64_t written = ex->stream_body.len, left = ex->stream_total - written;
+    if (in->sink.write && ex->error == KVMF_OK && ex->streaming)
+        sink_begin(in);
+    while (ex->error == KVMF_OK && ex->streaming && !ex->stream_stopped && ex->stream_written < ex->stream_total) {
+        uint64_t written = ex->stream_written, left = ex->stream_total - written;
         uint64_t max = left < CHUNK_MAX ? left : CHUNK_MAX;
         uint64_t args[4] = {ex->stream_arg, max, written, ex->stream_total};
         instance_prepare_call_at(in, ex->stream_cb, args, 4, ex->stream_sp);

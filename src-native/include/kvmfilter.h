@@ -189,7 +189,29 @@ struct kvmf_response {
     uint64_t exits;               /* returns from the guest to the host (KVM_RUN), on_error included */
     uint64_t trap_exits;          /* those through the trap stub: syscalls, faults, API calls by `out`
                                      where ring-3 port I/O faults (PVM); the rest exited directly */
+    uint64_t streamed_bytes;      /* body bytes handed to the stream's write (kvmf_instance_stream_to) */
+    int64_t stream_begun;         /* 1 when the stream's begin was called: the head went to the caller */
+    int64_t stream_stopped;       /* 1 when begin or write asked to stop (the client had gone) */
 };
+
+/*
+ * A streaming response (begin_streaming_response) passed on as the program produces it, instead of gathered
+ * into response->body. `begin` is called once with the head before the first piece (status, content type,
+ * headers and caching hints as in the final response, body NULL and body_len the announced content length;
+ * valid during the call); `write` once per piece
+ * (the data is valid during the call). Either returns 0 to go on; anything else stops the stream (the client
+ * has gone): the program's remaining callbacks are not run, the request ends without a failure (the instance is
+ * reset at release). A failure after `begin` is reported as usual, but on_error is not run, since the head has
+ * gone. Time spent in these calls is not charged to the program's time limit. Responses that do not stream
+ * are returned whole as before.
+ */
+typedef int (*kvmf_stream_begin_fn)(void *ctx, const struct kvmf_response *head);
+typedef int (*kvmf_stream_write_fn)(void *ctx, const uint8_t *data, uint64_t len);
+
+/* Sets where the next kvmf_instance_run on this instance streams to (it applies to that run only); NULL
+ * functions gather the body, the default. */
+int kvmf_instance_stream_to(kvmf_instance *instance, kvmf_stream_begin_fn begin, kvmf_stream_write_fn write,
+                            void *ctx);
 
 /*
  * Runs one request in an acquired instance. `method`, `url`, `arg`, `content_type` are

@@ -1,11 +1,13 @@
 /* stream — the streaming response (begin_streaming_response, 0x10012). GET arguments:
  *   ok:N       N bytes ("0123456789" repeated) in pieces of at most 777 bytes, counted in a struct on the
  *              handler's stack (so that stack must survive the callbacks); sets X-Streamed: yes first
+ *   slow:N     N pieces of 1000 bytes ('a', 'b', ...); every piece after the first takes 300 ms to make
  *   zero       a body of 0 bytes (the callback is never called)
  *   stall      the callback returns 0 bytes after 100
  *   lie        the callback returns more than it was asked for
  *   bad        the callback returns a pointer into the system area
  *   crash      the callback crashes
+ *   half       the callback gives 5 of the 10 bytes, then crashes
  *   loop       the callback loops without end
  *   huge       a content length above max_response_size
  * POST: the streaming POST handler (4) sees the body segment by segment, then the POST handler answers
@@ -16,6 +18,7 @@
 #include "abi.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct state {
     const char *how;
@@ -33,6 +36,16 @@ static struct streaming_content next(void *arg, size_t max, size_t written, size
         for (size_t i = 0; i < n; i++)
             s->piece[i] = (char)('0' + (written + i) % 10);
         c.len = n;
+    } else if (!strcmp(s->how, "slow")) {
+        if (written > 0) {
+            struct timespec t0, t;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            do
+                clock_gettime(CLOCK_MONOTONIC, &t);
+            while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 300000000L);
+        }
+        c.len = max < 1000 ? max : 1000;
+        memset(s->piece, 'a' + (int)(written / 1000) % 26, c.len);
     } else if (!strcmp(s->how, "stall")) {
         c.len = written < 100 ? 100 : 0;
         memset(s->piece, 'x', 100);
@@ -41,8 +54,11 @@ static struct streaming_content next(void *arg, size_t max, size_t written, size
     } else if (!strcmp(s->how, "bad")) {
         c.data = (const void *)0x2000;
         c.len = 10;
-    } else if (!strcmp(s->how, "crash")) {
+    } else if (!strcmp(s->how, "crash") || (!strcmp(s->how, "half") && written > 0)) {
         *(volatile int *)0 = 1;
+    } else if (!strcmp(s->how, "half")) {
+        memset(s->piece, 'h', 5);
+        c.len = 5;
     } else if (!strcmp(s->how, "loop")) {
         for (volatile int i = 0;; i++) {
         }
@@ -92,6 +108,9 @@ static void on_get(const char *url, const char *arg)
         s.how = "ok";
         total = (size_t)atol(arg + 3);
         sys_http_append(1, "X-Streamed: yes", 15);
+    } else if (!strncmp(arg, "slow:", 5)) {
+        s.how = "slow";
+        total = 1000 * (size_t)atol(arg + 5);
     } else if (!strcmp(arg, "zero")) {
         total = 0;
     } else if (!strcmp(arg, "stall")) {
