@@ -65,5 +65,7 @@ int config_check(const struct kvmf_config *c)
     if (c->shared_memory % PAGE_SIZE || c->shared_memory > MAX_MEMORY)
         return invalid("shared_memory", c->shared_memory, "0 to 64 GiB, a multiple of 4096 (bytes)");
     int rc = check_strings("arguments", c->arguments, c->arguments_len);
-    return rc != KVMF_OK ? rc : check_strings("environment", c->environment, c->environment_len);
+    if (rc == KVMF_OK)
+        rc = check_strings("environment", c->environment, c->environment_len);
+    return rc != KVMF_OK ? rc : check_strings("allowed_paths", c->allowed_paths, c->allowed_paths_len);
 }

@@ -234,12 +234,20 @@ struct regex_set {
     void *code[REGEX_SET_MAX];
 };
 
-/* The `state` file's descriptors in one VM (state_file.c): fds STATE_FD_BASE .. STATE_FD_BASE + STATE_FDS - 1. */
-#define STATE_FD_BASE 3
-#define STATE_FDS 4
-struct state_open {
+/* The files a VM has open (files.c): fds FILE_FD_BASE .. FILE_FD_BASE + OPEN_FILES_MAX - 1. */
+#define FILE_FD_BASE 3
+#define OPEN_FILES_MAX 8
+#define ALLOWED_PATHS_MAX 64
+#define STATE_FILE (-1)          /* open_file.file of the state file; 0.. index allowed_paths */
+struct open_file {
     bool open, writable, append;
+    int file;
     uint64_t pos;
+};
+/* A read-only host file a program may open (config.allowed_paths), opened when the program is created. */
+struct allowed_file {
+    const char *path;           /* what the program opens (points into kvmf_program.allowed_paths) */
+    int fd;
 };
 
 struct kvmf_program;
@@ -269,7 +277,7 @@ struct kvmf_instance {
     struct address_space as;
     struct exchange ex;
     struct regex_set regexes;   /* compiled during the current request; freed before the next */
-    struct state_open files[STATE_FDS]; /* the state file opened by this VM; reset with the memory */
+    struct open_file files[OPEN_FILES_MAX]; /* the state file opened by this VM; reset with the memory */
     uint64_t input_addr, input_len; /* where the request's input block lives */
     struct stream_sink {        /* kvmf_instance_stream_to: for the current or next run only */
         kvmf_stream_begin_fn begin;
@@ -311,7 +319,10 @@ struct kvmf_program {
     uint64_t map_size;          /* bytes of a VM's host mapping: memory, gap and shared area */
     int state_fd;               /* config.state_file opened read-write (-1: none) */
     char *state_file;           /* owned copy of config.state_file */
-    struct state_open frozen_files[STATE_FDS]; /* what the boot VM had open at the freeze */
+    char *allowed_paths;        /* owned copy of config.allowed_paths */
+    struct allowed_file allowed[ALLOWED_PATHS_MAX];
+    size_t allowed_count;
+    struct open_file frozen_files[OPEN_FILES_MAX]; /* what the boot VM had open at the freeze */
     uint8_t *frozen;            /* read-only mapping of the frozen image */
     uint64_t mem_size;
     struct address_space frozen_as;
@@ -403,19 +414,24 @@ void stream_collect(struct kvmf_instance *in);
 /* The response headers as "Name: value\n" lines, in ex->response_header_text (built afresh). */
 const struct buffer *response_header_text(struct exchange *ex);
 
-/* state_file.c: the `state` file (the syscalls' side); descriptors of other files are the caller's. */
-int state_file_open_host(struct kvmf_program *p);
-bool state_is_fd(struct kvmf_instance *in, uint64_t fd);
-int64_t state_open(struct kvmf_instance *in, uint64_t path_addr, uint64_t flags);
-int64_t state_read(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
-int64_t state_write(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
-int64_t state_lseek(struct kvmf_instance *in, uint64_t fd, int64_t offset, uint64_t whence);
-int64_t state_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr);
+/* files.c: the files a program may open, the `state` file and allowed_paths (the syscalls' side). */
+int files_open_host(struct kvmf_program *p);
+void files_close_host(struct kvmf_program *p);
+/* stat() of a path: an allowed path's host file, -ENOENT for any other. */
+int64_t file_stat_path(struct kvmf_instance *in, const char *path, uint64_t addr);
+/* access() of a path: 0 when it can be opened with `mode`, -ENOENT or -EACCES otherwise. */
+int64_t file_access(struct kvmf_instance *in, const char *path, uint64_t mode);
+bool file_is_fd(struct kvmf_instance *in, uint64_t fd);
+int64_t file_open(struct kvmf_instance *in, uint64_t path_addr, uint64_t flags);
+int64_t file_read(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t file_write(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t file_lseek(struct kvmf_instance *in, uint64_t fd, int64_t offset, uint64_t whence);
+int64_t file_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr);
 /* A struct stat at guest address `addr` (syscalls.c). */
 int64_t put_stat(struct kvmf_instance *in, uint64_t addr, uint32_t mode, uint64_t size);
-int64_t state_ftruncate(struct kvmf_instance *in, uint64_t fd, uint64_t len);
-int64_t state_fsync(struct kvmf_instance *in, uint64_t fd);
-int64_t state_close(struct kvmf_instance *in, uint64_t fd);
+int64_t file_ftruncate(struct kvmf_instance *in, uint64_t fd, uint64_t len);
+int64_t file_fsync(struct kvmf_instance *in, uint64_t fd);
+int64_t file_close(struct kvmf_instance *in, uint64_t fd);
 
 /* regex.c: the regular-expression calls (KVM_CALL_REGEX_*); the result for rax. */
 int64_t regex_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);

@@ -38,9 +38,7 @@ static void free_program(struct kvmf_program *p)
         close(p->memfd);
     if (p->shm_fd >= 0)
         close(p->shm_fd);
-    if (p->state_fd >= 0)
-        close(p->state_fd);
-    free(p->state_file);
+    files_close_host(p);
     as_free(&p->frozen_as);
     regex_set_clear(&p->boot_regexes);
     buffer_free(&p->boot_log);
@@ -168,11 +166,13 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
     p->config.environment = p->environment;
     p->state_file = config->state_file ? strdup(config->state_file) : NULL;
     p->config.state_file = p->state_file;
+    p->allowed_paths = copy_blob(config->allowed_paths, config->allowed_paths_len);
+    p->config.allowed_paths = p->allowed_paths;
     p->host = host;
     p->mem_size = config->max_memory;
     p->instances = calloc(config->concurrency, sizeof *p->instances);
     p->reserved = calloc(config->concurrency, sizeof *p->reserved);
-    if (!p->name || !p->arguments || !p->environment || !p->instances || !p->reserved) {
+    if (!p->name || !p->arguments || !p->environment || !p->allowed_paths || !p->instances || !p->reserved) {
         free_program(p);
         return kvmf_fail(KVMF_INTERNAL, "out of memory");
     }
@@ -188,7 +188,7 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
         goto fail;
     }
     p->is_storage = owner != NULL;
-    if ((config->state_file && !p->state_file) || (rc = state_file_open_host(p)) != KVMF_OK) {
+    if ((config->state_file && !p->state_file) || (rc = files_open_host(p)) != KVMF_OK) {
         if (rc == KVMF_OK)
             rc = kvmf_fail(KVMF_INTERNAL, "out of memory");
         goto fail;

@@ -1,8 +1,8 @@
 /*
  * syscalls.c — the Linux system calls a static glibc or musl program makes, emulated.
  *
- * A table of small handlers indexed by syscall number. There are no files (but the one `state` file of
- * state_file.c), sockets, processes or threads: those calls get the error a locked-down Linux would give. Anything not
+ * A table of small handlers indexed by syscall number. There are no files (but the `state` file and the read-only
+ * allowed paths of files.c), sockets, processes or threads: those calls get the error a locked-down Linux would give. Anything not
  * in the table answers -ENOSYS and is counted (and logged once per number).
  * Arguments: rdi, rsi, rdx, r10, r8, r9. Pointers are checked with guest_ptr(): a bad one
  * gives -EFAULT, exactly like Linux, and the program goes on.
@@ -43,15 +43,15 @@ static bool is_std_fd(uint64_t fd)
 
 static int64_t sys_read(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
-        return state_read(in, A0, A1, A2);
+    if (file_is_fd(in, A0))
+        return file_read(in, A0, A1, A2);
     return A0 == 0 ? 0 : -EBADF; /* stdin is empty */
 }
 
 static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
-        return state_write(in, A0, A1, A2);
+    if (file_is_fd(in, A0))
+        return file_write(in, A0, A1, A2);
     if (A0 != 1 && A0 != 2)
         return -EBADF;
     const void *p = guest_ptr(in, A1, A2);
@@ -83,8 +83,8 @@ static int64_t sys_writev(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
-        return state_close(in, A0);
+    if (file_is_fd(in, A0))
+        return file_close(in, A0);
     return is_std_fd(A0) ? 0 : -EBADF;
 }
 
@@ -115,34 +115,34 @@ static int64_t fill_stat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
 
 static int64_t sys_fstat(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
-        return state_fstat(in, A0, A1);
+    if (file_is_fd(in, A0))
+        return file_fstat(in, A0, A1);
     return fill_stat(in, A0, A1);
 }
 
 /* open("state") and openat(AT_FDCWD, "state"): the state file; every other path does not exist. */
 static int64_t sys_open(struct kvmf_instance *in, struct trap_frame *f)
 {
-    return state_open(in, A0, A1);
+    return file_open(in, A0, A1);
 }
 
 static int64_t sys_openat(struct kvmf_instance *in, struct trap_frame *f)
 {
     if ((int32_t)A0 != AT_FDCWD)
         return -ENOENT;
-    return state_open(in, A1, A2);
+    return file_open(in, A1, A2);
 }
 
 static int64_t sys_ftruncate(struct kvmf_instance *in, struct trap_frame *f)
 {
-    return state_ftruncate(in, A0, A1);
+    return file_ftruncate(in, A0, A1);
 }
 
 static int64_t sys_fsync(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (is_std_fd(A0))
         return -EINVAL;
-    return state_fsync(in, A0);
+    return file_fsync(in, A0);
 }
 
 static int64_t sys_newfstatat(struct kvmf_instance *in, struct trap_frame *f)
@@ -152,8 +152,28 @@ static int64_t sys_newfstatat(struct kvmf_instance *in, struct trap_frame *f)
     if (!path)
         return -EFAULT;
     if (len == 0 && (A3 & AT_EMPTY_PATH))
-        return state_is_fd(in, A0) ? state_fstat(in, A0, A2) : fill_stat(in, A0, A2);
-    return -ENOENT;
+        return file_is_fd(in, A0) ? file_fstat(in, A0, A2) : fill_stat(in, A0, A2);
+    return (int32_t)A0 == AT_FDCWD || path[0] == '/' ? file_stat_path(in, path, A2) : -ENOENT;
+}
+
+static int64_t sys_stat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    const char *path = guest_string(in, A0, 4096, NULL);
+    return path ? file_stat_path(in, path, A1) : -EFAULT;
+}
+
+static int64_t sys_access(struct kvmf_instance *in, struct trap_frame *f)
+{
+    const char *path = guest_string(in, A0, 4096, NULL);
+    return path ? file_access(in, path, A1) : -EFAULT;
+}
+
+static int64_t sys_faccessat(struct kvmf_instance *in, struct trap_frame *f)
+{
+    const char *path = guest_string(in, A1, 4096, NULL);
+    if (!path)
+        return -EFAULT;
+    return (int32_t)A0 == AT_FDCWD || path[0] == '/' ? file_access(in, path, A2) : -ENOENT;
 }
 
 static int64_t sys_no_file(struct kvmf_instance *in, struct trap_frame *f)
@@ -172,19 +192,19 @@ static int64_t sys_no_network(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_lseek(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
-        return state_lseek(in, A0, (int64_t)A1, A2);
+    if (file_is_fd(in, A0))
+        return file_lseek(in, A0, (int64_t)A1, A2);
     return is_std_fd(A0) ? -ESPIPE : -EBADF;
 }
 
 static int64_t sys_ioctl(struct kvmf_instance *in, struct trap_frame *f)
 {
-    return is_std_fd(A0) || state_is_fd(in, A0) ? -ENOTTY : -EBADF;
+    return is_std_fd(A0) || file_is_fd(in, A0) ? -ENOTTY : -EBADF;
 }
 
 static int64_t sys_fcntl(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (state_is_fd(in, A0))
+    if (file_is_fd(in, A0))
         return A1 == F_GETFL ? (in->program->is_storage ? O_RDWR : O_RDONLY) : 0;
     if (!is_std_fd(A0))
         return -EBADF;
@@ -533,9 +553,9 @@ static const syscall_fn table[] = {
     [1] = sys_write,
     [2] = sys_open,
     [3] = sys_close,
-    [4] = sys_no_file,           /* stat */
+    [4] = sys_stat,              /* stat */
     [5] = sys_fstat,
-    [6] = sys_no_file,           /* lstat */
+    [6] = sys_stat,              /* lstat (allowed paths are files, never links) */
     [8] = sys_lseek,
     [9] = sys_mmap,
     [10] = sys_zero,             /* mprotect */
@@ -546,7 +566,7 @@ static const syscall_fn table[] = {
     [16] = sys_ioctl,
     [19] = sys_read,             /* readv: stdin is empty */
     [20] = sys_writev,
-    [21] = sys_no_file,          /* access */
+    [21] = sys_access,           /* access */
     [24] = sys_zero,             /* sched_yield */
     [25] = sys_mremap,
     [28] = sys_zero,             /* madvise */
@@ -587,14 +607,14 @@ static const syscall_fn table[] = {
     [257] = sys_openat,
     [262] = sys_newfstatat,
     [267] = sys_readlinkat,
-    [269] = sys_no_file,         /* faccessat */
+    [269] = sys_faccessat,       /* faccessat */
     [273] = sys_zero,            /* set_robust_list */
     [302] = sys_prlimit64,
     [318] = sys_getrandom,
     [324] = sys_quiet_enosys,    /* membarrier */
     [332] = sys_no_file,         /* statx */
     [334] = sys_quiet_enosys,    /* rseq */
-    [439] = sys_no_file,         /* faccessat2 */
+    [439] = sys_faccessat,       /* faccessat2 */
 };
 
 void syscall_dispatch(struct kvmf_instance *in, struct trap_frame *f)

@@ -98,6 +98,9 @@ struct kvmf_config {
     uint64_t shared_memory;       /* bytes of the shared memory area (0x10700), a multiple of 4096; 0: none */
     uint64_t storage;             /* 1: the program has a storage instance (storage_callv and tasks), booted first */
     const char *state_file;       /* host file the program sees as "state" (storage writes, all read); NULL: none */
+    const char *allowed_paths;    /* read-only host files the program may open: pairs of NUL-terminated strings,
+                                     the path the program opens then the host file, back to back; NULL: none */
+    uint64_t allowed_paths_len;   /* total bytes of `allowed_paths` */
 };
 
 void kvmf_config_defaults(struct kvmf_config *config);

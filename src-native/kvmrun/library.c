@@ -17,7 +17,8 @@ static const char *const known_keys[] = {
     "group", "filename", "uri", "sha256", "concurrency", "max_boot_time", "max_request_time", "on_error_time",
     "queue_timeout", "max_memory", "max_request_memory", "max_response_size", "max_queue", "ephemeral", "debug",
     "reads_url", "start", "reload", "main_arguments", "environment", "warmup_requests", "warmup_url",
-    "warmup_body", "warmup_content_type", "trim_idle_time", "storage", "shared_memory", "state_file", NULL,
+    "warmup_body", "warmup_content_type", "trim_idle_time", "storage", "shared_memory", "state_file",
+    "allowed_paths", NULL,
 };
 
 static int fail(struct library_settings *out, const char *fmt, const char *a, const char *b)
@@ -93,6 +94,49 @@ static bool pack_strings(const struct json_value *v, char **blob, uint64_t *len)
     return true;
 }
 
+/* allowed_paths: "/path" (the program's path and the host file alike) or {"real": FILE, "virtual": "/path"}, each
+ * packed as "virtual\0host\0" with a relative "real" in the library's directory; false when malformed. */
+static bool pack_allowed_paths(const struct json_value *v, const char *library, char **blob, uint64_t *len)
+{
+    if (v->type != JSON_ARRAY)
+        return false;
+    char *packed = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&packed, &size);
+    bool ok = out != NULL;
+    for (size_t i = 0; ok && i < v->u.array.count; i++) {
+        const struct json_value *e = v->u.array.items[i];
+        const struct json_value *real = e->type == JSON_STRING ? e : json_object_get(e, "real");
+        const struct json_value *virt = e->type == JSON_STRING ? e : json_object_get(e, "virtual");
+        if (!virt)
+            virt = real;
+        ok = real && virt && real->type == JSON_STRING && virt->type == JSON_STRING && virt->u.string.chars[0] == '/';
+        for (size_t k = 0; ok && e->type == JSON_OBJECT && k < e->u.object.count; k++) {
+            const struct json_member *m = &e->u.object.members[k];
+            bool off = (!strcmp(m->key, "prefix") || !strcmp(m->key, "writable")) && m->value->type == JSON_BOOL &&
+                       !m->value->u.boolean;
+            ok = !strcmp(m->key, "real") || !strcmp(m->key, "virtual") || off;
+        }
+        char *host = ok ? relative_to(library, real->u.string.chars) : NULL;
+        if (host) {
+            fwrite(virt->u.string.chars, 1, virt->u.string.len + 1, out);
+            fwrite(host, 1, strlen(host) + 1, out);
+        }
+        ok = ok && host;
+        free(host);
+    }
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok) {
+        free(packed);
+        return false;
+    }
+    free(*blob);
+    *blob = packed;
+    *len = size;
+    return true;
+}
+
 static bool mib(const struct json_value *v, uint64_t min, uint64_t *bytes)
 {
     if (v->type != JSON_NUMBER || !v->u.number.is_integer || v->u.number.value < (double)min ||
@@ -160,6 +204,9 @@ static int apply_key(struct library_settings *out, const char *library, const ch
     } else if (!strcmp(key, "environment")) {
         ok = pack_strings(v, &out->environment, &c->environment_len);
         c->environment = out->environment;
+    } else if (!strcmp(key, "allowed_paths")) {
+        ok = pack_allowed_paths(v, library, &out->allowed_paths, &c->allowed_paths_len);
+        c->allowed_paths = out->allowed_paths;
     } else {
         size_t i = 0;
         while (known_keys[i] && strcmp(known_keys[i], key))
@@ -230,4 +277,5 @@ void library_free(struct library_settings *s)
     free(s->state_file);
     free(s->arguments);
     free(s->environment);
+    free(s->allowed_paths);
 }

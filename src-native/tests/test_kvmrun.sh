@@ -100,6 +100,16 @@ check "--library: the command line wins (--max-memory 16 is refused)" grep -q "m
 $KVMRUN --library "$T/lib/library.json" notes-typo 2>"$T/liberr"
 check "--library: an unknown program exits 1" test $? -eq 1
 check "--library: an unknown program is named" grep -q 'has no program "notes-typo"' "$T/liberr"
+cp $G/files "$T/lib/files-guest"
+printf 'from the library' >"$T/lib/data.txt"
+printf '{ "files": { "filename": "files-guest", "allowed_paths": [ { "real": "data.txt", "virtual": "/data/x" } ] } }' \
+    >"$T/lib/files.json"
+check "--library: allowed_paths, relative to the library" \
+    test "$($KVMRUN --library "$T/lib/files.json" --arg read:/data/x files 2>/dev/null)" = "from the library"
+printf '{ "files": { "filename": "files-guest", "allowed_paths": [ { "real": "/srv", "prefix": true } ] } }' \
+    >"$T/lib/prefix.json"
+$KVMRUN --library "$T/lib/prefix.json" files 2>"$T/liberr"
+check "--library: an allowed path kvmrun cannot use is named" grep -q 'key "allowed_paths" has a value' "$T/liberr"
 printf '{ "p": { "filename": "x", "colour": 1 } }' >"$T/lib/bad.json"
 $KVMRUN --library "$T/lib/bad.json" p 2>"$T/liberr"
 check "--library: an unknown key is named" grep -q 'unknown key "colour"' "$T/liberr"
