@@ -9,6 +9,7 @@ import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
+import io.kvmfilter.kvm.ResponseStream;
 import io.kvmfilter.kvm.Result;
 import io.kvmfilter.kvm.Step;
 import jakarta.servlet.ServletException;
@@ -37,6 +38,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code timeout}, {@code queueTimeout} (as for {@link KvmFilter}) and {@code maxRequestBodySize} (default
  * 8MiB). When the program fails the servlet answers 504 (timeout), 503 (queue full or timed out, sandbox
  * unavailable) or 502 (any other failure), with the header {@code X-KVM-Program: failed=<reason>}.
+ *
+ * <p>A streaming response (begin_streaming_response) is written to the client piece by piece as the program makes
+ * it, with its announced Content-Length; a failure after the first piece has gone ends the connection short of
+ * that length.
  */
 public class ProgramServlet extends HttpServlet {
 
@@ -164,32 +169,95 @@ public class ProgramServlet extends HttpServlet {
         String query = request.getQueryString();
         Request call = new Request(request.getMethod(), request.getRequestURI() + (query == null ? "" : "?" + query),
                 arg, request.getContentType(), withBody ? body : null, headersOf(request));
-        Result result = started.chain(List.of(new Step(program, arg, NO_ERROR_STATUS)), call);
+        boolean head = "HEAD".equals(request.getMethod());
+        Result result = started.run(new Step(program, arg, NO_ERROR_STATUS), call, new ClientStream(response, head));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
             String reason = KvmTransform.reason(failure);
             stats.failure(Outcome.fallback(program, reason), failure.message(), RequestLine.of(request));
+            if (result.streamed() && response.isCommitted()) {
+                // The head and part of the body have gone: the connection must end short of its Content-Length,
+                // which the container does for a servlet that throws after committing.
+                throw new StreamCutShort("program " + program + " failed after " + result.streamedBytes()
+                        + " bytes of its streamed response (" + reason + "): the connection ends short of its length");
+            }
+            if (result.streamed()) {
+                response.reset(); // nothing reached the client yet: it gets the failure status
+            }
             fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
             return;
         }
         stats.count(Outcome.applied(program));
-        response.setStatus(result.status() == 0 ? 200 : result.status());
-        if (!result.contentType().isEmpty()) {
-            response.setContentType(result.contentType());
+        if (result.streamed()) {
+            return; // written as the program produced it
         }
-        for (String field : result.headers()) {
+        writeHead(response, result.status(), result.contentType(), result.headers(), result.cacheHint());
+        response.setContentLength(result.body().length);
+        if (!head) {
+            response.getOutputStream().write(result.body());
+        }
+    }
+
+    /** Status, content type, the program's own headers (not the container's framing ones) and Cache-Control. */
+    private static void writeHead(HttpServletResponse response, int status, String contentType, List<String> headers,
+            Optional<CacheHint> cacheHint) {
+        response.setStatus(status == 0 ? 200 : status);
+        if (!contentType.isEmpty()) {
+            response.setContentType(contentType);
+        }
+        for (String field : headers) {
             HeaderField header = HeaderField.parse(field);
             if (header != null && !CONTAINER_HEADERS.contains(header.key())) {
                 response.addHeader(header.name(), header.value());
             }
         }
         if (!response.containsHeader("Cache-Control")) {
-            result.cacheHint().flatMap(ProgramServlet::cacheControl)
-                    .ifPresent(value -> response.setHeader("Cache-Control", value));
+            cacheHint.flatMap(ProgramServlet::cacheControl).ifPresent(value -> response.setHeader("Cache-Control", value));
         }
-        response.setContentLength(result.body().length);
-        if (!"HEAD".equals(request.getMethod())) {
-            response.getOutputStream().write(result.body());
+    }
+
+    /** Ends a committed response short; without a stack trace, since the failure was logged with its cause. */
+    private static final class StreamCutShort extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StreamCutShort(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    /**
+     * A streaming response (begin_streaming_response) written to the client as the program produces it: the head
+     * with the announced Content-Length, then each piece, flushed. For HEAD the stream stops after the head.
+     */
+    private static final class ClientStream implements ResponseStream {
+        private final HttpServletResponse response;
+        private final boolean head;
+
+        ClientStream(HttpServletResponse response, boolean head) {
+            this.response = response;
+            this.head = head;
+        }
+
+        @Override
+        public void begin(int status, String contentType, long contentLength, List<String> headers,
+                Optional<CacheHint> cacheHint) throws IOException {
+            writeHead(response, status, contentType, headers, cacheHint);
+            response.setContentLengthLong(contentLength);
+            response.flushBuffer();
+            if (head) {
+                throw new IOException("HEAD: the head is the whole answer");
+            }
+        }
+
+        @Override
+        public void write(byte[] data, int length) throws IOException {
+            response.getOutputStream().write(data, 0, length);
+            response.flushBuffer();
         }
     }
 

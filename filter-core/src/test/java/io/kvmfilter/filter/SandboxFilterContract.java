@@ -171,6 +171,14 @@ abstract class SandboxFilterContract {
         Path streamLibrary = CSuiteGuests.library(staticDir.resolve("libraries"), "stream");
         deployment.servlet("/streamed", new ProgramServlet(), Map.of("program", "stream", "arg", "ok:3000",
                 "library", streamLibrary.toUri().toString()));
+        // Five pieces of 1000 bytes, each after the first 300 ms in the making; a callback that crashes at once,
+        // and one that crashes after 5 of its 10 bytes.
+        deployment.servlet("/streamed-slow", new ProgramServlet(), Map.of("program", "stream", "arg", "slow:5",
+                "library", streamLibrary.toUri().toString()));
+        deployment.servlet("/streamed-crash", new ProgramServlet(), Map.of("program", "stream", "arg", "crash",
+                "library", streamLibrary.toUri().toString()));
+        deployment.servlet("/streamed-half", new ProgramServlet(), Map.of("program", "stream", "arg", "half",
+                "library", streamLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -548,6 +556,38 @@ abstract class SandboxFilterContract {
             expected.append((char) ('0' + i % 10));
         }
         assertThat(response.asString()).isEqualTo(expected.toString());
+    }
+
+    @Test
+    void programServletSendsEachPieceOfAStreamingResponseAsTheProgramMakesIt() throws IOException {
+        RawHttp.Answer answer = RawHttp.get(container.port(), "/streamed-slow");
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.headers()).containsEntry("content-length", "5000").doesNotContainKey("transfer-encoding");
+        StringBuilder expected = new StringBuilder();
+        for (char c = 'a'; c <= 'e'; c++) {
+            expected.append(String.valueOf(c).repeat(1000));
+        }
+        assertThat(new String(answer.body(), StandardCharsets.US_ASCII)).isEqualTo(expected.toString());
+        long firstToEndMillis = (answer.endNanos() - answer.firstBodyNanos()) / 1_000_000;
+        assertThat(firstToEndMillis).as("the first piece arrived while the program made the other four (4 x 300 ms)")
+                .isGreaterThanOrEqualTo(800);
+    }
+
+    @Test
+    void aStreamingProgramThatFailsBeforeAnyPieceGetsTheFailureStatus() {
+        Response response = http().get("/streamed-crash");
+        assertThat(response.statusCode()).as("nothing had reached the client").isEqualTo(502);
+        assertThat(response.header(ProgramServlet.FAILURE_HEADER)).isEqualTo("failed=memory-fault");
+    }
+
+    @Test
+    void aStreamingProgramThatFailsMidwayLeavesTheBodyShortOfItsLength() throws IOException {
+        RawHttp.Answer answer = RawHttp.get(container.port(), "/streamed-half");
+        assertThat(answer.status()).as("the head and a first piece had gone when the callback crashed").isEqualTo(200);
+        assertThat(answer.headers()).containsEntry("content-length", "10");
+        assertThat(new String(answer.body(), StandardCharsets.US_ASCII))
+                .as("a client sees the body cut short, never a complete wrong one").isEqualTo("hhhhh");
+        assertThat(http().get("/streamed").asString()).as("the program serves the next request").hasSize(3000);
     }
 
     @Test

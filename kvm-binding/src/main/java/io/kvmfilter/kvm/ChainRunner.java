@@ -25,14 +25,20 @@ final class ChainRunner {
     /** What one step produced. */
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
             byte[] javaBody, Failure failure, boolean onErrorUsed, String log, CacheHint cacheHint, boolean acquired,
-            long queueWaitNanos, long runNanos) {
+            long queueWaitNanos, long runNanos, Streamed streamed) {
     }
 
+    /** What a step gave its {@link ResponseStream}: the head (begun), body bytes, whether the stream stopped it. */
+    private record Streamed(boolean begun, long bytes, boolean stopped) {
+        static final Streamed NONE = new Streamed(false, 0, false);
+    }
+
+    /** Runs the steps; the last one streams to `stream` when it is not null and the program streams. */
     static Result run(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
-            boolean mergeHeaders) {
+            boolean mergeHeaders, ResponseStream stream) {
         long start = System.nanoTime();
         try {
-            return runSteps(owner, slots, steps, request, mergeHeaders, start);
+            return runSteps(owner, slots, steps, request, mergeHeaders, stream, start);
         } catch (RuntimeException e) {
             // A host-side surprise (native memory exhausted, a binding bug): the caller still gets a Result to fall
             // back on, and the log keeps the stack trace.
@@ -43,7 +49,7 @@ final class ChainRunner {
     }
 
     private static Result runSteps(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
-            boolean mergeHeaders, long start) {
+            boolean mergeHeaders, ResponseStream stream, long start) {
         if (steps.isEmpty()) {
             return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, "", "the chain has no steps; give at least one"),
                     start);
@@ -70,7 +76,7 @@ final class ChainRunner {
                 }
                 byte[] arg = NativeStrings.cString(step.arg());
                 StepAnswer answer = runStep(slot, step.errorThreshold(), last, method, url, arg, contentType, body, bodyLen,
-                        headers, headersLen);
+                        headers, headersLen, last ? stream : null);
                 // The input of this step is no longer needed; the answer body (if any) is a fresh native copy.
                 NativeMemory.free(body);
                 body = answer.body();
@@ -91,7 +97,7 @@ final class ChainRunner {
                     }
                 }
                 Failure failure = answer.failure();
-                if (failure == null && answer.status() >= step.errorThreshold()) {
+                if (failure == null && answer.status() >= step.errorThreshold() && !answer.streamed().begun()) {
                     slot.countErrorStatus();
                     failure = new Failure(FailureKind.ERROR_STATUS, step.program(), "step " + (i + 1) + " ('"
                             + step.program() + "') answered status " + answer.status() + ", at or above its error threshold "
@@ -102,8 +108,10 @@ final class ChainRunner {
                         answer.queueWaitNanos(), answer.runNanos()));
                 if (failure != null || last) {
                     List<String> resultHeaders = merged != null ? new ArrayList<>(merged.values()) : answer.headers();
+                    Streamed streamed = answer.streamed();
                     return new Result(answer.status(), answer.contentType(), resultHeaders, answer.javaBody(), failure,
-                            onErrorUsed, System.nanoTime() - start, log.toString(), cacheHint);
+                            onErrorUsed, System.nanoTime() - start, log.toString(), cacheHint)
+                            .streamed(streamed.begun(), streamed.bytes(), streamed.stopped());
                 }
                 method = POST;
                 contentType = NativeStrings.cString(answer.contentType());
@@ -115,7 +123,7 @@ final class ChainRunner {
     }
 
     private static StepAnswer runStep(ProgramSlot slot, int errorThreshold, boolean last, byte[] method, byte[] url, byte[] arg, byte[] contentType,
-            long body, long bodyLen, byte[] headers, long headersLen) {
+            long body, long bodyLen, byte[] headers, long headersLen, ResponseStream stream) {
         String name = slot.name();
         LoadedProgram program;
         try {
@@ -135,10 +143,17 @@ final class ChainRunner {
             }
             long instance = out[0];
             long response = NativeMemory.allocate(NativeLayout.RESPONSE_SIZE);
+            StreamSink sink = stream == null ? null : new StreamSink(stream, name);
             try {
+                if (sink != null) {
+                    KvmNative.kvmf_instance_stream_to(instance, sink.begin, sink.write, 0);
+                }
                 KvmNative.kvmf_instance_run(instance, method, url, arg, contentType, body, bodyLen, headers, headersLen,
                         0, response);
                 long runNanos = System.nanoTime() - runStart;
+                if (sink != null && sink.thrown() != null) {
+                    throw sink.thrown(); // the caller's stream is broken, not the program
+                }
                 return readResponse(name, response, errorThreshold, last, runStart - waitStart, runNanos);
             } finally {
                 KvmNative.kvmf_instance_release(instance);
@@ -176,13 +191,17 @@ final class ChainRunner {
         }
         long bodyAddress = r[field(NativeLayout.RESPONSE_BODY)];
         long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
+        Streamed streamed = r[field(NativeLayout.RESPONSE_STREAM_BEGUN)] == 1
+                ? new Streamed(true, r[field(NativeLayout.RESPONSE_STREAMED_BYTES)],
+                        r[field(NativeLayout.RESPONSE_STREAM_STOPPED)] == 1)
+                : Streamed.NONE;
         if (last || failure != null || status >= errorThreshold) {
             return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
-                    onErrorUsed, log, cacheHint, true, queueWaitNanos, runNanos);
+                    onErrorUsed, log, cacheHint, true, queueWaitNanos, runNanos, streamed);
         }
         long body = NativeMemory.copyOf(bodyAddress, bodyLen);
         return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, cacheHint, true,
-                queueWaitNanos, runNanos);
+                queueWaitNanos, runNanos, streamed);
     }
 
     private static int field(long offset) {
@@ -192,6 +211,6 @@ final class ChainRunner {
     /** A step that got no instance: the program did not load, or the wait for an instance gave up. */
     private static StepAnswer failedStep(Failure failure, long queueWaitNanos) {
         return new StepAnswer(0, "", List.of(), 0, 0, Result.NO_BODY, failure, false, "", null, false, queueWaitNanos,
-                0);
+                0, Streamed.NONE);
     }
 }

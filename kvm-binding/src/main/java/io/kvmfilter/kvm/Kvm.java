@@ -210,6 +210,35 @@ public final class Kvm implements AutoCloseable {
     }
 
     /**
+     * As {@link #run(String, Request)}, but a program that answers with a streaming response
+     * (begin_streaming_response) has its head and body given to {@code stream} as it produces them, without
+     * holding the body: then the Result's {@link Result#streamed()} is true and its body empty. A program that
+     * answers whole is answered in the Result as usual, and nothing is given to the stream. An IOException from
+     * the stream stops it ({@link Result#streamStopped()}); any other exception it throws is logged and the call
+     * fails as INTERNAL.
+     */
+    public Result run(String program, Request request, ResponseStream stream) {
+        Objects.requireNonNull(program, "program");
+        Objects.requireNonNull(request, "request");
+        return run(new Step(program, request.arg(), Step.DEFAULT_ERROR_THRESHOLD), request, stream);
+    }
+
+    /**
+     * As {@link #run(String, Request, ResponseStream)} for one step: its program, argument and error threshold
+     * (a status at or above it fails the call, unless it was streamed: the head had gone).
+     */
+    public Result run(Step step, Request request, ResponseStream stream) {
+        Objects.requireNonNull(step, "step");
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(stream, "stream");
+        if (closed.get()) {
+            return Result.failed(new Failure(FailureKind.UNAVAILABLE, step.program(), "Kvm '" + name + "' is closed"),
+                    System.nanoTime());
+        }
+        return ChainRunner.run(this, slots, List.of(step), request, false, stream);
+    }
+
+    /**
      * Runs a chain: the first step gets the request; each later step gets the previous step's body and
      * content type as a POST (same URL and headers, its own arg). A failure, or a status at or above a step's
      * error threshold, stops the chain. The result carries the headers of the last step run only.
@@ -229,7 +258,7 @@ public final class Kvm implements AutoCloseable {
             return Result.failed(new Failure(FailureKind.UNAVAILABLE, steps.isEmpty() ? "" : steps.get(0).program(),
                     "Kvm '" + name + "' is closed"), System.nanoTime());
         }
-        return ChainRunner.run(this, slots, List.copyOf(steps), request, mergeHeaders);
+        return ChainRunner.run(this, slots, List.copyOf(steps), request, mergeHeaders, null);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.kvmfilter.kvm;
 
+import com.sun.jna.Callback;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 
@@ -66,6 +67,18 @@ final class KvmNative {
 
     static native int kvmf_instance_run(long instance, byte[] method, byte[] url, byte[] arg, byte[] contentType,
             long body, long bodyLen, byte[] headers, long headersLen, long flags, long response);
+
+    /** kvmf_stream_begin_fn: the head of a streamed response (a struct kvmf_response); 0 to go on. */
+    interface StreamBegin extends Callback {
+        int invoke(long ctx, long head);
+    }
+
+    /** kvmf_stream_write_fn: one piece of a streamed body; 0 to go on. */
+    interface StreamWrite extends Callback {
+        int invoke(long ctx, long data, long len);
+    }
+
+    static native int kvmf_instance_stream_to(long instance, StreamBegin begin, StreamWrite write, long ctx);
 
     static native int kvmf_program_stats(long program, long out);
 

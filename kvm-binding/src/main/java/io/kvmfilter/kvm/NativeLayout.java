@@ -54,7 +54,10 @@ final class NativeLayout {
     static final long RESPONSE_DIRTY_PAGES = field(18);
     static final long RESPONSE_EXITS = field(19);
     static final long RESPONSE_TRAP_EXITS = field(20);
-    static final long RESPONSE_SIZE = field(21);
+    static final long RESPONSE_STREAMED_BYTES = field(21);
+    static final long RESPONSE_STREAM_BEGUN = field(22);
+    static final long RESPONSE_STREAM_STOPPED = field(23);
+    static final long RESPONSE_SIZE = field(24);
 
     /** KVMF_ERROR_KIND_COUNT: the length of failures_by_kind, KVMF_OK included. */
     static final int ERROR_KIND_COUNT = 14;

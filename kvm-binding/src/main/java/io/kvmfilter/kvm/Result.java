@@ -19,6 +19,9 @@ public final class Result {
     private final long elapsedNanos;
     private final String log;
     private final CacheHint cacheHint;
+    private long streamedBytes;
+    private boolean streamed;
+    private boolean streamStopped;
 
     Result(int status, String contentType, List<String> headers, byte[] body, Failure failure,
             boolean onErrorUsed, long elapsedNanos, String log, CacheHint cacheHint) {
@@ -34,6 +37,14 @@ public final class Result {
     }
 
     static final byte[] NO_BODY = new byte[0];
+
+    /** Records what went to a {@link ResponseStream} (set once, by the runner, before the Result is handed out). */
+    Result streamed(boolean begun, long bytes, boolean stopped) {
+        this.streamed = begun;
+        this.streamedBytes = bytes;
+        this.streamStopped = stopped;
+        return this;
+    }
 
     static Result failed(Failure failure, long startNanos) {
         return new Result(0, "", List.of(), NO_BODY, failure, false, System.nanoTime() - startNanos, "", null);
@@ -86,6 +97,25 @@ public final class Result {
         return onErrorUsed;
     }
 
+    /**
+     * @return true when the answer went to the {@link ResponseStream} of
+     *     {@link Kvm#run(String, Request, ResponseStream)} (its head was given): then {@link #body()} is empty,
+     *     and a failure came after the head, too late to answer otherwise
+     */
+    public boolean streamed() {
+        return streamed;
+    }
+
+    /** @return body bytes given to the {@link ResponseStream} */
+    public long streamedBytes() {
+        return streamedBytes;
+    }
+
+    /** @return true when the {@link ResponseStream} stopped the stream by throwing (the client had gone) */
+    public boolean streamStopped() {
+        return streamStopped;
+    }
+
     /** @return wall time of the whole call in the binding, waiting included */
     public long elapsedNanos() {
         return elapsedNanos;
@@ -108,6 +138,7 @@ public final class Result {
     @Override
     public String toString() {
         return "Result[" + (ok() ? "ok" : failure.toString()) + ", status " + status + ", " + contentType
-                + ", " + body.length + " bytes" + (onErrorUsed ? ", on_error" : "") + "]";
+                + ", " + (streamed ? streamedBytes + " bytes streamed" + (streamStopped ? " (stopped)" : "")
+                        : body.length + " bytes") + (onErrorUsed ? ", on_error" : "") + "]";
     }
 }
