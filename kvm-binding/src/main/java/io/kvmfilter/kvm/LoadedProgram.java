@@ -2,6 +2,8 @@ package io.kvmfilter.kvm;
 
 import com.sun.jna.Pointer;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -56,6 +58,7 @@ final class LoadedProgram {
         long arguments = 0;
         long environment = 0;
         long stateFile = 0;
+        long allowedPaths = 0;
         long image = 0;
         try {
             KvmNative.kvmf_config_defaults(config);
@@ -88,6 +91,17 @@ final class LoadedProgram {
                 c.setLong(NativeLayout.CONFIG_ENVIRONMENT, environment);
                 c.setLong(NativeLayout.CONFIG_ENVIRONMENT_LEN, packed.length);
             }
+            if (!definition.allowedPaths().isEmpty()) {
+                List<String> pairs = new ArrayList<>();
+                definition.allowedPaths().forEach((guest, host) -> {
+                    pairs.add(guest);
+                    pairs.add(host.toString());
+                });
+                byte[] packed = NativeStrings.packed(pairs);
+                allowedPaths = NativeMemory.copyOf(packed);
+                c.setLong(NativeLayout.CONFIG_ALLOWED_PATHS, allowedPaths);
+                c.setLong(NativeLayout.CONFIG_ALLOWED_PATHS_LEN, packed.length);
+            }
             image = NativeMemory.copyOf(elf);
             long[] out = new long[1];
             int rc = KvmNative.kvmf_program_create(NativeStrings.cString(name), image, elf.length, config, out);
@@ -100,6 +114,7 @@ final class LoadedProgram {
             NativeMemory.free(arguments);
             NativeMemory.free(environment);
             NativeMemory.free(stateFile);
+            NativeMemory.free(allowedPaths);
             NativeMemory.free(image);
         }
     }

@@ -30,7 +30,9 @@ final class NativeLayout {
     static final long CONFIG_SHARED_MEMORY = field(14);
     static final long CONFIG_STORAGE = field(15);
     static final long CONFIG_STATE_FILE = field(16);
-    static final long CONFIG_SIZE = field(17);
+    static final long CONFIG_ALLOWED_PATHS = field(17);
+    static final long CONFIG_ALLOWED_PATHS_LEN = field(18);
+    static final long CONFIG_SIZE = field(19);
 
     /** struct kvmf_response. */
     static final long RESPONSE_STATUS = field(0);

@@ -2,7 +2,10 @@ package io.kvmfilter.kvm;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -47,6 +50,8 @@ import java.util.Optional;
  *     after a failure, reached from requests through storage_callv and storage tasks
  * @param stateFile the host file the program sees as {@code state} ({@code state_file}): readable by every VM of the
  *     program, writable by its storage only, kept across restarts
+ * @param allowedPaths read-only host files the program may open ({@code allowed_paths}): the path the program opens
+ *     → the host file, opened when the program is created
  */
 public record ProgramDefinition(
         String name,
@@ -76,7 +81,8 @@ public record ProgramDefinition(
         boolean readsUrl,
         long sharedMemory,
         boolean storage,
-        Optional<java.nio.file.Path> stateFile) {
+        Optional<java.nio.file.Path> stateFile,
+        Map<String, java.nio.file.Path> allowedPaths) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -95,5 +101,6 @@ public record ProgramDefinition(
         Objects.requireNonNull(warmupContentType, "warmupContentType");
         Objects.requireNonNull(trimIdleTime, "trimIdleTime");
         Objects.requireNonNull(stateFile, "stateFile");
+        allowedPaths = Collections.unmodifiableMap(new LinkedHashMap<>(allowedPaths));
     }
 }

@@ -15,8 +15,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Where programs and libraries come from: resolving "filename" and "uri" values to file:, classpath: and
- * bundled: URIs, reading them, checking SHA-256 and fingerprinting files for reload.
+ * Where programs and libraries come from: resolving "filename" and "uri" values to file:, classpath:, bundled:
+ * and https: URIs, reading them (https: through {@link ProgramDownloads}), checking SHA-256 and fingerprinting files
+ * for reload.
  */
 final class ProgramFiles {
     private ProgramFiles() {
@@ -46,10 +47,12 @@ final class ProgramFiles {
                     }
                 }
                 return resolveFilename(rest, base);
+            case "https":
+                return ProgramDownloads.check(where, uri);
             default:
-                throw new KvmConfigurationException(where + ": \"" + uri + "\" must be a file:, classpath: or bundled: URI"
-                        + (scheme.startsWith("http") ? "; kvmfilter does not download programs: fetch it and give its path"
-                                + " in \"filename\"" : ""));
+                throw new KvmConfigurationException(where + ": \"" + uri + "\" must be a file:, classpath:, bundled: or"
+                        + " https: URI" + (scheme.equals("http") ? "; plain http is refused (anyone on the way could"
+                                + " change the program): give an https: URI with its sha256" : ""));
         }
     }
 
@@ -67,6 +70,10 @@ final class ProgramFiles {
         if (base != null && "file".equals(base.getScheme())) {
             Path parent = Path.of(base).getParent();
             return (parent == null ? path : parent.resolve(path)).normalize().toUri();
+        }
+        if (base != null && "https".equals(base.getScheme())) {
+            throw new KvmConfigurationException("\"" + filename + "\" is a relative file name in a library fetched from "
+                    + base.getHost() + "; such a library names its programs by absolute path or by https: \"uri\"");
         }
         if (base != null && "classpath".equals(base.getScheme())) {
             String dir = base.getSchemeSpecificPart();
@@ -107,6 +114,8 @@ final class ProgramFiles {
             }
             case "classpath":
                 return readResource(source.getSchemeSpecificPart(), what, "");
+            case "https":
+                return ProgramDownloads.read(source, what);
             case "bundled": {
                 String name = source.getSchemeSpecificPart();
                 return readResource(ProgramLibrary.BUNDLED_PROGRAMS + name, what, "; the bundled program '" + name
@@ -114,7 +123,7 @@ final class ProgramFiles {
             }
             default:
                 throw new KvmConfigurationException("Cannot read " + what + ": unsupported source " + source
-                        + "; allowed: file:, classpath: and bundled: URIs");
+                        + "; allowed: file:, classpath:, bundled: and https: URIs");
         }
     }
 

@@ -12,8 +12,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -74,13 +76,19 @@ public final class ProgramLibrary {
     }
 
     /**
-     * Reads a library from a file: or classpath: URI.
+     * Reads a library from a file:, classpath: or https: URI. An https: URI must end with {@code #sha256=HEX}, the
+     * document's SHA-256: it is fetched once, kept in the download directory and verified at every read.
      *
      * @throws KvmConfigurationException when it cannot be read or is invalid
      */
     public static ProgramLibrary load(URI location) {
         Objects.requireNonNull(location, "location");
-        return parse(new String(ProgramFiles.read(location, "program library"), StandardCharsets.UTF_8), location);
+        URI source = location;
+        if ("https".equals(location.getScheme())) {
+            source = ProgramDownloads.pinned("Program library",
+                    ProgramDownloads.check("Program library", location.toString()), Optional.empty());
+        }
+        return parse(new String(ProgramFiles.read(source, "program library"), StandardCharsets.UTF_8), source);
     }
 
     /**
@@ -272,6 +280,7 @@ public final class ProgramLibrary {
         }
     }
 
+    @SuppressWarnings("unchecked")
     private static void applyKeys(String where, String owner, ObjectNode object, Map<String, Object> settings,
             boolean program, URI base) {
         for (Map.Entry<String, JsonNode> e : object.properties()) {
@@ -301,13 +310,22 @@ public final class ProgramLibrary {
                 String other = key.equals("filename") ? "uri" : "filename";
                 if (object.has(other)) {
                     throw new KvmConfigurationException(where + ": " + owner + ": give either \"filename\" or \"uri\","
-                            + " not both (\"filename\" is a path, \"uri\" a file:, classpath: or bundled: URI)");
+                            + " not both (\"filename\" is a path, \"uri\" a file:, classpath:, bundled: or https: URI)");
                 }
                 settings.put(Settings.SOURCE, key.equals("uri")
                         ? ProgramFiles.resolveUri(where + ": " + owner + ": key \"uri\"", (String) parsed, base)
                         : ProgramFiles.resolveFilename((String) parsed, base));
             } else if (key.equals("state_file")) {
-                settings.put(Settings.STATE_FILE, statePath(where + ": " + owner, (String) parsed, base));
+                settings.put(Settings.STATE_FILE, hostPath(where + ": " + owner, key, (String) parsed, base));
+            } else if (key.equals("allowed_paths")) {
+                Map<String, java.nio.file.Path> files = new LinkedHashMap<>();
+                for (List<String> pair : (List<List<String>>) parsed) {
+                    if (files.put(pair.get(0), hostPath(where + ": " + owner, key, pair.get(1), base)) != null) {
+                        throw new KvmConfigurationException(where + ": " + owner + ": key \"allowed_paths\" names \""
+                                + pair.get(0) + "\" twice");
+                    }
+                }
+                settings.put(key, Collections.unmodifiableMap(files));
             } else if (key.equals("warmup_body")) {
                 String body = (String) parsed;
                 settings.put(Settings.WARMUP_SOURCE, body.matches("(file|classpath|bundled):.*")
@@ -319,8 +337,8 @@ public final class ProgramLibrary {
         }
     }
 
-    /** The state file's path: absolute, or relative to the library's directory (to the working one otherwise). */
-    private static java.nio.file.Path statePath(String where, String value, URI base) {
+    /** A host file's path: absolute, or relative to the library's directory (to the working one otherwise). */
+    private static java.nio.file.Path hostPath(String where, String key, String value, URI base) {
         try {
             java.nio.file.Path path = java.nio.file.Path.of(value);
             if (!path.isAbsolute() && base != null && "file".equals(base.getScheme())) {
@@ -329,7 +347,7 @@ public final class ProgramLibrary {
             }
             return path.toAbsolutePath().normalize();
         } catch (IllegalArgumentException e) { // InvalidPathException, or a base that is not a file
-            throw new KvmConfigurationException(where + ": key \"state_file\": \"" + value + "\" is not a valid file path: "
+            throw new KvmConfigurationException(where + ": key \"" + key + "\": \"" + value + "\" is not a valid file path: "
                     + e.getMessage(), e);
         }
     }

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,8 @@ final class Settings {
     static final long MAX_RESPONSE_SIZE_MIB = 2047;
     static final int MAX_QUEUE_LIMIT = 1_000_000;
     static final int MAX_WARMUP_REQUESTS = 100_000;
+    /** Files a program may open (ALLOWED_PATHS_MAX of the core). */
+    static final int MAX_ALLOWED_PATHS = 64;
 
     /** Where a key may appear. */
     enum Scope { GROUP_OR_PROGRAM, PROGRAM_ONLY }
@@ -77,7 +80,8 @@ final class Settings {
     static {
         key("group", Scope.PROGRAM_ONLY, "the name of a group defined in the same library", Settings::string);
         key("filename", Scope.PROGRAM_ONLY, "a file path, relative to the library's directory", Settings::nonEmptyString);
-        key("uri", Scope.PROGRAM_ONLY, "a file:, classpath: or bundled: URI", Settings::nonEmptyString);
+        key("uri", Scope.PROGRAM_ONLY, "a file:, classpath:, bundled: or https: URI (https: with its sha256)",
+                Settings::nonEmptyString);
         key("sha256", Scope.PROGRAM_ONLY, "64 hexadecimal digits", node -> {
             String s = string(node) instanceof String str ? str : null;
             return s != null && s.matches("[0-9a-fA-F]{64}") ? s.toLowerCase(java.util.Locale.ROOT) : null;
@@ -113,6 +117,10 @@ final class Settings {
         key("main_arguments", Scope.GROUP_OR_PROGRAM, "an array of strings", node -> strings(node, null));
         key("environment", Scope.GROUP_OR_PROGRAM, "an array of \"NAME=value\" strings",
                 node -> strings(node, Pattern.compile("[^=\\x00]+=[^\\x00]*")));
+        key("allowed_paths", Scope.GROUP_OR_PROGRAM, "an array of read-only files: absolute paths, or {\"real\": "
+                + "host file, \"virtual\": \"/path the program opens\"} objects (a relative \"real\" is in the "
+                + "library's directory; \"prefix\" directories and \"writable\" files are not supported: list each "
+                + "file; only the state file is written, by storage)", Settings::allowedPaths);
         key("warmup_requests", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_WARMUP_REQUESTS,
                 node -> integer(node, 0, MAX_WARMUP_REQUESTS));
         key("warmup_url", Scope.GROUP_OR_PROGRAM, "a string starting with \"/\"", node -> {
@@ -156,8 +164,6 @@ final class Settings {
         keys.put("request_hugepage_arena_size", hugePages);
         keys.put("split_hugepages", hugePages);
         keys.put("executable_heap", "kvmfilter never makes the heap executable: a program cannot write code and run it");
-        keys.put("allowed_paths", "kvmfilter programs cannot open host files yet; embed the data in the program or "
-                + "send it as the request body");
         keys.put("current_working_directory", "kvmfilter programs see no file system");
         keys.put("req_mem_limit_after_reset", "kvmfilter gives idle instances' memory back after trim_idle_time "
                 + "instead");
@@ -235,6 +241,43 @@ final class Settings {
         return List.copyOf(out);
     }
 
+    /**
+     * allowed_paths: [guest path, host path as written] pairs, or null. A string is both; an object gives "real" and
+     * optionally "virtual" (absolute), and "prefix" or "writable" only as false.
+     */
+    private static Object allowedPaths(JsonNode node) {
+        if (!node.isArray() || node.size() > MAX_ALLOWED_PATHS) {
+            return null;
+        }
+        List<List<String>> out = new ArrayList<>();
+        for (JsonNode element : node) {
+            String real;
+            String virtual;
+            if (element.isTextual()) {
+                real = virtual = element.textValue();
+            } else if (element.isObject() && element.path("real").isTextual()) {
+                for (Iterator<String> names = element.fieldNames(); names.hasNext(); ) {
+                    String name = names.next();
+                    boolean off = (name.equals("prefix") || name.equals("writable")) && element.get(name).isBoolean()
+                            && !element.get(name).booleanValue();
+                    if (!name.equals("real") && !name.equals("virtual") && !off) {
+                        return null;
+                    }
+                }
+                real = element.get("real").textValue();
+                virtual = element.has("virtual") ? element.get("virtual").textValue() : real;
+            } else {
+                return null;
+            }
+            if (real == null || virtual == null || real.isEmpty() || !virtual.startsWith("/") || virtual.equals("/state")
+                    || real.indexOf('\0') >= 0 || virtual.indexOf('\0') >= 0) {
+                return null;
+            }
+            out.add(List.of(virtual, real));
+        }
+        return List.copyOf(out);
+    }
+
     /** @return a short description of a JSON value for messages: the value and its JSON type */
     static String describe(JsonNode node) {
         String text = node.toString();
@@ -258,11 +301,17 @@ final class Settings {
             throw new KvmConfigurationException("Program '" + name + "': max_request_memory (" + maxRequestMemory / MIB
                     + " MiB) is larger than max_memory (" + maxMemory / MIB + " MiB); allowed: at most max_memory");
         }
+        URI source = (URI) settings.get(SOURCE);
+        Optional<String> sha256 = Optional.ofNullable((String) settings.get("sha256"));
+        if (source != null && "https".equals(source.getScheme())) {
+            source = ProgramDownloads.pinned("Program '" + name + "'", source, sha256);
+            sha256 = Optional.of(source.getFragment().substring("sha256=".length()));
+        }
         return new ProgramDefinition(
                 name,
                 group,
-                (URI) settings.get(SOURCE),
-                Optional.ofNullable((String) settings.get("sha256")),
+                source,
+                sha256,
                 Math.toIntExact((Long) settings.getOrDefault("concurrency", (long) DEFAULT_CONCURRENCY)),
                 (Duration) settings.getOrDefault("max_boot_time", DEFAULT_MAX_BOOT_TIME),
                 maxRequestTime,
@@ -288,7 +337,8 @@ final class Settings {
                 (Boolean) settings.getOrDefault("reads_url", true),
                 mib(settings, "shared_memory", 0),
                 (Boolean) settings.getOrDefault("storage", false),
-                Optional.ofNullable((java.nio.file.Path) settings.get(STATE_FILE)));
+                Optional.ofNullable((java.nio.file.Path) settings.get(STATE_FILE)),
+                (Map<String, java.nio.file.Path>) settings.getOrDefault("allowed_paths", Map.of()));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

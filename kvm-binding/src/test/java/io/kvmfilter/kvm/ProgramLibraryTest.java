@@ -221,8 +221,8 @@ class ProgramLibraryTest {
         assertError("{ \"p\": { \"filename\": \"x\", \"relocate_fixed_mmap\": true } }",
                 "key \"relocate_fixed_mmap\" is a TinyKVM VMOD setting that kvmfilter does not support: the VMOD needs "
                         + "it for Go programs");
-        assertError("{ \"p\": { \"filename\": \"x\", \"allowed_paths\": [\"/etc/x\"] } }",
-                "kvmfilter programs cannot open host files yet");
+        assertError("{ \"p\": { \"filename\": \"x\", \"executable_heap\": true } }",
+                "kvmfilter never makes the heap executable");
     }
 
     @Test
@@ -272,7 +272,9 @@ class ProgramLibraryTest {
         assertError("{ \"p\": { \"group\": \"test\" } }", "Program 'p' has no \"filename\" or \"uri\"");
         assertError("{ \"p\": { \"filename\": \"x\", \"uri\": \"bundled:x\" } }", "give either \"filename\" or \"uri\", not both");
         assertError("{ \"p\": { \"uri\": \"https://example.com/p\" } }",
-                "must be a file:, classpath: or bundled: URI; kvmfilter does not download programs");
+                "https://example.com/p is fetched over the network, so its SHA-256 is required");
+        assertError("{ \"p\": { \"uri\": \"ftp://example.com/p\" } }",
+                "must be a file:, classpath:, bundled: or https: URI");
         assertError("{ \"p\": { \"uri\": \"bundled:../etc\" } }", "must name a bundled program as bundled:NAME");
         assertError("{ \"g\": { \"sha256\": \"" + "0".repeat(64) + "\" } }",
                 "Group 'g': key \"sha256\" is only allowed in a program");
