@@ -62,6 +62,12 @@ int config_check(const struct kvmf_config *c)
         return invalid("debug", c->debug, "0 or 1");
     if (c->storage > 1)
         return invalid("storage", c->storage, "0 or 1");
+    if (c->max_storage_memory && (c->max_storage_memory < MIN_MEMORY || c->max_storage_memory > MAX_MEMORY ||
+                                  c->max_storage_memory % HUGE_PAGE_SIZE))
+        return invalid("max_storage_memory", c->max_storage_memory,
+                       "0 (max_memory) or 32 MiB to 64 GiB, a multiple of 2 MiB (bytes)");
+    if (c->max_storage_time_ms > MAX_TIME_MS)
+        return invalid("max_storage_time_ms", c->max_storage_time_ms, "0 (max_request_time_ms) to 86400000");
     if (c->shared_memory % PAGE_SIZE || c->shared_memory > MAX_MEMORY)
         return invalid("shared_memory", c->shared_memory, "0 to 64 GiB, a multiple of 4096 (bytes)");
     int rc = check_strings("arguments", c->arguments, c->arguments_len);

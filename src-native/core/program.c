@@ -94,6 +94,8 @@ static int create_shared_area(struct kvmf_program *p, const char *name, const st
 {
     p->map_size = p->mem_size;
     if (owner) {
+        if (owner->shm_fd < 0)
+            return KVMF_OK;
         p->shm_addr = owner->shm_addr;
         p->shm_size = owner->shm_size;
         p->map_size = owner->map_size;
@@ -103,7 +105,11 @@ static int create_shared_area(struct kvmf_program *p, const char *name, const st
     }
     if (!p->config.shared_memory)
         return KVMF_OK;
-    p->shm_addr = p->mem_size + SHM_GAP;
+    /* Above the memory of every VM of the program, storage's included: the area is at one address in all. */
+    uint64_t top = p->mem_size;
+    if (p->config.storage && p->config.max_storage_memory > top)
+        top = p->config.max_storage_memory;
+    p->shm_addr = top + SHM_GAP;
     p->shm_size = p->config.shared_memory;
     p->map_size = p->shm_addr + p->shm_size;
     p->shm_fd = memfd_create(name, MFD_CLOEXEC);
@@ -196,11 +202,20 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
     if ((rc = create_shared_area(p, name, owner)) != KVMF_OK)
         goto fail;
     if (config->storage && !owner) {
-        /* One instance, never reset but after a failure; the same limits otherwise. */
+        /* One instance, never reset but after a failure; its own memory and time when configured. */
         struct kvmf_config storage = *config;
         storage.storage = 0;
         storage.concurrency = 1;
         storage.ephemeral = 0;
+        if (config->max_storage_memory) {
+            storage.max_memory = config->max_storage_memory;
+            if (storage.max_request_memory > storage.max_memory)
+                storage.max_request_memory = storage.max_memory;
+            if (storage.max_response_size > storage.max_memory)
+                storage.max_response_size = storage.max_memory;
+        }
+        if (config->max_storage_time_ms)
+            storage.max_request_time_ms = config->max_storage_time_ms;
         if ((rc = create(name, elf, elf_len, &storage, p, &p->storage)) != KVMF_OK)
             goto fail;
     }

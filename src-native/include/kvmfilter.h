@@ -101,6 +101,8 @@ struct kvmf_config {
     const char *allowed_paths;    /* read-only host files the program may open: pairs of NUL-terminated strings,
                                      the path the program opens then the host file, back to back; NULL: none */
     uint64_t allowed_paths_len;   /* total bytes of `allowed_paths` */
+    uint64_t max_storage_memory;  /* bytes of the storage instance's memory (config.storage); 0: max_memory */
+    uint64_t max_storage_time_ms; /* time for one storage call or task; 0: max_request_time_ms */
 };
 
 void kvmf_config_defaults(struct kvmf_config *config);

@@ -18,7 +18,7 @@ static const char *const known_keys[] = {
     "queue_timeout", "max_memory", "max_request_memory", "max_response_size", "max_queue", "ephemeral", "debug",
     "reads_url", "start", "reload", "main_arguments", "environment", "warmup_requests", "warmup_url",
     "warmup_body", "warmup_content_type", "trim_idle_time", "storage", "shared_memory", "state_file",
-    "allowed_paths", NULL,
+    "allowed_paths", "max_storage_memory", "max_storage_time", NULL,
 };
 
 static int fail(struct library_settings *out, const char *fmt, const char *a, const char *b)
@@ -185,6 +185,10 @@ static int apply_key(struct library_settings *out, const char *library, const ch
         ok = mib(v, 1, &c->max_request_memory);
     } else if (!strcmp(key, "max_response_size")) {
         ok = mib(v, 1, &c->max_response_size);
+    } else if (!strcmp(key, "max_storage_memory")) {
+        ok = mib(v, 32, &c->max_storage_memory);
+    } else if (!strcmp(key, "max_storage_time")) {
+        ok = seconds(v, &c->max_storage_time_ms);
     } else if (!strcmp(key, "shared_memory")) {
         ok = mib(v, 0, &c->shared_memory);
     } else if (!strcmp(key, "max_boot_time")) {

@@ -243,8 +243,51 @@ static void state_file(const char *guest)
     unlink(path);
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* max_storage_memory and max_storage_time: storage gets its own memory and time limit, the request VMs keep theirs. */
+static void storage_limits(const char *guest)
+{
+    struct kvmf_config c;
+    kvmf_config_defaults(&c);
+    c.max_memory = 64ULL << 20;
+    c.max_request_memory = 16ULL << 20;
+    c.max_request_time_ms = 4000ULL * time_scale;
+    c.storage = 1;
+    c.shared_memory = 2ULL << 20;
+    c.max_storage_memory = 128ULL << 20;
+    c.max_storage_time_ms = 300ULL * time_scale;
+    kvmf_program *p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots with 128 MiB of storage memory and a 64 MiB request VM: %s", guest, kvmf_last_error());
+    if (!p)
+        return;
+    expect_body(p, "meminfo", "request=64 storage=128");
+    expect_body(p, "add:5", "total=105");
+    uint64_t start = now_ms();
+    expect_failure(p, "loop", KVMF_TIMEOUT, "in storage: the storage function ran longer than its limit");
+    uint64_t took = now_ms() - start;
+    CHECK(took < 2000ULL * time_scale, "max_storage_time (300 ms) ends a storage loop before the request's 4 s: %llu ms",
+          (unsigned long long)took);
+    expect_body(p, "total", "total=100 resumed=0"); /* storage started again after the timeout */
+    kvmf_program_destroy(p);
+
+    c.max_storage_memory = 33ULL << 20;
+    int error = KVMF_OK;
+    p = load_guest(guest, &c, &error);
+    CHECK(!p && error == KVMF_INVALID_ARGUMENT && strstr(kvmf_last_error(), "max_storage_memory = 34603008"),
+          "a max_storage_memory that is not a multiple of 2 MiB is refused: %s", kvmf_last_error());
+    if (p)
+        kvmf_program_destroy(p);
+}
+
 void test_storage(void)
 {
+    storage_limits("storage");
     state_file("storage");
     state_file("storage-musl");
     live_update("storage");

@@ -10,6 +10,7 @@
  *   crash         a NULL write in storage (the request fails; storage starts again from its boot image)
  *   loop          a loop without end in storage (the request times out; storage starts again)
  *   oom           allocates in storage until memory runs out
+ *   meminfo       "request=R storage=S": get_meminfo()'s max_memory in MiB here and in storage
  *   nested        storage calls storage: "nested=R" (-EDEADLK)
  *   forbidden     calls a function that is not in the allow-list (the request fails)
  *   bad-buffer    a buffer pointing into the system area (the request fails)
@@ -127,6 +128,16 @@ static void st_oom(size_t n, struct virtbuffer b[], size_t res)
     }
 }
 
+static void st_meminfo(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)n, (void)b, (void)res;
+    struct meminfo m;
+    get_meminfo(&m);
+    char text[32];
+    int len = snprintf(text, sizeof text, "%llu", (unsigned long long)(m.max_memory >> 20));
+    storage_return(text, (size_t)len);
+}
+
 static void st_nested(size_t n, struct virtbuffer b[], size_t res)
 {
     (void)n, (void)b, (void)res;
@@ -239,6 +250,14 @@ static void on_get(const char *url, const char *arg)
     } else if (!strcmp(arg, "oom")) {
         call(st_oom, NULL, out, sizeof out);
         answer("survived");
+    } else if (!strcmp(arg, "meminfo")) {
+        long r = call(st_meminfo, NULL, out, sizeof out - 1);
+        out[r > 0 ? r : 0] = '\0';
+        struct meminfo m;
+        get_meminfo(&m);
+        char text[64];
+        snprintf(text, sizeof text, "request=%llu storage=%s", (unsigned long long)(m.max_memory >> 20), out);
+        answer(text);
     } else if (!strcmp(arg, "nested")) {
         call(st_nested, NULL, out, sizeof out);
         answer(out);
@@ -306,7 +325,7 @@ int main(void)
     }
     /* Every function but st_forbidden may be called from request VMs. */
     storage_func allowed[] = {st_type, st_add, st_total, st_echo, st_resume, st_noreturn, st_crash, st_loop,
-                              st_oom, st_nested, st_return_twice, st_no_return, st_save};
+                              st_oom, st_nested, st_return_twice, st_no_return, st_save, st_meminfo};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         sys_storage_allow((void (*)(void))allowed[i]);
     sys_storage_allow((void (*)(void))task_add);

@@ -75,6 +75,8 @@ final class LoadedProgram {
             c.setLong(NativeLayout.CONFIG_DEBUG, definition.debug() ? 1 : 0);
             c.setLong(NativeLayout.CONFIG_SHARED_MEMORY, definition.sharedMemory());
             c.setLong(NativeLayout.CONFIG_STORAGE, definition.storage() ? 1 : 0);
+            c.setLong(NativeLayout.CONFIG_MAX_STORAGE_MEMORY, definition.maxStorageMemory());
+            c.setLong(NativeLayout.CONFIG_MAX_STORAGE_TIME_MS, definition.maxStorageTime().toMillis());
             if (definition.stateFile().isPresent()) {
                 stateFile = NativeMemory.copyOf(NativeStrings.cString(definition.stateFile().get().toString()));
                 c.setLong(NativeLayout.CONFIG_STATE_FILE, stateFile);

@@ -32,7 +32,9 @@ final class NativeLayout {
     static final long CONFIG_STATE_FILE = field(16);
     static final long CONFIG_ALLOWED_PATHS = field(17);
     static final long CONFIG_ALLOWED_PATHS_LEN = field(18);
-    static final long CONFIG_SIZE = field(19);
+    static final long CONFIG_MAX_STORAGE_MEMORY = field(19);
+    static final long CONFIG_MAX_STORAGE_TIME_MS = field(20);
+    static final long CONFIG_SIZE = field(21);
 
     /** struct kvmf_response. */
     static final long RESPONSE_STATUS = field(0);

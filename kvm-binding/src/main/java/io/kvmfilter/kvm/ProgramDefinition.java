@@ -52,6 +52,8 @@ import java.util.Optional;
  *     program, writable by its storage only, kept across restarts
  * @param allowedPaths read-only host files the program may open ({@code allowed_paths}): the path the program opens
  *     → the host file, opened when the program is created
+ * @param maxStorageMemory bytes of the storage instance's memory ({@code max_storage_memory}, MiB in JSON; 0: maxMemory)
+ * @param maxStorageTime time for one storage call or task ({@code max_storage_time}, seconds; zero: maxRequestTime)
  */
 public record ProgramDefinition(
         String name,
@@ -82,7 +84,9 @@ public record ProgramDefinition(
         long sharedMemory,
         boolean storage,
         Optional<java.nio.file.Path> stateFile,
-        Map<String, java.nio.file.Path> allowedPaths) {
+        Map<String, java.nio.file.Path> allowedPaths,
+        long maxStorageMemory,
+        Duration maxStorageTime) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -102,5 +106,6 @@ public record ProgramDefinition(
         Objects.requireNonNull(trimIdleTime, "trimIdleTime");
         Objects.requireNonNull(stateFile, "stateFile");
         allowedPaths = Collections.unmodifiableMap(new LinkedHashMap<>(allowedPaths));
+        Objects.requireNonNull(maxStorageTime, "maxStorageTime");
     }
 }

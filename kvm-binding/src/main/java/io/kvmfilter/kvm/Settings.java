@@ -108,6 +108,13 @@ final class Settings {
         key("storage", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
         key("state_file", Scope.PROGRAM_ONLY, "a file path, relative to the library's directory (the program's "
                 + "\"state\" file)", Settings::nonEmptyString);
+        key("max_storage_memory", Scope.GROUP_OR_PROGRAM, "MiB, an even integer from 32 to " + MAX_MEMORY_MIB
+                + " (the storage instance's memory; default max_memory)", node -> {
+                    Object mib = integer(node, 32, MAX_MEMORY_MIB);
+                    return mib instanceof Long l && l % 2 == 0 ? l : null;
+                });
+        key("max_storage_time", Scope.GROUP_OR_PROGRAM, "seconds, a number above 0 and at most 3600 (decimals allowed;"
+                + " the time for one storage call or task; default max_request_time)", node -> seconds(node, false));
         key("shared_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 0 (none) to " + MAX_MEMORY_MIB,
                 node -> integer(node, 0, MAX_MEMORY_MIB));
         key("debug", Scope.GROUP_OR_PROGRAM, "true or false", Settings::bool);
@@ -172,9 +179,6 @@ final class Settings {
         keys.put("max_main_memory", memory);
         keys.put("max_req_mem", memory);
         keys.put("limit_req_mem", memory);
-        keys.put("max_storage_memory", "kvmfilter's storage instance has the program's max_memory");
-        keys.put("max_storage_time", "kvmfilter bounds a storage call by the program's max_request_time and by what is "
-                + "left of the calling request's");
         keys.put("warmup", "kvmfilter's warm-up is warmup_requests, warmup_url and warmup_body");
         keys.put("cold_start_file", "kvmfilter boots programs from their ELF on every start");
         keys.put("verbose", "kvmfilter logs every failure with its cause; the program's own output is in its log");
@@ -338,7 +342,9 @@ final class Settings {
                 mib(settings, "shared_memory", 0),
                 (Boolean) settings.getOrDefault("storage", false),
                 Optional.ofNullable((java.nio.file.Path) settings.get(STATE_FILE)),
-                (Map<String, java.nio.file.Path>) settings.getOrDefault("allowed_paths", Map.of()));
+                (Map<String, java.nio.file.Path>) settings.getOrDefault("allowed_paths", Map.of()),
+                mib(settings, "max_storage_memory", 0),
+                (Duration) settings.getOrDefault("max_storage_time", Duration.ZERO));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

@@ -233,6 +233,8 @@ class ProgramLibraryTest {
         assertError("{ \"p\": { \"filename\": \"x\", \"max_request_time\": \"8\" } }",
                 "key \"max_request_time\" must be seconds, a number above 0 and at most 3600 (decimals allowed), got \"8\" (a string)");
         assertError("{ \"p\": { \"filename\": \"x\", \"max_request_time\": 0 } }", "got 0 (an integer)");
+        assertError("{ \"p\": { \"filename\": \"x\", \"max_storage_memory\": 33 } }",
+                "key \"max_storage_memory\" must be MiB, an even integer from 32 to 65536");
         assertError("{ \"p\": { \"filename\": \"x\", \"max_boot_time\": 0.0001 } }", "key \"max_boot_time\"");
         assertError("{ \"p\": { \"filename\": \"x\", \"queue_timeout\": -1 } }",
                 "key \"queue_timeout\" must be seconds, a number from 0 to 3600");

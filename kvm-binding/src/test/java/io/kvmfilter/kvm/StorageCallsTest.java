@@ -111,4 +111,19 @@ class StorageCallsTest {
         assertThat(result.failure()).as(result.toString()).isEmpty();
         return result.bodyAsString();
     }
+
+    @Test
+    void storageHasItsOwnMemoryAndTimeWhenTheLibrarySetsThem() throws Exception {
+        String library = "{ \"storage\": { \"filename\": \"" + CSuiteGuests.guest("storage")
+                + "\", \"storage\": true, \"max_memory\": 64, \"max_request_memory\": 16, \"max_request_time\": 20,"
+                + " \"max_storage_memory\": 128, \"max_storage_time\": 0.5 } }";
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library, null))) {
+            assertThat(body(kvm, "meminfo")).isEqualTo("request=64 storage=128");
+            long start = System.nanoTime();
+            Result loop = kvm.run("storage", Request.get("/").withArg("loop"));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(loop.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(millis).as("max_storage_time 0.5 s, not the request's 20 s").isLessThan(10_000);
+        }
+    }
 }
