@@ -77,6 +77,11 @@ public final class KvmFilterConfig {
     public static final String PARAM_MAX_WAITERS = "maxWaiters";
     /** How long a request waits for a free instance or another request's run; then it gets the original. */
     public static final String PARAM_MAX_WAIT = "maxWait";
+    /**
+     * How long the request that starts a conversion waits for it; then it gets the original while the conversion
+     * finishes in the background for the next requests (with a result store). Default: the programs' time limits.
+     */
+    public static final String PARAM_RUN_WAIT = "runWait";
     /** Consecutive failures or timeouts after which a variant is paused; 0 turns pausing off. */
     public static final String PARAM_PAUSE_AFTER_FAILURES = "pauseAfterFailures";
     /** How long a paused variant serves originals without running its programs. */
@@ -114,7 +119,7 @@ public final class KvmFilterConfig {
             PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
             PARAM_SHARED_CACHE_TIMEOUT, PARAM_SHARED_CACHE_CLAIM_TIME, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_PROGRAM_HEADERS, PARAM_LIBRARY,
-            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT,
+            PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT, PARAM_RUN_WAIT,
             PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
 
     /** Bundled programs: AVIF, then WebP for JPEG and PNG; minification for HTML, CSS and JavaScript. */
@@ -180,7 +185,7 @@ public final class KvmFilterConfig {
         storage = new ResultStorage(b.cacheSize, b.cacheTimeToLive, b.rememberFailures, b.cacheDirectory,
                 b.cacheDirectorySize, b.sharedCache, b.sharedCacheConfig, b.sharedCacheName,
                 b.sharedCacheMaxEntrySize, b.sharedCacheTimeout, b.sharedCacheClaimTime, b.sharedOpener);
-        overload = new OverloadLimits(b.maxWaiters, b.maxWait, b.pauseAfterFailures, b.pauseTime);
+        overload = new OverloadLimits(b.maxWaiters, b.maxWait, b.pauseAfterFailures, b.pauseTime, b.runWait);
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
@@ -390,6 +395,7 @@ public final class KvmFilterConfig {
         private Duration maxWait = OverloadLimits.DEFAULT_MAX_WAIT;
         private int pauseAfterFailures = OverloadLimits.DEFAULT_PAUSE_AFTER_FAILURES;
         private Duration pauseTime = OverloadLimits.DEFAULT_PAUSE_TIME;
+        private Duration runWait;
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
@@ -630,6 +636,16 @@ public final class KvmFilterConfig {
         /** How long a request waits for a free instance or another request's run (default 1 s). */
         public Builder maxWait(Duration wait) {
             maxWait = positive(PARAM_MAX_WAIT, wait);
+            return this;
+        }
+
+        /**
+         * How long the request that starts a conversion waits for it before it gets the original, the conversion
+         * going on in the background and its result stored for the next requests (default: the programs' own time
+         * limits, so the first client gets the conversion). Needs the result store.
+         */
+        public Builder runWait(Duration wait) {
+            runWait = positive(PARAM_RUN_WAIT, wait);
             return this;
         }
 

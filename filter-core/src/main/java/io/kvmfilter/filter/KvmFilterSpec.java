@@ -7,6 +7,7 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_SIZE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_CACHE_TIME_TO_LIVE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_MAX_WAIT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_MAX_WAITERS;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_RUN_WAIT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PAUSE_AFTER_FAILURES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PAUSE_TIME;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_REMEMBER_FAILURES;
@@ -102,6 +103,7 @@ final class KvmFilterSpec {
             case PARAM_MAX_WAITERS -> builder.maxWaiters(Math.toIntExact(Math.min(Integer.MAX_VALUE,
                     parseCount(name, v))));
             case PARAM_MAX_WAIT -> builder.maxWait(parseDuration(name, v));
+            case PARAM_RUN_WAIT -> builder.runWait(parseDuration(name, v));
             case PARAM_PAUSE_AFTER_FAILURES -> builder.pauseAfterFailures(Math.toIntExact(Math.min(
                     Integer.MAX_VALUE, parseCount(name, v))), builder.pauseTimeValue());
             case PARAM_PAUSE_TIME -> builder.pauseAfterFailures(builder.pauseAfterFailuresValue(),

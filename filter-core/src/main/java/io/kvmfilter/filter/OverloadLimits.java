@@ -11,8 +11,11 @@ import java.time.Duration;
  *                           request's run of the same input; then it gets the original
  * @param pauseAfterFailures {@code pauseAfterFailures}: consecutive failures after which a variant is paused; 0 off
  * @param pauseTime          {@code pauseTime}: how long a paused variant serves originals without running
+ * @param runWait            {@code runWait}: how long the request that starts a conversion waits for it (with a
+ *                           result store); then it gets the original and the conversion goes on in the background,
+ *                           its result stored for the next requests. Null: until the programs' own time limits
  */
-record OverloadLimits(int maxWaiters, Duration maxWait, int pauseAfterFailures, Duration pauseTime) {
+record OverloadLimits(int maxWaiters, Duration maxWait, int pauseAfterFailures, Duration pauseTime, Duration runWait) {
 
     /** Default of {@code maxWaiters}. */
     static final int DEFAULT_MAX_WAITERS = 16;
@@ -26,6 +29,6 @@ record OverloadLimits(int maxWaiters, Duration maxWait, int pauseAfterFailures, 
     @Override
     public String toString() {
         return "maxWaiters=" + maxWaiters + ", maxWait=" + maxWait + ", pauseAfterFailures=" + pauseAfterFailures
-                + ", pauseTime=" + pauseTime;
+                + ", pauseTime=" + pauseTime + (runWait == null ? "" : ", runWait=" + runWait);
     }
 }

@@ -40,11 +40,13 @@ final class TransformRunner implements AutoCloseable {
      * another request's run that ran out is one: that run may well succeed.
      */
     static final Set<String> TRANSIENT = Set.of(WaitingLine.BUSY, WaitingLine.QUEUE_TIMEOUT,
-            WaitingLine.CLIENT_GONE, "paused", UNAVAILABLE, "internal", "wait-timeout");
+            WaitingLine.CLIENT_GONE, "paused", UNAVAILABLE, "internal", "wait-timeout", "background");
     /** The reason given to requests whose variant is paused. */
     static final String PAUSED = "paused";
     /** The reason given to a request that waited for another request's run longer than maxWait. */
     static final String WAIT_TIMEOUT = "wait-timeout";
+    /** The reason given to the request that started a run which took longer than runWait: it goes on. */
+    static final String BACKGROUND = "background";
     /** The reason counted for a failure answered from memory without running. */
     static final String REMEMBERED = "remembered";
 
@@ -144,12 +146,21 @@ final class TransformRunner implements AutoCloseable {
         });
         if (!found.isDone() && !ranHere.get()) {
             // Waiting for another request's run: at most maxWait, then the original.
-            found = bounded(found);
+            found = bounded(found, limits.maxWait());
+        } else if (!found.isDone() && limits.runWait() != null) {
+            // This request's own run: at most runWait; the run goes on and stores its result for the next ones.
+            found = bounded(found, limits.runWait());
         }
         return found.handle((f, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                         ? error.getCause() : error;
+                if (cause instanceof TimeoutException && ranHere.get()) {
+                    // Counted, not logged as a failure: nothing failed, and the next request gets the result.
+                    return new Answer(TransformResult.failed(BACKGROUND, "the conversion took longer than runWait "
+                            + limits.runWait().toMillis() + " ms; it goes on, and the next requests get its result"),
+                            null, false);
+                }
                 if (cause instanceof TimeoutException) {
                     return new Answer(TransformResult.failed(WAIT_TIMEOUT, "another request's run of the same"
                             + " input took longer than maxWait " + limits.maxWait().toMillis() + " ms"),
@@ -186,13 +197,14 @@ final class TransformRunner implements AutoCloseable {
         return validator == null ? null : variant.name() + "\n" + url + "\n" + validator.value();
     }
 
-    /** The future, failed with a TimeoutException when it takes longer than maxWait (the run goes on). */
-    private CompletableFuture<ResultStore.Found> bounded(CompletableFuture<ResultStore.Found> waiting) {
+    /** The future, failed with a TimeoutException when it takes longer than `limit` (the run goes on). */
+    private CompletableFuture<ResultStore.Found> bounded(CompletableFuture<ResultStore.Found> waiting,
+            Duration limit) {
         CompletableFuture<ResultStore.Found> bounded = new CompletableFuture<>();
         ScheduledFuture<?> timeout;
         try {
             timeout = timer.schedule(() -> bounded.completeExceptionally(new TimeoutException()),
-                    limits.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+                    limit.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             return waiting; // stopping: the run ends soon anyway
         }

@@ -129,7 +129,7 @@ class KvmFilterConfigTest {
                 Map.entry("sharedCacheMaxEntrySize", "1MiB"), Map.entry("sharedCacheTimeout", "100ms"),
                 Map.entry("sharedCacheClaimTime", "2m"),
                 Map.entry("maxWaiters", "3"), Map.entry("maxWait", "200ms"), Map.entry("pauseAfterFailures", "2"),
-                Map.entry("pauseTime", "5s"));
+                Map.entry("pauseTime", "5s"), Map.entry("runWait", "2s"));
         assertThat(examples.keySet()).containsExactlyInAnyOrderElementsOf(KvmFilterConfig.PARAMETERS);
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder();
         for (String name : KvmFilterConfig.PARAMETERS) {
@@ -153,7 +153,7 @@ class KvmFilterConfigTest {
         assertThat(config.storage().sharedTimeout()).isEqualTo(java.time.Duration.ofMillis(100));
         assertThat(config.storage().sharedClaimTime()).isEqualTo(java.time.Duration.ofMinutes(2));
         assertThat(config.overload()).isEqualTo(new OverloadLimits(3, java.time.Duration.ofMillis(200), 2,
-                java.time.Duration.ofSeconds(5)));
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(2)));
         assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
     }
 }

@@ -42,6 +42,7 @@ abstract class ResultStorageContract {
     private final StorageTestTransform transform = new StorageTestTransform();
     private final StorageTestTransform lineTransform = new StorageTestTransform();
     private final StorageTestTransform pauseTransform = new StorageTestTransform();
+    private final StorageTestTransform backgroundTransform = new StorageTestTransform();
     /** The body of /strong.txt, an origin with strong ETags; the bodies it produced; the If-None-Match it saw. */
     private final AtomicReference<String> strongBody = new AtomicReference<>("");
     private final AtomicInteger strongBodies = new AtomicInteger();
@@ -83,8 +84,11 @@ abstract class ResultStorageContract {
     void start() throws Exception {
         staticDir = Files.createTempDirectory("kvmfilter-storage");
         Deployment deployment = new Deployment().staticFiles(staticDir);
-        deployment.filter("kvm", new KvmFilter(config().excludedPaths("/line/*", "/pause/*").build(), transform),
-                "/*", Map.of());
+        deployment.filter("kvm", new KvmFilter(config().excludedPaths("/line/*", "/pause/*", "/background/*").build(),
+                transform), "/*", Map.of());
+        // The request that starts a conversion waits 100 ms for it; then the conversion goes on in the background.
+        deployment.filter("background", new KvmFilter(config().runWait(Duration.ofMillis(100)).build(),
+                backgroundTransform), "/background/*", Map.of());
         // Four runs at once (the default for a transform given in code), one more may wait 300 ms.
         deployment.filter("line", new KvmFilter(config().maxWaiters(1).maxWait(Duration.ofMillis(300)).build(),
                 lineTransform), "/line/*", Map.of());
@@ -95,6 +99,7 @@ abstract class ResultStorageContract {
         strongEtagServlet(deployment);
         servlets(deployment, "/line");
         servlets(deployment, "/pause");
+        servlets(deployment, "/background");
         container = newContainer();
         container.start(deployment);
     }
@@ -406,6 +411,26 @@ abstract class ResultStorageContract {
         assertThat(later.header(HEADER)).as("the run succeeded: stored, not remembered as a failure")
                 .isEqualTo("applied=upper");
         assertThat(later.asString()).isEqualTo("SLOW FILE CONVERTED ONCE");
+    }
+
+    @Test
+    void aConversionSlowerThanRunWaitGoesOnInTheBackgroundForTheNextRequests() throws Exception {
+        long start = System.nanoTime();
+        Response first = http().get("/background/text?body=SLOW converted later");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(first.header(HEADER)).isEqualTo("fallback=upper:background");
+        assertThat(first.asString()).as("the original at once").isEqualTo("SLOW converted later");
+        assertThat(millis).as("runWait 100 ms, not the conversion's 500 ms").isLessThan(450);
+        assertThat(first.header("Cache-Control")).as("the next request may get the variant").isEqualTo("no-cache");
+        Response later = http().get("/background/text?body=SLOW converted later");
+        for (int i = 0; i < 100 && !"applied=upper".equals(later.header(HEADER)); i++) {
+            Thread.sleep(20);
+            later = http().get("/background/text?body=SLOW converted later");
+        }
+        assertThat(later.header(HEADER)).as("the conversion finished and was stored").isEqualTo("applied=upper");
+        assertThat(later.asString()).isEqualTo("SLOW CONVERTED LATER");
+        assertThat(backgroundTransform.calls.get()).as("one run: the later requests waited for it or read it")
+                .isEqualTo(1);
     }
 
     @Test
