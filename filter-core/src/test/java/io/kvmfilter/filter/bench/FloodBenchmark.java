@@ -33,7 +33,8 @@ import javax.imageio.ImageIO;
  * <p>One embedded Jetty 12 with KvmFilter (default limits: maxWaiters 16, maxWait 1 s, the result store on), files
  * served by Jetty's DefaultServlet. Options: {@code --flood=250} connections, {@code --duration=30} seconds,
  * {@code --no-filter} for the baseline (the same flood of the same files without the filter), {@code --flat} for a
- * PNG of the same pixels that is a few hundred KB instead of 3.6 MB, so that moving its bytes does not dominate.
+ * PNG of the same pixels that is a few hundred KB instead of 3.6 MB, so that moving its bytes does not dominate,
+ * {@code --run-wait=MS} to bound the request that starts the conversion too (the filter's {@code runWait}).
  * Run it like {@link FilterBenchmark} (filter-core/bench/run.sh names the class to run as its first argument).
  */
 public final class FloodBenchmark {
@@ -56,6 +57,7 @@ public final class FloodBenchmark {
         int duration = 30;
         boolean withFilter = true;
         boolean flat = false;
+        Duration runWait = null;
         for (String arg : args) {
             if (arg.startsWith("--flood=")) {
                 flood = Integer.parseInt(arg.substring(8));
@@ -63,20 +65,25 @@ public final class FloodBenchmark {
                 withFilter = false; // the baseline: the same flood of the same files, served as they are
             } else if (arg.equals("--flat")) {
                 flat = true; // a 49-megapixel PNG of a few hundred KB: the flood is not bound by transfer
+            } else if (arg.startsWith("--run-wait=")) {
+                runWait = Duration.ofMillis(Long.parseLong(arg.substring(11)));
             } else if (arg.startsWith("--duration=")) {
                 duration = Integer.parseInt(arg.substring(11));
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg
-                        + " (--flood=N, --duration=S, --no-filter, --flat)");
+                        + " (--flood=N, --duration=S, --no-filter, --flat, --run-wait=MS)");
             }
         }
         Kvm.checkAvailable();
         Path files = Files.createTempDirectory("kvmfilter-flood");
         try {
             writeFiles(files, Path.of("/work/shared/corpus/images/hubble1080.jpg"), flat);
-            KvmFilterConfig config = KvmFilterConfig.builder()
-                    .rules("image/png -> image/avif: avif\nimage/jpeg -> image/webp: webp")
-                    .build();
+            KvmFilterConfig.Builder builder = KvmFilterConfig.builder()
+                    .rules("image/png -> image/avif: avif\nimage/jpeg -> image/webp: webp");
+            if (runWait != null) {
+                builder.runWait(runWait);
+            }
+            KvmFilterConfig config = builder.build();
             try (BenchServer server = new BenchServer(files, withFilter ? new KvmFilter(config) : null,
                     "/huge.png")) {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
