@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,6 +189,36 @@ static int64_t sys_no_network(struct kvmf_instance *in, struct trap_frame *f)
     (void)in;
     (void)f;
     return -EACCES; /* network access is denied */
+}
+
+/* poll(fds, nfds, timeout) and ppoll: the standard descriptors and open files are always ready for what is asked
+ * (reading stdin gives end-of-file at once), any other descriptor is POLLNVAL. Nothing here ever becomes ready
+ * later, so there is no waiting: a timeout has passed at once. (Rust's runtime polls fds 0-2 at start-up to see
+ * that they are open.) */
+static int64_t sys_poll(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t n = A1;
+    if (n > 4096)
+        return -EINVAL;
+    struct pollfd *fds = n ? guest_ptr(in, A0, n * sizeof *fds) : NULL;
+    if (n && !fds)
+        return -EFAULT;
+    int64_t ready = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int fd = fds[i].fd;
+        short revents = 0;
+        if (fd < 0)
+            revents = 0; /* ignored, as Linux does */
+        else if (is_std_fd((uint64_t)fd) || file_is_fd(in, (uint64_t)fd))
+            revents = fds[i].events & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+        else
+            revents = POLLNVAL;
+        fds[i].revents = revents;
+        ready += revents != 0;
+    }
+    if (n)
+        mark_touched(in, A0, n * sizeof *fds);
+    return ready;
 }
 
 static int64_t sys_lseek(struct kvmf_instance *in, struct trap_frame *f)
@@ -556,6 +587,7 @@ static const syscall_fn table[] = {
     [4] = sys_stat,              /* stat */
     [5] = sys_fstat,
     [6] = sys_stat,              /* lstat (allowed paths are files, never links) */
+    [7] = sys_poll,
     [8] = sys_lseek,
     [9] = sys_mmap,
     [10] = sys_zero,             /* mprotect */
@@ -608,6 +640,7 @@ static const syscall_fn table[] = {
     [262] = sys_newfstatat,
     [267] = sys_readlinkat,
     [269] = sys_faccessat,       /* faccessat */
+    [271] = sys_poll,            /* ppoll: the same (no signals ever arrive) */
     [273] = sys_zero,            /* set_robust_list */
     [302] = sys_prlimit64,
     [318] = sys_getrandom,

@@ -1,7 +1,7 @@
 /*
  * test_files.c — allowed_paths: read-only host files a program opens by the path the library gives (under another
- * name, or their own), with open/read/lseek/stat/access and stdio; writing refused; any other path absent; the
- * VM's descriptors given back at every reset; and every bad configuration refused with a message naming it.
+ * name, or their own), with open/read/lseek/stat/access/poll and stdio; writing refused; any other path absent;
+ * the VM's descriptors given back at every reset; and every bad configuration refused with a message naming it.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -72,6 +72,8 @@ static void files(const char *guest)
         snprintf(arg, sizeof arg, "fopen:%s", host);
         expect(p, arg, "super_secret!", "an allowed path under its own name, through stdio (as the VMOD's test)");
         expect(p, "seek:/data/secret.txt", " more", "lseek from the end");
+        expect(p, "poll:/data/secret.txt", "ready=5 0=1 1=4 2=4 file=1 99=20 -1=0",
+               "poll: the standard descriptors and an open file are ready, an unknown fd is POLLNVAL, -1 ignored");
         char stat_text[64];
         snprintf(stat_text, sizeof stat_text, "size=%zu mode=0100400", sizeof secret - 1);
         expect(p, "stat:/data/secret.txt", stat_text, "stat: a read-only regular file of the host file's size");

@@ -6,11 +6,14 @@
  *   stat     stat(): "size=N mode=0M", or "errno=N"
  *   access   access() for reading, writing and executing: "r=R w=W x=X" (0 or errno)
  *   leak     open() and never close: "fd=N" (a reset gives the VM its descriptors back)
- *   seek     the last 5 bytes, through lseek(fd, -5, SEEK_END): the content, or "errno=N" */
+ *   seek     the last 5 bytes, through lseek(fd, -5, SEEK_END): the content, or "errno=N"
+ *   poll     poll() of stdin, stdout, stderr, PATH opened, fd 99 and fd -1 (events POLLIN, timeout 1000 ms):
+ *            "ready=N 0=R 1=R 2=R file=R 99=R -1=R" (revents in hex) */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +76,14 @@ static void on_get(const char *url, const char *arg)
         if (fd < 0)
             return answer_errno();
         snprintf(out, sizeof out, "fd=%d", fd);
+        respond_text(200, out);
+    } else if (!strncmp(arg, "poll", n)) {
+        int fd = open(path, O_RDONLY);
+        struct pollfd fds[6] = {{0, POLLIN, 0}, {1, POLLOUT, 0}, {2, POLLOUT, 0}, {fd, POLLIN, 0}, {99, POLLIN, 0},
+                                {-1, POLLIN, 0}};
+        int ready = poll(fds, 6, 1000);
+        snprintf(out, sizeof out, "ready=%d 0=%x 1=%x 2=%x file=%x 99=%x -1=%x", ready, fds[0].revents,
+                 fds[1].revents, fds[2].revents, fds[3].revents, fds[4].revents, fds[5].revents);
         respond_text(200, out);
     } else if (!strncmp(arg, "seek", n)) {
         int fd = open(path, O_RDONLY);
