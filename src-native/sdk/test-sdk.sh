@@ -58,6 +58,15 @@ for example in shared_counter storage_notes countdown; do
 	check "sdk/examples/$example.c builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example" "sdk/examples/$example.c"
 	check "sdk/examples/$example.c builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example-musl" "sdk/examples/$example.c"
 done
+# The Rust binding (sdk/rust/kvm.rs) and its example, built with the rustc on PATH (Debian's 1.63 in CI).
+check "sdk/examples/json_minify.rs builds (Rust, static)" rustc --edition 2021 -O -C target-feature=+crt-static \
+	-o "$tmp/json_minify" sdk/examples/json_minify.rs
+printf '{ "a" : [1, 2.5e3, "x\\u0041 y" ],\n  "b":{ } , "c": null }\n' >"$tmp/doc.json"
+minified='{"a":[1,2.5e3,"x\u0041 y"],"b":{},"c":null}'
+check "json_minify minifies natively" bash -c "[[ \"\$('$tmp/json_minify' <'$tmp/doc.json')\" == '$minified' ]]"
+printf '{"a": [1,}' >"$tmp/bad.json"
+check "json_minify names what is wrong natively" bash -c "! '$tmp/json_minify' <'$tmp/bad.json' 2>'$tmp/why' &&
+	grep -q 'invalid JSON at byte 9: expected a value' '$tmp/why'"
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
@@ -71,6 +80,9 @@ if [[ -x "$kvmrun" ]]; then
 	check "shared_counter counts across requests" bash -c "[[ \"\$('$kvmrun' --shared-memory 1 --arg x --arg x --arg x '$tmp/shared_counter' 2>/dev/null | tr '\n' ,)\" == 1,2,3, ]]"
 	check "storage_notes keeps notes in storage (musl)" bash -c "[[ \"\$('$kvmrun' --storage --arg add:one --arg add:two --arg list '$tmp/storage_notes-musl' 2>/dev/null | tr '\n' ,)\" == '4 bytes,8 bytes,one,two,,' ]]"
 	check "countdown streams its lines" bash -c "[[ \"\$('$kvmrun' '$tmp/countdown-musl' 2>/dev/null | tr '\n' ,)\" == 9,8,7,6,5,4,3,2,1, ]]"
+	check "json_minify (Rust) minifies in the sandbox" bash -c "[[ \"\$('$kvmrun' --method POST --body '$tmp/doc.json' '$tmp/json_minify')\" == '$minified' ]]"
+	check "json_minify (Rust) answers 400 for bad JSON in the sandbox" bash -c "'$kvmrun' --fail --method POST \
+		--body '$tmp/bad.json' '$tmp/json_minify' >'$tmp/bad.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'byte 9' '$tmp/bad.out'"
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"
