@@ -12,7 +12,12 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     echo "    apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver" >&2
     exit 0
 fi
-echo "browser prereqs: installing Debian's chromium and chromium-driver"
-apt-get -q update
-DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends chromium chromium-driver
+# apt's own chatter (debconf's notes on stderr among it) goes to a log, shown only when the install fails.
+log=$(mktemp)
+echo "browser prereqs: installing Debian's chromium and chromium-driver (apt-get's output in $log)"
+if ! { apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
+        chromium chromium-driver; } >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+fi
 command -v chromium >/dev/null && command -v chromedriver >/dev/null
