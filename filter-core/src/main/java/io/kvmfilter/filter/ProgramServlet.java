@@ -36,8 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Init-params: {@code program} (required), {@code arg}, {@code library}, {@code programSettings},
  * {@code timeout}, {@code queueTimeout} (as for {@link KvmFilter}) and {@code maxRequestBodySize} (default
- * 8MiB). When the program fails the servlet answers 504 (timeout), 503 (queue full or timed out, sandbox
- * unavailable) or 502 (any other failure), with the header {@code X-KVM-Program: failed=<reason>}.
+ * 8MiB; a body with a Content-Length is read straight into the sandbox's memory, never whole into the JVM heap, so
+ * the limit may be as large as the program's memory). When the program fails the servlet answers 504 (timeout),
+ * 503 (queue full or timed out, sandbox unavailable) or 502 (any other failure), with the header
+ * {@code X-KVM-Program: failed=<reason>}.
  *
  * <p>A streaming response (begin_streaming_response) is written to the client piece by piece as the program makes
  * it, with its announced Content-Length; a failure after the first piece has gone ends the connection short of
@@ -156,21 +158,37 @@ public class ProgramServlet extends HttpServlet {
             fail(response, 503, "unavailable", "the sandbox is not available: " + unavailable);
             return;
         }
-        byte[] body = readBody(request);
-        if (body == null) {
+        long declared = request.getContentLengthLong();
+        if (declared > maxRequestBodySize) {
+            fail(response, 413, "request-too-large", "request body larger than " + maxRequestBodySize + " bytes");
+            return;
+        }
+        // A body of a declared length goes straight into the sandbox's memory, never whole into the JVM heap; one
+        // without (chunked) is read here, within the same limit.
+        byte[] body = declared > 0 ? null : readBody(request);
+        if (declared <= 0 && body == null) {
             fail(response, 413, "request-too-large", "request body larger than " + maxRequestBodySize + " bytes");
             return;
         }
         // A GET or HEAD with an empty body (Java's HttpClient sends Content-Length: 0) is still a GET: the program's
         // GET handler answers it. Any other method with a declared body, even an empty one, is a POST-style call.
         boolean bodiless = "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
-        boolean withBody = body.length > 0 || !bodiless && (request.getContentLengthLong() >= 0
+        boolean withBody = declared > 0 || body.length > 0 || !bodiless && (declared >= 0
                 || request.getHeader("Transfer-Encoding") != null);
         String query = request.getQueryString();
         Request call = new Request(request.getMethod(), request.getRequestURI() + (query == null ? "" : "?" + query),
-                arg, request.getContentType(), withBody ? body : null, headersOf(request));
+                arg, request.getContentType(), withBody && body != null ? body : null, headersOf(request));
         boolean head = "HEAD".equals(request.getMethod());
-        Result result = started.run(new Step(program, arg, NO_ERROR_STATUS), call, new ClientStream(response, head));
+        Step step = new Step(program, arg, NO_ERROR_STATUS);
+        ClientStream client = new ClientStream(response, head);
+        Result result;
+        if (declared > 0) {
+            try (InputStream in = request.getInputStream()) {
+                result = started.run(step, call, in, declared, client);
+            }
+        } else {
+            result = started.run(step, call, client);
+        }
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
             String reason = KvmTransform.reason(failure);

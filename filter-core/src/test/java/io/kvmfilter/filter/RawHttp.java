@@ -11,8 +11,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A GET over a plain socket, for what HTTP clients hide: when each body byte arrived, and a body cut short of its
- * Content-Length (a client library throws instead of returning what came).
+ * HTTP over a plain socket, for what HTTP clients hide: when each body byte arrived, a body cut short of its
+ * Content-Length (a client library throws instead of returning what came), a request that announces a body it
+ * never sends.
  */
 final class RawHttp {
 
@@ -30,11 +31,15 @@ final class RawHttp {
     }
 
     static Answer get(int port, String path) throws IOException {
+        return send(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    }
+
+    /** Sends `request` (request line and header fields, ending with an empty line) and nothing more. */
+    static Answer send(int port, String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(60_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
             ByteArrayOutputStream head = new ByteArrayOutputStream();

@@ -179,6 +179,9 @@ abstract class SandboxFilterContract {
                 "library", streamLibrary.toUri().toString()));
         deployment.servlet("/streamed-half", new ProgramServlet(), Map.of("program", "stream", "arg", "half",
                 "library", streamLibrary.toUri().toString()));
+        // Its streaming POST handler, with bodies up to 16 MiB (read into the sandbox, not the JVM heap).
+        deployment.servlet("/stream-post", new ProgramServlet(), Map.of("program", "stream", "maxRequestBodySize",
+                "16MiB", "library", streamLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -571,6 +574,20 @@ abstract class SandboxFilterContract {
         long firstToEndMillis = (answer.endNanos() - answer.firstBodyNanos()) / 1_000_000;
         assertThat(firstToEndMillis).as("the first piece arrived while the program made the other four (4 x 300 ms)")
                 .isGreaterThanOrEqualTo(800);
+    }
+
+    @Test
+    void programServletGivesAStreamingPostHandlerTheBodyInSegments() throws IOException {
+        byte[] body = new byte[3_000_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 7 + i / 1000);
+        }
+        Response response = http().contentType("application/octet-stream").body(body).post("/stream-post");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+        assertThat(response.asString()).isEqualTo("segments=46 bytes=3000000 in-order=1 same=1");
+        RawHttp.Answer tooLarge = RawHttp.send(container.port(), "POST /stream-post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: 17000000\r\nConnection: close\r\n\r\n");
+        assertThat(tooLarge.status()).as("refused by its declared length, before reading").isEqualTo(413);
     }
 
     @Test

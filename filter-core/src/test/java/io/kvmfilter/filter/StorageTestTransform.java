@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The transform of the result storage tests, counting its runs. Variant "upper" upper-cases the body; variant
  * "url" answers the URL it was given (a program that reads its URL). A body containing FAIL-&lt;reason&gt; fails with
- * that reason; one containing SLOW runs 0.5 s (within the default maxWait); one containing HOLD waits until
+ * that reason; one containing SLOW runs 0.5 s (within the default maxWait), LONG 2 s; one containing HOLD waits until
  * {@link #release()} is called; one containing TTL-&lt;ms&gt; says its answer stays fresh that long.
  */
 final class StorageTestTransform implements BodyTransform {
@@ -38,6 +38,9 @@ final class StorageTestTransform implements BodyTransform {
             }
             if (text.contains("SLOW")) {
                 Thread.sleep(500);
+            }
+            if (text.contains("LONG")) {
+                Thread.sleep(2000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

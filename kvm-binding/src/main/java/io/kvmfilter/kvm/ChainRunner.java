@@ -33,12 +33,19 @@ final class ChainRunner {
         static final Streamed NONE = new Streamed(false, 0, false);
     }
 
-    /** Runs the steps; the last one streams to `stream` when it is not null and the program streams. */
+    /** A request body read from a stream, straight into native memory: exactly `length` bytes. */
+    record BodySource(java.io.InputStream in, long length) {
+    }
+
+    /**
+     * Runs the steps; the last one streams to `stream` when it is not null and the program streams. With `source`
+     * the first step's body is read from it (request.body() is then null).
+     */
     static Result run(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
-            boolean mergeHeaders, ResponseStream stream) {
+            boolean mergeHeaders, ResponseStream stream, BodySource source) {
         long start = System.nanoTime();
         try {
-            return runSteps(owner, slots, steps, request, mergeHeaders, stream, start);
+            return runSteps(owner, slots, steps, request, mergeHeaders, stream, source, start);
         } catch (RuntimeException e) {
             // A host-side surprise (native memory exhausted, a binding bug): the caller still gets a Result to fall
             // back on, and the log keeps the stack trace.
@@ -49,7 +56,7 @@ final class ChainRunner {
     }
 
     private static Result runSteps(Kvm owner, Map<String, ProgramSlot> slots, List<Step> steps, Request request,
-            boolean mergeHeaders, ResponseStream stream, long start) {
+            boolean mergeHeaders, ResponseStream stream, BodySource source, long start) {
         if (steps.isEmpty()) {
             return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, "", "the chain has no steps; give at least one"),
                     start);
@@ -59,8 +66,20 @@ final class ChainRunner {
         long headersLen = headers == null ? 0 : headers.length;
         byte[] method = NativeStrings.cString(request.method());
         byte[] contentType = NativeStrings.cString(request.contentType());
-        long body = request.body() == null ? 0 : NativeMemory.copyOf(request.body());
-        long bodyLen = request.body() == null ? 0 : request.body().length;
+        long body;
+        long bodyLen;
+        if (source != null) {
+            try {
+                body = NativeMemory.readFrom(source.in(), source.length());
+            } catch (java.io.IOException e) {
+                return Result.failed(new Failure(FailureKind.INVALID_ARGUMENT, steps.get(0).program(),
+                        "the request body could not be read: " + e.getMessage()), start);
+            }
+            bodyLen = source.length();
+        } else {
+            body = request.body() == null ? 0 : NativeMemory.copyOf(request.body());
+            bodyLen = request.body() == null ? 0 : request.body().length;
+        }
         Map<String, String> merged = mergeHeaders ? new LinkedHashMap<>() : null;
         StringBuilder log = new StringBuilder();
         boolean onErrorUsed = false;

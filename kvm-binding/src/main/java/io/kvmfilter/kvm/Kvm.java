@@ -1,5 +1,6 @@
 package io.kvmfilter.kvm;
 
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -235,7 +236,32 @@ public final class Kvm implements AutoCloseable {
             return Result.failed(new Failure(FailureKind.UNAVAILABLE, step.program(), "Kvm '" + name + "' is closed"),
                     System.nanoTime());
         }
-        return ChainRunner.run(this, slots, List.of(step), request, false, stream);
+        return ChainRunner.run(this, slots, List.of(step), request, false, stream, null);
+    }
+
+    /**
+     * As {@link #run(Step, Request, ResponseStream)} for a call with a body read from {@code body}: exactly
+     * {@code length} bytes, straight into native memory, so the JVM heap never holds the body (it may be as large
+     * as the program's memory allows). The request's own body must be null. A body that ends early fails the call
+     * as INVALID_ARGUMENT, naming how much came.
+     */
+    public Result run(Step step, Request request, InputStream body, long length, ResponseStream stream) {
+        Objects.requireNonNull(step, "step");
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(stream, "stream");
+        if (request.body() != null) {
+            throw new IllegalArgumentException("give the body either in the Request or as a stream, not both");
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("body length " + length + " is negative");
+        }
+        if (closed.get()) {
+            return Result.failed(new Failure(FailureKind.UNAVAILABLE, step.program(), "Kvm '" + name + "' is closed"),
+                    System.nanoTime());
+        }
+        return ChainRunner.run(this, slots, List.of(step), request, false, stream,
+                new ChainRunner.BodySource(body, length));
     }
 
     /**
@@ -258,7 +284,7 @@ public final class Kvm implements AutoCloseable {
             return Result.failed(new Failure(FailureKind.UNAVAILABLE, steps.isEmpty() ? "" : steps.get(0).program(),
                     "Kvm '" + name + "' is closed"), System.nanoTime());
         }
-        return ChainRunner.run(this, slots, List.copyOf(steps), request, mergeHeaders, null);
+        return ChainRunner.run(this, slots, List.copyOf(steps), request, mergeHeaders, null, null);
     }
 
     /**

@@ -48,6 +48,32 @@ final class NativeMemory {
         return address;
     }
 
+    /**
+     * @return the address of exactly length bytes read from in (free it with {@link #free}); the heap holds one
+     *     64 KiB piece at a time
+     * @throws java.io.EOFException when in ends first
+     */
+    static long readFrom(java.io.InputStream in, long length) throws java.io.IOException {
+        long address = allocate(length);
+        try {
+            byte[] piece = new byte[(int) Math.min(length, 64 * 1024)];
+            Pointer target = new Pointer(address);
+            long at = 0;
+            while (at < length) {
+                int n = in.read(piece, 0, (int) Math.min(piece.length, length - at));
+                if (n < 0) {
+                    throw new java.io.EOFException("the body ended after " + at + " of " + length + " bytes");
+                }
+                target.write(at, piece, 0, n);
+                at += n;
+            }
+            return address;
+        } catch (java.io.IOException | RuntimeException e) {
+            free(address);
+            throw e;
+        }
+    }
+
     /** @return len bytes at address copied into a Java array */
     static byte[] toArray(long address, long len) {
         if (address == 0 || len <= 0) {

@@ -116,4 +116,24 @@ class ResponseStreamTest {
             assertThat(recorder.contentLength).as("the stream was not called").isEqualTo(-1);
         }
     }
+
+    @Test
+    void aBodyReadFromAStreamGoesToTheStreamingPostHandlerInSegments() throws Exception {
+        byte[] body = new byte[200_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 7 + i / 1000);
+        }
+        try (Kvm kvm = start()) {
+            Step step = new Step("stream", "", Step.DEFAULT_ERROR_THRESHOLD);
+            Request post = new Request("POST", "/", "", "application/octet-stream", null, List.of());
+            Result result = kvm.run(step, post, new java.io.ByteArrayInputStream(body), body.length, new Recorder());
+            assertThat(result.bodyAsString()).as("%s", result).isEqualTo("segments=4 bytes=200000 in-order=1 same=1");
+
+            Result shortBody = kvm.run(step, post, new java.io.ByteArrayInputStream(body, 0, 10), 1000, new Recorder());
+            assertThat(shortBody.failure()).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.INVALID_ARGUMENT);
+                assertThat(f.message()).isEqualTo("the request body could not be read: the body ended after 10 of 1000 bytes");
+            });
+        }
+    }
 }
