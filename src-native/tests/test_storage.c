@@ -140,6 +140,46 @@ static void tasks(const char *guest)
     kvmf_program_destroy(p);
 }
 
+static uint64_t task_failures(kvmf_program *p)
+{
+    struct kvmf_program_stats s;
+    return kvmf_program_stats(p, &s) == KVMF_OK ? s.storage_task_failures : 0;
+}
+
+/* Tasks that crash (every 30 ms) or loop: each run fails and is counted, storage starts again from its boot image
+ * each time, and requests are served between them. */
+static void hostile_tasks(const char *guest)
+{
+    kvmf_program *p = load(guest, 2);
+    if (!p)
+        return;
+    expect_body(p, "add:5", "total=105");
+    struct result r = get(p, "task-crash");
+    long id = atol(r.body + 3);
+    CHECK(id > 0, "%s: a crashing periodic task is queued: %s", guest, r.body);
+    for (int i = 0; i < 200 && task_failures(p) < 3; i++)
+        usleep(20000 * time_scale);
+    CHECK(task_failures(p) >= 3, "%s: each run of the crashing task fails and is counted: %llu", guest,
+          (unsigned long long)task_failures(p));
+    r = get(p, "add:1");
+    CHECK(r.error == KVMF_OK && !strcmp(r.body, "total=101"),
+          "%s: requests are served between the crashes, by a storage started again: %s %s", guest, r.body,
+          r.message);
+    char stop[32];
+    snprintf(stop, sizeof stop, "stop:%ld", id);
+    expect_body(p, stop, "stopped=1");
+
+    uint64_t before = task_failures(p);
+    r = get(p, "task-loop");
+    CHECK(!strncmp(r.body, "id=", 3), "%s: a looping task is queued: %s", guest, r.body);
+    for (int i = 0; i < 400 && task_failures(p) == before; i++)
+        usleep(20000 * time_scale);
+    CHECK(task_failures(p) == before + 1, "%s: the looping task ran out of time and was counted: %llu",
+          guest, (unsigned long long)task_failures(p));
+    expect_body(p, "total", "total=100 resumed=0");
+    kvmf_program_destroy(p);
+}
+
 static void without_storage(void)
 {
     kvmf_program *p = load_guest("storage", NULL, NULL);
@@ -276,6 +316,20 @@ static void storage_limits(const char *guest)
     expect_body(p, "total", "total=100 resumed=0"); /* storage started again after the timeout */
     kvmf_program_destroy(p);
 
+    /* A request that runs out of time during a storage call does not cut storage off: the call completes there. */
+    c.max_request_time_ms = 150ULL * time_scale;
+    c.max_storage_time_ms = 3000ULL * time_scale;
+    c.max_storage_memory = 0;
+    p = load_guest(guest, &c, NULL);
+    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+    if (p) {
+        char slow[32]; /* a storage call twice as long as its request may take */
+        snprintf(slow, sizeof slow, "slow-add:%llu", (unsigned long long)(c.max_request_time_ms * 2));
+        expect_failure(p, slow, KVMF_TIMEOUT, "ran longer than its limit");
+        expect_body(p, "total", "total=107 resumed=0"); /* the storage call finished: its 7 are kept */
+        kvmf_program_destroy(p);
+    }
+
     c.max_storage_memory = 33ULL << 20;
     int error = KVMF_OK;
     p = load_guest(guest, &c, &error);
@@ -294,5 +348,7 @@ void test_storage(void)
     calls("storage");
     calls("storage-musl");
     tasks("storage");
+    hostile_tasks("storage");
+    hostile_tasks("storage-musl");
     without_storage();
 }

@@ -17,6 +17,9 @@
  *   task:N        queues a task that adds N; "id=I"
  *   periodic      queues a task adding 1 every 20 ms; "id=I"
  *   stop:I        stop_storage_task(I); "stopped=R"
+ *   slow-add:MS   a storage function that runs MS milliseconds, then adds 7; "total=T"
+ *   task-crash    queues a task that crashes in storage every 30 ms; "id=I"
+ *   task-loop     queues a task that loops in storage without end, once; "id=I"
  *   return-twice  storage_return called twice (the call fails)
  *   no-return     a function that returns without storage_return: "len=0"
  *   save          storage writes "total=T" to the state file; "saved=N" (bytes written)
@@ -31,6 +34,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +190,39 @@ static void task_add(void *data, size_t len)
     total += atol(number);
 }
 
+static void st_slow_add(size_t n, struct virtbuffer b[], size_t res)
+{
+    (void)res;
+    char ms[16] = "";
+    if (n == 1 && b[0].len < sizeof ms)
+        memcpy(ms, b[0].data, b[0].len);
+    long spin_ns = atol(ms) * 1000000L;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < spin_ns);
+    total += 7;
+    char text[32];
+    int len = snprintf(text, sizeof text, "total=%ld", total);
+    storage_return(text, (size_t)len);
+}
+
+static void task_crash(void *data, size_t len)
+{
+    (void)data, (void)len;
+    total = -3;
+    *(volatile int *)0 = 3;
+}
+
+static void task_loop(void *data, size_t len)
+{
+    (void)data, (void)len;
+    total = -4;
+    for (volatile int i = 0;; i++) {
+    }
+}
+
 static void on_serialize(void)
 {
     char out[32];
@@ -276,6 +313,14 @@ static void on_get(const char *url, const char *arg)
         long id = sys_storage_task(task_add, "1", 1, 0, 20);
         snprintf(text, sizeof text, "id=%ld", id);
         answer(text);
+    } else if (!strncmp(arg, "slow-add:", 9)) {
+        call(st_slow_add, arg + 9, out, sizeof out);
+        answer(out);
+    } else if (!strcmp(arg, "task-crash") || !strcmp(arg, "task-loop")) {
+        bool crash = !strcmp(arg, "task-crash");
+        long id = sys_storage_task(crash ? task_crash : task_loop, NULL, 0, 0, crash ? 30 : 0);
+        snprintf(text, sizeof text, "id=%ld", id);
+        answer(text);
     } else if (!strncmp(arg, "stop:", 5)) {
         snprintf(text, sizeof text, "stopped=%ld", stop_storage_task(atol(arg + 5)));
         answer(text);
@@ -325,10 +370,13 @@ int main(void)
     }
     /* Every function but st_forbidden may be called from request VMs. */
     storage_func allowed[] = {st_type, st_add, st_total, st_echo, st_resume, st_noreturn, st_crash, st_loop,
-                              st_oom, st_nested, st_return_twice, st_no_return, st_save, st_meminfo};
+                              st_oom, st_nested, st_return_twice, st_no_return, st_save, st_meminfo,
+                              st_slow_add};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
         sys_storage_allow((void (*)(void))allowed[i]);
     sys_storage_allow((void (*)(void))task_add);
+    sys_storage_allow((void (*)(void))task_crash);
+    sys_storage_allow((void (*)(void))task_loop);
     register_func(1, (void *)on_get);
     register_func(6, (void *)on_serialize);
     register_func(7, (void *)on_restore);
