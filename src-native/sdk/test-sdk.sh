@@ -58,6 +58,12 @@ for example in shared_counter storage_notes countdown; do
 	check "sdk/examples/$example.c builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example" "sdk/examples/$example.c"
 	check "sdk/examples/$example.c builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example-musl" "sdk/examples/$example.c"
 done
+# The C++ example: containers, algorithms and exceptions in a handler.
+check "sdk/examples/word_count.cpp builds (C++17, static)" g++ -std=c++17 -O2 -Wall -Wextra -Werror -Isdk -static \
+	-o "$tmp/word_count" sdk/examples/word_count.cpp
+printf 'the cat and the dog and the bird\n' >"$tmp/words.txt"
+words='the 3,and 2,bird 1,cat 1,dog 1,'
+check "word_count counts natively" bash -c "[[ \"\$('$tmp/word_count' <'$tmp/words.txt' | tr '\n' ,)\" == '$words' ]]"
 # The Rust binding (sdk/rust/kvm.rs) and its example, built with the rustc on PATH (Debian's 1.63 in CI).
 check "sdk/examples/json_minify.rs builds (Rust, static)" rustc --edition 2021 -O -C target-feature=+crt-static \
 	-o "$tmp/json_minify" sdk/examples/json_minify.rs
@@ -80,6 +86,10 @@ if [[ -x "$kvmrun" ]]; then
 	check "shared_counter counts across requests" bash -c "[[ \"\$('$kvmrun' --shared-memory 1 --arg x --arg x --arg x '$tmp/shared_counter' 2>/dev/null | tr '\n' ,)\" == 1,2,3, ]]"
 	check "storage_notes keeps notes in storage (musl)" bash -c "[[ \"\$('$kvmrun' --storage --arg add:one --arg add:two --arg list '$tmp/storage_notes-musl' 2>/dev/null | tr '\n' ,)\" == '4 bytes,8 bytes,one,two,,' ]]"
 	check "countdown streams its lines" bash -c "[[ \"\$('$kvmrun' '$tmp/countdown-musl' 2>/dev/null | tr '\n' ,)\" == 9,8,7,6,5,4,3,2,1, ]]"
+	check "word_count (C++) counts in the sandbox" bash -c "[[ \"\$('$kvmrun' --method POST --body '$tmp/words.txt' '$tmp/word_count' | tr '\n' ,)\" == '$words' ]]"
+	printf '' >"$tmp/empty.txt"
+	check "word_count (C++) answers 400 from a caught exception" bash -c "'$kvmrun' --fail --method POST \
+		--body '$tmp/empty.txt' '$tmp/word_count' >'$tmp/wc.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'no words' '$tmp/wc.out'"
 	check "json_minify (Rust) minifies in the sandbox" bash -c "[[ \"\$('$kvmrun' --method POST --body '$tmp/doc.json' '$tmp/json_minify')\" == '$minified' ]]"
 	check "json_minify (Rust) answers 400 for bad JSON in the sandbox" bash -c "'$kvmrun' --fail --method POST \
 		--body '$tmp/bad.json' '$tmp/json_minify' >'$tmp/bad.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'byte 9' '$tmp/bad.out'"
