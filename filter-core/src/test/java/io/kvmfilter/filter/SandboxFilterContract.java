@@ -591,6 +591,16 @@ abstract class SandboxFilterContract {
     }
 
     @Test
+    void headOfAStreamingProgramIsItsHeadAlone() throws IOException {
+        RawHttp.Answer answer = RawHttp.send(container.port(), "HEAD /streamed HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Connection: close\r\n\r\n");
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.headers()).containsEntry("content-length", "3000").containsEntry("x-streamed", "yes");
+        assertThat(answer.body()).isEmpty();
+        assertThat(http().get("/streamed").asString()).as("the program serves the next request").hasSize(3000);
+    }
+
+    @Test
     void aStreamingProgramThatFailsBeforeAnyPieceGetsTheFailureStatus() {
         Response response = http().get("/streamed-crash");
         assertThat(response.statusCode()).as("nothing had reached the client").isEqualTo(502);
