@@ -90,7 +90,7 @@ abstract class SandboxFilterContract {
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
-                        "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*")
+                        "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*", "/img/*", "/signed/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -182,6 +182,11 @@ abstract class SandboxFilterContract {
         // Its streaming POST handler, with bodies up to 16 MiB (read into the sandbox, not the JVM heap).
         deployment.servlet("/stream-post", new ProgramServlet(), Map.of("program", "stream", "maxRequestBodySize",
                 "16MiB", "library", streamLibrary.toUri().toString()));
+        // The image endpoint on the same folder, open and signed (excluded from the main filter: it answers itself).
+        deployment.servlet("/img/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
+                "presets", "thumb: w=40&h=40&fit=cover"));
+        deployment.servlet("/signed/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
+                "signingKeys", "the-new-key-of-24-bytes, an-old-key-of-30-bytes-rotated"));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -588,6 +593,67 @@ abstract class SandboxFilterContract {
         RawHttp.Answer tooLarge = RawHttp.send(container.port(), "POST /stream-post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Type: application/octet-stream\r\nContent-Length: 17000000\r\nConnection: close\r\n\r\n");
         assertThat(tooLarge.status()).as("refused by its declared length, before reading").isEqualTo(413);
+    }
+
+    private static java.awt.image.BufferedImage decode(byte[] bytes) throws IOException {
+        return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+    }
+
+    @Test
+    void theImageEndpointMakesTheImageTheOptionsAskForOnceAndNamesBadOptions() throws IOException {
+        Response png = http().get("/img/photo.jpg?w=100&fmt=png");
+        assertThat(png.statusCode()).as(png.asString()).isEqualTo(200);
+        assertThat(png.contentType()).isEqualTo("image/png");
+        assertThat(png.header(ImageServlet.DIAGNOSTIC_HEADER)).isEqualTo("applied=image");
+        java.awt.image.BufferedImage image = decode(png.asByteArray());
+        java.awt.image.BufferedImage source = decode(jpeg);
+        assertThat(image.getWidth()).isEqualTo(100);
+        assertThat(image.getHeight()).as("aspect kept").isEqualTo(Math.round(100f * source.getHeight() / source.getWidth()));
+        assertThat(http().get("/img/photo.jpg?fmt=png&w=100").header(ImageServlet.DIAGNOSTIC_HEADER))
+                .as("the same options in another order: the stored result").isEqualTo("cache-hit=image");
+
+        Response auto = http().header("Accept", "image/webp,*/*").get("/img/photo.jpg?w=64&fmt=auto");
+        assertThat(auto.contentType()).isEqualTo("image/webp");
+        assertThat(auto.header("Vary")).isEqualTo("Accept");
+        assertThat(new String(auto.asByteArray(), 8, 4, StandardCharsets.US_ASCII)).isEqualTo("WEBP");
+        assertThat(http().header("Accept", "*/*").get("/img/photo.jpg?w=64&fmt=auto").contentType())
+                .as("no explicit WebP or AVIF: JPEG").isEqualTo("image/jpeg");
+
+        Response thumb = http().get("/img/photo.jpg?p=thumb&fmt=png");
+        java.awt.image.BufferedImage square = decode(thumb.asByteArray());
+        assertThat(square.getWidth()).isEqualTo(40);
+        assertThat(square.getHeight()).isEqualTo(40);
+
+        Response bad = http().get("/img/photo.jpg?w=abc");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.asString()).contains("image option \"w\": must be an integer from 1 to 4096; got \"abc\"");
+        assertThat(http().get("/img/photo.jpg?width=10").statusCode()).isEqualTo(400);
+        assertThat(http().get("/img/missing.jpg?w=10").statusCode()).isEqualTo(404);
+        assertThat(http().urlEncodingEnabled(false).get("/img/%2e%2e/%2e%2e/etc/passwd?w=10").statusCode())
+                .as("nothing outside the folder").isIn(400, 404);
+        Response original = http().get("/img/photo.jpg");
+        assertThat(original.asByteArray()).as("no options: the file as it is").isEqualTo(jpeg);
+    }
+
+    @Test
+    void signedOptionUrlsAreServedAndOthersRefused() {
+        Response unsigned = http().get("/signed/photo.jpg?w=50&fmt=png");
+        assertThat(unsigned.statusCode()).isEqualTo(403);
+        assertThat(unsigned.header(ImageServlet.DIAGNOSTIC_HEADER)).isEqualTo("failed=bad-signature");
+        UrlSigner signer = new UrlSigner(List.of("the-new-key-of-24-bytes".getBytes(StandardCharsets.UTF_8)));
+        String url = signer.sign("/signed/photo.jpg", "w=50&fmt=png");
+        Response signed = http().urlEncodingEnabled(false).get(url);
+        assertThat(signed.statusCode()).as(signed.asString()).isEqualTo(200);
+        assertThat(signed.contentType()).isEqualTo("image/png");
+        String rotated = new UrlSigner(List.of("an-old-key-of-30-bytes-rotated".getBytes(StandardCharsets.UTF_8)))
+                .sign("/signed/photo.jpg", "w=50&fmt=png");
+        assertThat(http().urlEncodingEnabled(false).get(rotated).statusCode()).as("an older key").isEqualTo(200);
+        String elsewhere = url.replace("/signed/photo.jpg", "/signed/big/photo.jpg");
+        assertThat(http().urlEncodingEnabled(false).get(elsewhere).statusCode()).as("replayed on another path")
+                .isEqualTo(403);
+        assertThat(http().urlEncodingEnabled(false).get(url.replace("w=50", "w=51")).statusCode())
+                .as("other options").isEqualTo(403);
+        assertThat(http().get("/signed/photo.jpg").statusCode()).as("no options: no signature needed").isEqualTo(200);
     }
 
     @Test
