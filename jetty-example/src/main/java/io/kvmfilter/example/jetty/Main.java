@@ -4,6 +4,7 @@ import io.kvmfilter.filter.JsonLogFormatter;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
+import io.kvmfilter.filter.ImageServlet;
 import io.kvmfilter.filter.ProgramServlet;
 import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
@@ -51,7 +52,8 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  *
  * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]
  *     [--stats] [--allow-invalidate] [--cache-dir DIR] [--cluster-name NAME --cluster-port N
- *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json] [--program /PATH=NAME]...</pre>
+ *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json] [--program /PATH=NAME]...
+ *     [--images /PATH [--signing-keys FILE]]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
  * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
@@ -62,7 +64,9 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * ({@link JsonLogFormatter}); Jetty's own lines stay text. {@code --program /api=NAME} mounts program NAME (bundled
  * or from {@code --library}) as the backend of {@code /api} and everything below it, as the TinyKVM VMOD's
  * {@code program()} backend does: ProgramServlet answers GET and POST with what the program makes (its status,
- * content type and headers); the main filter leaves those paths alone.
+ * content type and headers); the main filter leaves those paths alone. {@code --images /img} serves the images of
+ * {@code --dir} on demand through {@link ImageServlet} ({@code /img/cat.jpg?w=320&fmt=auto}); with
+ * {@code --signing-keys FILE} only signed option URLs.
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -100,6 +104,7 @@ public final class Main {
             "                                   [--stats] [--allow-invalidate] [--cache-dir DIR]",
             "                                   [--cluster-name NAME --cluster-port N --cluster-members LIST]",
             "                                   [--prometheus PATH] [--log-json] [--program /PATH=NAME]...",
+            "                                   [--images /PATH [--signing-keys FILE]]",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
@@ -116,6 +121,8 @@ public final class Main {
             "  --prometheus PATH serve Prometheus metrics at PATH, e.g. /metrics (default: not served)",
             "  --log-json        the filter's log lines as JSON, one object per line (default: text)",
             "  --program /PATH=NAME  program NAME answers /PATH and below, as a backend (repeatable)",
+            "  --images /PATH    images of --dir on demand at /PATH/<file>?w=320&fmt=auto... (docs/configuration.md)",
+            "  --signing-keys FILE  serve only signed option URLs; FILE holds the keys, one per line, signing key first",
             "  --help            print this help");
 
     private Main() {
@@ -241,6 +248,16 @@ public final class Main {
             context.getServletHandler().addServletMapping(mapping(holder.getName(), program.getKey() + "/*"));
         }
 
+        // Images on demand: the files of --dir with per-request options.
+        if (options.images() != null) {
+            ServletHolder holder = new ServletHolder("images", ImageServlet.class);
+            holder.setInitParameter("directory", options.dir().toString());
+            if (!options.signingKeys().isEmpty()) {
+                holder.setInitParameter("signingKeys", String.join(",", options.signingKeys()));
+            }
+            context.getServletHandler().addServletWithMapping(holder, options.images() + "/*");
+        }
+
         if (options.stats()) {
             ServletHolder stats = context.addServlet(KvmStatsServlet.class, STATS_PATH);
             stats.setInitParameter(KvmStatsServlet.PARAM_ALLOW_INVALIDATE, String.valueOf(options.allowInvalidate()));
@@ -288,6 +305,9 @@ public final class Main {
         for (String path : options.programs().keySet()) {
             paths.add(path);
             paths.add(path + "/*");
+        }
+        if (options.images() != null) {
+            paths.add(options.images() + "/*"); // the image endpoint answers itself
         }
         return paths.toArray(String[]::new);
     }
@@ -339,7 +359,7 @@ public final class Main {
     record Options(int port, Path dir, String rules, URI library, boolean listDirs, boolean stats,
             boolean allowInvalidate, Path cacheDir, String cacheDirSize, String clusterName, int clusterPort,
             List<String> clusterMembers, String prometheus, boolean logJson, Map<String, String> programs,
-            boolean help) {
+            String images, List<String> signingKeys, boolean help) {
 
         /** The Hazelcast member's port by default: Hazelcast's own. */
         static final int DEFAULT_CLUSTER_PORT = 5701;
@@ -365,12 +385,14 @@ public final class Main {
             String prometheus = null;
             boolean logJson = false;
             Map<String, String> programs = new java.util.LinkedHashMap<>();
+            String images = null;
+            List<String> signingKeys = List.of();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
                         return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir,
                                 cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, logJson, programs,
-                                true);
+                                images, signingKeys, true);
                     }
                     case "--list-dirs" -> listDirs = true;
                     case "--log-json" -> logJson = true;
@@ -392,15 +414,59 @@ public final class Main {
                     case "--library" -> library = parseLibrary(valueOf(args, ++i, "--library"));
                     case "--prometheus" -> prometheus = PrometheusServlet.checkPath(valueOf(args, ++i, "--prometheus"));
                     case "--program" -> parseProgram(valueOf(args, ++i, "--program"), programs);
+                    case "--images" -> images = parseImagesPath(valueOf(args, ++i, "--images"));
+                    case "--signing-keys" -> signingKeys = parseSigningKeys(valueOf(args, ++i, "--signing-keys"));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
             if (clusterName == null && (!clusterMembers.isEmpty() || clusterPort != DEFAULT_CLUSTER_PORT)) {
                 throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
             }
+            if (images != null && dir == null) {
+                throw new IllegalArgumentException("--images needs --dir: the images are that directory's files");
+            }
+            if (!signingKeys.isEmpty() && images == null) {
+                throw new IllegalArgumentException("--signing-keys needs --images");
+            }
+            if (images != null && programs.containsKey(images)) {
+                throw new IllegalArgumentException("--images " + images + " is also a --program path");
+            }
             return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir, cacheDirSize,
                     clusterName, clusterPort, clusterMembers, prometheus, logJson,
-                    Collections.unmodifiableMap(programs), false);
+                    Collections.unmodifiableMap(programs), images, signingKeys, false);
+        }
+
+        /** {@code /PATH}: where the image endpoint answers (not the demo's). */
+        private static String parseImagesPath(String value) {
+            if (!value.matches("(/[A-Za-z0-9._~-]+)+") || (value + "/").startsWith(KVM_PREFIX)) {
+                throw new IllegalArgumentException("--images '" + value + "': expected /PATH, a path of letters, "
+                        + "digits and ._~- segments (not / alone, no trailing /, not under " + KVM_PREFIX + ")");
+            }
+            return value;
+        }
+
+        /** The keys in FILE, one per line (blank lines skipped): secrets stay off the command line. */
+        private static List<String> parseSigningKeys(String file) {
+            List<String> keys = new java.util.ArrayList<>();
+            try {
+                for (String line : java.nio.file.Files.readAllLines(Path.of(file))) {
+                    if (!line.isBlank()) {
+                        keys.add(line.strip());
+                    }
+                }
+            } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+                throw new IllegalArgumentException("--signing-keys " + file + ": cannot be read: " + e.getMessage(), e);
+            }
+            for (String key : keys) {
+                if (key.length() < 16 || key.contains(",")) {
+                    throw new IllegalArgumentException("--signing-keys " + file + ": each key must be 16 or more "
+                            + "characters without commas");
+                }
+            }
+            if (keys.isEmpty()) {
+                throw new IllegalArgumentException("--signing-keys " + file + ": the file holds no key");
+            }
+            return List.copyOf(keys);
         }
 
         /** {@code /PATH=NAME}: a path of its own (not the demo page, not under /_kvm/) and a program name. */

@@ -393,11 +393,40 @@ class MainIT {
     }
 
     @Test
+    void servesImagesOnDemandWithSignedOptionUrls() throws Exception {
+        Path site = Files.createDirectories(temp.resolve("images-site"));
+        Files.write(site.resolve("photo.jpg"), bundledSample("grace_hopper.jpg"));
+        Path keys = Files.writeString(temp.resolve("keys.txt"), "the-signing-key-of-this-test\n");
+        JarServer server = start("--port", "0", "--dir", site.toString(), "--images", "/img", "--signing-keys",
+                keys.toString());
+
+        assertThat(server.get("img/photo.jpg?w=50&fmt=png").statusCode()).as("unsigned options").isEqualTo(403);
+        String signed = new io.kvmfilter.filter.UrlSigner(List.of("the-signing-key-of-this-test"
+                .getBytes(StandardCharsets.UTF_8))).sign("/img/photo.jpg", "w=50&fmt=png");
+        HttpResponse<byte[]> image = server.get(signed.substring(1));
+        assertThat(image.statusCode()).as("%s; log: %s", image.headers().map(), server.log()).isEqualTo(200);
+        assertThat(image.headers().firstValue("Content-Type")).hasValue("image/png");
+        assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(image.body())).getWidth()).isEqualTo(50);
+        assertThat(image.headers().firstValue("X-KVM-Transform")).as("the main filter leaves it alone").isEmpty();
+        assertThat(server.get("img/photo.jpg").body()).as("no options: the file").isEqualTo(Files.readAllBytes(
+                site.resolve("photo.jpg")));
+    }
+
+    @Test
     void rejectsBadProgramMounts() throws Exception {
         assertRejected(List.of("--program", "/api"), "--program '/api': expected /PATH=NAME");
         assertRejected(List.of("--program", "/=webp"), "--program '/=webp': expected /PATH=NAME");
         assertRejected(List.of("--program", "/_kvm/x=webp"), "--program '/_kvm/x=webp': /_kvm/ belongs to the demo");
         assertRejected(List.of("--program", "/a=webp", "--program", "/a=avif"), "--program '/a=avif': /a is given twice");
+    }
+
+    @Test
+    void rejectsBadImageOptions() throws Exception {
+        assertRejected(List.of("--images", "/img"), "--images needs --dir");
+        assertRejected(List.of("--dir", temp.toString(), "--images", "img"), "--images 'img': expected /PATH");
+        Path shortKey = Files.writeString(temp.resolve("short.txt"), "short\n");
+        assertRejected(List.of("--dir", temp.toString(), "--images", "/img", "--signing-keys", shortKey.toString()),
+                "--signing-keys " + shortKey + ": each key must be 16 or more characters");
     }
 
     @Test
