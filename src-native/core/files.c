@@ -77,19 +77,30 @@ void files_close_host(struct kvmf_program *p)
     p->state_file = p->allowed_paths = NULL;
 }
 
-/* The host descriptor behind an open file. */
-static int host_fd(const struct kvmf_instance *in, const struct open_file *o)
-{
-    return o->file == STATE_FILE ? in->program->state_fd : in->program->allowed[o->file].fd;
-}
+#define NO_FILE (-2)
 
-/* The allowed path `path` names, or -1. */
-static int allowed_index(const struct kvmf_program *p, const char *path)
+/* The file a path names: an allowed path's index, STATE_FILE, or NO_FILE. (Allowed paths are absolute, so they
+ * never read "state".) */
+static int file_of(const struct kvmf_program *p, const char *path)
 {
     for (size_t i = 0; i < p->allowed_count; i++)
         if (!strcmp(p->allowed[i].path, path))
             return (int)i;
-    return -1;
+    if ((!strcmp(path, "state") || !strcmp(path, "./state")) && p->state_fd >= 0)
+        return STATE_FILE;
+    return NO_FILE;
+}
+
+/* The host descriptor behind a file of file_of. */
+static int fd_of(const struct kvmf_program *p, int file)
+{
+    return file == STATE_FILE ? p->state_fd : p->allowed[file].fd;
+}
+
+/* The host descriptor behind an open file. */
+static int host_fd(const struct kvmf_instance *in, const struct open_file *o)
+{
+    return fd_of(in->program, o->file);
 }
 
 /* The open descriptor `fd` of this VM, or NULL. */
@@ -114,23 +125,17 @@ int64_t file_open(struct kvmf_instance *in, uint64_t path_addr, uint64_t flags)
         return -EFAULT;
     const struct kvmf_program *p = in->program;
     bool writable = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-    int file = allowed_index(p, path);
-    if (file >= 0) {
-        if (writable) {
-            exchange_logf(in, "[kvmfilter] open(\"%.200s\") for writing refused (-EACCES): allowed paths are "
-                          "read-only\n", path);
-            return -EACCES;
-        }
-    } else if (!strcmp(path, "state") || !strcmp(path, "./state")) {
-        if (p->state_fd < 0)
-            return -ENOENT;
-        if (writable && !p->is_storage) {
-            exchange_logf(in, "[kvmfilter] open(\"state\") for writing refused (-EACCES): only storage writes it\n");
-            return -EACCES;
-        }
-        file = STATE_FILE;
-    } else {
+    int file = file_of(p, path);
+    if (file == NO_FILE)
         return -ENOENT; /* the sandbox has no file system */
+    if (writable && file != STATE_FILE) {
+        exchange_logf(in, "[kvmfilter] open(\"%.200s\") for writing refused (-EACCES): allowed paths are "
+                      "read-only\n", path);
+        return -EACCES;
+    }
+    if (writable && !p->is_storage) {
+        exchange_logf(in, "[kvmfilter] open(\"state\") for writing refused (-EACCES): only storage writes it\n");
+        return -EACCES;
     }
     for (int i = 0; i < OPEN_FILES_MAX; i++) {
         struct open_file *o = &in->files[i];
@@ -224,21 +229,17 @@ int64_t file_fstat(struct kvmf_instance *in, uint64_t fd, uint64_t addr)
 int64_t file_stat_path(struct kvmf_instance *in, const char *path, uint64_t addr)
 {
     const struct kvmf_program *p = in->program;
-    int file = allowed_index(p, path);
-    if (file >= 0)
-        return stat_file(in, p->allowed[file].fd, false, addr);
-    if ((!strcmp(path, "state") || !strcmp(path, "./state")) && p->state_fd >= 0)
-        return stat_file(in, p->state_fd, true, addr);
-    return -ENOENT;
+    int file = file_of(p, path);
+    return file == NO_FILE ? -ENOENT : stat_file(in, fd_of(p, file), file == STATE_FILE, addr);
 }
 
 int64_t file_access(struct kvmf_instance *in, const char *path, uint64_t mode)
 {
     const struct kvmf_program *p = in->program;
-    bool state = (!strcmp(path, "state") || !strcmp(path, "./state")) && p->state_fd >= 0;
-    if (!state && allowed_index(p, path) < 0)
+    int file = file_of(p, path);
+    if (file == NO_FILE)
         return -ENOENT;
-    if ((mode & X_OK) || ((mode & W_OK) && !(state && p->is_storage)))
+    if ((mode & X_OK) || ((mode & W_OK) && !(file == STATE_FILE && p->is_storage)))
         return -EACCES; /* nothing here runs; only storage writes, and only the state file */
     return 0;
 }

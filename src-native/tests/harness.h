@@ -46,6 +46,8 @@ struct result {
 /* Loads guest `name` (a file in guest_dir) with `config` (NULL: defaults); NULL on failure, with
  * the error kind in *error when given. */
 kvmf_program *load_guest(const char *name, const struct kvmf_config *config, int *error);
+/* Creates an empty file named NAME-XXXXXX in TMPDIR (or /tmp), its path in path[size]; its fd, or -1. */
+int temp_file(char *path, size_t size, const char *name);
 /* Reads a whole file; NULL when absent. */
 char *read_all(const char *path, size_t *len);
 /* Runs one request on an acquired instance and copies the response. */

@@ -52,10 +52,8 @@ static void refused(const char *guest, const char *const *pairs, const char *tex
 
 static void files(const char *guest)
 {
-    /* TMPDIR: the emulated-SVM guest's /tmp is read-only. */
     char host[512];
-    snprintf(host, sizeof host, "%s/kvmf-allowed-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    int fd = mkstemp(host);
+    int fd = temp_file(host, sizeof host, "kvmf-allowed");
     CHECK(fd >= 0, "a temporary file");
     if (fd < 0)
         return;

@@ -34,6 +34,13 @@ char *read_all(const char *path, size_t *len)
     return data;
 }
 
+int temp_file(char *path, size_t size, const char *name)
+{
+    /* TMPDIR: the emulated-SVM guest's /tmp is read-only. */
+    snprintf(path, size, "%s/%s-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
+    return mkstemp(path);
+}
+
 kvmf_program *load_guest(const char *name, const struct kvmf_config *config, int *error)
 {
     char path[512];

@@ -238,10 +238,8 @@ static void live_update(const char *guest)
 
 static void state_file(const char *guest)
 {
-    /* TMPDIR: the emulated-SVM guest's /tmp is read-only. */
     char path[512];
-    snprintf(path, sizeof path, "%s/kvmfilter-state-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    int fd = mkstemp(path);
+    int fd = temp_file(path, sizeof path, "kvmfilter-state");
     CHECK(fd >= 0, "a temporary state file");
     if (fd < 0)
         return;

@@ -17,14 +17,21 @@ static void expect_failure(kvmf_program *p, const char *arg, int kind, const cha
           kvmf_error_name(kind), text, kvmf_error_name(r.error), r.message);
 }
 
-static void streams(const char *guest)
+/* The stream guest in 64 MiB with a time limit of `limit_ms` (scaled); NULL, checked, when it does not boot. */
+static kvmf_program *load_stream(const char *guest, uint64_t limit_ms)
 {
     struct kvmf_config c;
     kvmf_config_defaults(&c);
     c.max_memory = 64ULL << 20;
-    c.max_request_time_ms = 1000ULL * time_scale;
+    c.max_request_time_ms = limit_ms * time_scale;
     kvmf_program *p = load_guest(guest, &c, NULL);
     CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+    return p;
+}
+
+static void streams(const char *guest)
+{
+    kvmf_program *p = load_stream(guest, 1000);
     if (!p)
         return;
     struct result r = get(p, "ok:3000");
@@ -129,12 +136,8 @@ static struct kvmf_response sink_get(kvmf_program *p, const char *arg, struct si
 
 static void streams_to_sink(const char *guest)
 {
-    struct kvmf_config c;
-    kvmf_config_defaults(&c);
-    c.max_memory = 64ULL << 20;
-    c.max_request_time_ms = 400ULL * time_scale;
-    kvmf_program *p = load_guest(guest, &c, NULL);
-    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+    uint64_t limit_ms = 400;
+    kvmf_program *p = load_stream(guest, limit_ms);
     if (!p)
         return;
     struct sink_log s = {0};
@@ -162,7 +165,7 @@ static void streams_to_sink(const char *guest)
           guest, kvmf_error_name(whole.error), whole.body_len);
 
     /* The sink's time is not the program's: 5 pieces at 0.3 of the limit each finish. */
-    s = (struct sink_log){.pause_ms = (long)(c.max_request_time_ms * 3 / 10)};
+    s = (struct sink_log){.pause_ms = (long)(limit_ms * time_scale * 3 / 10)};
     r = sink_get(p, "ok:3885", &s);
     CHECK(r.error == KVMF_OK && s.writes == 5 && r.streamed_bytes == 3885,
           "%s: a slow sink is not charged to the program: %s, %d writes: %s", guest, kvmf_error_name((int)r.error),
