@@ -7,7 +7,7 @@ import io.kvmfilter.kvm.KvmUnavailableException;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
-import io.kvmfilter.kvm.Step;
+import io.kvmfilter.store.BodyDigests;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,7 +46,7 @@ public class ImageServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final System.Logger LOG = System.getLogger(ImageServlet.class.getName());
     /** The response header saying what the endpoint did: applied=image, cache-hit=image, failed=REASON. */
-    public static final String DIAGNOSTIC_HEADER = "X-KVM-Program";
+    public static final String DIAGNOSTIC_HEADER = ProgramServlet.FAILURE_HEADER;
     private static final List<String> PARAMETERS = List.of("directory", "maxWidth", "maxHeight", "maxDpr",
             "maxPixels", "formats", "presets", "presetsOnly", "signingKeys", "cacheSize");
     private static final Map<String, String> TYPES = Map.of("webp", "image/webp", "avif", "image/avif", "jpeg",
@@ -56,6 +56,7 @@ public class ImageServlet extends HttpServlet {
     private transient ImageOptions.Limits limits;
     private transient UrlSigner signer;
     private transient Cache<String, byte[]> results;
+    private final transient BodyDigests digests = new BodyDigests(BodyDigests.DEFAULT_MAX_ENTRIES);
     private transient volatile Kvm kvm;
     private transient volatile String unavailable;
 
@@ -154,7 +155,7 @@ public class ImageServlet extends HttpServlet {
             original = null;
         }
         if (original == null) {
-            fail(response, 404, "not-found", "no image " + request.getPathInfo());
+            ProgramServlet.fail(response, 404, "not-found", "no image " + request.getPathInfo());
             return;
         }
         String type = getServletContext().getMimeType(file.getFileName().toString());
@@ -163,7 +164,7 @@ public class ImageServlet extends HttpServlet {
         try {
             options = ImageOptions.parse(query, limits);
         } catch (ImageOptions.InvalidOptionException e) {
-            fail(response, 400, "invalid-option", e.getMessage());
+            ProgramServlet.fail(response, 400, "invalid-option", e.getMessage());
             return;
         }
         if (options.isEmpty()) {
@@ -171,12 +172,12 @@ public class ImageServlet extends HttpServlet {
             return;
         }
         if (signer != null && !signer.verify(request.getRequestURI(), query)) {
-            fail(response, 403, "bad-signature", "this URL's options are not signed by this server (parameter s)");
+            ProgramServlet.fail(response, 403, "bad-signature", "this URL's options are not signed by this server (parameter s)");
             return;
         }
         Kvm started = kvm;
         if (started == null) {
-            fail(response, 503, "unavailable", "the sandbox is not available: " + unavailable);
+            ProgramServlet.fail(response, 503, "unavailable", "the sandbox is not available: " + unavailable);
             return;
         }
         List<AcceptHeader.Range> accepted = AcceptHeader.parse(request.getHeader("Accept"));
@@ -186,8 +187,11 @@ public class ImageServlet extends HttpServlet {
         if (options.get().format().equals("auto")) {
             response.setHeader("Vary", "Accept");
         }
-        // The original's own digest: a file changed in place within the same second is never answered from before.
-        String key = request.getPathInfo() + "\n" + sha256(original) + "\n" + arg;
+        // The original's SHA-256, remembered by size and modification time and trusted only after a CRC32C of the
+        // bytes matches: a file changed in place within the same second is never answered from before.
+        String modified = String.valueOf(Files.getLastModifiedTime(file).toMillis());
+        String key = request.getPathInfo() + "\n" + digests.digest(request.getPathInfo(),
+                BodyDigests.Validator.of(null, modified, original.length), original) + "\n" + arg;
         byte[] made = results.getIfPresent(key);
         if (made != null) {
             send(response, request, made, TYPES.get(format), "cache-hit=image");
@@ -199,20 +203,12 @@ public class ImageServlet extends HttpServlet {
             int status = result.status() >= 400 && result.status() < 500 ? result.status() : 502;
             String why = result.status() >= 400 && result.status() < 500 ? result.bodyAsString().strip()
                     : result.failure().map(f -> f.message()).orElse("failed");
-            fail(response, status, status == 502 ? KvmTransform.reason(result.failure().orElseThrow()) : "rejected",
+            ProgramServlet.fail(response, status, status == 502 ? KvmTransform.reason(result.failure().orElseThrow()) : "rejected",
                     "the image could not be made: " + why);
             return;
         }
         results.put(key, result.body());
         send(response, request, result.body(), TYPES.get(format), "applied=image");
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-        }
     }
 
     /** The file under the directory for the path, or null when there is none or it lies outside. */
@@ -238,15 +234,5 @@ public class ImageServlet extends HttpServlet {
         if (!"HEAD".equals(request.getMethod())) {
             response.getOutputStream().write(body);
         }
-    }
-
-    private static void fail(HttpServletResponse response, int status, String reason, String message)
-            throws IOException {
-        response.setStatus(status);
-        response.setContentType("text/plain;charset=UTF-8");
-        response.setHeader(DIAGNOSTIC_HEADER, "failed=" + reason);
-        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
     }
 }

@@ -331,7 +331,8 @@ public class ProgramServlet extends HttpServlet {
         };
     }
 
-    private static void fail(HttpServletResponse response, int status, String reason, String message)
+    /** A failure answer: the status, {@code X-KVM-Program: failed=REASON} and the message as text (ImageServlet too). */
+    static void fail(HttpServletResponse response, int status, String reason, String message)
             throws IOException {
         response.setStatus(status);
         response.setHeader(FAILURE_HEADER, "failed=" + reason);

@@ -1,6 +1,5 @@
 package io.kvmfilter.kvm;
 
-import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +19,6 @@ final class ChainRunner {
     }
 
     private static final byte[] POST = NativeStrings.cString("POST");
-    private static final int RESPONSE_FIELDS = (int) (NativeLayout.RESPONSE_SIZE / 8);
 
     /** What one step produced. */
     private record StepAnswer(int status, String contentType, List<String> headers, long body, long bodyLen,
@@ -189,30 +187,24 @@ final class ChainRunner {
      */
     private static StepAnswer readResponse(String name, long response, int errorThreshold, boolean last,
             long queueWaitNanos, long runNanos) {
-        long[] r = new long[RESPONSE_FIELDS];
-        new Pointer(response).read(0, r, 0, RESPONSE_FIELDS);
-        int status = (int) r[field(NativeLayout.RESPONSE_STATUS)];
-        long error = r[field(NativeLayout.RESPONSE_ERROR)];
-        String contentType = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_CONTENT_TYPE)],
-                r[field(NativeLayout.RESPONSE_CONTENT_TYPE_LEN)]);
-        List<String> headers = NativeStrings.headerLines(NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_HEADERS)],
-                r[field(NativeLayout.RESPONSE_HEADERS_LEN)]));
-        String log = NativeStrings.fromBytes(r[field(NativeLayout.RESPONSE_LOG)], r[field(NativeLayout.RESPONSE_LOG_LEN)]);
-        boolean onErrorUsed = r[field(NativeLayout.RESPONSE_ON_ERROR_USED)] == 1;
-        long cacheable = r[field(NativeLayout.RESPONSE_CACHEABLE)];
-        CacheHint cacheHint = cacheable < 0 ? null : CacheHint.ofNative(cacheable,
-                r[field(NativeLayout.RESPONSE_TTL_MS)], r[field(NativeLayout.RESPONSE_GRACE_MS)],
-                r[field(NativeLayout.RESPONSE_KEEP_MS)]);
+        ResponseFields r = new ResponseFields(response);
+        int status = r.status();
+        long error = r.at(NativeLayout.RESPONSE_ERROR);
+        String contentType = r.contentType();
+        List<String> headers = r.headers();
+        String log = NativeStrings.fromBytes(r.at(NativeLayout.RESPONSE_LOG), r.at(NativeLayout.RESPONSE_LOG_LEN));
+        boolean onErrorUsed = r.at(NativeLayout.RESPONSE_ON_ERROR_USED) == 1;
+        CacheHint cacheHint = r.cacheHint();
         Failure failure = null;
         if (error != 0) {
             failure = new Failure(FailureKind.fromNative(error), name,
-                    NativeStrings.fromCString(r[field(NativeLayout.RESPONSE_ERROR_MESSAGE)]));
+                    NativeStrings.fromCString(r.at(NativeLayout.RESPONSE_ERROR_MESSAGE)));
         }
-        long bodyAddress = r[field(NativeLayout.RESPONSE_BODY)];
-        long bodyLen = bodyAddress == 0 ? 0 : r[field(NativeLayout.RESPONSE_BODY_LEN)];
-        Streamed streamed = r[field(NativeLayout.RESPONSE_STREAM_BEGUN)] == 1
-                ? new Streamed(true, r[field(NativeLayout.RESPONSE_STREAMED_BYTES)],
-                        r[field(NativeLayout.RESPONSE_STREAM_STOPPED)] == 1)
+        long bodyAddress = r.at(NativeLayout.RESPONSE_BODY);
+        long bodyLen = bodyAddress == 0 ? 0 : r.at(NativeLayout.RESPONSE_BODY_LEN);
+        Streamed streamed = r.at(NativeLayout.RESPONSE_STREAM_BEGUN) == 1
+                ? new Streamed(true, r.at(NativeLayout.RESPONSE_STREAMED_BYTES),
+                        r.at(NativeLayout.RESPONSE_STREAM_STOPPED) == 1)
                 : Streamed.NONE;
         if (last || failure != null || status >= errorThreshold) {
             return new StepAnswer(status, contentType, headers, 0, 0, NativeMemory.toArray(bodyAddress, bodyLen), failure,
@@ -221,10 +213,6 @@ final class ChainRunner {
         long body = NativeMemory.copyOf(bodyAddress, bodyLen);
         return new StepAnswer(status, contentType, headers, body, bodyLen, null, null, onErrorUsed, log, cacheHint, true,
                 queueWaitNanos, runNanos, streamed);
-    }
-
-    private static int field(long offset) {
-        return (int) (offset / 8);
     }
 
     /** A step that got no instance: the program did not load, or the wait for an instance gave up. */

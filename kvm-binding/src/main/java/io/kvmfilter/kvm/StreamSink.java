@@ -10,7 +10,6 @@ import java.util.Optional;
  * buffer for the pieces, and keeps what the stream threw, since an exception cannot cross the native frames.
  */
 final class StreamSink {
-    private static final int RESPONSE_FIELDS = (int) (NativeLayout.RESPONSE_SIZE / 8);
     private static final int MAX_PIECE = 1 << 20; // the core hands out at most 1 MiB per piece
 
     private final ResponseStream stream;
@@ -28,19 +27,9 @@ final class StreamSink {
     }
 
     private int begin(long ctx, long head) {
-        long[] r = new long[RESPONSE_FIELDS];
-        new Pointer(head).read(0, r, 0, RESPONSE_FIELDS);
-        long cacheable = r[(int) (NativeLayout.RESPONSE_CACHEABLE / 8)];
-        CacheHint hint = cacheable < 0 ? null : CacheHint.ofNative(cacheable,
-                r[(int) (NativeLayout.RESPONSE_TTL_MS / 8)], r[(int) (NativeLayout.RESPONSE_GRACE_MS / 8)],
-                r[(int) (NativeLayout.RESPONSE_KEEP_MS / 8)]);
-        String contentType = NativeStrings.fromBytes(r[(int) (NativeLayout.RESPONSE_CONTENT_TYPE / 8)],
-                r[(int) (NativeLayout.RESPONSE_CONTENT_TYPE_LEN / 8)]);
-        String headers = NativeStrings.fromBytes(r[(int) (NativeLayout.RESPONSE_HEADERS / 8)],
-                r[(int) (NativeLayout.RESPONSE_HEADERS_LEN / 8)]);
-        return call(() -> stream.begin((int) r[(int) (NativeLayout.RESPONSE_STATUS / 8)], contentType,
-                r[(int) (NativeLayout.RESPONSE_BODY_LEN / 8)], NativeStrings.headerLines(headers),
-                Optional.ofNullable(hint)));
+        ResponseFields r = new ResponseFields(head);
+        return call(() -> stream.begin(r.status(), r.contentType(), r.at(NativeLayout.RESPONSE_BODY_LEN), r.headers(),
+                Optional.ofNullable(r.cacheHint())));
     }
 
     private int write(long ctx, long data, long len) {

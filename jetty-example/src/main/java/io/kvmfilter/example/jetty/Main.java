@@ -436,9 +436,14 @@ public final class Main {
                     Collections.unmodifiableMap(programs), images, signingKeys, false);
         }
 
+        /** A path a servlet may be mounted on: letters, digits and ._~- segments, not / alone, no trailing /. */
+        private static boolean mountable(String path) {
+            return path.matches("(/[A-Za-z0-9._~-]+)+");
+        }
+
         /** {@code /PATH}: where the image endpoint answers (not the demo's). */
         private static String parseImagesPath(String value) {
-            if (!value.matches("(/[A-Za-z0-9._~-]+)+") || (value + "/").startsWith(KVM_PREFIX)) {
+            if (!mountable(value) || (value + "/").startsWith(KVM_PREFIX)) {
                 throw new IllegalArgumentException("--images '" + value + "': expected /PATH, a path of letters, "
                         + "digits and ._~- segments (not / alone, no trailing /, not under " + KVM_PREFIX + ")");
             }
@@ -474,7 +479,7 @@ public final class Main {
             int equals = value.indexOf('=');
             String path = equals < 0 ? value : value.substring(0, equals);
             String name = equals < 0 ? "" : value.substring(equals + 1);
-            if (!path.matches("(/[A-Za-z0-9._~-]+)+") || !name.matches("[A-Za-z0-9_.-]{1,200}")) {
+            if (!mountable(path) || !name.matches("[A-Za-z0-9_.-]{1,200}")) {
                 throw new IllegalArgumentException("--program '" + value + "': expected /PATH=NAME, a path of "
                         + "letters, digits and ._~- segments (not / alone, no trailing /) and a program name");
             }
