@@ -312,12 +312,29 @@ static void task_free(struct task *t)
 }
 
 /* Runs one task in storage, with the storage program's time limit. */
+/* Whether a periodic task is still queued (stop_storage_task has not taken it out). */
+static bool still_queued(struct storage_tasks *ts, int64_t id)
+{
+    bool found = false;
+    pthread_mutex_lock(&ts->lock);
+    for (size_t i = 0; i < ts->count && !found; i++)
+        found = ts->queue[i].id == id;
+    pthread_mutex_unlock(&ts->lock);
+    return found;
+}
+
 static void run_task(struct kvmf_program *sp, const struct task *t)
 {
     struct kvmf_instance *sin;
     uint64_t deadline = now_ns() + sp->config.max_request_time_ms * 1000000ULL;
     if (enter_storage(sp, deadline, &sin) != KVMF_OK) {
         STAT_ADD(sp->storage_task_failures, 1);
+        return;
+    }
+    /* A periodic task stopped while this run waited for storage does not run: whoever stopped it and then reads
+     * storage must not see it run once more. (Once it holds storage, a reader waits for it to end.) */
+    if (t->period_ns && !still_queued(sp->tasks, t->id)) {
+        kvmf_instance_release(sin);
         return;
     }
     STAT_ADD(sp->storage_tasks_run, 1);
