@@ -7,10 +7,11 @@
  *   quality     0..100, default 60; mapped linearly to the AV1 quantizer 63..0 (cq-level, min and max q)
  *   speed       0..10, default 8; libaom cpu-used (10 is treated as 9, libaom's fastest all-intra speed).
  *               Defaults chosen for on-the-fly serving: a 1080p photo encodes in about 0.3 s on one core.
- *   and the shared image options (width, height, fit, gravity, dpr, resize, crop, icc...): see
+ *   and the shared image options (width, height, fit, gravity, dpr, resize, crop, icc, watermark...): see
  *   docs/writing-programs.md, "Options of the image programs".
  * Colour is 8-bit YUV 4:2:0, BT.601 full range (see av1_encoder.h). Any non-opaque pixel adds an alpha
- * auxiliary image. Answers image/avif, or 400/413/415/422 with X-Failed (see programs/common/program.h).
+ * auxiliary image. Answers image/avif, or 400/413/415/422 with X-Failed (see programs/common/program.h); 500 for a
+ * watermark file that cannot be read or decoded.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -12,11 +12,11 @@ PROGRAMS_COMMON_MK := 1
 # arg JSON parsing, validation and the sandboxed/native program skeleton
 PROGRAMS_COMMON_SRCS := programs/common/json_reader.c programs/common/args.c programs/common/program.c
 PROGRAMS_COMMON_HDRS := programs/common/json_reader.h programs/common/args.h programs/common/program.h sdk/kvm_api.h sdk/kvm_abi.h
-# decoding (stills and animations), options, colour, resizing and encoding of images (webp, avif, image)
+# decoding (stills and animations), options, colour, resizing, watermarks and encoding of images (webp, avif, image)
 PROGRAMS_IMAGE_SRCS := programs/common/image_decode.c programs/common/image_gif.c programs/common/image_apng.c \
                        programs/common/image_ops.c programs/common/image_args.c programs/common/image_colour.c \
                        programs/common/image_smart.c programs/common/image_exif.c programs/common/image_encode.c \
-                       programs/common/image_convert.c
+                       programs/common/image_convert.c programs/common/image_watermark.c
 PROGRAMS_IMAGE_HDRS := programs/common/image.h programs/common/image_internal.h programs/common/image_encode.h
 PROGRAMS_IMAGE_LIBS := -lwebpmux -lwebpdemux -lwebp -lpng16 -ljpeg -lgif -lz -lm
 

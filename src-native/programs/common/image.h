@@ -1,5 +1,5 @@
 /*
- * image.h — decoding, colour and geometry shared by the image programs (webp, avif, image).
+ * image.h — decoding, colour, geometry and watermarks shared by the image programs (webp, avif, image).
  *
  * Every decoder produces 8-bit RGBA (4 bytes per pixel, no padding). Decoders check the pixel count from the
  * header against max_pixels BEFORE allocating or decoding anything. Failures are recorded in a program_output
@@ -7,7 +7,7 @@
  * keep it), 422 truncated or corrupt data, 413 too many pixels or frames, 400 bad options. Decoders never print,
  * never exit and never return a partial image.
  *
- * The per-request options (width, height, fit, gravity, dpr, ...) are described in docs/writing-programs.md
+ * The per-request options (width, height, fit, gravity, dpr, watermark, ...) are described in docs/writing-programs.md
  * ("Options of the image programs").
  */
 #ifndef PROGRAMS_IMAGE_H
@@ -58,6 +58,24 @@ enum image_icc {
 	IMAGE_ICC_KEEP, /* pixels untouched, the profile carried into the output */
 };
 
+/* The "watermark" option: a mark image composited onto the output (image_watermark.c). */
+#define IMAGE_WATERMARK_PATH_MAX 1024
+struct image_watermark {
+	bool given;
+	char file[IMAGE_WATERMARK_PATH_MAX + 1]; /* its path, read with open(): in the sandbox an allowed path */
+	double opacity;                          /* 0..1, multiplied into its alpha */
+	enum image_gravity gravity;              /* where it sits (never IMAGE_GRAVITY_SMART) */
+	double size;                             /* its width as a fraction of the output's width, (0, 1] */
+	double margin;                           /* its distance to the edges it sits against, a fraction of the output's
+	                                          * width, 0..0.5 */
+};
+
+#define IMAGE_WATERMARK_DEFAULT_OPACITY 0.5
+#define IMAGE_WATERMARK_DEFAULT_GRAVITY IMAGE_GRAVITY_SOUTHEAST
+#define IMAGE_WATERMARK_DEFAULT_SIZE 0.2
+#define IMAGE_WATERMARK_DEFAULT_MARGIN 0.02
+#define IMAGE_WATERMARK_MAX_MARGIN 0.5
+
 /* Options shared by the image programs (all from the step's arg JSON). */
 struct image_options {
 	bool resize_given;
@@ -74,6 +92,7 @@ struct image_options {
 	enum image_icc icc;
 	long max_pixels;
 	long max_frames;
+	struct image_watermark watermark;
 };
 
 #define IMAGE_DEFAULT_MAX_PIXELS 50000000L
@@ -86,7 +105,7 @@ struct image_options {
 /* The arg keys image_options_read() reads; programs list them among their allowed keys. */
 #define IMAGE_OPTION_KEYS                                                                                            \
 	"resize", "crop", "width", "height", "dpr", "fit", "gravity", "enlarge", "background", "icc", "max_pixels",      \
-	    "max_frames"
+	    "max_frames", "watermark"
 
 /* Reads the options above from the arg object (unknown keys are checked by the caller). */
 bool image_options_read(const struct json_value *args, struct image_options *options, char *err, size_t err_size);
@@ -145,8 +164,9 @@ struct image_plan {
 bool image_plan_make(const struct image *img, const struct image_options *options, struct image_plan *plan,
                      struct program_output *out);
 
-/* Applies a plan to img (crop, colour conversion, resampling in linear light with Lanczos-3, padding). When the
- * profile is converted, img->icc is dropped. Records 500 (out of memory) in *out and returns false on failure. */
+/* Applies a plan to img (crop, colour conversion, resampling in linear light with Lanczos-3, padding), then the
+ * watermark of options when there is one. When the profile is converted, img->icc is dropped. Records 500 (out of
+ * memory, a watermark file that cannot be read or decoded) in *out and returns false on failure. */
 bool image_plan_apply(struct image *img, const struct image_plan *plan, const struct image_options *options,
                       struct program_output *out);
 

@@ -1,4 +1,5 @@
-/* image_internal.h — helpers shared by the decoder files (image_decode.c, image_gif.c, image_apng.c). */
+/* image_internal.h — helpers shared by the decoder files (image_decode.c, image_gif.c, image_apng.c) and by the
+ * geometry and watermark code (image_ops.c, image_watermark.c). */
 #ifndef PROGRAMS_IMAGE_INTERNAL_H
 #define PROGRAMS_IMAGE_INTERNAL_H
 
@@ -33,5 +34,15 @@ bool image_gif_frames(const uint8_t *data, size_t len, long max_pixels, unsigned
 bool image_apng_probe(const uint8_t *data, size_t len, struct image_info *info, struct program_output *out);
 bool image_apng_frames(const uint8_t *data, size_t len, const struct image_info *info, long max_pixels,
                        image_frame_fn fn, void *ctx, struct program_output *out);
+
+/* Resamples img to out_w x out_h with the programs' resizer (Lanczos-3 on premultiplied alpha in linear light),
+ * converting its colours through icc when given; the same size only converts. False when out of memory. */
+bool image_resample(struct image *img, uint32_t out_w, uint32_t out_h, const struct image_icc_transform *icc);
+
+/* Composites the watermark wm onto img (image_watermark.c), read from its file on first use and kept for the next
+ * requests of the process. The scaled mark may have at most max_pixels pixels. Records 500 in *out (file missing,
+ * unreadable or not an image, out of memory) and returns false on failure. */
+bool image_watermark_apply(struct image *img, const struct image_watermark *wm, long max_pixels,
+                           struct program_output *out);
 
 #endif

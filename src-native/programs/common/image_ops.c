@@ -1,5 +1,5 @@
 /* image_ops.c — orientation, the geometry plan (crop, fit, gravity, dpr), resampling in linear light (Lanczos-3),
- * colour conversion and padding of RGBA images. */
+ * colour conversion and padding of RGBA images; the watermark (image_watermark.c) goes on last. */
 #include "image_internal.h"
 
 #include <math.h>
@@ -189,9 +189,8 @@ static void row_from_linear(const float *src, uint32_t n, uint8_t *dst)
 	}
 }
 
-/* Resamples img to out_w x out_h in linear light (and converts its colours when icc is given). Sizes equal to the
- * input's only convert. */
-static bool resample(struct image *img, uint32_t out_w, uint32_t out_h, const struct image_icc_transform *icc)
+/* See image_internal.h: two passes (horizontal, then vertical), each skipped when that side keeps its size. */
+bool image_resample(struct image *img, uint32_t out_w, uint32_t out_h, const struct image_icc_transform *icc)
 {
 	uint32_t in_w = img->width, in_h = img->height;
 	float *xw = NULL, *yw = NULL, *row_buf = NULL, *mid = NULL, *out_row = NULL;
@@ -497,7 +496,8 @@ bool image_plan_apply(struct image *img, const struct image_plan *plan, const st
 		return false;
 	}
 	if (plan->scaled_w != img->width || plan->scaled_h != img->height || plan->convert_icc) {
-		if (!resample(img, plan->scaled_w, plan->scaled_h, plan->convert_icc && kind == IMAGE_ICC_CONVERTIBLE ? &icc : NULL)) {
+		if (!image_resample(img, plan->scaled_w, plan->scaled_h,
+		                    plan->convert_icc && kind == IMAGE_ICC_CONVERTIBLE ? &icc : NULL)) {
 			program_fail(out, 500, "out of memory while resizing");
 			return false;
 		}
@@ -513,7 +513,8 @@ bool image_plan_apply(struct image *img, const struct image_plan *plan, const st
 		program_fail(out, 500, "out of memory while padding");
 		return false;
 	}
-	return true;
+	/* Last, on the final canvas: its size and margin are fractions of the output's width. */
+	return !o->watermark.given || image_watermark_apply(img, &o->watermark, o->max_pixels, out);
 }
 
 bool image_apply_options(struct image *img, const struct image_options *options, struct program_output *out)

@@ -9,8 +9,9 @@
  *   quality     0..100; default 80 for webp and jpeg, 60 for avif; png is lossless and ignores it
  *   method, lossless   webp only (see the webp program); speed: avif only (see the avif program)
  *   and the shared image options (width, height, fit, gravity, dpr, enlarge, background, resize, crop, icc,
- *   max_pixels, max_frames): see docs/writing-programs.md, "Options of the image programs".
- * Answers the format's media type, or 400/413/415/422 with X-Failed (see programs/common/program.h).
+ *   max_pixels, max_frames, watermark): see docs/writing-programs.md, "Options of the image programs".
+ * Answers the format's media type, or 400/413/415/422 with X-Failed (see programs/common/program.h); 500 for a
+ * watermark file that cannot be read or decoded.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,9 +7,10 @@
  *   quality     0..100, default 80 (lossy quality, or effort for lossless)
  *   method      0..6, default 4 (speed/size trade-off: 0 fastest, 6 smallest)
  *   lossless    true/false, default false
- *   and the shared image options (width, height, fit, gravity, dpr, resize, crop, icc, max_pixels, max_frames...):
- *   see docs/writing-programs.md, "Options of the image programs".
- * Answers image/webp, or 400/413/415/422 with X-Failed (see programs/common/program.h).
+ *   and the shared image options (width, height, fit, gravity, dpr, resize, crop, icc, max_pixels, max_frames,
+ *   watermark...): see docs/writing-programs.md, "Options of the image programs".
+ * Answers image/webp, or 400/413/415/422 with X-Failed (see programs/common/program.h); 500 for a watermark file
+ * that cannot be read or decoded.
  */
 #include <stdlib.h>
 #include <string.h>

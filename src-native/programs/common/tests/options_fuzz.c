@@ -47,7 +47,11 @@ static const char *const values[] = {
 	"\"smart\"", "\"northeast\"", "\"NORTH\"", "\"srgb\"", "\"keep\"", "\"ff0000\"", "\"#00ff0080\"", "\"#fff\"",
 	"\"gg0000\"", "\"ff00001\"", "\"\\u0000ff0000\"", "\"ff\\u00000000\"", "[]", "[1]", "[100,0]", "[0,0]",
 	"[16384,1]", "[1,2,3,4]", "[0,0,1,1]", "[0,0,0,1]", "[65532,0,1,1]", "[65533,0,1,1]", "[1.5,2]", "[\"1\",2]",
-	"{}", "{\"a\":1}", "[[1,2]]"};
+	"{}", "{\"a\":1}", "[[1,2]]", "{\"file\":\"/m.png\"}", "{\"file\":\"/m.png\",\"opacity\":1,\"gravity\":\"northwest\",\"size\":1,\"margin\":0.5}",
+	"{\"file\":\"m\",\"opacity\":0,\"size\":0.01,\"margin\":0}", "{\"file\":\"/m.png\",\"gravity\":\"smart\"}", "{\"file\":\"\"}",
+	"{\"file\":\"a\\u0000b\"}", "{\"file\":1}", "{\"opacity\":0.5}", "{\"file\":\"/m.png\",\"size\":0}",
+	"{\"file\":\"/m.png\",\"size\":1.01}", "{\"file\":\"/m.png\",\"margin\":0.51}", "{\"file\":\"/m.png\",\"opacity\":-0.1}",
+	"{\"file\":\"/m.png\",\"x\":1}", "{\"file\":\"/m.png\",\"opacity\":\"1\"}"};
 
 static void build_object(char *text, size_t size)
 {
@@ -125,6 +129,41 @@ static bool hex_colour(const struct json_value *v)
 	return true;
 }
 
+/* "watermark": an object of known members only, "file" required (1..1024 bytes, no NUL), opacity 0..1, a gravity
+ * but "smart", size above 0 and at most 1, margin 0..0.5. */
+static bool valid_watermark(const struct json_value *v)
+{
+	static const char *const gravities[] = {"center", "north", "south", "east", "west", "northeast", "northwest",
+	                                        "southeast", "southwest", NULL};
+	bool has_file = false;
+	if (v->type != JSON_OBJECT)
+		return false;
+	for (size_t i = 0; i < v->u.object.count; i++) {
+		const char *key = v->u.object.members[i].key;
+		const struct json_value *m = v->u.object.members[i].value;
+		bool number = m->type == JSON_NUMBER && isfinite(m->u.number.value), ok;
+		if (strlen(key) != v->u.object.members[i].key_len)
+			return false;
+		if (!strcmp(key, "file")) {
+			ok = has_file = m->type == JSON_STRING && m->u.string.len >= 1 &&
+			                m->u.string.len <= IMAGE_WATERMARK_PATH_MAX && strlen(m->u.string.chars) == m->u.string.len;
+		} else if (!strcmp(key, "opacity")) {
+			ok = number && m->u.number.value >= 0 && m->u.number.value <= 1;
+		} else if (!strcmp(key, "gravity")) {
+			ok = one_of(m, gravities);
+		} else if (!strcmp(key, "size")) {
+			ok = number && m->u.number.value > 0 && m->u.number.value <= 1;
+		} else if (!strcmp(key, "margin")) {
+			ok = number && m->u.number.value >= 0 && m->u.number.value <= 0.5;
+		} else {
+			ok = false;
+		}
+		if (!ok)
+			return false;
+	}
+	return has_file;
+}
+
 /* Is member key = v valid on its own? */
 static bool valid_member(const char *key, const struct json_value *v)
 {
@@ -146,6 +185,7 @@ static bool valid_member(const char *key, const struct json_value *v)
 	if (!strcmp(key, "background")) return hex_colour(v);
 	if (!strcmp(key, "max_pixels")) return integer_in(v, 1, IMAGE_MAX_MAX_PIXELS);
 	if (!strcmp(key, "max_frames")) return integer_in(v, 1, IMAGE_MAX_MAX_FRAMES);
+	if (!strcmp(key, "watermark")) return valid_watermark(v);
 	return false; /* unknown */
 }
 
@@ -203,7 +243,11 @@ static void check_one(const char *text)
 		                 o.gravity <= IMAGE_GRAVITY_SMART && o.icc <= IMAGE_ICC_KEEP && o.max_pixels >= 1 &&
 		                 o.max_pixels <= IMAGE_MAX_MAX_PIXELS && o.max_frames >= 1 &&
 		                 o.max_frames <= IMAGE_MAX_MAX_FRAMES && quality >= 0 && quality <= 100 &&
-		                 !(o.resize_given && (o.width || o.height));
+		                 !(o.resize_given && (o.width || o.height)) &&
+		                 (!o.watermark.given ||
+		                  (o.watermark.file[0] && o.watermark.opacity >= 0 && o.watermark.opacity <= 1 &&
+		                   o.watermark.gravity < IMAGE_GRAVITY_SMART && o.watermark.size > 0 && o.watermark.size <= 1 &&
+		                   o.watermark.margin >= 0 && o.watermark.margin <= IMAGE_WATERMARK_MAX_MARGIN));
 		if (!in_bounds)
 			finding(text, "accepted with a value out of bounds", "");
 	}

@@ -11,6 +11,8 @@
 #           status and headers on stderr.
 #   sandbox runs the same cases through build/bin/kvmrun (the intended interface:
 #           kvmrun --method POST --body FILE --arg JSON --content-type CT --out OUT --json RESULT.json PROGRAM).
+#           The watermark cases run it as a program of a library written in the temporary directory
+#           (kvmrun --library), whose allowed_paths grant it the mark files.
 #           The mode may also be chosen with KVMFILTER_TEST_MODE=sandbox; KVMRUN=PATH selects another kvmrun.
 #           Skipped while kvmrun does not exist.
 # Prints one line per case and ends with "N passed, N failed"; exits non-zero when a case fails.
@@ -59,9 +61,12 @@ lanczos() { echo "-colorspace RGB -filter Lanczos -resize $1! -colorspace sRGB";
 # filter in linear light, the same filter as ours, so they compare the same scaling.
 ssim_min=0.90
 
-# run ARG CONTENT_TYPE INPUT OUT: runs the program; sets rc, status, xfailed.
+# run ARG CONTENT_TYPE INPUT OUT: runs the program; sets rc, status, xfailed. In the sandbox, with library=FILE set,
+# the program is run as program $name of that program library (kvmrun --library), which grants it host files
+# through allowed_paths (the watermark cases).
 run() {
-	local arg=$1 ct=$2 input=$3 out=$4
+	local arg=$1 ct=$2 input=$3 out=$4 target=$program
+	local from=()
 	rc=0
 	if [[ $mode == native ]]; then
 		"$program" "$arg" "$ct" <"$input" >"$out" 2>"$tmp/stderr" || rc=$?
@@ -69,8 +74,9 @@ run() {
 		xfailed=$(sed -n 's/^X-Failed: //p' "$tmp/stderr" | head -1)
 	else
 		rm -f "$out" "$tmp/result.json"
-		"$kvmrun" --method POST --body "$input" --arg "$arg" --content-type "$ct" --out "$out" \
-			--json "$tmp/result.json" "$program" >"$tmp/stderr" 2>&1 || rc=$?
+		if [[ -n ${library:-} ]]; then from=(--library "$library"); target=$name; fi
+		"$kvmrun" "${from[@]}" --method POST --body "$input" --arg "$arg" --content-type "$ct" --out "$out" \
+			--json "$tmp/result.json" "$target" >"$tmp/stderr" 2>&1 || rc=$?
 		status=$(grep -o '"status"[[:space:]]*:[[:space:]]*[0-9]*' "$tmp/result.json" 2>/dev/null | grep -o '[0-9]*$' | head -1 || true)
 		# kvmrun --json lists response headers as JSON strings: "X-Failed: reason" (with \" escapes).
 		xfailed=$(grep -io '"x-failed: \([^"\\]\|\\.\)*"' "$tmp/result.json" 2>/dev/null | head -1 |
@@ -107,11 +113,12 @@ decode() {
 
 # good NAME INPUT ARG EXPECTED_WxH [IM_OPS...]: a valid conversion. The output must decode with the independent
 # decoder and with ImageMagick, have the expected size, and match `convert INPUT -auto-orient IM_OPS` by SSIM.
-# Set ref=FILE for the call to compare against FILE instead of INPUT.
+# Set ref=FILE for the call to compare against FILE instead of INPUT; set region=WxH+X+Y to also require the SSIM
+# of that part alone (where a watermark lands: a small part barely moves the whole image's SSIM).
 good() {
 	local case=$1 input=$2 arg=$3 want=$4
 	shift 4
-	local out="$tmp/out.$name" size im_size ssim
+	local out="$tmp/out.$name" size im_size ssim region_ssim=''
 	run "$arg" "" "$input" "$out"
 	if [[ $rc -ne 0 || $status != 200 ]]; then
 		fail "$case" "exit $rc, status '$status', X-Failed '$xfailed'; output: $(tail -c 600 "$tmp/stderr" | tr '\n' ' ')"
@@ -128,10 +135,15 @@ good() {
 	convert -quiet "${ref:-$input}[0]" -auto-orient -profile "$srgb" "$@" +repage -background gray50 -flatten -depth 8 "ppm:$tmp/ref.ppm"
 	convert "$tmp/decoded.png" -background gray50 -flatten -depth 8 "ppm:$tmp/got.ppm"
 	if ! ssim=$("$tmp/ssim" "$tmp/ref.ppm" "$tmp/got.ppm" 2>&1); then fail "$case" "SSIM: $ssim"; return; fi
-	if awk -v s="$ssim" -v m="${min:-$ssim_min}" 'BEGIN { exit !(s >= m) }'; then
-		pass "$case ($want, SSIM $ssim)"
+	if [[ -n ${region:-} ]]; then
+		convert "$tmp/ref.ppm" -crop "$region" +repage "ppm:$tmp/ref-region.ppm"
+		convert "$tmp/got.ppm" -crop "$region" +repage "ppm:$tmp/got-region.ppm"
+		if ! region_ssim=$("$tmp/ssim" "$tmp/ref-region.ppm" "$tmp/got-region.ppm" 2>&1); then fail "$case" "SSIM of $region: $region_ssim"; return; fi
+	fi
+	if ! awk -v s="$ssim" -v r="${region_ssim:-1}" -v m="${min:-$ssim_min}" 'BEGIN { exit !(s >= m && r >= m) }'; then
+		fail "$case" "SSIM $ssim${region_ssim:+, $region_ssim in $region}: below ${min:-$ssim_min}"
 	else
-		fail "$case" "SSIM $ssim below ${min:-$ssim_min}"
+		pass "$case ($want, SSIM $ssim${region_ssim:+, $region_ssim in $region})"
 	fi
 }
 
@@ -511,6 +523,133 @@ bad "resize together with width" $samples/rocket.jpg '{"resize":[10,10],"width":
 bad "max_frames 0" $samples/rocket.jpg '{"max_frames":0}' 400 max_frames
 bad "width times dpr above the largest side" $samples/rocket.jpg '{"width":10000,"enlarge":true,"dpr":2}' 413 "16383"
 bad "output above max_pixels" $samples/rocket.jpg '{"width":4000,"height":4000,"enlarge":true,"max_pixels":1000000}' 413 max_pixels
+
+# ---- watermark (programs/common/image_watermark.c) ----
+# The mark, made here: shapes with anti-aliased edges and several levels of alpha on a transparent ground, 200x80.
+# The references composite it with ImageMagick as docs/writing-programs.md describes: its width a fraction of the
+# output's, its height by its aspect ratio, scaled with the same Lanczos in linear light, its alpha times the
+# opacity, source-over at the gravity, `margin` (a fraction of the output's width) from the edges it sits against.
+mark="$tmp/mark.png"
+convert -size 200x80 xc:none -fill 'rgba(255,255,255,0.8)' -stroke 'rgba(0,0,0,0.9)' -strokewidth 3 \
+	-draw 'roundrectangle 4,4 195,75 15,15' -stroke none -fill 'rgba(200,30,30,0.9)' -draw 'circle 40,40 40,15' \
+	-fill black -draw 'rectangle 80,25 180,55' -fill 'rgba(30,60,220,0.6)' -draw 'polygon 120,10 190,70 60,70' \
+	PNG32:"$mark"
+printf 'this is not an image\n' >"$tmp/mark.txt"
+# In the sandbox the program opens host files only through its library's allowed_paths: the watermark cases run it
+# as program $name of this library (kvmrun --library), which grants the two files above and nothing else.
+case $program in /*) program_path=$program ;; *) program_path=$PWD/$program ;; esac
+printf '{"%s": {"filename": "%s", "allowed_paths": ["%s", "%s"]}}\n' "$name" "$program_path" "$mark" "$tmp/mark.txt" \
+	>"$tmp/library.json"
+library=$tmp/library.json
+# mark_ops W H SIZE OPACITY GRAVITY MARGIN: sets mark_im (ImageMagick options compositing $mark, 200x80, onto a W x H
+# output by the rules above) and mark_region (WxH+X+Y, where the mark lands: good's region check). ImageMagick
+# centres at W/2 - w/2 (each halved), the programs at (W - w)/2: the cases keep to sizes where the two agree.
+mark_ops() {
+	local W=$1 H=$2 size=$3 opacity=$4 gravity=$5 margin=$6 w h m x y geometry
+	read -r w h m <<<"$(awk -v W="$W" -v s="$size" -v mg="$margin" 'BEGIN { w = int(s * W + 0.5); if (w < 1) w = 1;
+		h = int(80 * w / 200 + 0.5); if (h < 1) h = 1; print w, h, int(mg * W + 0.5) }')"
+	case $gravity in
+	northwest | southwest | west) x=$m ;; northeast | southeast | east) x=$((W - w - m)) ;; *) x=$(((W - w) / 2)) ;;
+	esac
+	case $gravity in
+	northwest | northeast | north) y=$m ;; southwest | southeast | south) y=$((H - h - m)) ;; *) y=$(((H - h) / 2)) ;;
+	esac
+	# ImageMagick adds the -geometry offset on the centred axis too: 0 there.
+	case $gravity in
+	center) geometry=+0+0 ;; north | south) geometry=+0+$m ;; east | west) geometry=+$m+0 ;; *) geometry=+$m+$m ;;
+	esac
+	# +gravity: the setting would otherwise stay for good's own steps after these options.
+	mark_im=(\( "$mark" $(lanczos ${w}x$h) -alpha set -channel A -evaluate multiply "$opacity" +channel \)
+		-gravity "$gravity" -geometry "$geometry" -compose over -composite +gravity)
+	mark_region=${w}x$h+$x+$y
+}
+wm() { echo "\"watermark\":{\"file\":\"$mark\"$1}"; } # the watermark member, with more members in $1
+mark_ops 320 214 0.2 0.5 southeast 0.02
+region=$mark_region min=$geo_min good "watermark southeast, default size, opacity and margin" $samples/rocket.jpg \
+	"{$p\"width\":320,$(wm '')}" 320x214 $(lanczos 320x214) "${mark_im[@]}"
+se_im=("${mark_im[@]}") se_region=$mark_region
+mark_ops 256 300 0.5 1 northwest 0
+region=$mark_region min=$geo_min good "watermark northwest, opacity 1, size 0.5, margin 0" $samples/grace_hopper.jpg \
+	"{$p\"width\":256,$(wm ',"gravity":"northwest","opacity":1,"size":0.5,"margin":0')}" 256x300 $(lanczos 256x300) \
+	"${mark_im[@]}"
+# size 1 on a 200-wide output: the mark at its own width (not resampled), centred.
+mark_ops 200 133 1 0.3 center 0.02
+region=$mark_region min=$geo_min good "watermark center, size 1 (the mark's own width), opacity 0.3" $data/chelsea.png \
+	"{$p\"width\":200,$(wm ',"gravity":"center","size":1,"opacity":0.3')}" 200x133 $(lanczos 200x133) "${mark_im[@]}"
+# Onto transparent pixels: the output's alpha grows where the mark covers it (source-over).
+mark_ops 120 80 0.5 0.8 south 0.05
+region=$mark_region min=$geo_min good "watermark south on an image with alpha" $data/alpha.png \
+	"{$p$(wm ',"gravity":"south","size":0.5,"opacity":0.8,"margin":0.05')}" 120x80 "${mark_im[@]}"
+# The mark goes onto the final canvas, padding included (fit contain).
+mark_ops 200 200 0.2 1 northeast 0.02
+region=$mark_region min=$geo_min good "watermark on the padding of fit contain" $samples/rocket.jpg \
+	"{$p\"width\":200,\"height\":200,\"fit\":\"contain\",$(wm ',"gravity":"northeast","opacity":1')}" 200x200 \
+	$(lanczos 200x133) -background none -extent 200x200+0-33 "${mark_im[@]}"
+# control CASE [good's arguments]: good must fail on its SSIM with these: the check tells such an output from a right
+# one, so the cases above could fail.
+control() {
+	local case=$1 saved_passed=$passed saved_failed=$failed line
+	shift
+	good "$case" "$@" >"$tmp/control"
+	passed=$saved_passed failed=$saved_failed
+	line=$(cat "$tmp/control")
+	if [[ $line == FAIL*": SSIM "* ]]; then pass "control: $case is refused (SSIM ${line##*: SSIM })"
+	else fail "control: $case" "the check accepts it: $line"; fi
+}
+region=$se_region min=$geo_min control "no mark, against the southeast reference" $samples/rocket.jpg \
+	"{$p\"width\":320}" 320x214 $(lanczos 320x214) "${se_im[@]}"
+mark_ops 320 214 0.2 0.5 northwest 0.02
+region=$mark_region min=$geo_min control "the southeast mark, against a northwest reference" $samples/rocket.jpg \
+	"{$p\"width\":320,$(wm '')}" 320x214 $(lanczos 320x214) "${mark_im[@]}"
+mark_ops 320 214 0.2 1 southeast 0.02
+region=$mark_region min=$geo_min control "opacity 0.5, against an opacity 1 reference" $samples/rocket.jpg \
+	"{$p\"width\":320,$(wm '')}" 320x214 $(lanczos 320x214) "${mark_im[@]}"
+if [[ $name != avif ]]; then
+	# Every frame of an animation carries the mark (scaled once, composited on each).
+	mark_ops 48 32 0.5 1 east 0.05
+	min=0.98 anim_good "watermark on every frame of an animation" $data/animated.png \
+		"{\"lossless\":true,$(wm ',"gravity":"east","size":0.5,"opacity":1,"margin":0.05')}" 48x32 4 \
+		"100 150 200 50" 3 "$tmp/apng-ref" "${mark_im[@]}"
+fi
+bad "watermark gravity unknown" $samples/rocket.jpg "{$(wm ',"gravity":"bottom"')}" 400 '"watermark": "gravity"'
+bad "watermark gravity smart" $samples/rocket.jpg "{$(wm ',"gravity":"smart"')}" 400 '"southwest"; got "smart"'
+bad "watermark opacity 2" $samples/rocket.jpg "{$(wm ',"opacity":2')}" 400 '"watermark": "opacity"'
+bad "watermark size 0" $samples/rocket.jpg "{$(wm ',"size":0')}" 400 '"watermark": "size"'
+bad "watermark size above 1" $samples/rocket.jpg "{$(wm ',"size":1.5')}" 400 '"watermark": "size"'
+bad "watermark margin above 0.5" $samples/rocket.jpg "{$(wm ',"margin":0.6')}" 400 '"watermark": "margin"'
+bad "watermark unknown member" $samples/rocket.jpg "{$(wm ',"position":"se"')}" 400 'unknown key "position"'
+bad "watermark without file" $samples/rocket.jpg '{"watermark":{"opacity":0.5}}' 400 'needs "file"'
+bad "watermark file not a string" $samples/rocket.jpg '{"watermark":{"file":1}}' 400 '"watermark": "file"'
+bad "watermark not an object" $samples/rocket.jpg "{\"watermark\":\"$mark\"}" 400 '"watermark" (byte 13) must be an object'
+# The file is the server's configuration, not the request's: a missing or broken one answers 500.
+bad "watermark file missing" $samples/rocket.jpg "{\"watermark\":{\"file\":\"$tmp/no-such-mark.png\"}}" 500 \
+	"cannot be opened: No such file or directory"
+bad "watermark file not an image" $samples/rocket.jpg "{\"watermark\":{\"file\":\"$tmp/mark.txt\"}}" 500 \
+	"is not a usable image: unsupported input type"
+library=''
+if [[ $mode == sandbox ]]; then
+	# Without the library the same file is outside the sandbox: the program cannot open it.
+	bad "watermark file not in allowed_paths" $samples/rocket.jpg "{$(wm '')}" 500 \
+		"No such file or directory (a sandboxed program opens only its library's allowed_paths)"
+	# A non-ephemeral instance keeps the decoded mark between requests (image_watermark.c): a sequence of requests
+	# on one instance, switching to another mark file and back, must answer what each request answers alone.
+	convert "$mark" -flop -negate PNG32:"$tmp/mark2.png"
+	printf '{"%s": {"filename": "%s", "ephemeral": false, "allowed_paths": ["%s", "%s"]}}\n' "$name" "$program_path" \
+		"$mark" "$tmp/mark2.png" >"$tmp/library-kept.json"
+	marks=("{$p\"width\":320,$(wm '')}" "{$p\"width\":320,\"watermark\":{\"file\":\"$tmp/mark2.png\",\"size\":0.3}}")
+	for i in 1 2; do
+		"$kvmrun" --library "$tmp/library-kept.json" --body $samples/rocket.jpg --arg "${marks[i - 1]}" \
+			--out "$tmp/alone-$i.out" "$name" >/dev/null 2>&1 || true
+	done
+	"$kvmrun" --library "$tmp/library-kept.json" --body $samples/rocket.jpg --arg "${marks[0]}" --arg "${marks[0]}" \
+		--arg "${marks[1]}" --arg "${marks[0]}" --out "$tmp/sequence.out" "$name" >/dev/null 2>&1 || true
+	for i in 1 1 2 1; do cat "$tmp/alone-$i.out"; echo; done >"$tmp/sequence.want"
+	if [[ -s $tmp/alone-1.out && -s $tmp/alone-2.out ]] && ! cmp -s "$tmp/alone-1.out" "$tmp/alone-2.out" &&
+		cmp -s "$tmp/sequence.out" "$tmp/sequence.want"; then
+		pass "watermark kept between requests of one instance, reloaded for another file"
+	else fail "watermark kept between requests of one instance, reloaded for another file" \
+		"the sequence's answers differ from the single requests' ($(stat -c %s "$tmp/sequence.out") bytes, want $(stat -c %s "$tmp/sequence.want"))"; fi
+fi
 
 # ---- colour: ICC profiles (programs/common/image_colour.c) ----
 # testdata/display-p3.png: six saturated sRGB colours and a photo, converted by ImageMagick (Little CMS) to
