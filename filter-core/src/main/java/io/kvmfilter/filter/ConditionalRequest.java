@@ -2,7 +2,6 @@ package io.kvmfilter.filter;
 
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -70,6 +69,10 @@ final class ConditionalRequest {
                 response.setHeader("ETag", ETags.withSuffix(etag, variant.get().name(), !variant.get().negotiated()));
             }
             response.setHeader("Accept-Ranges", "none");
+            if (variant.get().requested()) {
+                addVaryAccept(response);
+                negotiation.optionHeaders(response);
+            }
         }
         Optional<Rule> rule = known == null ? Optional.empty() : decision.ruleFor(known);
         if (rule.isPresent() && rule.get().negotiable()) {
@@ -79,14 +82,19 @@ final class ConditionalRequest {
 
     /** Adds {@code Vary: Accept} unless the response already varies on Accept (or on everything). */
     static void addVaryAccept(HttpServletResponse response) {
+        addVary(response, "Accept");
+    }
+
+    /** Adds a request header's name to Vary unless it (or {@code *}) is there already. */
+    static void addVary(HttpServletResponse response, String name) {
         for (String vary : response.getHeaders("Vary")) {
             for (String field : vary.split(",")) {
-                String f = field.trim().toLowerCase(Locale.ROOT);
-                if (f.equals("accept") || f.equals("*")) {
+                String f = field.trim();
+                if (f.equalsIgnoreCase(name) || f.equals("*")) {
                     return;
                 }
             }
         }
-        response.addHeader("Vary", "Accept");
+        response.addHeader("Vary", name);
     }
 }

@@ -48,6 +48,8 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
     private final TransformRequest request;
     private final ResponseFinisher finisher;
     private boolean finished;
+    /** The URL's image options, when they were refused: the original is served. */
+    private final FilterImageOptions.Asked refusal;
     private volatile String asyncFailure;
 
     /**
@@ -63,7 +65,13 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
         this.decision = new TransformDecision(config);
         this.line = RequestLine.of(request);
         boolean head = "HEAD".equals(request.getMethod());
-        Negotiation negotiation = Negotiation.of(joined(request, "Accept"), config.variantsForWildcards());
+        FilterImageOptions imageOptions = config.imageOptions().orElse(null);
+        FilterImageOptions.Asked asked = imageOptions == null ? null
+                : imageOptions.asked(path, request.getRequestURI(), request.getQueryString(), request::getHeader)
+                        .orElse(null);
+        Negotiation negotiation = Negotiation.of(joined(request, "Accept"), config.variantsForWildcards(),
+                imageOptions, asked);
+        this.refusal = negotiation.refusal().orElse(null);
         String guessed = request.getServletContext() == null ? null : request.getServletContext().getMimeType(path);
         String predictedType = MediaTypes.baseType(guessed);
         // Unless the path's extension says the response cannot be transformed (a video, say), HEAD runs as GET;
@@ -122,6 +130,11 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
         Optional<TransformDecision.Skip> skip = decision.atFirstOutput(new TransformDecision.ResponseHead(
                 response.getStatus(), response.getHeader("Content-Encoding"), response.getContentType(),
                 response.declaredContentLength()));
+        if (skip.isEmpty() && refusal != null && FilterImageOptions.SOURCES.contains(MediaTypes.baseType(
+                response.getContentType()))) {
+            line.debug(() -> "image options refused: " + refusal.detail());
+            return refusal.refusal(); // the original, not even buffered
+        }
         if (skip.isEmpty()) {
             // Did converting this very original fail a moment ago? Then it is not even buffered.
             Optional<Variant> failed = finisher.rememberedFailureAtFirstOutput();

@@ -115,6 +115,21 @@ public record ImageOptions(int width, int height, String fit, String gravity, in
      * @throws InvalidOptionException naming the first parameter that is unknown, repeated, malformed or out of bounds
      */
     public static Optional<ImageOptions> parse(String query, Limits limits) throws InvalidOptionException {
+        return parse(query, limits, null, 0, new ArrayList<>());
+    }
+
+    /**
+     * Parses a query string and fills what it leaves open from client hints ({@link ClientHints}).
+     *
+     * @param hints           the request's hints, or null to use none
+     * @param saveDataQuality the quality for {@code Save-Data: on}
+     * @param vary            receives the hint headers the answer depends on
+     * @return the options, or empty when the query names none (hints alone do not ask for a made image)
+     * @throws InvalidOptionException naming the first parameter that is unknown, repeated, malformed or out of
+     *                                bounds; a hint never causes one
+     */
+    public static Optional<ImageOptions> parse(String query, Limits limits, ClientHints hints, int saveDataQuality,
+            List<String> vary) throws InvalidOptionException {
         Map<String, String> given = parameters(query, true);
         given.remove(UrlSigner.PARAMETER);
         if (given.isEmpty()) {
@@ -137,7 +152,23 @@ public record ImageOptions(int width, int height, String fit, String gravity, in
             throw new InvalidOptionException(given.keySet().iterator().next(), "this server takes presets only");
         }
         options.putAll(given);
-        return Optional.of(of(options, limits));
+        if (hints == null) {
+            return Optional.of(of(options, limits));
+        }
+        ImageOptions asked = of(options, limits); // the URL's own errors first
+        Map<String, String> hinted = new LinkedHashMap<>(options);
+        vary.addAll(hints.applyTo(hinted, limits, saveDataQuality));
+        try {
+            return Optional.of(of(hinted, limits));
+        } catch (InvalidOptionException e) {
+            return Optional.of(asked); // hints that would break a bound (maxPixels) are not used
+        }
+    }
+
+    /** A number as the {@code dpr} parameter writes it: at most 3 decimals, no trailing zeros. */
+    static String decimal(double value) {
+        return java.math.BigDecimal.valueOf(value).setScale(3, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+                .toPlainString();
     }
 
     /** name → value of a query; a name given twice or unknown is an error. */
@@ -236,6 +267,16 @@ public record ImageOptions(int width, int height, String fit, String gravity, in
      * @param accepts whether the client accepts a media type ("image/avif", "image/webp")
      */
     public String resolve(java.util.function.Predicate<String> accepts, Set<String> allowed) {
+        return resolve(accepts, allowed, null);
+    }
+
+    /**
+     * As {@link #resolve(java.util.function.Predicate, Set)}, but a PNG source stays PNG when the client takes
+     * neither AVIF nor WebP: JPEG would lose its transparency.
+     *
+     * @param sourceType the original's base media type, or null when not known
+     */
+    public String resolve(java.util.function.Predicate<String> accepts, Set<String> allowed, String sourceType) {
         if (!format.equals("auto")) {
             return format;
         }
@@ -244,7 +285,7 @@ public record ImageOptions(int width, int height, String fit, String gravity, in
                 return candidate;
             }
         }
-        return "jpeg";
+        return "image/png".equals(sourceType) ? "png" : "jpeg";
     }
 
     /**

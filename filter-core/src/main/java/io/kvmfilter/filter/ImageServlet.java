@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kvmfilter.kvm.Kvm;
+import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
@@ -14,18 +15,14 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The image endpoint (issue #17): images from a directory, with per-request options in the URL's query
@@ -39,7 +36,11 @@ import java.util.Set;
  * (25000000), {@code formats} (comma-separated, default {@code auto, webp, avif, jpeg, png}), {@code presets}
  * ({@code name: query} entries separated by {@code ;}, e.g. {@code thumb: w=200&h=200; hero: w=1280}),
  * {@code presetsOnly} ({@code true}: requests may only name presets), {@code signingKeys} (comma-separated secrets
- * of 16 or more bytes, the signing one first), {@code cacheSize} (bytes of results kept, default 64MiB).
+ * of 16 or more bytes, the signing one first), {@code cacheSize} (bytes of results kept, default 64MiB),
+ * {@code clientHints} ({@code true}: option requests use {@link ClientHints} for what their URL leaves open, and
+ * responses carry {@code Accept-CH}), {@code saveDataQuality} (the quality for {@code Save-Data: on}, default 50),
+ * {@code watermark} (a mark file put on every image made, see {@link Watermark}) with {@code watermarkOpacity},
+ * {@code watermarkGravity}, {@code watermarkSize} and {@code watermarkMargin}.
  */
 public class ImageServlet extends HttpServlet {
 
@@ -47,21 +48,26 @@ public class ImageServlet extends HttpServlet {
     private static final System.Logger LOG = System.getLogger(ImageServlet.class.getName());
     /** The response header saying what the endpoint did: applied=image, cache-hit=image, failed=REASON. */
     public static final String DIAGNOSTIC_HEADER = ProgramServlet.FAILURE_HEADER;
-    private static final List<String> PARAMETERS = List.of("directory", "maxWidth", "maxHeight", "maxDpr",
-            "maxPixels", "formats", "presets", "presetsOnly", "signingKeys", "cacheSize");
+    private static final List<String> PARAMETERS = parameters();
     private static final Map<String, String> TYPES = Map.of("webp", "image/webp", "avif", "image/avif", "jpeg",
             "image/jpeg", "png", "image/png");
 
     private transient Path directory;
-    private transient ImageOptions.Limits limits;
-    private transient UrlSigner signer;
+    private transient ImageOptionSettings settings;
     private transient Cache<String, byte[]> results;
     private final transient BodyDigests digests = new BodyDigests(BodyDigests.DEFAULT_MAX_ENTRIES);
     private transient volatile Kvm kvm;
     private transient volatile String unavailable;
 
+    private static List<String> parameters() {
+        List<String> names = new ArrayList<>(List.of("directory", "cacheSize"));
+        names.addAll(ImageOptionSettings.NAMES);
+        return List.copyOf(names);
+    }
+
     @Override
     public void init() throws ServletException {
+        ProgramLibrary library;
         try {
             for (String param : Collections.list(getInitParameterNames())) {
                 if (!PARAMETERS.contains(param)) {
@@ -74,67 +80,23 @@ public class ImageServlet extends HttpServlet {
                 throw new IllegalArgumentException("init-param 'directory' is required: the folder of the images");
             }
             directory = Path.of(dir.trim()).toRealPath();
-            ImageOptions.Limits d = ImageOptions.Limits.DEFAULT;
-            Set<String> formats = d.formats();
-            String formatList = getInitParameter("formats");
-            if (formatList != null) {
-                formats = new HashSet<>();
-                for (String format : formatList.split(",")) {
-                    formats.add(format.trim());
-                }
-            }
-            limits = new ImageOptions.Limits(intParam("maxWidth", d.maxWidth()), intParam("maxHeight", d.maxHeight()),
-                    getInitParameter("maxDpr") == null ? d.maxDpr() : Double.parseDouble(getInitParameter("maxDpr")),
-                    getInitParameter("maxPixels") == null ? d.maxPixels()
-                            : Long.parseLong(getInitParameter("maxPixels").trim()),
-                    formats, presets(getInitParameter("presets")), Boolean.parseBoolean(getInitParameter("presetsOnly")));
-            String keys = getInitParameter("signingKeys");
-            if (keys != null && !keys.isBlank()) {
-                List<byte[]> secrets = new ArrayList<>();
-                for (String key : keys.split(",")) {
-                    secrets.add(key.trim().getBytes(StandardCharsets.UTF_8));
-                }
-                signer = new UrlSigner(secrets);
-            }
+            settings = ImageOptionSettings.of(this::getInitParameter, name -> "init-param " + name);
             String size = getInitParameter("cacheSize");
             long cacheBytes = size == null ? 64L << 20 : KvmFilterSpec.parseSize("cacheSize", size.trim());
             results = Caffeine.newBuilder().maximumWeight(cacheBytes)
                     .weigher((String key, byte[] body) -> body.length + key.length()).executor(Runnable::run).build();
-        } catch (IllegalArgumentException | IOException e) {
+            library = settings.watermark().isPresent() ? settings.watermark().get().grant(ProgramLibrary.bundled())
+                    : ProgramLibrary.bundled();
+        } catch (IllegalArgumentException | IOException | KvmConfigurationException e) {
             throw new ServletException("ImageServlet '" + getServletName() + "': " + e.getMessage(), e);
         }
         try {
-            kvm = Kvm.start(ProgramLibrary.bundled(), "images-" + SandboxNames.of(getServletContext(), getServletName()));
+            kvm = Kvm.start(library, "images-" + SandboxNames.of(getServletContext(), getServletName()));
         } catch (KvmUnavailableException e) {
             unavailable = e.getMessage();
             LOG.log(Level.WARNING, "kvmfilter: image servlet {0}: the sandbox is not available, option requests get"
                     + " 503: {1}", getServletName(), e.getMessage());
         }
-    }
-
-    private int intParam(String name, int absent) {
-        String value = getInitParameter(name);
-        return value == null ? absent : Integer.parseInt(value.trim());
-    }
-
-    /** "thumb: w=200&h=200; hero: w=1280" → name → query. */
-    static Map<String, String> presets(String text) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (text == null || text.isBlank()) {
-            return out;
-        }
-        for (String entry : text.split(";")) {
-            if (entry.isBlank()) {
-                continue;
-            }
-            int colon = entry.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("init-param 'presets': \"" + entry.trim() + "\" must be NAME: QUERY,"
-                        + " e.g. thumb: w=200&h=200");
-            }
-            out.put(entry.substring(0, colon).trim(), entry.substring(colon + 1).trim());
-        }
-        return out;
     }
 
     @Override
@@ -147,6 +109,9 @@ public class ImageServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (settings.clientHints()) {
+            response.setHeader("Accept-CH", ClientHints.ACCEPT_CH);
+        }
         Path file = file(request.getPathInfo());
         byte[] original;
         try {
@@ -161,8 +126,10 @@ public class ImageServlet extends HttpServlet {
         String type = getServletContext().getMimeType(file.getFileName().toString());
         String query = request.getQueryString();
         Optional<ImageOptions> options;
+        List<String> vary = new ArrayList<>();
         try {
-            options = ImageOptions.parse(query, limits);
+            options = ImageOptions.parse(query, settings.limits(), settings.clientHints()
+                    ? ClientHints.of(request::getHeader) : null, settings.saveDataQuality(), vary);
         } catch (ImageOptions.InvalidOptionException e) {
             ProgramServlet.fail(response, 400, "invalid-option", e.getMessage());
             return;
@@ -171,7 +138,7 @@ public class ImageServlet extends HttpServlet {
             send(response, request, original, type == null ? "application/octet-stream" : type, "original");
             return;
         }
-        if (signer != null && !signer.verify(request.getRequestURI(), query)) {
+        if (settings.signer().isPresent() && !settings.signer().get().verify(request.getRequestURI(), query)) {
             ProgramServlet.fail(response, 403, "bad-signature", "this URL's options are not signed by this server (parameter s)");
             return;
         }
@@ -182,16 +149,20 @@ public class ImageServlet extends HttpServlet {
         }
         List<AcceptHeader.Range> accepted = AcceptHeader.parse(request.getHeader("Accept"));
         String format = options.get().resolve(t -> accepted.stream().anyMatch(r -> r.type().equals(t)
-                && r.quality() > 0), limits.formats());
-        String arg = options.get().programArg(format);
+                && r.quality() > 0), settings.limits().formats(), MediaTypes.baseType(type));
+        String arg = settings.programArg(options.get(), format);
         if (options.get().format().equals("auto")) {
-            response.setHeader("Vary", "Accept");
+            vary.add(0, "Accept");
+        }
+        if (!vary.isEmpty()) {
+            response.setHeader("Vary", String.join(", ", vary));
         }
         // The original's SHA-256, remembered by size and modification time and trusted only after a CRC32C of the
         // bytes matches: a file changed in place within the same second is never answered from before.
         String modified = String.valueOf(Files.getLastModifiedTime(file).toMillis());
         String key = request.getPathInfo() + "\n" + digests.digest(request.getPathInfo(),
-                BodyDigests.Validator.of(null, modified, original.length), original) + "\n" + arg;
+                BodyDigests.Validator.of(null, modified, original.length), original) + "\n" + arg
+                + settings.watermark().map(mark -> "\nwatermark=" + mark.sha256()).orElse("");
         byte[] made = results.getIfPresent(key);
         if (made != null) {
             send(response, request, made, TYPES.get(format), "cache-hit=image");

@@ -189,7 +189,9 @@ public class KvmFilter implements Filter {
         }
         BodyDigests digests = new BodyDigests(BodyDigests.DEFAULT_MAX_ENTRIES);
         ResultKeys keys = library == null ? new ResultKeys(Map.of(), Set.of(), digests)
-                : ResultKeys.of(library, effective.programsUsed(), digests);
+                : ResultKeys.of(library, effective.programsUsed(), digests, effective.imageOptions()
+                        .flatMap(FilterImageOptions::watermark)
+                        .map(mark -> Map.of(Watermark.PROGRAM, "watermark=sha256:" + mark.sha256())).orElse(Map.of()));
         ProgramLibrary programs = library;
         ToIntFunction<Variant> permits = programs == null ? variant -> DEFAULT_PERMITS
                 : variant -> variant.steps().stream().mapToInt(step -> programs.program(step.program()).concurrency())

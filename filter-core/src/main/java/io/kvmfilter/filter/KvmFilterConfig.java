@@ -104,6 +104,16 @@ public final class KvmFilterConfig {
     public static final String PARAM_TIMEOUT = "timeout";
     /** Longest time a request may wait for a free program instance. */
     public static final String PARAM_QUEUE_TIMEOUT = "queueTimeout";
+    /** Path specs where image options in the URL's query ({@code ?w=320&fmt=auto}) choose what the image program makes. */
+    public static final String PARAM_IMAGE_OPTIONS = "imageOptions";
+    /**
+     * The settings of option URLs through the filter: {@code imageMaxWidth}, {@code imageMaxHeight},
+     * {@code imageMaxDpr}, {@code imageMaxPixels}, {@code imageFormats}, {@code imagePresets},
+     * {@code imagePresetsOnly}, {@code imageSigningKeys}, {@code imageClientHints}, {@code imageSaveDataQuality}
+     * (the image endpoint's init-params with a prefix).
+     */
+    public static final List<String> IMAGE_OPTION_SETTINGS = ImageOptionSettings.NAMES.stream()
+            .map(name -> "image" + Character.toUpperCase(name.charAt(0)) + name.substring(1)).toList();
 
     /** Headers a program never sets on a transformed response: the container's and the filter's own. */
     static final Set<String> FILTER_OWNED_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
@@ -112,7 +122,7 @@ public final class KvmFilterConfig {
             "date", "server", "set-cookie", "x-content-type-options", "location", "www-authenticate", "host");
 
     /** All parameter names, in documentation order. */
-    public static final List<String> PARAMETERS = List.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
+    public static final List<String> PARAMETERS = java.util.stream.Stream.concat(java.util.stream.Stream.of(PARAM_RULES, PARAM_INCLUDED_PATHS, PARAM_EXCLUDED_PATHS,
             PARAM_INCLUDED_MIME_TYPES, PARAM_EXCLUDED_MIME_TYPES, PARAM_INCLUDED_METHODS, PARAM_EXCLUDED_METHODS,
             PARAM_STATUSES, PARAM_MIN_BODY_SIZE, PARAM_MAX_BODY_SIZE, PARAM_MAX_PIXELS, PARAM_CACHE_SIZE,
             PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
@@ -120,7 +130,7 @@ public final class KvmFilterConfig {
             PARAM_SHARED_CACHE_TIMEOUT, PARAM_SHARED_CACHE_CLAIM_TIME, PARAM_HEAD_AS_GET,
             PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_PROGRAM_HEADERS, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT, PARAM_RUN_WAIT,
-            PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME);
+            PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME, PARAM_IMAGE_OPTIONS), IMAGE_OPTION_SETTINGS.stream()).toList();
 
     /** Bundled programs: AVIF, then WebP for JPEG and PNG; minification for HTML, CSS and JavaScript. */
     public static final String DEFAULT_RULES = "image/jpeg, image/png -> image/avif: avif, image/webp: webp\n"
@@ -169,6 +179,7 @@ public final class KvmFilterConfig {
     private final Map<String, Map<String, Object>> programSettings;
     private final Optional<Duration> timeout;
     private final Optional<Duration> queueTimeout;
+    private final Optional<FilterImageOptions> imageOptions;
 
     private KvmFilterConfig(Builder b) {
         rulesText = b.rulesText;
@@ -197,6 +208,7 @@ public final class KvmFilterConfig {
         programSettings = Collections.unmodifiableMap(settings);
         timeout = b.timeout;
         queueTimeout = b.queueTimeout;
+        imageOptions = b.imageOptions;
     }
 
     private static <T> List<T> distinct(List<T> items) {
@@ -310,7 +322,12 @@ public final class KvmFilterConfig {
         return rules;
     }
 
-    /** Program names the rules refer to. */
+    /** Option URLs through the filter, when {@code imageOptions} names paths. */
+    Optional<FilterImageOptions> imageOptions() {
+        return imageOptions;
+    }
+
+    /** Program names the rules refer to, and the image program for option URLs. */
     Set<String> programsUsed() {
         Set<String> names = new LinkedHashSet<>();
         for (Rule rule : rules) {
@@ -318,6 +335,7 @@ public final class KvmFilterConfig {
                 variant.steps().forEach(step -> names.add(step.program()));
             }
         }
+        imageOptions.ifPresent(options -> names.add(FilterImageOptions.PROGRAM));
         return names;
     }
 
@@ -405,6 +423,9 @@ public final class KvmFilterConfig {
         private final Map<String, Map<String, Object>> programSettings = new LinkedHashMap<>();
         private Optional<Duration> timeout = Optional.empty();
         private Optional<Duration> queueTimeout = Optional.empty();
+        private List<PathSpec> imageOptionPaths = List.of();
+        private final Map<String, String> imageOptionSettings = new LinkedHashMap<>();
+        private Optional<FilterImageOptions> imageOptions = Optional.empty();
 
         private Builder() {
         }
@@ -448,6 +469,29 @@ public final class KvmFilterConfig {
         /** Path specs to transform: {@code /prefix/*}, {@code *.suffix}, {@code /exact}, {@code ^regex}. */
         public Builder includedPaths(String... specs) {
             includedPaths = paths(PARAM_INCLUDED_PATHS, specs);
+            return this;
+        }
+
+        /**
+         * Path specs where image options in the query choose what the bundled image program makes (see
+         * docs/configuration.md, "Option URLs through the filter"); none by default.
+         */
+        public Builder imageOptions(String... specs) {
+            imageOptionPaths = paths(PARAM_IMAGE_OPTIONS, specs);
+            return this;
+        }
+
+        /**
+         * One setting of option URLs through the filter.
+         *
+         * @param name one of {@link #IMAGE_OPTION_SETTINGS}, e.g. {@code imagePresets}
+         */
+        public Builder imageOptionSetting(String name, String value) {
+            if (!IMAGE_OPTION_SETTINGS.contains(name)) {
+                throw new IllegalArgumentException("unknown image option setting '" + name + "': allowed are "
+                        + String.join(", ", IMAGE_OPTION_SETTINGS));
+            }
+            imageOptionSettings.put(Character.toLowerCase(name.charAt(5)) + name.substring(6), value);
             return this;
         }
 
@@ -788,6 +832,22 @@ public final class KvmFilterConfig {
             if (minBodySize > maxBodySize) {
                 throw new InvalidParameterException(PARAM_MIN_BODY_SIZE, String.valueOf(minBodySize),
                         "at most maxBodySize (" + maxBodySize + ")");
+            }
+            imageOptions = Optional.empty();
+            if (!imageOptionPaths.isEmpty()) {
+                try {
+                    imageOptions = Optional.of(new FilterImageOptions(imageOptionPaths, ImageOptionSettings.of(
+                            imageOptionSettings::get, name -> "image" + Character.toUpperCase(name.charAt(0))
+                                    + name.substring(1))));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidParameterException(PARAM_IMAGE_OPTIONS, imageOptionPaths.toString(),
+                            e.getMessage());
+                }
+            } else if (!imageOptionSettings.isEmpty()) {
+                String first = imageOptionSettings.keySet().iterator().next();
+                throw new InvalidParameterException("image" + Character.toUpperCase(first.charAt(0))
+                        + first.substring(1), imageOptionSettings.get(first), "it needs imageOptions, the paths"
+                        + " where option URLs are taken");
             }
             return new KvmFilterConfig(this);
         }

@@ -23,6 +23,7 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_METHODS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_MIME_TYPES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_EXCLUDED_PATHS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_HEAD_AS_GET;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_IMAGE_OPTIONS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_INCLUDED_METHODS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_INCLUDED_MIME_TYPES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_INCLUDED_PATHS;
@@ -117,8 +118,14 @@ final class KvmFilterSpec {
             case PARAM_PROGRAM_SETTINGS -> programSettings(builder, v);
             case PARAM_TIMEOUT -> builder.timeout(parseDuration(name, v));
             case PARAM_QUEUE_TIMEOUT -> builder.queueTimeout(parseDuration(name, v));
-            default -> throw new IllegalArgumentException("unknown kvmfilter parameter '" + name
-                    + "': allowed are " + String.join(", ", PARAMETERS));
+            case PARAM_IMAGE_OPTIONS -> builder.imageOptions(list(v));
+            default -> {
+                if (!KvmFilterConfig.IMAGE_OPTION_SETTINGS.contains(name)) {
+                    throw new IllegalArgumentException("unknown kvmfilter parameter '" + name
+                            + "': allowed are " + String.join(", ", PARAMETERS));
+                }
+                builder.imageOptionSetting(name, v);
+            }
         }
     }
 

@@ -15,20 +15,58 @@ import java.util.Set;
  * <p>Negotiated variants are chosen only when the client names their type explicitly, unless
  * {@code variantsForWildcards} is set: many clients send {@code *}{@code /*} without being able to decode AVIF.
  * Without an {@code Accept} header the source is served.
+ *
+ * <p>A URL with image options on an option path ({@link FilterImageOptions}) gets the variant those options make
+ * instead, for every source the image program reads; options that were refused get the source.
  */
 final class Negotiation {
 
     private final List<AcceptHeader.Range> ranges;
     private final boolean variantsForWildcards;
+    private final FilterImageOptions imageOptions;
+    private final FilterImageOptions.Asked asked;
 
-    private Negotiation(List<AcceptHeader.Range> ranges, boolean variantsForWildcards) {
+    private Negotiation(List<AcceptHeader.Range> ranges, boolean variantsForWildcards,
+            FilterImageOptions imageOptions, FilterImageOptions.Asked asked) {
         this.ranges = ranges;
         this.variantsForWildcards = variantsForWildcards;
+        this.imageOptions = imageOptions;
+        this.asked = asked;
     }
 
     /** Parses an Accept header (null when absent), leniently: see {@link AcceptHeader}. */
     static Negotiation of(String accept, boolean variantsForWildcards) {
-        return new Negotiation(List.copyOf(AcceptHeader.parse(accept)), variantsForWildcards);
+        return of(accept, variantsForWildcards, null, null);
+    }
+
+    /**
+     * As {@link #of(String, boolean)}, for a request whose URL asked for image options.
+     *
+     * @param imageOptions the filter's option paths, or null
+     * @param asked        what the URL asked for, or null for no options
+     */
+    static Negotiation of(String accept, boolean variantsForWildcards, FilterImageOptions imageOptions,
+            FilterImageOptions.Asked asked) {
+        return new Negotiation(List.copyOf(AcceptHeader.parse(accept)), variantsForWildcards, imageOptions, asked);
+    }
+
+    /**
+     * The headers of an option variant's response beyond {@code Vary: Accept}: the client hints its options
+     * depended on, and {@code Accept-CH} when option URLs take hints.
+     */
+    void optionHeaders(jakarta.servlet.http.HttpServletResponse response) {
+        if (asked == null || asked.options() == null) {
+            return;
+        }
+        asked.vary().forEach(name -> ConditionalRequest.addVary(response, name));
+        if (imageOptions.clientHints()) {
+            response.setHeader("Accept-CH", ClientHints.ACCEPT_CH);
+        }
+    }
+
+    /** Why the URL's image options were refused ({@code invalid-option}, {@code bad-signature}), if they were. */
+    Optional<FilterImageOptions.Asked> refusal() {
+        return asked != null && asked.options() == null ? Optional.of(asked) : Optional.empty();
     }
 
     /**
@@ -46,6 +84,15 @@ final class Negotiation {
      * would flatten): the next the client accepts, or empty for the source itself.
      */
     Optional<Variant> choose(Rule rule, String sourceType, Set<Variant> excluded) {
+        if (asked != null && FilterImageOptions.SOURCES.contains(sourceType)) {
+            if (asked.options() == null) {
+                return Optional.empty(); // refused options: the original, as the application made it
+            }
+            Optional<Variant> made = imageOptions.variant(asked.options(), sourceType, this);
+            if (made.isPresent()) {
+                return made.filter(variant -> !excluded.contains(variant));
+            }
+        }
         Optional<Variant> best = Optional.empty();
         double bestQuality = 0;
         boolean sourceCandidateSeen = false;

@@ -27,8 +27,14 @@ final class ProgramLibraries {
      * @throws InvalidParameterException naming the parameter and what is wrong
      */
     static ProgramLibrary of(KvmFilterConfig config) {
-        return of(config.library(), config.programSettings(), config.programsUsed(), KvmFilterConfig.PARAM_RULES,
-                config.rules(), config.timeout(), config.queueTimeout());
+        ProgramLibrary library = of(config.library(), config.programSettings(), config.programsUsed(),
+                KvmFilterConfig.PARAM_RULES, config.rules(), config.timeout(), config.queueTimeout());
+        Optional<Watermark> mark = config.imageOptions().flatMap(FilterImageOptions::watermark);
+        try {
+            return mark.isEmpty() ? library : mark.get().grant(library);
+        } catch (KvmConfigurationException e) {
+            throw new InvalidParameterException("imageWatermark", mark.get().file().toString(), e.getMessage());
+        }
     }
 
     /**

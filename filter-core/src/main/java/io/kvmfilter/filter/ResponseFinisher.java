@@ -136,6 +136,13 @@ final class ResponseFinisher {
             return;
         }
         String type = MediaTypes.baseType(contentType);
+        // Did the URL ask for image options that cannot be taken (malformed, unsigned)? The original, as it is.
+        Optional<FilterImageOptions.Asked> refused = negotiation.refusal();
+        if (refused.isPresent() && FilterImageOptions.SOURCES.contains(type)) {
+            request.debug(() -> "image options refused: " + refused.get().detail());
+            sendOriginal(body, rule, Outcome.untouched(true, refused.get().refusal()));
+            return;
+        }
         // Which variant does the client accept (avif, then webp, then the original)?
         Optional<Variant> chosen = negotiation.choose(rule.get(), type);
         if (chosen.isEmpty()) {
@@ -305,7 +312,7 @@ final class ResponseFinisher {
             return;
         }
         // Did the program make the body larger, when it should shrink it?
-        if (services.config().requireSmaller() && result.body().length > body.length) {
+        if (services.config().requireSmaller() && !variant.requested() && result.body().length > body.length) {
             fallBack(body, Optional.of(rule), variant, "larger", result.body().length + " bytes from " + body.length);
             return;
         }
@@ -427,8 +434,11 @@ final class ResponseFinisher {
             // Transformed text gets a weak tag: Tomcat never compresses a response with a strong one.
             response.setHeader("ETag", ETags.withSuffix(etag, variant.name(), !variant.negotiated()));
         }
-        if (rule.negotiable()) {
+        if (rule.negotiable() || variant.requested()) {
             ConditionalRequest.addVaryAccept(response);
+        }
+        if (variant.requested()) {
+            negotiation.optionHeaders(response);
         }
         response.setHeader("Accept-Ranges", "none");
     }

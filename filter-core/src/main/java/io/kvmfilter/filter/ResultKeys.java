@@ -1,5 +1,7 @@
 package io.kvmfilter.filter;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.ProgramDefinition;
 import io.kvmfilter.kvm.ProgramLibrary;
@@ -10,7 +12,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Makes the result store's key of a request: everything the variant's programs receive and everything that
@@ -36,7 +37,9 @@ final class ResultKeys {
     private record Chain(String text, boolean readsUrl) {
     }
 
-    private final Map<Variant, Chain> chains = new ConcurrentHashMap<>();
+    /** Bounded: option URLs make a variant per option set (FilterImageOptions). */
+    private final Cache<Variant, Chain> chains = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run)
+            .build();
 
     /**
      * @param identities program name to output identity; programs not in it are named by their name only
@@ -50,6 +53,15 @@ final class ResultKeys {
 
     /** The keys of a filter running these programs of the library; reads each program's binary once, now. */
     static ResultKeys of(ProgramLibrary library, Set<String> programs, BodyDigests digests) {
+        return of(library, programs, digests, Map.of());
+    }
+
+    /**
+     * As {@link #of(ProgramLibrary, Set, BodyDigests)}, with more of what a program's output depends on beyond its
+     * binary and settings (the watermark file the image program reads), by program.
+     */
+    static ResultKeys of(ProgramLibrary library, Set<String> programs, BodyDigests digests,
+            Map<String, String> inputs) {
         Map<String, String> identities = new HashMap<>();
         Set<String> urlBlind = new HashSet<>();
         for (String program : programs) {
@@ -62,6 +74,9 @@ final class ResultKeys {
             }
             if (!definition.readsUrl()) {
                 urlBlind.add(program);
+            }
+            if (inputs.containsKey(program)) {
+                identities.put(program, identities.get(program) + " " + inputs.get(program));
             }
         }
         return new ResultKeys(identities, urlBlind, digests);
@@ -76,7 +91,7 @@ final class ResultKeys {
      */
     ResultKey key(Variant variant, String contentType, byte[] body, String url, String path, String etag,
             String lastModified) {
-        Chain chain = chains.computeIfAbsent(variant, this::chainOf);
+        Chain chain = chains.get(variant, this::chainOf);
         String digest = digests.digest(path, BodyDigests.Validator.of(etag, lastModified, body.length), body);
         return new ResultKey(chain.text(), contentType == null ? "" : contentType, "sha256=" + digest,
                 chain.readsUrl() ? url : "");

@@ -17,8 +17,15 @@ import java.util.Optional;
  * @param outputType media type the chain produces, or empty when the source type is kept
  * @param steps      programs to run with their arguments, in order; each gets the previous step's output. These
  *                   are kvm-binding's chain steps as they are run: any 4xx or 5xx answer is a failure.
+ * @param requested  made for the options of the request's URL ({@link FilterImageOptions}), not by a rule: served
+ *                   even when larger than the original (the URL asked for it), and always with {@code Vary: Accept}
  */
-record Variant(String name, Optional<String> outputType, List<Step> steps) {
+record Variant(String name, Optional<String> outputType, List<Step> steps, boolean requested) {
+
+    /** A rule's variant. */
+    Variant(String name, Optional<String> outputType, List<Step> steps) {
+        this(name, outputType, steps, false);
+    }
 
     Variant {
         Objects.requireNonNull(name, "name");

@@ -46,6 +46,7 @@ class ImageOptionsTest {
         assertThat(auto.resolve(t -> true, all)).isEqualTo("avif");
         assertThat(auto.resolve(t -> t.equals("image/webp"), all)).isEqualTo("webp");
         assertThat(auto.resolve(t -> false, all)).isEqualTo("jpeg");
+        assertThat(auto.resolve(t -> false, all, "image/png")).as("a PNG keeps its alpha").isEqualTo("png");
         assertThat(auto.resolve(t -> true, Set.of("auto", "webp", "jpeg"))).as("avif not allowed").isEqualTo("webp");
         assertThat(parse("w=320").format()).as("auto is the default when allowed").isEqualTo("auto");
         assertThat(parse("w=320&fmt=png").resolve(t -> true, all)).isEqualTo("png");

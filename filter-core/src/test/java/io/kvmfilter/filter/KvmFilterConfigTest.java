@@ -109,7 +109,8 @@ class KvmFilterConfigTest {
     }
 
     @Test
-    void everyParameterIsAccepted() {
+    void everyParameterIsAccepted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String markFile = java.nio.file.Files.write(dir.resolve("mark.png"), new byte[] {1}).toString();
         // A parameter added to PARAMETERS but not to parameter() would fail here.
         Map<String, String> examples = Map.ofEntries(Map.entry("rules", "text/css -> minify"),
                 Map.entry("includedPaths", "/a/*"), Map.entry("excludedPaths", "*.map"),
@@ -129,7 +130,14 @@ class KvmFilterConfigTest {
                 Map.entry("sharedCacheMaxEntrySize", "1MiB"), Map.entry("sharedCacheTimeout", "100ms"),
                 Map.entry("sharedCacheClaimTime", "2m"),
                 Map.entry("maxWaiters", "3"), Map.entry("maxWait", "200ms"), Map.entry("pauseAfterFailures", "2"),
-                Map.entry("pauseTime", "5s"), Map.entry("runWait", "2s"));
+                Map.entry("pauseTime", "5s"), Map.entry("runWait", "2s"), Map.entry("imageOptions", "/photos/*"),
+                Map.entry("imageMaxWidth", "2000"), Map.entry("imageMaxHeight", "1500"), Map.entry("imageMaxDpr", "2"),
+                Map.entry("imageMaxPixels", "4_000_000"), Map.entry("imageFormats", "auto, webp, jpeg"),
+                Map.entry("imagePresets", "t: w=10; u: w=20"), Map.entry("imagePresetsOnly", "false"),
+                Map.entry("imageSigningKeys", "a-key-of-16-byte"), Map.entry("imageClientHints", "true"),
+                Map.entry("imageSaveDataQuality", "40"), Map.entry("imageWatermark", markFile),
+                Map.entry("imageWatermarkOpacity", "1"), Map.entry("imageWatermarkGravity", "north"),
+                Map.entry("imageWatermarkSize", "0.3"), Map.entry("imageWatermarkMargin", "0"));
         assertThat(examples.keySet()).containsExactlyInAnyOrderElementsOf(KvmFilterConfig.PARAMETERS);
         KvmFilterConfig.Builder builder = KvmFilterConfig.builder();
         for (String name : KvmFilterConfig.PARAMETERS) {
@@ -154,6 +162,47 @@ class KvmFilterConfigTest {
         assertThat(config.storage().sharedClaimTime()).isEqualTo(java.time.Duration.ofMinutes(2));
         assertThat(config.overload()).isEqualTo(new OverloadLimits(3, java.time.Duration.ofMillis(200), 2,
                 java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(2)));
-        assertThat(List.copyOf(config.programsUsed())).containsExactly("minify");
+        assertThat(List.copyOf(config.programsUsed())).as("option URLs run the image program")
+                .containsExactly("minify", "image");
+    }
+
+    @Test
+    void imageOptionSettingsAreCheckedAndNeedTheirPaths() {
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageMaxWidth", "800").build())
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("imageMaxWidth")
+                .hasMessageContaining("it needs imageOptions");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageMaxWidth", "wide").build()).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("'imageMaxWidth' must be a whole number, got \"wide\"");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageSigningKeys", "short").build()).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("'imageSigningKeys': a signing key must have at least 16 bytes");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "photos"))
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("not a path spec");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageWatermark", "/no/such/mark.png").build()).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("'imageWatermark': /no/such/mark.png cannot be read");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageWatermarkOpacity", "1").build()).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("'imageWatermarkOpacity' needs 'imageWatermark', the mark's file");
+    }
+
+    @Test
+    void aWatermarkIsCheckedAndGoesIntoTheImageProgramsArg(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("mark.png"), new byte[] {1, 2, 3});
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageWatermark", file.toString()).parameter("imageWatermarkGravity", "smart").build())
+                .hasMessageContaining("'imageWatermarkGravity' must be one of [center, east, north");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("imageOptions", "/p/*")
+                .parameter("imageWatermark", file.toString()).parameter("imageWatermarkSize", "0").build())
+                .hasMessageContaining("'imageWatermarkSize' must be a number above 0.0 to 1.0, got \"0\"");
+        ImageOptionSettings settings = ImageOptionSettings.of(Map.of("watermark", file.toString(),
+                "watermarkOpacity", "0.8")::get, name -> name);
+        assertThat(settings.programArg(ImageOptions.parse("w=10", ImageOptions.Limits.DEFAULT).orElseThrow(), "png"))
+                .isEqualTo("{\"format\":\"png\",\"width\":10,\"watermark\":{\"file\":\"/watermark\","
+                        + "\"opacity\":0.8,\"gravity\":\"southeast\",\"size\":0.2,\"margin\":0.02}}");
+        assertThat(settings.watermark().orElseThrow().sha256()).as("of the file's bytes")
+                .isEqualTo("039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81");
     }
 }

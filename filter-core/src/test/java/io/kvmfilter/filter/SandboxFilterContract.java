@@ -43,6 +43,8 @@ abstract class SandboxFilterContract {
     private KvmFilter filter;
     private KvmFilter sharedStore;
     private KvmFilter animated;
+    private KvmFilter options;
+    private Path mark;
     private byte[] gif;
     private byte[] jpeg;
     private byte[] html;
@@ -80,6 +82,22 @@ abstract class SandboxFilterContract {
         Files.write(staticDir.resolve("big/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("wrongtype"));
         Files.write(staticDir.resolve("wrongtype/photo.jpg"), jpeg);
+        Files.createDirectories(staticDir.resolve("options"));
+        Files.write(staticDir.resolve("options/photo.jpg"), jpeg);
+        Files.write(staticDir.resolve("options/logo.png"), resource("corpus/palette_color.png"));
+        Files.write(staticDir.resolve("options/page.html"), html);
+        // A red mark, opaque: where it lands the picture is red.
+        java.awt.image.BufferedImage red = new java.awt.image.BufferedImage(40, 20,
+                java.awt.image.BufferedImage.TYPE_INT_ARGB);
+        for (int y = 0; y < 20; y++) {
+            for (int x = 0; x < 40; x++) {
+                red.setRGB(x, y, 0xffff0000);
+            }
+        }
+        mark = Files.createTempFile("kvmfilter-mark", ".png");
+        javax.imageio.ImageIO.write(red, "png", mark.toFile());
+        Files.createDirectories(staticDir.resolve("signedopts"));
+        Files.write(staticDir.resolve("signedopts/photo.jpg"), jpeg);
         Files.createDirectories(staticDir.resolve("animated"));
         gif = resource("corpus/no_time_for_that_tiny.gif");
         Files.write(staticDir.resolve("animated/anim.gif"), gif);
@@ -90,7 +108,8 @@ abstract class SandboxFilterContract {
         filter = new KvmFilter(KvmFilterConfig.builder()
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
-                        "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*", "/img/*", "/signed/*")
+                        "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*", "/img/*", "/signed/*",
+                        "/hinted/*", "/marked/*", "/options/*", "/signedopts/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -146,6 +165,17 @@ abstract class SandboxFilterContract {
         KvmFilter headers = new KvmFilter(KvmFilterConfig.builder().rules("text/plain -> api")
                 .library(headersLibrary.toUri()).programHeaders("X-One").requireSmaller(false).build());
         deployment.filter("headers", headers, "/headers/*", Map.of());
+        // Option URLs through the filter (default rules), open and signed; a store of its own size is its own
+        // (the others' results could crowd its few out).
+        options = new KvmFilter(KvmFilterConfig.builder().imageOptions("/options/*")
+                .imageOptionSetting("imagePresets", "thumb: w=40&h=40").imageOptionSetting("imageClientHints", "true")
+                .cacheSize(16L << 20).build());
+        deployment.filter("options", options, "/options/*", Map.of());
+        KvmFilter signedOptions = new KvmFilter(KvmFilterConfig.builder().imageOptions("/signedopts/*")
+                .parameter("imageSigningKeys", "the-filter-key-of-22-b").parameter("imageWatermark", mark.toString())
+                .parameter("imageWatermarkGravity", "northwest").parameter("imageWatermarkOpacity", "1")
+                .parameter("imageWatermarkSize", "0.5").build());
+        deployment.filter("signedopts", signedOptions, "/signedopts/*", Map.of());
         deployment.servlet("/convert", new ProgramServlet(), Map.of("program", "webp", "arg", "{\"quality\": 50}"));
         deployment.servlet("/convert-slow", new ProgramServlet(),
                 Map.of("program", "webp", "programSettings", "webp.max_request_time=0.001"));
@@ -187,6 +217,11 @@ abstract class SandboxFilterContract {
                 "presets", "thumb: w=40&h=40&fit=cover"));
         deployment.servlet("/signed/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
                 "signingKeys", "the-new-key-of-24-bytes, an-old-key-of-30-bytes-rotated"));
+        deployment.servlet("/hinted/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
+                "clientHints", "true", "saveDataQuality", "20"));
+        deployment.servlet("/marked/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
+                "watermark", mark.toString(), "watermarkGravity", "southeast", "watermarkOpacity", "1",
+                "watermarkSize", "0.5", "watermarkMargin", "0"));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -633,6 +668,112 @@ abstract class SandboxFilterContract {
                 .as("nothing outside the folder").isIn(400, 404);
         Response original = http().get("/img/photo.jpg");
         assertThat(original.asByteArray()).as("no options: the file as it is").isEqualTo(jpeg);
+    }
+
+    @Test
+    void clientHintsSizeWhatTheUrlLeavesOpenAndAreNamedInVary() throws IOException {
+        Response sized = http().header("Sec-CH-Width", "120").header("Sec-CH-DPR", "2").get("/hinted/photo.jpg?fmt=png");
+        assertThat(sized.statusCode()).as(sized.asString()).isEqualTo(200);
+        assertThat(decode(sized.asByteArray()).getWidth()).as("Sec-CH-Width is device pixels").isEqualTo(120);
+        assertThat(sized.header("Accept-CH")).isEqualTo("Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width");
+        assertThat(sized.header("Vary")).isEqualTo("Sec-CH-Width, Sec-CH-Viewport-Width, Save-Data");
+        Response ratio = http().header("Sec-CH-DPR", "2").header("Accept", "image/webp").get("/hinted/photo.jpg?w=50");
+        assertThat(ratio.contentType()).isEqualTo("image/webp");
+        assertThat(ratio.header("Vary")).isEqualTo("Accept, Sec-CH-DPR, Save-Data");
+        Response twice = http().get("/hinted/photo.jpg?w=50&dpr=2&fmt=png");
+        assertThat(decode(twice.asByteArray()).getWidth()).isEqualTo(100);
+        assertThat(http().header("Sec-CH-DPR", "2").get("/hinted/photo.jpg?w=50&fmt=png").header(
+                ImageServlet.DIAGNOSTIC_HEADER)).as("the hint's value is in the key: the same result as dpr=2")
+                .isEqualTo("cache-hit=image");
+        Response explicit = http().header("Sec-CH-Width", "120").header("Sec-CH-DPR", "2")
+                .get("/hinted/photo.jpg?w=64&dpr=1&q=80&fmt=png");
+        assertThat(decode(explicit.asByteArray()).getWidth()).as("the URL's options win").isEqualTo(64);
+        assertThat(explicit.header("Vary")).as("nothing hinted was consulted").isNull();
+        int full = http().get("/hinted/photo.jpg?w=100&fmt=webp").asByteArray().length;
+        int saving = http().header("Save-Data", "on").get("/hinted/photo.jpg?w=100&fmt=webp").asByteArray().length;
+        assertThat(saving).as("Save-Data: quality 20").isLessThan(full * 3 / 4);
+        Response malformed = http().header("Sec-CH-Width", "lots").get("/hinted/photo.jpg?w=30&fmt=png");
+        assertThat(malformed.statusCode()).as("a malformed hint is ignored").isEqualTo(200);
+        assertThat(http().header("Sec-CH-Width", "120").get("/img/photo.jpg?fmt=png").header("Vary"))
+                .as("hints are off by default").isNull();
+    }
+
+    @Test
+    void optionUrlsThroughTheFilterAreMadeOnceStoredAndRefusedOptionsGetTheOriginal() throws IOException {
+        Response png = http().get("/options/photo.jpg?w=100&fmt=png");
+        assertThat(png.statusCode()).as(png.asString()).isEqualTo(200);
+        assertThat(png.contentType()).isEqualTo("image/png");
+        assertThat(png.header("X-KVM-Transform")).isEqualTo("applied=image-png");
+        assertThat(decode(png.asByteArray()).getWidth()).isEqualTo(100);
+        assertThat(png.headers().getValues("Vary")).anySatisfy(v -> assertThat(v).contains("Accept"));
+        Response again = http().get("/options/photo.jpg?fmt=png&w=100");
+        assertThat(again.header("X-KVM-Transform")).isEqualTo("applied=image-png");
+        assertThat(options.counters().get("cache-hit=image-png")).as("stored, in any order of the options")
+                .isEqualTo(1L);
+        assertThat(again.asByteArray()).isEqualTo(png.asByteArray());
+        String etag = png.header("ETag");
+        assertThat(etag).as("the variant's own tag").isNotNull().contains("image-png");
+        assertThat(http().header("If-None-Match", etag).get("/options/photo.jpg?w=100&fmt=png").statusCode())
+                .isEqualTo(304);
+
+        Response auto = http().header("Accept", "image/webp,*/*").get("/options/photo.jpg?w=64");
+        assertThat(auto.contentType()).as("fmt=auto by default").isEqualTo("image/webp");
+        assertThat(auto.header("X-KVM-Transform")).isEqualTo("applied=image-webp");
+        assertThat(decode(http().header("Accept", "*/*").get("/options/logo.png?w=5").asByteArray()).getWidth())
+                .as("a PNG the client takes neither AVIF nor WebP for stays a PNG").isEqualTo(5);
+        assertThat(http().header("Accept", "*/*").get("/options/logo.png?w=5").contentType()).isEqualTo("image/png");
+        Response thumb = http().get("/options/photo.jpg?p=thumb&fmt=png");
+        assertThat(decode(thumb.asByteArray()).getHeight()).isEqualTo(40);
+        Response whole = http().get("/options/photo.jpg?fmt=png");
+        assertThat(whole.header("X-KVM-Transform")).as("asked for: served although larger than the JPEG")
+                .isEqualTo("applied=image-png");
+        assertThat(whole.asByteArray().length).isGreaterThan(jpeg.length);
+
+        Response hinted = http().header("Sec-CH-Width", "80").get("/options/photo.jpg?fmt=png");
+        assertThat(decode(hinted.asByteArray()).getWidth()).as("a client hint through the filter").isEqualTo(80);
+        assertThat(hinted.header("Accept-CH")).isEqualTo(ClientHints.ACCEPT_CH);
+        assertThat(hinted.headers().getValues("Vary")).as("Accept and the hints used")
+                .anySatisfy(v -> assertThat(v).contains("Sec-CH-Width"));
+
+        Response rules = http().header("Accept", "image/webp").get("/options/photo.jpg");
+        assertThat(rules.header("X-KVM-Transform")).as("no options: the rules").isEqualTo("applied=webp");
+        Response bad = http().header("Accept", "image/webp").get("/options/photo.jpg?w=abc");
+        assertThat(bad.statusCode()).isEqualTo(200);
+        assertThat(bad.header("X-KVM-Transform")).isEqualTo("skipped=invalid-option");
+        assertThat(bad.asByteArray()).as("a bad option: the original").isEqualTo(jpeg);
+        assertThat(http().get("/options/page.html?page=2").header("X-KVM-Transform"))
+                .as("a page's query is no image option: its rule applies").isEqualTo("applied=minify");
+
+        Response unsigned = http().get("/signedopts/photo.jpg?w=50&fmt=png");
+        assertThat(unsigned.header("X-KVM-Transform")).isEqualTo("skipped=bad-signature");
+        assertThat(unsigned.asByteArray()).isEqualTo(jpeg);
+        String url = new UrlSigner(List.of("the-filter-key-of-22-b".getBytes(StandardCharsets.UTF_8)))
+                .sign("/signedopts/photo.jpg", "w=50&fmt=png");
+        Response signed = http().urlEncodingEnabled(false).get(url);
+        assertThat(signed.header("X-KVM-Transform")).isEqualTo("applied=image-png");
+        java.awt.image.BufferedImage marked = decode(signed.asByteArray());
+        assertThat(marked.getWidth()).isEqualTo(50);
+        assertThat(red(marked.getRGB(5, 5))).as("the mark at the top left (northwest)").isTrue();
+        assertThat(red(marked.getRGB(45, 50))).as("the picture elsewhere").isFalse();
+    }
+
+    /** Whether a pixel is the mark's red. */
+    private static boolean red(int argb) {
+        return (argb >> 16 & 0xff) > 220 && (argb >> 8 & 0xff) < 40 && (argb & 0xff) < 40;
+    }
+
+    @Test
+    void theImageEndpointPutsTheConfiguredMarkOnWhatItMakes() throws IOException {
+        java.awt.image.BufferedImage marked = decode(http().get("/marked/photo.jpg?w=100&fmt=png").asByteArray());
+        java.awt.image.BufferedImage plain = decode(http().get("/img/photo.jpg?w=100&fmt=png").asByteArray());
+        assertThat(marked.getWidth()).isEqualTo(100);
+        int h = marked.getHeight();
+        // size 0.5 of 100 pixels: a 50x25 mark in the bottom right corner, no margin.
+        assertThat(red(marked.getRGB(99, h - 1)) && red(marked.getRGB(60, h - 20))).as("the mark, southeast").isTrue();
+        assertThat(red(plain.getRGB(99, h - 1))).as("not in the picture itself").isFalse();
+        assertThat(marked.getRGB(10, 10)).as("the rest of the picture as without the mark")
+                .isEqualTo(plain.getRGB(10, 10));
+        assertThat(http().get("/marked/photo.jpg").asByteArray()).as("no options: the file, unmarked").isEqualTo(jpeg);
     }
 
     @Test
