@@ -134,8 +134,36 @@ final class DemoPageServlet extends HttpServlet {
     private record TextRow(Resource file, Measurement minified) {
     }
 
+    /**
+     * The image endpoint's option URLs the page shows, when {@code --images} mounts it.
+     *
+     * @param path    where the endpoint answers, e.g. {@code /img}
+     * @param queries the option queries to show (unsigned)
+     * @param signer  signs them when the endpoint takes only signed URLs
+     */
+    record OptionUrls(String path, List<String> queries, java.util.Optional<io.kvmfilter.filter.UrlSigner> signer) {
+
+        /** Examples of the option scheme, one per kind of option (docs/configuration.md). */
+        static final List<String> EXAMPLES = List.of("w=160", "w=160&dpr=2", "w=120&h=120&g=smart",
+                "w=200&h=120&fit=contain&fmt=png", "w=160&fmt=jpeg&q=30");
+
+        /** The URL of a file with these options. */
+        String url(String file, String query) {
+            String path = path() + "/" + encode(file);
+            return signer.map(s -> s.sign(path, query)).orElse(path + "?" + query);
+        }
+    }
+
+    private final transient OptionUrls optionUrls;
+
     DemoPageServlet(Resource base) {
+        this(base, null);
+    }
+
+    /** @param optionUrls the image endpoint's URLs to show, or null when it is not mounted */
+    DemoPageServlet(Resource base, OptionUrls optionUrls) {
         this.base = base;
+        this.optionUrls = optionUrls;
     }
 
     @Override
@@ -188,6 +216,9 @@ final class DemoPageServlet extends HttpServlet {
         html.append("<h2>Images</h2>\n");
         for (ImageRow image : images) {
             appendImage(html, image);
+        }
+        if (optionUrls != null && !images.isEmpty()) {
+            appendOptionUrls(html, images.get(0).file().getFileName());
         }
         html.append("<h2>Text</h2>\n<table>\n<tr><th>file</th><th>original</th><th>minified</th><th>saved</th>")
                 .append("<th>X-KVM-Transform</th></tr>\n");
@@ -299,6 +330,24 @@ final class DemoPageServlet extends HttpServlet {
                     .append(format.toUpperCase(Locale.ROOT)).append(". Drag the slider.</p>\n");
         }
         html.append("</section>\n");
+    }
+
+    /** The image endpoint's option URLs for one file: each picture with the URL that made it. */
+    private void appendOptionUrls(StringBuilder html, String file) {
+        html.append("<h2>Option URLs</h2>\n<p>The same picture made on demand by <code>ImageServlet</code> at ")
+                .append("<code>").append(escape(optionUrls.path())).append("</code>: the URL's query says the size, ")
+                .append("crop, quality and format (docs/configuration.md)")
+                .append(optionUrls.signer().isPresent() ? "; this server takes only signed URLs (parameter s)" : "")
+                .append(".</p>\n<div class=\"views\" data-option-urls=\"").append(escape(optionUrls.path()))
+                .append("\">\n");
+        for (String query : optionUrls.queries()) {
+            String url = optionUrls.url(file, query);
+            html.append("<figure class=\"view\" data-option-url=\"").append(escape(url)).append("\"><a href=\"")
+                    .append(escape(url)).append("\"><img src=\"").append(escape(url)).append("\" alt=\"")
+                    .append(escape(file + " with " + query)).append("\"/></a><figcaption><code>")
+                    .append(escape(query)).append("</code></figcaption></figure>\n");
+        }
+        html.append("</div>\n");
     }
 
     private static void appendText(StringBuilder html, TextRow text) {

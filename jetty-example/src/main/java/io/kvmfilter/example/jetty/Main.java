@@ -1,16 +1,19 @@
 package io.kvmfilter.example.jetty;
 
+import io.kvmfilter.filter.ImageOptionSettings;
+import io.kvmfilter.filter.ImageServlet;
 import io.kvmfilter.filter.JsonLogFormatter;
 import io.kvmfilter.filter.KvmFilter;
 import io.kvmfilter.filter.KvmFilterConfig;
 import io.kvmfilter.filter.KvmStatsServlet;
-import io.kvmfilter.filter.ImageServlet;
 import io.kvmfilter.filter.ProgramServlet;
+import io.kvmfilter.filter.UrlSigner;
 import io.kvmfilter.store.ResultStore;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.LogManager;
 
+import org.eclipse.jetty.ee10.proxy.ProxyServlet;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ResourceServlet;
@@ -53,7 +57,7 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * <pre>java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]
  *     [--stats] [--allow-invalidate] [--cache-dir DIR] [--cluster-name NAME --cluster-port N
  *     --cluster-members HOST:PORT,...] [--prometheus PATH] [--log-json] [--program /PATH=NAME]...
- *     [--images /PATH [--signing-keys FILE]]</pre>
+ *     [--images /PATH [--signing-keys FILE] [--image-settings FILE]] [--origin URL]</pre>
  *
  * <p>{@code --rules} and {@code --library} are the filter's parameters of the same names: they let a program of
  * your own run on the served files (docs/getting-started.md). {@code --cache-dir} keeps the converted files in a
@@ -66,7 +70,10 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
  * {@code program()} backend does: ProgramServlet answers GET and POST with what the program makes (its status,
  * content type and headers); the main filter leaves those paths alone. {@code --images /img} serves the images of
  * {@code --dir} on demand through {@link ImageServlet} ({@code /img/cat.jpg?w=320&fmt=auto}); with
- * {@code --signing-keys FILE} only signed option URLs.
+ * {@code --signing-keys FILE} only signed option URLs, and {@code --image-settings FILE} (a properties file of
+ * ImageServlet's init-params) sets its bounds, presets and client hints. {@code --origin URL} serves another site
+ * instead of a directory (Jetty's transparent proxy), its responses through the filter; there {@code --images /PATH}
+ * makes the origin's images under {@code /PATH} take option URLs through the filter (its result store keeps them).
  *
  * <p>Once listening it prints exactly one line to standard output, {@code Listening on http://127.0.0.1:PORT/};
  * Jetty's own log goes to standard error. SIGTERM (or Ctrl-C) stops the server cleanly. Bad arguments print
@@ -98,15 +105,20 @@ public final class Main {
     static final List<String> FORCED_FORMATS = List.of("webp", "avif");
     /** The demo page is the root only (a regular expression path spec: "/" alone would mean everything). */
     static final String DEMO_PAGE_PATH = "^/$";
+    /** How long --origin's answer to one request may take, whole. */
+    static final java.time.Duration ORIGIN_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     static final String USAGE = String.join(System.lineSeparator(),
             "usage: java -jar jetty-example.jar [--port N] [--dir DIR] [--rules RULES] [--library FILE] [--list-dirs]",
             "                                   [--stats] [--allow-invalidate] [--cache-dir DIR]",
             "                                   [--cluster-name NAME --cluster-port N --cluster-members LIST]",
             "                                   [--prometheus PATH] [--log-json] [--program /PATH=NAME]...",
-            "                                   [--images /PATH [--signing-keys FILE]]",
+            "                                   [--images /PATH [--signing-keys FILE] [--image-settings FILE]]",
+            "                                   [--origin URL]",
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
+            "  --origin URL      serve another site instead (http: or https:), its responses through the filter;",
+            "                    with --images /PATH its images under /PATH take option URLs (no demo page)",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
             "                    " + MAIN_RULES.replace("\n", "; "),
             "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
@@ -123,6 +135,8 @@ public final class Main {
             "  --program /PATH=NAME  program NAME answers /PATH and below, as a backend (repeatable)",
             "  --images /PATH    images of --dir on demand at /PATH/<file>?w=320&fmt=auto... (docs/configuration.md)",
             "  --signing-keys FILE  serve only signed option URLs; FILE holds the keys, one per line, signing key first",
+            "  --image-settings FILE  bounds, presets, client hints of --images: a properties file of the image",
+            "                    endpoint's init-params (maxWidth=2000, presets=thumb: w=200&h=200, clientHints=true...)",
             "  --help            print this help");
 
     private Main() {
@@ -199,11 +213,21 @@ public final class Main {
     static void configure(ServletContextHandler context, Resource base, KvmFilterConfig mainConfig,
             Options options) {
         URI library = options.library();
+        addFilter(context, "main", mainConfig, "/*");
+        if (options.origin() != null) {
+            // Another site's responses, as a browser or curl gets them through the filter.
+            ServletHolder proxy = new ServletHolder("origin", ProxyServlet.Transparent.class);
+            proxy.setInitParameter("proxyTo", options.origin().toString());
+            proxy.setInitParameter("timeout", String.valueOf(ORIGIN_TIMEOUT.toMillis()));
+            proxy.setAsyncSupported(true);
+            context.getServletHandler().addServletWithMapping(proxy, "/");
+            configureCommon(context, options);
+            return;
+        }
         // Every file, as a browser or curl gets it: negotiated images, minified text.
         ServletHolder files = context.addServlet(DefaultServlet.class, "/");
         files.setInitParameter("dirAllowed", String.valueOf(options.listDirs()));
         files.setInitParameter("etags", "true");
-        addFilter(context, "main", mainConfig, "/*");
 
         // The demo's views of one file: as it is, and forced to WebP or AVIF whatever the client accepts.
         ServletHolder views = new ServletHolder("views", ResourceServlet.class);
@@ -237,17 +261,6 @@ public final class Main {
                     .build(), pathSpec);
         }
 
-        // Programs as backends (the VMOD's program()): /PATH and everything below it.
-        for (Map.Entry<String, String> program : options.programs().entrySet()) {
-            ServletHolder holder = new ServletHolder("program" + program.getKey(), ProgramServlet.class);
-            holder.setInitParameter(ProgramServlet.PARAM_PROGRAM, program.getValue());
-            if (library != null) {
-                holder.setInitParameter(KvmFilterConfig.PARAM_LIBRARY, library.toString());
-            }
-            context.getServletHandler().addServletWithMapping(holder, program.getKey());
-            context.getServletHandler().addServletMapping(mapping(holder.getName(), program.getKey() + "/*"));
-        }
-
         // Images on demand: the files of --dir with per-request options.
         if (options.images() != null) {
             ServletHolder holder = new ServletHolder("images", ImageServlet.class);
@@ -255,15 +268,44 @@ public final class Main {
             if (!options.signingKeys().isEmpty()) {
                 holder.setInitParameter("signingKeys", String.join(",", options.signingKeys()));
             }
+            options.imageSettings().forEach(holder::setInitParameter);
             context.getServletHandler().addServletWithMapping(holder, options.images() + "/*");
         }
+        configureCommon(context, options);
+        context.addServlet(new ServletHolder("demo", new DemoPageServlet(base, demoOptionUrls(options))), "");
+    }
 
+    /** What both sources (--dir, --origin) have: programs as backends and the statistics. */
+    private static void configureCommon(ServletContextHandler context, Options options) {
+        // Programs as backends (the VMOD's program()): /PATH and everything below it.
+        for (Map.Entry<String, String> program : options.programs().entrySet()) {
+            ServletHolder holder = new ServletHolder("program" + program.getKey(), ProgramServlet.class);
+            holder.setInitParameter(ProgramServlet.PARAM_PROGRAM, program.getValue());
+            if (options.library() != null) {
+                holder.setInitParameter(KvmFilterConfig.PARAM_LIBRARY, options.library().toString());
+            }
+            context.getServletHandler().addServletWithMapping(holder, program.getKey());
+            context.getServletHandler().addServletMapping(mapping(holder.getName(), program.getKey() + "/*"));
+        }
         if (options.stats()) {
             ServletHolder stats = context.addServlet(KvmStatsServlet.class, STATS_PATH);
             stats.setInitParameter(KvmStatsServlet.PARAM_ALLOW_INVALIDATE, String.valueOf(options.allowInvalidate()));
             context.setAttribute(STATS_ENABLED, Boolean.TRUE);
         }
-        context.addServlet(new ServletHolder("demo", new DemoPageServlet(base)), "");
+    }
+
+    /** The option URLs the demo page shows: the presets when there are any, else one example of each option. */
+    private static DemoPageServlet.OptionUrls demoOptionUrls(Options options) {
+        if (options.images() == null) {
+            return null;
+        }
+        ImageOptionSettings settings = ImageOptionSettings.of(options.imageSettings()::get, name -> name);
+        List<String> queries = settings.limits().presets().isEmpty() ? DemoPageServlet.OptionUrls.EXAMPLES
+                : new java.util.TreeSet<>(settings.limits().presets().keySet()).stream().map(p -> "p=" + p).toList();
+        java.util.Optional<UrlSigner> signer = options.signingKeys().isEmpty()
+                ? java.util.Optional.empty() : java.util.Optional.of(new UrlSigner(
+                        options.signingKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList()));
+        return new DemoPageServlet.OptionUrls(options.images(), queries, signer);
     }
 
     /**
@@ -296,17 +338,29 @@ public final class Main {
         if (cluster != null) {
             builder.sharedCache(cluster);
         }
+        if (options.origin() != null && options.images() != null) {
+            // The origin's images under --images take option URLs, through this filter and its result store.
+            builder.imageOptions(options.images() + "/*");
+            options.imageSettings().forEach((name, value) -> builder.parameter("image"
+                    + Character.toUpperCase(name.charAt(0)) + name.substring(1), value));
+            if (!options.signingKeys().isEmpty()) {
+                builder.parameter("imageSigningKeys", String.join(",", options.signingKeys()));
+            }
+        }
         return builder.build();
     }
 
     /** What the main filter leaves alone: the demo's pages and views, and the paths programs answer. */
     private static String[] excludedPaths(Options options) {
-        List<String> paths = new java.util.ArrayList<>(List.of(KVM_PREFIX + "*", DEMO_PAGE_PATH));
+        List<String> paths = new java.util.ArrayList<>(List.of(KVM_PREFIX + "*"));
+        if (options.origin() == null) {
+            paths.add(DEMO_PAGE_PATH); // with an origin, / is the origin's
+        }
         for (String path : options.programs().keySet()) {
             paths.add(path);
             paths.add(path + "/*");
         }
-        if (options.images() != null) {
+        if (options.images() != null && options.origin() == null) {
             paths.add(options.images() + "/*"); // the image endpoint answers itself
         }
         return paths.toArray(String[]::new);
@@ -359,7 +413,7 @@ public final class Main {
     record Options(int port, Path dir, String rules, URI library, boolean listDirs, boolean stats,
             boolean allowInvalidate, Path cacheDir, String cacheDirSize, String clusterName, int clusterPort,
             List<String> clusterMembers, String prometheus, boolean logJson, Map<String, String> programs,
-            String images, List<String> signingKeys, boolean help) {
+            String images, List<String> signingKeys, Map<String, String> imageSettings, URI origin, boolean help) {
 
         /** The Hazelcast member's port by default: Hazelcast's own. */
         static final int DEFAULT_CLUSTER_PORT = 5701;
@@ -387,12 +441,14 @@ public final class Main {
             Map<String, String> programs = new java.util.LinkedHashMap<>();
             String images = null;
             List<String> signingKeys = List.of();
+            Map<String, String> imageSettings = Map.of();
+            URI origin = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--help", "-h" -> {
                         return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir,
                                 cacheDirSize, clusterName, clusterPort, clusterMembers, prometheus, logJson, programs,
-                                images, signingKeys, true);
+                                images, signingKeys, imageSettings, origin, true);
                     }
                     case "--list-dirs" -> listDirs = true;
                     case "--log-json" -> logJson = true;
@@ -416,24 +472,39 @@ public final class Main {
                     case "--program" -> parseProgram(valueOf(args, ++i, "--program"), programs);
                     case "--images" -> images = parseImagesPath(valueOf(args, ++i, "--images"));
                     case "--signing-keys" -> signingKeys = parseSigningKeys(valueOf(args, ++i, "--signing-keys"));
+                    case "--image-settings" -> imageSettings = parseImageSettings(valueOf(args, ++i,
+                            "--image-settings"));
+                    case "--origin" -> origin = parseOrigin(valueOf(args, ++i, "--origin"));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
             if (clusterName == null && (!clusterMembers.isEmpty() || clusterPort != DEFAULT_CLUSTER_PORT)) {
                 throw new IllegalArgumentException("--cluster-port and --cluster-members need --cluster-name");
             }
-            if (images != null && dir == null) {
-                throw new IllegalArgumentException("--images needs --dir: the images are that directory's files");
+            if (origin != null && (dir != null || listDirs)) {
+                throw new IllegalArgumentException("--origin serves another site: --dir and --list-dirs are for a"
+                        + " directory of files");
+            }
+            if (images != null && dir == null && origin == null) {
+                throw new IllegalArgumentException("--images needs --dir or --origin: the images are that directory's"
+                        + " files, or the origin's");
+            }
+            if (origin != null && imageSettings.containsKey("cacheSize")) {
+                throw new IllegalArgumentException("--image-settings: cacheSize is the image endpoint's (--dir); with"
+                        + " --origin, option URLs go through the filter, which keeps results in its result store");
             }
             if (!signingKeys.isEmpty() && images == null) {
                 throw new IllegalArgumentException("--signing-keys needs --images");
+            }
+            if (!imageSettings.isEmpty() && images == null) {
+                throw new IllegalArgumentException("--image-settings needs --images");
             }
             if (images != null && programs.containsKey(images)) {
                 throw new IllegalArgumentException("--images " + images + " is also a --program path");
             }
             return new Options(port, dir, rules, library, listDirs, stats, allowInvalidate, cacheDir, cacheDirSize,
                     clusterName, clusterPort, clusterMembers, prometheus, logJson,
-                    Collections.unmodifiableMap(programs), images, signingKeys, false);
+                    Collections.unmodifiableMap(programs), images, signingKeys, imageSettings, origin, false);
         }
 
         /** A path a servlet may be mounted on: letters, digits and ._~- segments, not / alone, no trailing /. */
@@ -472,6 +543,47 @@ public final class Main {
                 throw new IllegalArgumentException("--signing-keys " + file + ": the file holds no key");
             }
             return List.copyOf(keys);
+        }
+
+        /** {@code http(s)://host[:port][/path]}: the site --origin serves. */
+        private static URI parseOrigin(String value) {
+            URI uri;
+            try {
+                uri = new URI(value);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("--origin '" + value + "': not a URL: " + e.getMessage(), e);
+            }
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+                    || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+                throw new IllegalArgumentException("--origin '" + value + "': expected http://HOST[:PORT][/PATH] or"
+                        + " https://..., without user, query or fragment");
+            }
+            String text = uri.toString();
+            return URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+        }
+
+        /** The image endpoint's settings in a properties file (its init-params but the folder and the keys). */
+        private static Map<String, String> parseImageSettings(String file) {
+            java.util.Properties properties = new java.util.Properties();
+            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(Path.of(file))) {
+                properties.load(in);
+            } catch (java.io.IOException | IllegalArgumentException e) { // also a bad path, a malformed escape
+                throw new IllegalArgumentException("--image-settings " + file + ": cannot be read: " + e.getMessage(), e);
+            }
+            List<String> allowed = new java.util.ArrayList<>(ImageOptionSettings.NAMES);
+            allowed.remove("signingKeys");
+            allowed.add("cacheSize");
+            Map<String, String> settings = new java.util.TreeMap<>();
+            for (String key : properties.stringPropertyNames()) {
+                if (!allowed.contains(key)) {
+                    throw new IllegalArgumentException("--image-settings " + file + ": unknown setting '" + key
+                            + "'; allowed: " + String.join(", ", allowed) + (key.equals("signingKeys")
+                                    ? " (the keys go in --signing-keys FILE)" : ""));
+                }
+                settings.put(key, properties.getProperty(key).strip());
+            }
+            ImageOptionSettings.of(settings::get, key -> "--image-settings " + file + ": " + key); // fails early
+            return Collections.unmodifiableMap(settings);
         }
 
         /** {@code /PATH=NAME}: a path of its own (not the demo page, not under /_kvm/) and a program name. */

@@ -410,6 +410,88 @@ class MainIT {
         assertThat(image.headers().firstValue("X-KVM-Transform")).as("the main filter leaves it alone").isEmpty();
         assertThat(server.get("img/photo.jpg").body()).as("no options: the file").isEqualTo(Files.readAllBytes(
                 site.resolve("photo.jpg")));
+
+        // The demo page shows option URLs, signed with the server's key: each answers its picture.
+        String page = new String(server.get("").body(), StandardCharsets.UTF_8);
+        java.util.regex.Matcher urls = java.util.regex.Pattern.compile("data-option-url=\"([^\"]+)\"").matcher(page);
+        int shown = 0;
+        while (urls.find()) {
+            String url = urls.group(1).replace("&amp;", "&");
+            assertThat(url).as("signed").contains("s=");
+            HttpResponse<byte[]> picture = server.get(url.substring(1));
+            assertThat(picture.statusCode()).as(url).isEqualTo(200);
+            assertThat(picture.headers().firstValue("Content-Type")).as(url).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("image/"));
+            shown++;
+        }
+        assertThat(shown).as("option URLs on the demo page").isEqualTo(5);
+    }
+
+    @Test
+    void servesAnOriginThroughTheFilterWithOptionUrlsOnItsImages() throws Exception {
+        byte[] photo = bundledSample("grace_hopper.jpg");
+        byte[] page = "<html>  <body>   <p>  an   origin's   page  </p>  </body>  </html>\n".getBytes(StandardCharsets.UTF_8);
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        java.util.concurrent.atomic.AtomicInteger photoRequests = new java.util.concurrent.atomic.AtomicInteger();
+        origin.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            byte[] body = path.endsWith(".jpg") ? photo : path.endsWith(".html") ? page : null;
+            if (path.endsWith(".jpg")) {
+                photoRequests.incrementAndGet();
+            }
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+            } else {
+                exchange.getResponseHeaders().set("Content-Type", path.endsWith(".jpg") ? "image/jpeg"
+                        : "text/html;charset=utf-8");
+                exchange.getResponseHeaders().set("ETag", "\"v1-" + body.length + "\"");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+            exchange.close();
+        });
+        origin.start();
+        try {
+            JarServer server = start("--port", "0", "--origin", "http://127.0.0.1:" + origin.getAddress().getPort()
+                    + "/", "--images", "/photos");
+            HttpResponse<byte[]> webp = server.get("photos/cat.jpg", "Accept", "image/webp");
+            assertThat(webp.statusCode()).as("%s; log: %s", webp.headers().map(), server.log()).isEqualTo(200);
+            assertThat(webp.headers().firstValue("X-KVM-Transform")).hasValue("applied=webp");
+            HttpResponse<byte[]> small = server.get("photos/cat.jpg?w=50&fmt=png");
+            assertThat(small.headers().firstValue("X-KVM-Transform")).as("%s", server.log()).hasValue("applied=image-png");
+            assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(small.body())).getWidth())
+                    .isEqualTo(50);
+            assertThat(server.get("photos/cat.jpg?w=abc").body()).as("a bad option: the origin's original")
+                    .isEqualTo(photo);
+            HttpResponse<byte[]> html = server.get("site/page.html");
+            assertThat(html.headers().firstValue("X-KVM-Transform")).hasValue("applied=minify");
+            assertThat(new String(html.body(), StandardCharsets.UTF_8)).as("minified").contains("an origin's page")
+                    .hasSizeLessThan(page.length);
+            assertThat(server.get("missing.txt").statusCode()).as("the origin's 404").isEqualTo(404);
+        } finally {
+            origin.stop(0);
+        }
+        assertRejected(List.of("--origin", "ftp://example.com"), "--origin 'ftp://example.com': expected http://HOST");
+        assertRejected(List.of("--origin", "http://127.0.0.1:1", "--dir", temp.toString()),
+                "--origin serves another site: --dir and --list-dirs are for a directory of files");
+    }
+
+    @Test
+    void takesTheImageEndpointsBoundsPresetsAndHintsFromASettingsFile() throws Exception {
+        Path site = Files.createDirectories(temp.resolve("settings-site"));
+        Files.write(site.resolve("photo.jpg"), bundledSample("grace_hopper.jpg"));
+        Path settings = Files.writeString(temp.resolve("images.properties"), "# the image endpoint's settings\n"
+                + "maxWidth = 300\npresets = thumb: w=40&h=40\nclientHints = true\n");
+        JarServer server = start("--port", "0", "--dir", site.toString(), "--images", "/img", "--image-settings",
+                settings.toString());
+        HttpResponse<byte[]> thumb = server.get("img/photo.jpg?p=thumb&fmt=png");
+        assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
+        assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(thumb.body())).getWidth()).isEqualTo(40);
+        assertThat(thumb.headers().firstValue("Accept-CH")).as("client hints on").isPresent();
+        HttpResponse<byte[]> wide = server.get("img/photo.jpg?w=400");
+        assertThat(wide.statusCode()).as("maxWidth 300").isEqualTo(400);
+        assertThat(new String(wide.body(), StandardCharsets.UTF_8)).contains("must be an integer from 1 to 300");
     }
 
     @Test
@@ -427,6 +509,14 @@ class MainIT {
         Path shortKey = Files.writeString(temp.resolve("short.txt"), "short\n");
         assertRejected(List.of("--dir", temp.toString(), "--images", "/img", "--signing-keys", shortKey.toString()),
                 "--signing-keys " + shortKey + ": each key must be 16 or more characters");
+        Path typo = Files.writeString(temp.resolve("typo.properties"), "maxWidht=300\n");
+        assertRejected(List.of("--dir", temp.toString(), "--images", "/img", "--image-settings", typo.toString()),
+                "--image-settings " + typo + ": unknown setting 'maxWidht'; allowed: maxWidth, maxHeight");
+        Path bad = Files.writeString(temp.resolve("bad.properties"), "maxDpr=lots\n");
+        assertRejected(List.of("--dir", temp.toString(), "--images", "/img", "--image-settings", bad.toString()),
+                "'--image-settings " + bad + ": maxDpr' must be a number such as 2 or 2.5, got \"lots\"");
+        Path good = Files.writeString(temp.resolve("good.properties"), "maxWidth=300\n");
+        assertRejected(List.of("--image-settings", good.toString()), "--image-settings needs --images");
     }
 
     @Test
