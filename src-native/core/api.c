@@ -432,10 +432,8 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_LOG: result = api_log(in, f); break;
     case KVM_CALL_IS_DEBUG: result = in->program->config.debug ? 1 : 0; break;
     case KVM_CALL_BREAKPOINT: break;
-    case KVM_CALL_FETCH:
-    case KVM_CALL_SELF_REQUEST:
-        result = -EPERM; /* outbound requests are denied */
-        break;
+    case KVM_CALL_FETCH: result = fetch_call(in, f, false); break;
+    case KVM_CALL_SELF_REQUEST: result = fetch_call(in, f, true); break;
     default:
         note_unsupported(in, "API call", number);
         result = -ENOSYS;

@@ -284,6 +284,10 @@ struct kvmf_instance {
         kvmf_stream_write_fn write;
         void *ctx;
     } sink;
+    struct fetch_handler {      /* kvmf_instance_fetch_with: for the current or next run only */
+        kvmf_fetch_fn fn;
+        void *ctx;
+    } fetch;
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
     uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
@@ -399,6 +403,8 @@ int api_add_header_text(struct kvmf_instance *in, struct header_list *set, const
 
 /* storage.c: the storage calls (KVM_CALL_IS_STORAGE ... KVM_CALL_STORAGE_NORETURN); the result for rax. */
 int64_t storage_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
+/* fetch.c: sys_fetch (self false) and sys_request (self true), through the run's kvmf_instance_fetch_with handler. */
+int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self);
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);
 

@@ -390,8 +390,10 @@ int kvmf_instance_run(kvmf_instance *in, const char *method, const char *url, co
                       uint64_t headers_len, uint64_t flags, struct kvmf_response *resp)
 {
     int rc = run_request(in, method, url, arg, content_type, body, body_len, headers, headers_len, flags, resp);
-    if (in)
-        in->sink = (struct stream_sink){0}; /* the sink was for this run only, however it ended */
+    if (in) {
+        in->sink = (struct stream_sink){0}; /* the sink and the fetch handler were for this run only */
+        in->fetch = (struct fetch_handler){0};
+    }
     return rc;
 }
 

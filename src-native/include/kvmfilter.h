@@ -219,6 +219,43 @@ int kvmf_instance_stream_to(kvmf_instance *instance, kvmf_stream_begin_fn begin,
                             void *ctx);
 
 /*
+ * Outbound requests of a program: sys_fetch (0x20000) and sys_request (0x20001, to the server itself). The core
+ * reads the program's request, hands it to the caller's handler and maps the answer into the program's memory
+ * (counted against its request memory). Without a handler every such call is refused (-EPERM for the program):
+ * where a program may connect is the host's policy, decided in the handler.
+ */
+struct kvmf_fetch_request {
+    const char *url;              /* not NUL-terminated; valid during the call */
+    uint64_t url_len;
+    const char *method;           /* "GET" or "POST", NUL-terminated */
+    const uint8_t *body;          /* the POST body, NULL for a GET */
+    uint64_t body_len;
+    const char *fields;           /* extra request header lines, "Name: value\n" each */
+    uint64_t fields_len;
+    int64_t self;                 /* 1 for sys_request: url is a path of the server itself */
+    int64_t follow_location;      /* 1 when the program asked to follow redirects */
+    uint64_t time_left_ms;        /* what the request's time limit leaves: the handler's time is the program's */
+    uint64_t max_body;            /* the most body bytes the program can take (its request memory left) */
+};
+
+typedef struct kvmf_fetch_reply kvmf_fetch_reply;
+
+/* Makes the request. Returns 0 when `reply` holds the answer (set with kvmf_fetch_reply_*), or a positive errno
+ * the program gets negated: EPERM (not allowed), ETIMEDOUT, EFBIG (larger than max_body), EIO (any other). */
+typedef int (*kvmf_fetch_fn)(void *ctx, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply);
+
+/* Sets the handler of the next kvmf_instance_run's outbound requests (that run only); NULL refuses them. */
+int kvmf_instance_fetch_with(kvmf_instance *instance, kvmf_fetch_fn fetch, void *ctx);
+
+/* During the handler: the answer's status and Content-Type (not NUL-terminated; cut to 127 bytes). */
+int kvmf_fetch_reply_status(kvmf_fetch_reply *reply, int64_t status, const char *content_type,
+                            uint64_t content_type_len);
+/* During the handler: one response header line "Name: value" (without line end); at most 64 KiB of them. */
+int kvmf_fetch_reply_header(kvmf_fetch_reply *reply, const char *line, uint64_t len);
+/* During the handler: more of the body. KVMF_RESPONSE_TOO_LARGE past max_body (nothing is kept then): stop. */
+int kvmf_fetch_reply_body(kvmf_fetch_reply *reply, const void *data, uint64_t len);
+
+/*
  * Runs one request in an acquired instance. `method`, `url`, `arg`, `content_type` are
  * NUL-terminated (arg and content_type may be NULL, meaning ""). A POST (body != NULL) calls
  * the POST handler, otherwise the GET handler; a program that registered the generic request

@@ -155,6 +155,41 @@ struct shared_memory_info {
 	uint64_t end;
 };
 
+/* sys_fetch() and sys_request(): one outbound request (in) and its answer (out). Zero-initialise it. */
+struct curl_op {
+	uint32_t status;                       /* out: the answer's HTTP status */
+	uint32_t post_buflen;                  /* in: the POST body's length */
+	KVM_ABI_PTR(const void *) post_buffer; /* in: a POST when not NULL, else a GET */
+	KVM_ABI_PTR(char *) headers;           /* out: the answer's header lines, "Name: value\r\n" each, in memory the
+	                                          host maps into the program; in: when headers and headers_length are both
+	                                          set, a buffer the lines are written into instead (cut to fit) */
+	uint32_t headers_length;               /* out: their length */
+	uint32_t unused1;
+	KVM_ABI_PTR(void *) content;           /* out: the body, in memory the host maps into the program (it counts
+	                                          against the request's memory; munmap gives it back) */
+	uint32_t content_length;               /* out: its length */
+	uint32_t ctlen;                        /* out: the length of ctype */
+	char ctype[128];                       /* out: the answer's Content-Type, NUL-terminated (cut to 127 bytes) */
+};
+
+/* Extra request header lines of sys_fetch(): "Name: value", not NUL-terminated; a NULL ptr ends the list. */
+struct curl_fields {
+	KVM_ABI_PTR(const char *) ptr[12];
+	uint16_t len[12];
+};
+
+/* Options of sys_fetch(). Only follow_location is used; the others are accepted and ignored (interface and host
+ * verification are the host's policy, not the program's). */
+struct curl_options {
+	KVM_ABI_PTR(const char *) interface;
+	KVM_ABI_PTR(const char *) unused;
+	int8_t follow_location; /* non-zero: follow redirects (each hop under the same policy) */
+	int8_t dummy_fetch;
+	int8_t tcp_fast_open;
+	int8_t dont_verify_host;
+	uint32_t unused_opt5;
+};
+
 /* ---- the layouts the ABI fixes (x86-64) ------------------------------------------------------------------------ */
 
 KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_request_header) == 16, "kvm_request_header is 16 bytes");
@@ -193,5 +228,19 @@ KVM_ABI_STATIC_ASSERT(sizeof(struct meminfo) == 32, "meminfo is 32 bytes");
 KVM_ABI_STATIC_ASSERT(sizeof(struct streaming_content) == 16, "streaming_content is 16 bytes (two registers)");
 KVM_ABI_STATIC_ASSERT(sizeof(struct virtbuffer) == 16 && offsetof(struct virtbuffer, len) == 8, "virtbuffer: data @0, len @8");
 KVM_ABI_STATIC_ASSERT(sizeof(struct shared_memory_info) == 16, "shared_memory_info is 16 bytes (two registers)");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct curl_op) == 176, "curl_op is 176 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, post_buflen) == 4, "post_buflen @4");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, post_buffer) == 8, "post_buffer @8");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, headers) == 16, "headers @16");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, headers_length) == 24, "headers_length @24");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, content) == 32, "content @32");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, content_length) == 40, "content_length @40");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, ctlen) == 44, "ctlen @44");
+KVM_ABI_STATIC_ASSERT(offsetof(struct curl_op, ctype) == 48, "ctype @48");
+KVM_ABI_STATIC_ASSERT(sizeof(struct curl_fields) == 120 && offsetof(struct curl_fields, len) == 96,
+                      "curl_fields: ptr[12] @0, len[12] @96");
+KVM_ABI_STATIC_ASSERT(sizeof(struct curl_options) == 24 && offsetof(struct curl_options, follow_location) == 16,
+                      "curl_options: follow_location @16");
 
 #endif /* KVM_ABI_H */

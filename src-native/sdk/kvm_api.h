@@ -186,6 +186,18 @@ long stop_storage_task(long id);
 /* Fills *out with the memory limits and usage of this VM. */
 void get_meminfo(struct meminfo *out);
 
+/* An outbound HTTP request (GET, or POST when op->post_buffer is set) to url[0..url_len), with extra header lines
+ * in *fields (may be NULL) and options in *opts (may be NULL). On 0, *op holds the status, Content-Type, header
+ * lines and body (mapped into the program's memory, counted against the request's). Non-zero (negative errno) when
+ * the host refused or could not make it: -EPERM when the program may not fetch that URL (or fetch at all),
+ * -ETIMEDOUT, -EFBIG when the answer would not fit the request's memory, -EIO for other failures. */
+long sys_fetch(const char *url, size_t url_len, struct curl_op *op, struct curl_fields *fields,
+               struct curl_options *opts);
+
+/* As sys_fetch, to the server itself: url is a path of the same web application. */
+long sys_request(const char *url, size_t url_len, struct curl_op *op, struct curl_fields *fields,
+                 struct curl_options *opts);
+
 /* Writes one log line (text[0..len), no newline needed) to the host's log for this program. */
 void sys_log(const char *text, size_t len);
 
@@ -258,6 +270,8 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(sys_regex_subst, KVM_CALL_REGEX_SUBST)
         KVM_API_DEFINE_CALL(sys_regex_copyto, KVM_CALL_REGEX_COPYTO)
         KVM_API_DEFINE_CALL(get_meminfo, KVM_CALL_GET_MEMINFO)
+        KVM_API_DEFINE_CALL(sys_fetch, KVM_CALL_FETCH)
+        KVM_API_DEFINE_CALL(sys_request, KVM_CALL_SELF_REQUEST)
         KVM_API_DEFINE_CALL(sys_log, KVM_CALL_LOG)
         KVM_API_DEFINE_CALL(sys_is_debug, KVM_CALL_IS_DEBUG)
         KVM_API_DEFINE_CALL(sys_breakpoint, KVM_CALL_BREAKPOINT));

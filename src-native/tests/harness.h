@@ -68,5 +68,6 @@ void test_platform(void);
 void test_shared(void);
 void test_storage(void);
 void test_stream(void);
+void test_fetch(void);
 void test_files(void);
 #endif

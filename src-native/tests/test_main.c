@@ -176,6 +176,7 @@ int main(int argc, char **argv)
         {"shared", test_shared}, {"storage", test_storage},
         {"stream", test_stream},
         {"files", test_files},
+        {"fetch", test_fetch},
     };
     const char *only = getenv("TEST_GROUPS"); /* e.g. "files,stream": run just those (while working on them) */
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

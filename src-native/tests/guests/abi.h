@@ -59,6 +59,8 @@ ABI_CALL(sys_regex_match, KVM_CALL_REGEX_MATCH);
 ABI_CALL(sys_regex_subst, KVM_CALL_REGEX_SUBST);
 ABI_CALL(sys_regex_copyto, KVM_CALL_REGEX_COPYTO);
 ABI_CALL(get_meminfo, KVM_CALL_GET_MEMINFO);
+ABI_CALL(sys_fetch, KVM_CALL_FETCH);
+ABI_CALL(sys_request, KVM_CALL_SELF_REQUEST);
 ABI_CALL(sys_log, KVM_CALL_LOG);
 ABI_CALL(sys_is_debug, KVM_CALL_IS_DEBUG);
 ABI_CALL(sys_breakpoint, KVM_CALL_BREAKPOINT);
