@@ -56,13 +56,15 @@ static char *load(const char *name, size_t *len)
     return data;
 }
 
-static kvmf_program *program(const char *name, uint64_t concurrency)
+static kvmf_program *program_in(const char *name, uint64_t concurrency, uint64_t request_memory)
 {
     size_t len;
     char *elf = load(name, &len);
     struct kvmf_config c;
     kvmf_config_defaults(&c);
     c.concurrency = concurrency;
+    if (request_memory)
+        c.max_request_memory = request_memory;
     c.max_request_time_ms = 60000;
     kvmf_program *p;
     if (kvmf_program_create(name, elf, len, &c, &p) != KVMF_OK) {
@@ -71,6 +73,43 @@ static kvmf_program *program(const char *name, uint64_t concurrency)
     }
     free(elf);
     return p;
+}
+
+static kvmf_program *program(const char *name, uint64_t concurrency)
+{
+    return program_in(name, concurrency, 0);
+}
+
+static uint64_t spawn_native(const char *name, const char *arg);
+
+/* Allocation-heavy work (issue #14) in 64 MiB of request memory against the same binary natively: the p50 of 5
+ * of each, and the exits one request takes (each memory system call the libc makes is one). */
+static void allocation(const char *guest, const char *arg, const char *what)
+{
+    kvmf_program *p = program_in(guest, 1, 64ULL << 20);
+    uint64_t inside[5], native[5], exits = 0;
+    for (int i = 0; i < 5; i++) {
+        kvmf_instance *in;
+        struct kvmf_response r;
+        kvmf_program_acquire(p, 1000, &in);
+        uint64_t t0 = now_ns();
+        int rc = kvmf_instance_run(in, "GET", "/", arg, NULL, NULL, 0, NULL, 0, 0, &r);
+        inside[i] = now_ns() - t0;
+        exits = r.exits;
+        if (rc != KVMF_OK || r.status != 200) {
+            printf("| %s (%s), sandbox / native | fails in 64 MiB of request memory: %s %s |\n", what, guest,
+                   kvmf_error_name(rc), r.error_message);
+            kvmf_instance_release(in);
+            kvmf_program_destroy(p);
+            return;
+        }
+        kvmf_instance_release(in);
+        native[i] = spawn_native(guest, arg);
+    }
+    double in50 = pct(inside, 5, 0.5), nat50 = pct(native, 5, 0.5);
+    printf("| %s (%s), sandbox request / native process | %.1f ms / %.1f ms = %.2f, %llu exits per request |\n", what,
+           guest, in50 / 1000, nat50 / 1000, in50 / nat50, (unsigned long long)exits);
+    kvmf_program_destroy(p);
 }
 
 /* Runs `n` GETs with `arg` on one instance; fills run (request) and reset (release) times. */
@@ -206,6 +245,11 @@ int main(int argc, char **argv)
     printf("| CPU-bound guest (1e8 xorshift rounds): sandbox / native | %.1f ms / %.1f ms = %.3f |\n", in50 / 1000,
            nat50 / 1000, in50 / nat50);
     kvmf_program_destroy(cpu);
+
+    allocation("allocloop-musl", "big:2000:262144", "2000 x malloc/write/free of 256 KiB");
+    allocation("allocloop", "big:2000:262144", "2000 x malloc/write/free of 256 KiB");
+    allocation("allocloop", "mixed:200000", "200000 allocations of 16 B to 64 KiB, 256 live");
+    allocation("allocloop-musl", "mixed:200000", "200000 allocations of 16 B to 64 KiB, 256 live");
 
     /* Per-request cost against a process: the same program (cpubound with no work) answering one
      * request in the sandbox, request + reset, and started natively as a process. */
