@@ -95,6 +95,11 @@
 #define USER_CS 0x23
 #define TSS_SEL 0x28
 
+/* RFLAGS of the program after a system call: IF and the always-one bit, and the arithmetic flags it had (CF PF
+ * AF ZF SF DF OF, from R11, where `syscall` saved them). The host and the stub's own answers (stub.S) alike. */
+#define RFLAGS_USER_DEFAULT U(0x202)
+#define RFLAGS_ARITHMETIC U(0xcd5)
+
 /* Stub data page fields (offsets from STUB_DATA_ADDR). */
 #define STUB_CR2 0x00          /* written by the stub on a page fault */
 

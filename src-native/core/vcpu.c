@@ -11,9 +11,6 @@
 
 #include "core.h"
 
-/* Flags a syscall may give back to the program: CF PF AF ZF SF DF OF. */
-#define RFLAGS_ARITHMETIC 0xcd5ULL
-
 static void handle_trap(struct kvmf_instance *in)
 {
     struct trap_frame *f = (struct trap_frame *)(in->vm.mem + FRAME_ADDR);

@@ -8,7 +8,8 @@
  *   - API calls (`out %eax,$0` in ring 3, as TinyKVM programs do): #GP;
  *   - real faults: page faults, invalid opcodes, divide errors, ...
  * The handler saves all registers into the trap frame at a fixed address (FRAME_ADDR), and
- * exits to the host with `out %al, $TRAP_PORT`. The host reads and rewrites the frame in guest
+ * exits to the host with `out %al, $TRAP_PORT`, except for the system calls it answers itself
+ * (madvise: advice the host takes and does nothing with), which return to the program at once. The host reads and rewrites the frame in guest
  * memory and resumes the vCPU, which returns to whatever the frame says with iretq. A new run
  * (boot, request, on_error) does not come through here: the host loads its registers directly.
  *
@@ -50,6 +51,32 @@ trap_common:
     pushq %r13
     pushq %r14
     pushq %r15
+    /* A system call (`syscall` lands on the ud2 at SYSCALL_ENTRY_ADDR: #UD, or #GP/#PF under PVM) that needs
+     * no host: answered here, without the exit that costs tens of microseconds. Offsets into the frame:
+     * rax 14, vector 15, rip 17, cs 18, rflags 19, ss 21 (quadwords); rcx 13 and r11 4 hold the program's
+     * return address and flags. */
+    cmpq $SYSCALL_ENTRY_ADDR, 17*8(%rsp)
+    jne 2f
+    cmpq $28, 14*8(%rsp)           /* madvise */
+    jne 2f
+    movq 15*8(%rsp), %rax
+    cmpq $6, %rax
+    je 3f
+    cmpq $13, %rax
+    je 3f
+    cmpq $14, %rax
+    jne 2f
+3:  movq $0, 14*8(%rsp)            /* the result: 0 */
+    movq 13*8(%rsp), %rax          /* back to the instruction after the syscall */
+    movq %rax, 17*8(%rsp)
+    movq 4*8(%rsp), %rax           /* its arithmetic flags, IF on */
+    andq $RFLAGS_ARITHMETIC, %rax
+    orq $RFLAGS_USER_DEFAULT, %rax
+    movq %rax, 19*8(%rsp)
+    movq $USER_CS, 18*8(%rsp)
+    movq $USER_DS, 21*8(%rsp)
+    jmp restore_registers
+2:
     /* A page fault's address is only in CR2: hand it to the host. */
     cmpq $14, 15*8(%rsp)
     jne 1f

@@ -3,6 +3,9 @@
  *   churn:N:KIB   N times: malloc KIB KiB, write all of it, free it; answers "ok <sum>"
  *   meminfo       answers the request's memory use as get_meminfo() reports it: "<current> <peak>"
  *   peak:MIB      map MIB MiB with mmap, write it, unmap it, then answer meminfo
+ *   madvise:N     N madvise() calls as libc makes them and N raw `syscall`s of it, which the guest's ring-0 stub
+ *                 answers itself: answers "ok" when each returned 0 and rdi, rsi, rdx, rbx, r12 and the
+ *                 direction and carry flags came back as they were ("bad ..." otherwise)
  * musl's malloc maps and unmaps every large block; glibc's after a dynamic threshold keeps them on
  * its heap: both must run within a request memory limit far below the sum of what they allocate.
  */
@@ -54,6 +57,30 @@ static void on_get(const char *url, const char *arg)
         memset(p, 1, len);
         munmap(p, len);
         answer_meminfo();
+    } else if (sscanf(arg, "madvise:%lu", &n) == 1) {
+        static char page[4096] __attribute__((aligned(4096)));
+        for (unsigned long i = 0; i < n; i++) {
+            if (madvise(page, sizeof page, i % 2 ? MADV_FREE : MADV_DONTNEED) != 0) {
+                respond_text(500, "bad: madvise failed");
+                return;
+            }
+            long rc;
+            unsigned long rdi = (unsigned long)page, rsi = sizeof page, rdx = MADV_FREE, rbx = 0x1111 + i,
+                          r12 = 0x2222 + i, flags;
+            register unsigned long r12_reg __asm__("r12") = r12;
+            /* Carry set before the call: the syscall must give the program back its own flags. */
+            __asm__ volatile("stc\n\tsyscall\n\tpushfq\n\tpopq %[flags]"
+                             : "=a"(rc), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r12_reg), [flags] "=r"(flags)
+                             : "a"(28L)
+                             : "rcx", "r11", "memory", "cc");
+            if (rc != 0 || rdi != (unsigned long)page || rsi != sizeof page || rdx != MADV_FREE || rbx != 0x1111 + i ||
+                r12_reg != r12 || !(flags & 1) || (flags & 0x400)) {
+                snprintf(text, sizeof text, "bad: rc %ld flags %lx at %lu", rc, flags, i);
+                respond_text(500, text);
+                return;
+            }
+        }
+        respond_text(200, "ok");
     } else if (!strcmp(arg, "meminfo")) {
         answer_meminfo();
     } else {
