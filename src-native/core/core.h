@@ -149,7 +149,6 @@ struct trap_frame {
 };
 _Static_assert(sizeof(struct trap_frame) == FRAME_QWORDS * 8, "frame layout matches stub.S");
 
-
 /* ---- guest address space bookkeeping (memory.c) ----------------------------------------- */
 
 struct range {

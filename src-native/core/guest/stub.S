@@ -9,8 +9,9 @@
  *   - real faults: page faults, invalid opcodes, divide errors, ...
  * The handler saves all registers into the trap frame at a fixed address (FRAME_ADDR), and
  * exits to the host with `out %al, $TRAP_PORT`, except for the system calls it answers itself
- * (madvise: advice the host takes and does nothing with), which return to the program at once. The host reads and rewrites the frame in guest
- * memory and resumes the vCPU, which returns to whatever the frame says with iretq. A new run
+ * (madvise: advice the host takes and does nothing with), which return to the program at once.
+ * The host reads and rewrites the frame in guest memory and resumes the vCPU, which returns to
+ * whatever the frame says with iretq. A new run
  * (boot, request, on_error) does not come through here: the host loads its registers directly.
  *
  * This file is assembled into the host library as data and copied to STUB_CODE_ADDR.
