@@ -73,5 +73,7 @@ int config_check(const struct kvmf_config *c)
     int rc = check_strings("arguments", c->arguments, c->arguments_len);
     if (rc == KVMF_OK)
         rc = check_strings("environment", c->environment, c->environment_len);
-    return rc != KVMF_OK ? rc : check_strings("allowed_paths", c->allowed_paths, c->allowed_paths_len);
+    if (rc == KVMF_OK)
+        rc = check_strings("allowed_paths", c->allowed_paths, c->allowed_paths_len);
+    return rc != KVMF_OK ? rc : check_strings("egress", c->egress, c->egress_len);
 }

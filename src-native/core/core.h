@@ -201,6 +201,7 @@ struct exchange {
     bool enomem;                /* an allocation failed: a later crash is out-of-memory */
     uint64_t request_alloc;     /* bytes brk/mmap handed out during this run and not given back */
     uint64_t request_peak;      /* the most request_alloc has been in this run */
+    uint64_t fetch_ns;          /* time sys_fetch spent in this run (the egress policy's max_time_ms) */
     int64_t status;
     uint64_t ctype_addr, ctype_len;
     uint64_t body_addr, body_len;
@@ -286,6 +287,7 @@ struct kvmf_instance {
         kvmf_fetch_fn fn;
         void *ctx;
     } fetch;
+    void *curl;                 /* curl_fetch.c: this instance's libcurl handle (its open connections), or NULL */
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
     uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
@@ -322,6 +324,10 @@ struct kvmf_program {
     int state_fd;               /* config.state_file opened read-write (-1: none) */
     char *state_file;           /* owned copy of config.state_file */
     char *allowed_paths;        /* owned copy of config.allowed_paths */
+    struct egress_policy *egress; /* parsed config.egress; NULL: the program may not fetch */
+    uint64_t fetches, fetch_refusals, fetch_failures, fetch_bytes; /* sys_fetch (curl_fetch.c), atomic */
+    uint64_t fetches_running;   /* now, against the policy's max_concurrent */
+    uint64_t fetch_refusal_logged_ns; /* when a refusal or failure was last logged (once a minute) */
     struct allowed_file allowed[ALLOWED_PATHS_MAX];
     size_t allowed_count;
     struct open_file frozen_files[OPEN_FILES_MAX]; /* what the boot VM had open at the freeze */
@@ -403,6 +409,33 @@ int api_add_header_text(struct kvmf_instance *in, struct header_list *set, const
 int64_t storage_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
 /* fetch.c: sys_fetch (self false) and sys_request (self true), through the run's kvmf_instance_fetch_with handler. */
 int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self);
+/* fetch.c: the reply a handler fills, for curl_fetch's hops: header lines or body dropped, the body's length. */
+void fetch_reply_clear_headers(kvmf_fetch_reply *reply);
+void fetch_reply_clear_body(kvmf_fetch_reply *reply);
+uint64_t fetch_reply_body_len(const kvmf_fetch_reply *reply);
+
+/* egress.c: a program's egress policy, parsed from config.egress ("key=value" strings; NULL *out when empty). */
+struct egress_policy;
+struct sockaddr;
+int egress_parse(const char *blob, uint64_t len, struct egress_policy **out);
+void egress_free(struct egress_policy *policy);
+/* Whether a URL's scheme ("http"), host (a name or IP literal) and port may be fetched; why says why not. */
+bool egress_url_allowed(const struct egress_policy *policy, const char *scheme, const char *host, unsigned port,
+                        char *why, size_t why_cap);
+/* Whether a connection may go to this address (public, or in the policy's addresses); why says why not. */
+bool egress_address_allowed(const struct egress_policy *policy, const struct sockaddr *address, char *why,
+                            size_t why_cap);
+uint64_t egress_max_response_size(const struct egress_policy *policy);
+uint64_t egress_max_concurrent(const struct egress_policy *policy);
+uint64_t egress_max_time_ms(const struct egress_policy *policy);
+uint64_t egress_max_redirects(const struct egress_policy *policy);
+bool egress_insecure_tls(const struct egress_policy *policy);
+
+/* curl_fetch.c: sys_fetch by libcurl within the program's egress policy (a kvmf_fetch_fn for instance in);
+ * curl_fetch_release closes the instance's connections. */
+int curl_fetch(struct kvmf_instance *in, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply);
+void curl_fetch_release(struct kvmf_instance *in);
+
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);
 

@@ -23,6 +23,7 @@ void exchange_reset(struct exchange *ex, enum phase phase, uint64_t deadline_ns)
     ex->paused_req_addr = 0;
     ex->enomem = false;
     ex->request_alloc = ex->request_peak = 0;
+    ex->fetch_ns = 0;
     ex->status = 0;
     ex->ctype_addr = ex->ctype_len = ex->body_addr = ex->body_len = 0;
     header_list_clear(&ex->request_headers);

@@ -5,8 +5,8 @@
  * follow_location) out of guest memory, hands it to the handler the caller set for this run
  * (kvmf_instance_fetch_with), and maps the answer into the program: the body and header lines in fresh memory of
  * the program's mmap area, counted against its request memory like any allocation, the status and Content-Type
- * in its struct curl_op. Where a program may connect is the handler's decision (the host's egress policy); with
- * no handler the call is refused with -EPERM. The handler's time is the program's: the request's deadline does
+ * in its struct curl_op. Where a program may connect is the handler's decision; without one, a program with an
+ * egress policy fetches by libcurl within it (curl_fetch.c), and any other call is refused with -EPERM. The handler's time is the program's: the request's deadline does
  * not move, and the handler is told how much is left.
  */
 #define _GNU_SOURCE
@@ -74,6 +74,16 @@ int kvmf_fetch_reply_body(kvmf_fetch_reply *reply, const void *data, uint64_t le
     if (!buffer_append(&reply->body, data, len, SIZE_MAX))
         return kvmf_fail(KVMF_INTERNAL, "kvmf_fetch_reply_body: out of memory");
     return KVMF_OK;
+}
+
+void fetch_reply_clear_headers(kvmf_fetch_reply *reply) { buffer_clear(&reply->headers); }
+void fetch_reply_clear_body(kvmf_fetch_reply *reply) { buffer_clear(&reply->body); }
+uint64_t fetch_reply_body_len(const kvmf_fetch_reply *reply) { return reply->body.len; }
+
+/* The handler of programs with an egress policy and no handler of the caller's. */
+static int egress_handler(void *ctx, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply)
+{
+    return curl_fetch(ctx, request, reply);
 }
 
 int kvmf_instance_fetch_with(kvmf_instance *in, kvmf_fetch_fn fetch, void *ctx)
@@ -150,7 +160,7 @@ int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self)
             return -EFAULT;
         }
     }
-    int8_t follow = 0;
+    int8_t follow = 0, insecure = 0;
     if (opts_addr) {
         const struct curl_options *opts = guest_ptr(in, opts_addr, sizeof *opts);
         if (!opts) {
@@ -159,10 +169,17 @@ int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self)
             return -EFAULT;
         }
         follow = opts->follow_location;
+        insecure = opts->dont_verify_host;
     }
-    if (!in->fetch.fn) {
-        exchange_logf(in, "[kvmfilter] %s refused (-EPERM): outbound requests are not allowed for this program\n",
-                      call);
+    kvmf_fetch_fn handler = in->fetch.fn;
+    void *handler_ctx = in->fetch.ctx;
+    if (!handler && in->program->egress && !self) {
+        handler = egress_handler;
+        handler_ctx = in;
+    }
+    if (!handler) {
+        exchange_logf(in, "[kvmfilter] %s refused (-EPERM): %s\n", call, self ? "self-requests are not handled here"
+                      : "outbound requests are not allowed for this program (it has no egress policy)");
         return -EPERM;
     }
     struct buffer fields = {0};
@@ -175,7 +192,7 @@ int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self)
     struct kvmf_fetch_request request = {
         .url = url, .url_len = url_len, .method = post ? "POST" : "GET", .body = post,
         .body_len = post ? op.post_buflen : 0, .fields = fields.data ? fields.data : "", .fields_len = fields.len,
-        .self = self, .follow_location = follow != 0,
+        .self = self, .follow_location = follow != 0, .insecure_tls = insecure != 0,
         .time_left_ms = ex->deadline_ns > now ? (ex->deadline_ns - now) / 1000000 : 0,
         .max_body = limit > ex->request_alloc ? limit - ex->request_alloc : 0,
     };
@@ -185,7 +202,7 @@ int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self)
     /* The handler waits on the network: the run's timer must not interrupt its system calls. The deadline
      * stands, and the next entry into the guest checks it. */
     timer_disarm();
-    int rc = in->fetch.fn(in->fetch.ctx, &request, &reply);
+    int rc = handler(handler_ctx, &request, &reply);
     buffer_free(&fields);
     if (timer_arm(ex->deadline_ns) != KVMF_OK)
         exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());

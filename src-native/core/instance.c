@@ -84,6 +84,7 @@ void instance_destroy(struct kvmf_instance *in)
     as_free(&in->as);
     exchange_free(&in->ex);
     regex_set_clear(&in->regexes);
+    curl_fetch_release(in);
     free_page_sets(in);
     free(in);
 }

@@ -47,6 +47,7 @@ static void free_program(struct kvmf_program *p)
     free(p->name);
     free(p->arguments);
     free(p->environment);
+    egress_free(p->egress);
     free(p);
 }
 
@@ -176,11 +177,17 @@ static int create(const char *name, const void *elf, uint64_t elf_len, const str
     p->config.allowed_paths = p->allowed_paths;
     p->host = host;
     p->mem_size = config->max_memory;
+    p->config.egress = NULL; /* parsed below; the caller's blob is not kept */
+    p->config.egress_len = 0;
     p->instances = calloc(config->concurrency, sizeof *p->instances);
     p->reserved = calloc(config->concurrency, sizeof *p->reserved);
     if (!p->name || !p->arguments || !p->environment || !p->allowed_paths || !p->instances || !p->reserved) {
         free_program(p);
         return kvmf_fail(KVMF_INTERNAL, "out of memory");
+    }
+    if ((rc = egress_parse(config->egress, config->egress_len, &p->egress)) != KVMF_OK) {
+        free_program(p);
+        return rc;
     }
 
     uint8_t *mem = NULL;

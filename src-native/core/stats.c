@@ -58,6 +58,10 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->storage_tasks = LOAD(p->storage->storage_tasks_run);
         out->storage_task_failures = LOAD(p->storage->storage_task_failures);
     }
+    out->fetches = LOAD(p->fetches);
+    out->fetch_refusals = LOAD(p->fetch_refusals);
+    out->fetch_failures = LOAD(p->fetch_failures);
+    out->fetch_bytes = LOAD(p->fetch_bytes);
     out->max_memory = p->config.max_memory;
     out->max_request_memory = p->config.max_request_memory;
     return KVMF_OK;

@@ -103,6 +103,9 @@ struct kvmf_config {
     uint64_t allowed_paths_len;   /* total bytes of `allowed_paths` */
     uint64_t max_storage_memory;  /* bytes of the storage instance's memory (config.storage); 0: max_memory */
     uint64_t max_storage_time_ms; /* time for one storage call or task; 0: max_request_time_ms */
+    const char *egress;           /* the egress policy (sys_fetch): "key=value" strings, each NUL-terminated, back
+                                     to back; keys in docs/security.md; NULL: the program may not fetch */
+    uint64_t egress_len;          /* total bytes of `egress` */
 };
 
 void kvmf_config_defaults(struct kvmf_config *config);
@@ -236,6 +239,7 @@ struct kvmf_fetch_request {
     int64_t follow_location;      /* 1 when the program asked to follow redirects */
     uint64_t time_left_ms;        /* what the request's time limit leaves: the handler's time is the program's */
     uint64_t max_body;            /* the most body bytes the program can take (its request memory left) */
+    int64_t insecure_tls;         /* 1 when the program asked not to verify TLS (dont_verify_host) */
 };
 
 typedef struct kvmf_fetch_reply kvmf_fetch_reply;
@@ -244,7 +248,8 @@ typedef struct kvmf_fetch_reply kvmf_fetch_reply;
  * the program gets negated: EPERM (not allowed), ETIMEDOUT, EFBIG (larger than max_body), EIO (any other). */
 typedef int (*kvmf_fetch_fn)(void *ctx, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply);
 
-/* Sets the handler of the next kvmf_instance_run's outbound requests (that run only); NULL refuses them. */
+/* Sets the handler of the next kvmf_instance_run's outbound requests (that run only). Without one, a program
+ * with an egress policy (config.egress) fetches by libcurl within it, and other calls are refused. */
 int kvmf_instance_fetch_with(kvmf_instance *instance, kvmf_fetch_fn fetch, void *ctx);
 
 /* During the handler: the answer's status and Content-Type (not NUL-terminated; cut to 127 bytes). */
@@ -301,6 +306,10 @@ struct kvmf_program_stats {
     uint64_t storage_failures;    /* storage runs (calls and tasks) that failed: each restarted storage */
     uint64_t storage_tasks;       /* storage tasks run */
     uint64_t storage_task_failures; /* storage tasks that failed or found storage busy past their time */
+    uint64_t fetches;             /* sys_fetch calls made under the egress policy (config.egress) */
+    uint64_t fetch_refusals;      /* sys_fetch calls the policy refused (host, address, limits) */
+    uint64_t fetch_failures;      /* fetches that failed otherwise (timeout, too large, network) */
+    uint64_t fetch_bytes;         /* response bytes fetched */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

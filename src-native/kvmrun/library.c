@@ -18,7 +18,7 @@ static const char *const known_keys[] = {
     "queue_timeout", "max_memory", "max_request_memory", "max_response_size", "max_queue", "ephemeral", "debug",
     "reads_url", "start", "reload", "main_arguments", "environment", "warmup_requests", "warmup_url",
     "warmup_body", "warmup_content_type", "trim_idle_time", "storage", "shared_memory", "state_file",
-    "allowed_paths", "max_storage_memory", "max_storage_time", NULL,
+    "allowed_paths", "max_storage_memory", "max_storage_time", "egress", NULL,
 };
 
 static int fail(struct library_settings *out, const char *fmt, const char *a, const char *b)
@@ -156,6 +156,62 @@ static bool seconds(const struct json_value *v, uint64_t *ms)
     return true;
 }
 
+/* egress: {"hosts": [..], "schemes": [..], "ports": [..], "addresses": [..], "max_response_size": MiB,
+ * "max_concurrent": N, "max_time": seconds, "max_redirects": N, "insecure_tls": bool} packed as the core's
+ * "key=value" strings (the core checks the values, naming what is wrong); false when a type is wrong. */
+static bool pack_egress(const struct json_value *v, char **blob, uint64_t *len)
+{
+    if (v->type != JSON_OBJECT)
+        return false;
+    char *packed = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&packed, &size);
+    bool ok = out != NULL;
+    for (size_t k = 0; ok && k < v->u.object.count; k++) {
+        const char *key = v->u.object.members[k].key;
+        const struct json_value *e = v->u.object.members[k].value;
+        if (!strcmp(key, "hosts") || !strcmp(key, "schemes") || !strcmp(key, "ports") || !strcmp(key, "addresses")) {
+            ok = e->type == JSON_ARRAY;
+            fprintf(out, "%s=", key);
+            for (size_t i = 0; ok && i < e->u.array.count; i++) {
+                const struct json_value *item = e->u.array.items[i];
+                if (!strcmp(key, "ports"))
+                    ok = item->type == JSON_NUMBER && item->u.number.is_integer && fprintf(out, "%s%.0f", i ? "," : "",
+                                                                                          item->u.number.value) > 0;
+                else
+                    ok = item->type == JSON_STRING && !strchr(item->u.string.chars, ',') &&
+                         fprintf(out, "%s%s", i ? "," : "", item->u.string.chars) > 0;
+            }
+        } else if (!strcmp(key, "max_response_size")) {
+            ok = e->type == JSON_NUMBER && e->u.number.value > 0 && e->u.number.value <= 4095;
+            fprintf(out, "%s=%.0f", key, ok ? e->u.number.value * 1048576.0 : 0);
+        } else if (!strcmp(key, "max_time")) {
+            uint64_t ms;
+            ok = seconds(e, &ms);
+            fprintf(out, "max_time_ms=%llu", (unsigned long long)(ok ? ms : 0));
+        } else if (!strcmp(key, "max_concurrent") || !strcmp(key, "max_redirects")) {
+            ok = e->type == JSON_NUMBER && e->u.number.is_integer && e->u.number.value >= 0;
+            fprintf(out, "%s=%.0f", key, ok ? e->u.number.value : 0);
+        } else if (!strcmp(key, "insecure_tls")) {
+            ok = e->type == JSON_BOOL;
+            fprintf(out, "%s=%d", key, ok && e->u.boolean);
+        } else {
+            fprintf(out, "%s=", key); /* the core names the unknown key */
+        }
+        fputc('\0', out);
+    }
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok) {
+        free(packed);
+        return false;
+    }
+    free(*blob);
+    *blob = packed;
+    *len = size;
+    return true;
+}
+
 static int apply_key(struct library_settings *out, const char *library, const char *key, const struct json_value *v)
 {
     struct kvmf_config *c = &out->config;
@@ -211,6 +267,9 @@ static int apply_key(struct library_settings *out, const char *library, const ch
     } else if (!strcmp(key, "allowed_paths")) {
         ok = pack_allowed_paths(v, library, &out->allowed_paths, &c->allowed_paths_len);
         c->allowed_paths = out->allowed_paths;
+    } else if (!strcmp(key, "egress")) {
+        ok = pack_egress(v, &out->egress, &c->egress_len);
+        c->egress = out->egress;
     } else {
         size_t i = 0;
         while (known_keys[i] && strcmp(known_keys[i], key))
@@ -282,4 +341,5 @@ void library_free(struct library_settings *s)
     free(s->arguments);
     free(s->environment);
     free(s->allowed_paths);
+    free(s->egress);
 }

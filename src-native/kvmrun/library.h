@@ -10,7 +10,7 @@
 struct library_settings {
     struct kvmf_config config; /* the defaults, then the program's group, then the program */
     char *program;             /* the ELF's path, relative paths resolved against the library's directory */
-    char *state_file, *arguments, *environment, *allowed_paths; /* owned blobs the config points to */
+    char *state_file, *arguments, *environment, *allowed_paths, *egress; /* owned blobs the config points to */
     char error[600];
 };
 

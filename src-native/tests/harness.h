@@ -55,6 +55,8 @@ struct result run_on(kvmf_instance *in, const char *method, const char *arg, con
                      const char *headers);
 /* Acquires, runs a GET with `arg`, releases. */
 struct result get(kvmf_program *p, const char *arg);
+/* Monotonic milliseconds. */
+uint64_t now_ms(void);
 /* The same, flagged as a warm-up request (KVMF_RUN_WARMUP: the instance may learn its hot pages). */
 struct result get_warmup(kvmf_program *p, const char *arg);
 
@@ -69,5 +71,6 @@ void test_shared(void);
 void test_storage(void);
 void test_stream(void);
 void test_fetch(void);
+void test_egress(void);
 void test_files(void);
 #endif

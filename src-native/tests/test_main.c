@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -116,6 +117,13 @@ static struct result get_flagged(kvmf_program *p, const char *arg, uint64_t flag
     return r;
 }
 
+uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 struct result get(kvmf_program *p, const char *arg)
 {
     return get_flagged(p, arg, 0);
@@ -177,6 +185,7 @@ int main(int argc, char **argv)
         {"stream", test_stream},
         {"files", test_files},
         {"fetch", test_fetch},
+        {"egress", test_egress},
     };
     const char *only = getenv("TEST_GROUPS"); /* e.g. "files,stream": run just those (while working on them) */
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

@@ -281,13 +281,6 @@ static void state_file(const char *guest)
     unlink(path);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 /* max_storage_memory and max_storage_time: storage gets its own memory and time limit, the request VMs keep theirs. */
 static void storage_limits(const char *guest)
 {

@@ -3,6 +3,7 @@
  *   post:URL     POST "the posted body" to URL with follow_location; answers as get
  *   self:PATH    sys_request of PATH; answers as get
  *   buffer:URL   GET URL with the program's own 16-byte header buffer; answers "LEN|HEADERS"
+ *   follow:URL   GET URL following redirects, with "Authorization: Bearer secret" and "X-One: 1"; answers as get
  *   result:URL   GET URL; answers the return value ("rc=N")
  *   again:URL    GET URL twice, munmap-ing the first body: answers "rc=A rc=B" (freed memory is reusable)
  *   badurl       the URL pointer outside the program's memory (the request fails)
@@ -40,6 +41,17 @@ static void on_get(const char *url, const char *arg)
         fields.ptr[1] = "Accept: image/webp";
         fields.len[1] = 18;
         answer(sys_fetch(target, strlen(target), &op, &fields, NULL), &op);
+    } else if (!strncmp(arg, "follow:", 7)) {
+        struct curl_fields fields;
+        struct curl_options opts;
+        memset(&fields, 0, sizeof fields);
+        memset(&opts, 0, sizeof opts);
+        fields.ptr[0] = "Authorization: Bearer secret";
+        fields.len[0] = 28;
+        fields.ptr[1] = "X-One: 1";
+        fields.len[1] = 8;
+        opts.follow_location = 1;
+        answer(sys_fetch(target, strlen(target), &op, &fields, &opts), &op);
     } else if (!strncmp(arg, "post:", 5)) {
         static const char body[] = "the posted body";
         struct curl_options opts;

@@ -73,6 +73,10 @@ public record KvmStats(Map<String, Program> programs) {
      *     each, storage started again from its boot image
      * @param storageTasks storage tasks run
      * @param storageTaskFailures storage tasks that failed, or found storage busy for their whole time
+     * @param fetches sys_fetch calls made under the program's egress policy
+     * @param fetchRefusals fetches the egress policy refused (host, port, address, redirects, limits)
+     * @param fetchFailures fetches that failed otherwise (time, size, network)
+     * @param fetchBytes response bytes fetched
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -111,6 +115,10 @@ public record KvmStats(Map<String, Program> programs) {
             long storageFailures,
             long storageTasks,
             long storageTaskFailures,
+            long fetches,
+            long fetchRefusals,
+            long fetchFailures,
+            long fetchBytes,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

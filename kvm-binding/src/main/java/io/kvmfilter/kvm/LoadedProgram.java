@@ -59,6 +59,7 @@ final class LoadedProgram {
         long environment = 0;
         long stateFile = 0;
         long allowedPaths = 0;
+        long egress = 0;
         long image = 0;
         try {
             KvmNative.kvmf_config_defaults(config);
@@ -104,6 +105,12 @@ final class LoadedProgram {
                 c.setLong(NativeLayout.CONFIG_ALLOWED_PATHS, allowedPaths);
                 c.setLong(NativeLayout.CONFIG_ALLOWED_PATHS_LEN, packed.length);
             }
+            if (definition.egress().isPresent()) {
+                byte[] packed = NativeStrings.packed(definition.egress().get().entries());
+                egress = NativeMemory.copyOf(packed);
+                c.setLong(NativeLayout.CONFIG_EGRESS, egress);
+                c.setLong(NativeLayout.CONFIG_EGRESS_LEN, packed.length);
+            }
             image = NativeMemory.copyOf(elf);
             long[] out = new long[1];
             int rc = KvmNative.kvmf_program_create(NativeStrings.cString(name), image, elf.length, config, out);
@@ -117,6 +124,7 @@ final class LoadedProgram {
             NativeMemory.free(environment);
             NativeMemory.free(stateFile);
             NativeMemory.free(allowedPaths);
+            NativeMemory.free(egress);
             NativeMemory.free(image);
         }
     }

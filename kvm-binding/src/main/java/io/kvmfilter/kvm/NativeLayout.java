@@ -34,7 +34,9 @@ final class NativeLayout {
     static final long CONFIG_ALLOWED_PATHS_LEN = field(18);
     static final long CONFIG_MAX_STORAGE_MEMORY = field(19);
     static final long CONFIG_MAX_STORAGE_TIME_MS = field(20);
-    static final long CONFIG_SIZE = field(21);
+    static final long CONFIG_EGRESS = field(21);
+    static final long CONFIG_EGRESS_LEN = field(22);
+    static final long CONFIG_SIZE = field(23);
 
     /** struct kvmf_response. */
     static final long RESPONSE_STATUS = field(0);
@@ -98,7 +100,11 @@ final class NativeLayout {
     static final long PSTATS_STORAGE_FAILURES = field(27 + ERROR_KIND_COUNT);
     static final long PSTATS_STORAGE_TASKS = field(28 + ERROR_KIND_COUNT);
     static final long PSTATS_STORAGE_TASK_FAILURES = field(29 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(30 + ERROR_KIND_COUNT);
+    static final long PSTATS_FETCHES = field(30 + ERROR_KIND_COUNT);
+    static final long PSTATS_FETCH_REFUSALS = field(31 + ERROR_KIND_COUNT);
+    static final long PSTATS_FETCH_FAILURES = field(32 + ERROR_KIND_COUNT);
+    static final long PSTATS_FETCH_BYTES = field(33 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(34 + ERROR_KIND_COUNT);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);

@@ -54,6 +54,7 @@ import java.util.Optional;
  *     → the host file, opened when the program is created
  * @param maxStorageMemory bytes of the storage instance's memory ({@code max_storage_memory}, MiB in JSON; 0: maxMemory)
  * @param maxStorageTime time for one storage call or task ({@code max_storage_time}, seconds; zero: maxRequestTime)
+ * @param egress where the program may fetch from ({@code egress}); empty: it may not fetch
  */
 public record ProgramDefinition(
         String name,
@@ -86,7 +87,8 @@ public record ProgramDefinition(
         Optional<java.nio.file.Path> stateFile,
         Map<String, java.nio.file.Path> allowedPaths,
         long maxStorageMemory,
-        Duration maxStorageTime) {
+        Duration maxStorageTime,
+        Optional<EgressPolicy> egress) {
 
     /** Checks that no component is null and copies the lists. */
     public ProgramDefinition {
@@ -107,5 +109,6 @@ public record ProgramDefinition(
         Objects.requireNonNull(stateFile, "stateFile");
         allowedPaths = Collections.unmodifiableMap(new LinkedHashMap<>(allowedPaths));
         Objects.requireNonNull(maxStorageTime, "maxStorageTime");
+        Objects.requireNonNull(egress, "egress");
     }
 }

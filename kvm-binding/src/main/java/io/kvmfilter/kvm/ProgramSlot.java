@@ -297,6 +297,10 @@ final class ProgramSlot {
                 totals.get(NativeLayout.PSTATS_STORAGE_FAILURES),
                 totals.get(NativeLayout.PSTATS_STORAGE_TASKS),
                 totals.get(NativeLayout.PSTATS_STORAGE_TASK_FAILURES),
+                totals.get(NativeLayout.PSTATS_FETCHES),
+                totals.get(NativeLayout.PSTATS_FETCH_REFUSALS),
+                totals.get(NativeLayout.PSTATS_FETCH_FAILURES),
+                totals.get(NativeLayout.PSTATS_FETCH_BYTES),
                 instances);
     }
 }

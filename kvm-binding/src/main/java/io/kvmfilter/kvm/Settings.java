@@ -128,6 +128,11 @@ final class Settings {
                 + "host file, \"virtual\": \"/path the program opens\"} objects (a relative \"real\" is in the "
                 + "library's directory; \"prefix\" directories and \"writable\" files are not supported: list each "
                 + "file; only the state file is written, by storage)", Settings::allowedPaths);
+        key("egress", Scope.GROUP_OR_PROGRAM, "an object: \"hosts\" (an array of host names, \"*.domain\" or \"*\"; "
+                + "required), \"schemes\" (\"http\", \"https\"), \"ports\" (integers 1 to 65535), \"addresses\" "
+                + "(non-public IP addresses or ranges allowed, \"10.0.0.0/8\"), \"max_response_size\" (MiB, 1 to 4095), "
+                + "\"max_concurrent\" (1 to 4096), \"max_time\" (seconds, 0 to 3600), \"max_redirects\" (0 to 20), "
+                + "\"insecure_tls\" (true or false)", Settings::egress);
         key("warmup_requests", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_WARMUP_REQUESTS,
                 node -> integer(node, 0, MAX_WARMUP_REQUESTS));
         key("warmup_url", Scope.GROUP_OR_PROGRAM, "a string starting with \"/\"", node -> {
@@ -282,6 +287,49 @@ final class Settings {
         return List.copyOf(out);
     }
 
+    /** egress: an {@link EgressPolicy}, or null when a member is unknown or of the wrong type or range. */
+    private static Object egress(JsonNode node) {
+        if (!node.isObject() || !node.path("hosts").isArray() || node.get("hosts").isEmpty()) {
+            return null;
+        }
+        Pattern item = Pattern.compile("[^,\\x00]+");
+        Object hosts = strings(node.get("hosts"), item);
+        Object schemes = node.has("schemes") ? strings(node.get("schemes"), item) : List.of();
+        Object addresses = node.has("addresses") ? strings(node.get("addresses"), item) : List.of();
+        List<Integer> ports = new ArrayList<>();
+        for (JsonNode port : node.path("ports")) {
+            Object p = integer(port, 1, 65535);
+            if (p == null) {
+                return null;
+            }
+            ports.add(((Long) p).intValue());
+        }
+        Object size = node.has("max_response_size") ? integer(node.get("max_response_size"), 1, 4095)
+                : EgressPolicy.DEFAULT_MAX_RESPONSE_SIZE / MIB;
+        Object concurrent = node.has("max_concurrent") ? integer(node.get("max_concurrent"), 1, 4096)
+                : (long) EgressPolicy.DEFAULT_MAX_CONCURRENT;
+        Object time = node.has("max_time") ? seconds(node.get("max_time"), true) : Duration.ZERO;
+        Object redirects = node.has("max_redirects") ? integer(node.get("max_redirects"), 0, 20)
+                : (long) EgressPolicy.DEFAULT_MAX_REDIRECTS;
+        Object insecure = node.has("insecure_tls") ? bool(node.get("insecure_tls")) : Boolean.FALSE;
+        Set<String> known = Set.of("hosts", "schemes", "ports", "addresses", "max_response_size", "max_concurrent",
+                "max_time", "max_redirects", "insecure_tls");
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            if (!known.contains(names.next())) {
+                return null;
+            }
+        }
+        if (hosts == null || schemes == null || addresses == null || (node.has("ports") && !node.get("ports").isArray())
+                || size == null || concurrent == null || time == null || redirects == null || insecure == null) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        EgressPolicy policy = new EgressPolicy((List<String>) hosts, (List<String>) schemes, ports,
+                (List<String>) addresses, (Long) size * MIB, ((Long) concurrent).intValue(), (Duration) time,
+                ((Long) redirects).intValue(), (Boolean) insecure);
+        return policy;
+    }
+
     /** @return a short description of a JSON value for messages: the value and its JSON type */
     static String describe(JsonNode node) {
         String text = node.toString();
@@ -344,7 +392,8 @@ final class Settings {
                 Optional.ofNullable((java.nio.file.Path) settings.get(STATE_FILE)),
                 (Map<String, java.nio.file.Path>) settings.getOrDefault("allowed_paths", Map.of()),
                 mib(settings, "max_storage_memory", 0),
-                (Duration) settings.getOrDefault("max_storage_time", Duration.ZERO));
+                (Duration) settings.getOrDefault("max_storage_time", Duration.ZERO),
+                Optional.ofNullable((EgressPolicy) settings.get("egress")));
     }
 
     private static long mib(Map<String, Object> settings, String key, long defaultMib) {

@@ -81,6 +81,10 @@ final class StatsJson {
         o.put("storage_failures", p.storageFailures());
         o.put("storage_tasks", p.storageTasks());
         o.put("storage_task_failures", p.storageTaskFailures());
+        o.put("fetches", p.fetches());
+        o.put("fetch_refusals", p.fetchRefusals());
+        o.put("fetch_failures", p.fetchFailures());
+        o.put("fetch_bytes", p.fetchBytes());
         o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {

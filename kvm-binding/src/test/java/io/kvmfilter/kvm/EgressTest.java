@@ -1,0 +1,108 @@
+package io.kvmfilter.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.kvmfilter.kvm.testing.CSuiteGuests;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The library's egress policy through Java: the C suite's "fetch" guest fetches from an origin this test runs on
+ * 127.0.0.1 (the JDK's HTTP server); allowed, refused for a host not listed and for a loopback address not listed
+ * in "addresses", counted in the statistics and their JSON; a policy with a wrong type refused when the library
+ * is read, one with a wrong value when the program loads, each with the reason.
+ */
+@ExtendWith(KvmTestEnvironment.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EgressTest {
+
+    private HttpServer origin;
+    private int port;
+
+    @BeforeAll
+    void startOrigin() throws IOException {
+        origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/hello", exchange -> {
+            byte[] body = ("from the origin, X-One=" + exchange.getRequestHeaders().getFirst("X-One"))
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        origin.start();
+        port = origin.getAddress().getPort();
+    }
+
+    @AfterAll
+    void stopOrigin() {
+        origin.stop(0);
+    }
+
+    private String library(String egress) throws Exception {
+        return "{ \"fetch\": { \"filename\": \"" + CSuiteGuests.guest("fetch") + "\"" + egress + " } }";
+    }
+
+    private static String body(Kvm kvm, String arg) {
+        Result result = kvm.run("fetch", Request.get("/").withArg(arg));
+        assertThat(result.ok()).as("%s: %s", arg, result).isTrue();
+        return result.bodyAsString();
+    }
+
+    @Test
+    void aProgramFetchesWhatItsPolicyAllowsAndNothingElse() throws Exception {
+        String policy = ", \"egress\": { \"hosts\": [\"127.0.0.1\", \"localhost\"], \"ports\": [" + port + "], "
+                + "\"addresses\": [\"127.0.0.1/32\"], \"max_time\": 5, \"max_response_size\": 1 }";
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(policy), null))) {
+            String hello = "http://127.0.0.1:" + port + "/hello";
+            assertThat(body(kvm, "get:" + hello)).startsWith("200 text/plain|").endsWith("|from the origin, X-One=1");
+            assertThat(body(kvm, "result:http://example.com:" + port + "/hello")).as("a host not listed")
+                    .isEqualTo("rc=-1");
+            assertThat(body(kvm, "result:http://127.0.0.1:1/hello")).as("a port not listed").isEqualTo("rc=-1");
+            KvmStats.Program stats = kvm.stats().program("fetch");
+            assertThat(stats.fetches()).isEqualTo(3);
+            assertThat(stats.fetchRefusals()).isEqualTo(2);
+            assertThat(stats.fetchFailures()).isZero();
+            assertThat(stats.fetchBytes()).isEqualTo("from the origin, X-One=1".length());
+            assertThat(StatsJson.write(kvm.stats(), java.util.regex.Pattern.compile(".*"), 0)).contains("\"fetches\":3").contains("\"fetch_refusals\":2");
+        }
+    }
+
+    @Test
+    void loopbackIsRefusedUnlessTheAddressesListIt() throws Exception {
+        String policy = ", \"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + port + "] }";
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(policy), null))) {
+            assertThat(body(kvm, "result:http://127.0.0.1:" + port + "/hello")).isEqualTo("rc=-1");
+            assertThat(kvm.stats().program("fetch").fetchRefusals()).isEqualTo(1);
+        }
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(""), null))) {
+            assertThat(body(kvm, "result:http://127.0.0.1:" + port + "/hello")).as("no policy: no fetch")
+                    .isEqualTo("rc=-1");
+        }
+    }
+
+    @Test
+    void policiesWithMistakesAreRefusedWithTheReason() throws Exception {
+        assertThatThrownBy(() -> ProgramLibrary.parse(library(", \"egress\": { \"hosts\": \"a.com\" }"), null))
+                .isInstanceOf(KvmConfigurationException.class).hasMessageContaining("\"egress\"")
+                .hasMessageContaining("\"hosts\" (an array of host names");
+        assertThatThrownBy(() -> ProgramLibrary.parse(library(", \"egress\": { \"hosts\": [\"a.com\"], \"colour\": 1 }"),
+                null)).isInstanceOf(KvmConfigurationException.class).hasMessageContaining("\"egress\"");
+        try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(", \"egress\": { \"hosts\": [\"a.*.com\"] }"), null))) {
+            Result result = kvm.run("fetch", Request.get("/").withArg("result:http://a.com/"));
+            assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.message())
+                    .contains("egress hosts = \"a.*.com\"; allowed: host names"));
+        }
+    }
+}
