@@ -54,7 +54,7 @@ check "a program using the API page builds" gcc -std=c11 -O2 -Wall -Wextra -Werr
 check "a program using the API page builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-musl" "$tmp/path.c"
 check "a program using out builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -DKVM_API_OUT_ONLY -static -o "$tmp/path-out" "$tmp/path.c"
 # The examples of docs/writing-programs.md, with glibc and musl.
-for example in shared_counter storage_notes countdown; do
+for example in shared_counter storage_notes countdown fetch_proxy; do
 	check "sdk/examples/$example.c builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example" "sdk/examples/$example.c"
 	check "sdk/examples/$example.c builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example-musl" "sdk/examples/$example.c"
 done
@@ -93,6 +93,20 @@ if [[ -x "$kvmrun" ]]; then
 	check "json_minify (Rust) minifies in the sandbox" bash -c "[[ \"\$('$kvmrun' --method POST --body '$tmp/doc.json' '$tmp/json_minify')\" == '$minified' ]]"
 	check "json_minify (Rust) answers 400 for bad JSON in the sandbox" bash -c "'$kvmrun' --fail --method POST \
 		--body '$tmp/bad.json' '$tmp/json_minify' >'$tmp/bad.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'byte 9' '$tmp/bad.out'"
+	# fetch_proxy against a local origin (python3's http.server on 127.0.0.1), allowed by its library's egress.
+	mkdir -p "$tmp/www"
+	printf 'fetched!' >"$tmp/www/page.txt"
+	python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/origin.log" 2>&1 &
+	origin=$!
+	for _ in $(seq 50); do grep -q "port" "$tmp/origin.log" && break; sleep 0.1; done
+	port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$tmp/origin.log" | head -n 1)
+	printf '{ "fetch_proxy": { "filename": "fetch_proxy-musl", "egress": { "hosts": ["127.0.0.1"], "ports": [%s], "addresses": ["127.0.0.1"] } } }' \
+		"$port" >"$tmp/library.json"
+	check "fetch_proxy answers what the origin sent" bash -c "[[ \"\$('$kvmrun' --library '$tmp/library.json' --arg http://127.0.0.1:$port/page.txt fetch_proxy 2>/dev/null)\" == 'fetched!' ]]"
+	check "fetch_proxy answers 502 for a host its policy does not list" bash -c "'$kvmrun' --fail --library '$tmp/library.json' \
+		--arg http://localhost:$port/page.txt fetch_proxy >'$tmp/proxy.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'Operation not permitted' '$tmp/proxy.out'"
+	kill "$origin" 2>/dev/null
+	wait "$origin" 2>/dev/null || true # it ends by the signal
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"

@@ -48,6 +48,7 @@ abstract class SandboxFilterContract {
     private byte[] gif;
     private byte[] jpeg;
     private byte[] html;
+    private com.sun.net.httpserver.HttpServer origin;
 
     abstract ServletContainer newContainer();
 
@@ -212,6 +213,28 @@ abstract class SandboxFilterContract {
         // Its streaming POST handler, with bodies up to 16 MiB (read into the sandbox, not the JVM heap).
         deployment.servlet("/stream-post", new ProgramServlet(), Map.of("program", "stream", "maxRequestBodySize",
                 "16MiB", "library", streamLibrary.toUri().toString()));
+        // The C suite's fetch guest with an egress policy: it fetches from an origin on 127.0.0.1 (the JDK's HTTP
+        // server, started here); a second policy lists the host but not the loopback address, so it is refused.
+        origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/hello", exchange -> {
+            byte[] answer = "from the origin".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        origin.start();
+        int originPort = origin.getAddress().getPort();
+        String hello = "http://127.0.0.1:" + originPort + "/hello";
+        Path fetchLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/egress")), "fetch",
+                "\"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + originPort + "], \"addresses\": [\"127.0.0.1\"] }");
+        deployment.servlet("/fetch-allowed", new ProgramServlet(), Map.of("program", "fetch", "arg", "get:" + hello,
+                "library", fetchLibrary.toUri().toString()));
+        Path loopbackLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/loopback")),
+                "fetch", "\"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + originPort + "] }");
+        deployment.servlet("/fetch-loopback", new ProgramServlet(), Map.of("program", "fetch", "arg", "result:" + hello,
+                "library", loopbackLibrary.toUri().toString()));
         // The image endpoint on the same folder, open and signed (excluded from the main filter: it answers itself).
         deployment.servlet("/img/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
                 "presets", "thumb: w=40&h=40&fit=cover"));
@@ -232,6 +255,9 @@ abstract class SandboxFilterContract {
     void stop() throws Exception {
         if (container != null) {
             container.close();
+        }
+        if (origin != null) {
+            origin.stop(0);
         }
         if (staticDir != null) {
             try (var paths = Files.walk(staticDir)) {
@@ -573,6 +599,17 @@ abstract class SandboxFilterContract {
         assertThat(totals).hasSize(requests);
         assertThat(totals.first()).isEqualTo(103);
         assertThat(totals.last()).isEqualTo(100 + 3L * requests);
+    }
+
+    @Test
+    void aProgramFetchesFromTheOriginItsEgressPolicyAllowsAndNotFromLoopbackOtherwise() {
+        Response allowed = http().get("/fetch-allowed");
+        assertThat(allowed.statusCode()).isEqualTo(200);
+        assertThat(allowed.asString()).startsWith("200 text/plain|").endsWith("|from the origin");
+        Response loopback = http().get("/fetch-loopback");
+        assertThat(loopback.statusCode()).isEqualTo(200);
+        assertThat(loopback.asString()).as("127.0.0.1 is a listed host, but loopback is not in addresses: -EPERM")
+                .isEqualTo("rc=-1");
     }
 
     @Test

@@ -80,6 +80,27 @@ final class KvmNative {
 
     static native int kvmf_instance_stream_to(long instance, StreamBegin begin, StreamWrite write, long ctx);
 
+    /**
+     * kvmf_fetch_fn: makes one outbound request of the program (request: a const struct kvmf_fetch_request *,
+     * read by {@link NativeLayout}'s FETCH_REQUEST_* offsets; reply: a kvmf_fetch_reply *, filled with the
+     * kvmf_fetch_reply_* calls). 0 when the reply holds the answer, or a positive errno the program gets negated.
+     */
+    interface FetchHandler extends Callback {
+        int invoke(long ctx, long request, long reply);
+    }
+
+    /** Sets the handler of the next kvmf_instance_run's outbound requests (that run only); null: the default. */
+    static native int kvmf_instance_fetch_with(long instance, FetchHandler fetch, long ctx);
+
+    /** During a FetchHandler: the answer's status and Content-Type (not NUL-terminated; cut to 127 bytes). */
+    static native int kvmf_fetch_reply_status(long reply, long status, byte[] contentType, long contentTypeLen);
+
+    /** During a FetchHandler: one response header line "Name: value", without line end. */
+    static native int kvmf_fetch_reply_header(long reply, byte[] line, long len);
+
+    /** During a FetchHandler: more of the body; KVMF_RESPONSE_TOO_LARGE past max_body (stop then). */
+    static native int kvmf_fetch_reply_body(long reply, byte[] data, long len);
+
     static native int kvmf_program_stats(long program, long out);
 
     static native int kvmf_instance_stats(long program, long index, long out);

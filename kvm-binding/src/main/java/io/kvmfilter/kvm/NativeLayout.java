@@ -106,6 +106,21 @@ final class NativeLayout {
     static final long PSTATS_FETCH_BYTES = field(33 + ERROR_KIND_COUNT);
     static final long PSTATS_SIZE = field(34 + ERROR_KIND_COUNT);
 
+    /** struct kvmf_fetch_request (read by a FetchHandler; the core owns it). */
+    static final long FETCH_REQUEST_URL = field(0);
+    static final long FETCH_REQUEST_URL_LEN = field(1);
+    static final long FETCH_REQUEST_METHOD = field(2);
+    static final long FETCH_REQUEST_BODY = field(3);
+    static final long FETCH_REQUEST_BODY_LEN = field(4);
+    static final long FETCH_REQUEST_FIELDS = field(5);
+    static final long FETCH_REQUEST_FIELDS_LEN = field(6);
+    static final long FETCH_REQUEST_SELF = field(7);
+    static final long FETCH_REQUEST_FOLLOW_LOCATION = field(8);
+    static final long FETCH_REQUEST_TIME_LEFT_MS = field(9);
+    static final long FETCH_REQUEST_MAX_BODY = field(10);
+    static final long FETCH_REQUEST_INSECURE_TLS = field(11);
+    static final long FETCH_REQUEST_SIZE = field(12);
+
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);
     static final long ISTATS_FAILURES = field(1);
