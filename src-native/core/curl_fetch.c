@@ -265,8 +265,6 @@ int curl_fetch(struct kvmf_instance *in, const struct kvmf_fetch_request *r, kvm
         exchange_logf(in, "[kvmfilter] sys_fetch is unavailable (-ENOSYS): %s\n", lib.why);
         return failed(in, ENOSYS);
     }
-    if (r->self)
-        return refuse(in, EPERM, url, "self-requests need the server (none handles them here)");
     uint64_t used = ex->fetch_ns / 1000000;
     uint64_t budget = r->time_left_ms;
     if (egress_max_time_ms(policy)) {

@@ -5,8 +5,9 @@
  * follow_location) out of guest memory, hands it to the handler the caller set for this run
  * (kvmf_instance_fetch_with), and maps the answer into the program: the body and header lines in fresh memory of
  * the program's mmap area, counted against its request memory like any allocation, the status and Content-Type
- * in its struct curl_op. Where a program may connect is the handler's decision; without one, a program with an
- * egress policy fetches by libcurl within it (curl_fetch.c), and any other call is refused with -EPERM. The handler's time is the program's: the request's deadline does
+ * in its struct curl_op. A program with an egress policy fetches by libcurl within it (curl_fetch.c), whatever
+ * handler the caller set; the caller's handler answers self-requests, and the fetches of programs without a
+ * policy (where a program may connect is then the handler's decision); with neither, -EPERM. The handler's time is the program's: the request's deadline does
  * not move, and the handler is told how much is left.
  */
 #define _GNU_SOURCE
@@ -171,9 +172,10 @@ int64_t fetch_call(struct kvmf_instance *in, struct trap_frame *f, bool self)
         follow = opts->follow_location;
         insecure = opts->dont_verify_host;
     }
+    /* A program's egress policy always decides its sys_fetch: no handler of the caller's can widen it. */
     kvmf_fetch_fn handler = in->fetch.fn;
     void *handler_ctx = in->fetch.ctx;
-    if (!handler && in->program->egress && !self) {
+    if (in->program->egress && !self) {
         handler = egress_handler;
         handler_ctx = in;
     }

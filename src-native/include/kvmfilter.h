@@ -248,8 +248,9 @@ typedef struct kvmf_fetch_reply kvmf_fetch_reply;
  * the program gets negated: EPERM (not allowed), ETIMEDOUT, EFBIG (larger than max_body), EIO (any other). */
 typedef int (*kvmf_fetch_fn)(void *ctx, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply);
 
-/* Sets the handler of the next kvmf_instance_run's outbound requests (that run only). Without one, a program
- * with an egress policy (config.egress) fetches by libcurl within it, and other calls are refused. */
+/* Sets the handler of the next kvmf_instance_run's outbound requests (that run only): its self-requests, and the
+ * fetches of a program without an egress policy. A program with one (config.egress) always fetches by libcurl
+ * within it, whatever the handler. Calls no one handles are refused (-EPERM). */
 int kvmf_instance_fetch_with(kvmf_instance *instance, kvmf_fetch_fn fetch, void *ctx);
 
 /* During the handler: the answer's status and Content-Type (not NUL-terminated; cut to 127 bytes). */

@@ -204,6 +204,32 @@ static void expect(kvmf_program *p, const char *guest, const char *mode, const c
           mode, target, want, kvmf_error_name(r.error), r.body, r.message, r.log);
 }
 
+/* The caller's handler: answers self-requests (and would answer fetches, were the policy not deciding them). */
+static int server_itself(void *ctx, const struct kvmf_fetch_request *r, kvmf_fetch_reply *reply)
+{
+    (void)ctx;
+    char body[300];
+    int n = snprintf(body, sizeof body, "the server itself: self=%lld %.*s", (long long)r->self, (int)r->url_len,
+                     r->url);
+    kvmf_fetch_reply_status(reply, 200, "text/plain", 10);
+    kvmf_fetch_reply_body(reply, body, (uint64_t)n);
+    return 0;
+}
+
+/* One GET on an instance with the caller's handler set. */
+static struct result with_handler(kvmf_program *p, const char *arg)
+{
+    kvmf_instance *in;
+    struct result r;
+    memset(&r, 0, sizeof r);
+    if (kvmf_program_acquire(p, 10000, &in) != KVMF_OK)
+        return r;
+    kvmf_instance_fetch_with(in, server_itself, NULL);
+    r = run_on(in, "GET", arg, NULL, 0, NULL);
+    kvmf_instance_release(in);
+    return r;
+}
+
 struct concurrent {
     kvmf_program *p;
     struct result r;
@@ -239,9 +265,23 @@ static void allowed(const char *guest)
            "without follow_location the redirect itself is the answer");
     expect(p, guest, "post", url("127.0.0.1", "/to/127.0.0.1/hello"), "|GET hello",
            "a 303 after a POST is followed with a GET");
-    struct result r = ask(p, "follow", url("127.0.0.1", "/to/localhost/hello"));
+    char arg[400];
+    snprintf(arg, sizeof arg, "get:%s", url("127.0.0.1", "/hello"));
+    struct result r = with_handler(p, arg);
+    CHECK(strstr(r.body, "|GET hello x-one=yes"), "%s: with a handler of the caller's, the policy still decides "
+          "sys_fetch (the origin answers): %s", guest, r.body);
+    snprintf(arg, sizeof arg, "get:%s", url("localhost", "/hello"));
+    r = with_handler(p, arg);
     CHECK(!strcmp(r.body, "rc=-1") && strstr(r.log, "the host \"localhost\" is not in the program's egress hosts"),
-          "%s: a redirect to a host not listed is refused (-EPERM) and logged: %s %s", guest, r.body, r.log);
+          "%s: ... and a handler cannot widen it (refused, -EPERM, and logged): %s %s", guest, r.body, r.log);
+    r = with_handler(p, "self:/inside?x=1");
+    CHECK(!strcmp(r.body, "200 text/plain||the server itself: self=1 /inside?x=1"),
+          "%s: self-requests go to the caller's handler: %s", guest, r.body);
+    r = ask(p, "self", "/inside");
+    CHECK(!strcmp(r.body, "rc=-1") && strstr(r.log, "self-requests are not handled here"),
+          "%s: without one they are refused: %s %s", guest, r.body, r.log);
+    r = ask(p, "follow", url("127.0.0.1", "/to/localhost/hello"));
+    CHECK(!strcmp(r.body, "rc=-1"), "%s: a redirect to a host not listed is refused (-EPERM): %s", guest, r.body);
     expect(p, guest, "follow", url("127.0.0.1", "/loop"), "rc=-40", "a redirect loop stops at max_redirects (-ELOOP)");
     expect(p, guest, "result", url("localhost", "/hello"), "rc=-1", "a host not listed is refused");
     expect(p, guest, "result", "https://127.0.0.1/hello", "rc=-1", "a port not listed is refused");
@@ -270,7 +310,7 @@ static void allowed(const char *guest)
           guest, ok, busy);
     struct kvmf_program_stats s;
     kvmf_program_stats(p, &s);
-    CHECK(s.fetches == 21 && s.fetch_refusals == 7 && s.fetch_failures == 3 && s.fetch_bytes > 100,
+    CHECK(s.fetches == 23 && s.fetch_refusals == 8 && s.fetch_failures == 3 && s.fetch_bytes > 100,
           "%s: fetches, refusals, failures and bytes are counted: %llu %llu %llu %llu", guest,
           (unsigned long long)s.fetches, (unsigned long long)s.fetch_refusals, (unsigned long long)s.fetch_failures,
           (unsigned long long)s.fetch_bytes);
