@@ -4,5 +4,10 @@ $(BUILD)/sdk/hello: sdk/examples/hello.c sdk/kvm_api.h sdk/kvm_abi.h sdk/sdk.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isdk -static -o $@ sdk/examples/hello.c
 
-PROGRAM_TARGETS += $(BUILD)/sdk/hello
+# The self-request example, for the servlet tests (filter-core runs it behind ProgramServlet with selfRequests).
+$(BUILD)/sdk/assemble: sdk/examples/assemble.c sdk/kvm_api.h sdk/kvm_abi.h sdk/sdk.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isdk -static -o $@ sdk/examples/assemble.c
+
+PROGRAM_TARGETS += $(BUILD)/sdk/hello $(BUILD)/sdk/assemble
 TEST_COMMANDS += sdk/test-sdk.sh

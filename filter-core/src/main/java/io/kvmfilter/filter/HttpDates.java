@@ -13,6 +13,11 @@ final class HttpDates {
     private HttpDates() {
     }
 
+    /** An HTTP date of epoch milliseconds (in GMT, the form RFC 9110 prefers). */
+    static String format(long epochMillis) {
+        return FORMAT.format(java.time.Instant.ofEpochMilli(epochMillis).atZone(java.time.ZoneOffset.UTC));
+    }
+
     /** Epoch milliseconds of an HTTP date, or -1 when the text is null or not one. */
     static long parse(String text) {
         if (text == null) {

@@ -41,6 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 503 (queue full or timed out, sandbox unavailable) or 502 (any other failure), with the header
  * {@code X-KVM-Program: failed=<reason>}.
  *
+ * <p>Self-requests ({@code sys_request}, the VMOD's): with {@code selfRequests} true (default false) a program's
+ * request by path goes through this web application (forwarded by its RequestDispatcher, not over the network),
+ * as a fresh request carrying only the program's header fields and body; at most {@code selfRequestConcurrency}
+ * (default 16) at once, {@code -EAGAIN} beyond; a self-request inside a self-request is one level deeper, and past
+ * {@code selfRequestDepth} (default 3) the program gets {@code -ELOOP}. Filters mapped for REQUEST only (KvmFilter's
+ * usual mapping) do not see them.
+ *
  * <p>A streaming response (begin_streaming_response) is written to the client piece by piece as the program makes
  * it, with its announced Content-Length; a failure after the first piece has gone ends the connection short of
  * that length.
@@ -55,6 +62,12 @@ public class ProgramServlet extends HttpServlet {
     public static final String PARAM_PROGRAM = "program";
     /** The argument given to the program. */
     public static final String PARAM_ARG = "arg";
+    /** Self-requests of the program are answered by this web application: "true" or "false" (the default). */
+    public static final String PARAM_SELF_REQUESTS = "selfRequests";
+    /** How deep self-requests may nest: 1 to 16, default 3. */
+    public static final String PARAM_SELF_REQUEST_DEPTH = "selfRequestDepth";
+    /** Self-requests running at once in this servlet: 1 to 1024, default 16. */
+    public static final String PARAM_SELF_REQUEST_CONCURRENCY = "selfRequestConcurrency";
     /** The largest request body accepted; larger requests get 413. */
     public static final String PARAM_MAX_REQUEST_BODY_SIZE = "maxRequestBodySize";
     /** Default of {@link #PARAM_MAX_REQUEST_BODY_SIZE}: 8 MiB. */
@@ -67,13 +80,18 @@ public class ProgramServlet extends HttpServlet {
     private static final Set<String> CONTAINER_HEADERS = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "content-type");
 
+    /** This servlet's own parameters; those after them are shared with the filter. */
+    private static final int OWN_PARAMETERS = 6;
     private static final List<String> PARAMETERS = List.of(PARAM_PROGRAM, PARAM_ARG, PARAM_MAX_REQUEST_BODY_SIZE,
-            KvmFilterConfig.PARAM_LIBRARY, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT,
+            PARAM_SELF_REQUESTS, PARAM_SELF_REQUEST_DEPTH, PARAM_SELF_REQUEST_CONCURRENCY, KvmFilterConfig.PARAM_LIBRARY, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT,
             KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
 
     private transient String program;
     private transient String arg;
     private transient long maxRequestBodySize;
+    private transient boolean selfRequests;
+    private transient int selfRequestDepth;
+    private transient java.util.concurrent.Semaphore selfRequestsRunning;
     private transient volatile Kvm kvm;
     private transient volatile String unavailable;
     private final transient TransformStats stats = new TransformStats("answering with an error status");
@@ -120,9 +138,17 @@ public class ProgramServlet extends HttpServlet {
             String max = getInitParameter(PARAM_MAX_REQUEST_BODY_SIZE);
             maxRequestBodySize = max == null ? DEFAULT_MAX_REQUEST_BODY_SIZE
                     : KvmFilterSpec.parseSize(PARAM_MAX_REQUEST_BODY_SIZE, max.trim());
+            String self = getInitParameter(PARAM_SELF_REQUESTS);
+            if (self != null && !self.trim().equals("true") && !self.trim().equals("false")) {
+                throw new InvalidParameterException(PARAM_SELF_REQUESTS, self, "true or false");
+            }
+            selfRequests = self != null && self.trim().equals("true");
+            selfRequestDepth = intParameter(PARAM_SELF_REQUEST_DEPTH, 3, 1, 16);
+            selfRequestsRunning = new java.util.concurrent.Semaphore(intParameter(PARAM_SELF_REQUEST_CONCURRENCY, 16, 1,
+                    1024));
             // The shared parameters are parsed and checked exactly as the filter's.
             KvmFilterConfig.Builder shared = KvmFilterConfig.builder();
-            for (String param : PARAMETERS.subList(3, PARAMETERS.size())) {
+            for (String param : PARAMETERS.subList(OWN_PARAMETERS, PARAMETERS.size())) {
                 String value = getInitParameter(param);
                 if (value != null) {
                     shared.parameter(param, value);
@@ -136,6 +162,22 @@ public class ProgramServlet extends HttpServlet {
         } catch (IllegalArgumentException e) {
             throw new ServletException("ProgramServlet '" + name + "': " + e.getMessage(), e);
         }
+    }
+
+    private int intParameter(String param, int defaultValue, int min, int max) {
+        String value = getInitParameter(param);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // named below
+        }
+        throw new InvalidParameterException(param, value, "an integer from " + min + " to " + max);
     }
 
     private void start(ProgramLibrary library, String name) throws ServletException {
@@ -178,6 +220,10 @@ public class ProgramServlet extends HttpServlet {
         String query = request.getQueryString();
         Request call = new Request(request.getMethod(), request.getRequestURI() + (query == null ? "" : "?" + query),
                 arg, request.getContentType(), withBody && body != null ? body : null, headersOf(request));
+        if (selfRequests) {
+            call = call.withSelfRequests(new SelfRequestDispatcher(getServletContext(), request, response,
+                    selfRequestDepth, selfRequestsRunning));
+        }
         boolean head = "HEAD".equals(request.getMethod());
         Step step = new Step(program, arg, NO_ERROR_STATUS);
         ClientStream client = new ClientStream(response, head);

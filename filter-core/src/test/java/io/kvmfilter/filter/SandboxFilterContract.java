@@ -110,7 +110,7 @@ abstract class SandboxFilterContract {
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
                         "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*", "/img/*", "/signed/*",
-                        "/hinted/*", "/marked/*", "/options/*", "/signedopts/*")
+                        "/hinted/*", "/marked/*", "/options/*", "/signedopts/*", "/assembled")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -235,6 +235,25 @@ abstract class SandboxFilterContract {
                 "fetch", "\"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + originPort + "] }");
         deployment.servlet("/fetch-loopback", new ProgramServlet(), Map.of("program", "fetch", "arg", "result:" + hello,
                 "library", loopbackLibrary.toUri().toString()));
+        // Self-requests of the same guest: a file the "headers" filter transforms for clients (a forward passes no
+        // filter mapped for REQUEST), the same servlet again (a loop, cut at selfRequestDepth), and a servlet
+        // without selfRequests.
+        Path selfLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/self")), "fetch",
+                "\"concurrency\": 4, \"queue_timeout\": 20");
+        deployment.servlet("/self-file", new ProgramServlet(), Map.of("program", "fetch", "arg",
+                "self:/headers/note.txt", "selfRequests", "true", "library", selfLibrary.toUri().toString()));
+        deployment.servlet("/self-loop", new ProgramServlet(), Map.of("program", "fetch", "arg", "self:/self-loop",
+                "selfRequests", "true", "selfRequestDepth", "3", "library", selfLibrary.toUri().toString()));
+        // The SDK's self-request example (docs/writing-programs.md): a page of two parts of this application.
+        Path assemble = Path.of("../src-native/build/sdk/assemble").toAbsolutePath().normalize();
+        assertThat(assemble).as("built by make -C src-native").isRegularFile();
+        Path assembleLibrary = Files.writeString(staticDir.resolve("libraries/self/assemble-library.json"),
+                "{ \"assemble\": { \"filename\": \"" + assemble + "\" } }");
+        deployment.servlet("/assembled", new ProgramServlet(), Map.of("program", "assemble", "arg",
+                "/headers/note.txt,/no-such-part.txt,/headers/note.txt", "selfRequests", "true",
+                "library", assembleLibrary.toUri().toString()));
+        deployment.servlet("/self-off", new ProgramServlet(), Map.of("program", "fetch", "arg", "self:/headers/note.txt",
+                "library", selfLibrary.toUri().toString()));
         // The image endpoint on the same folder, open and signed (excluded from the main filter: it answers itself).
         deployment.servlet("/img/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
                 "presets", "thumb: w=40&h=40&fit=cover"));
@@ -610,6 +629,23 @@ abstract class SandboxFilterContract {
         assertThat(loopback.statusCode()).isEqualTo(200);
         assertThat(loopback.asString()).as("127.0.0.1 is a listed host, but loopback is not in addresses: -EPERM")
                 .isEqualTo("rc=-1");
+    }
+
+    @Test
+    void selfRequestsGoThroughTheApplicationWithoutItsRequestFiltersAndLoopsAreCut() {
+        Response file = http().get("/self-file");
+        assertThat(file.statusCode()).isEqualTo(200);
+        assertThat(file.asString()).as("the file as the servlet serves it, not transformed by the headers filter")
+                .startsWith("200 text/plain").endsWith("|a note long enough to be worth transforming\n");
+        Response loop = http().get("/self-loop");
+        assertThat(loop.statusCode()).isEqualTo(200);
+        // Three levels answer (depth 1 to 3); the fourth self-request is refused with -ELOOP.
+        assertThat(loop.asString()).endsWith("|rc=-40");
+        assertThat(loop.asString().split("200 text/plain", -1)).as(loop.asString()).hasSize(4);
+        assertThat(http().get("/self-off").asString()).as("without selfRequests: -EPERM").isEqualTo("rc=-1");
+        String note = "a note long enough to be worth transforming\n";
+        assertThat(http().get("/assembled").asString()).as("the SDK's assemble example")
+                .isEqualTo(note + "<!-- /no-such-part.txt: status 404 -->\n" + note);
     }
 
     @Test

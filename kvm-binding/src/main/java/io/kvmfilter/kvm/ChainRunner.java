@@ -93,7 +93,7 @@ final class ChainRunner {
                 }
                 byte[] arg = NativeStrings.cString(step.arg());
                 StepAnswer answer = runStep(slot, step.errorThreshold(), last, method, url, arg, contentType, body, bodyLen,
-                        headers, headersLen, last ? stream : null);
+                        headers, headersLen, last ? stream : null, request.selfRequests());
                 // The input of this step is no longer needed; the answer body (if any) is a fresh native copy.
                 NativeMemory.free(body);
                 body = answer.body();
@@ -140,7 +140,7 @@ final class ChainRunner {
     }
 
     private static StepAnswer runStep(ProgramSlot slot, int errorThreshold, boolean last, byte[] method, byte[] url, byte[] arg, byte[] contentType,
-            long body, long bodyLen, byte[] headers, long headersLen, ResponseStream stream) {
+            long body, long bodyLen, byte[] headers, long headersLen, ResponseStream stream, SelfRequests selfRequests) {
         String name = slot.name();
         LoadedProgram program;
         try {
@@ -161,9 +161,13 @@ final class ChainRunner {
             long instance = out[0];
             long response = NativeMemory.allocate(NativeLayout.RESPONSE_SIZE);
             StreamSink sink = stream == null ? null : new StreamSink(stream, name);
+            SelfRequestSink self = selfRequests == null ? null : new SelfRequestSink(selfRequests, name);
             try {
                 if (sink != null) {
                     KvmNative.kvmf_instance_stream_to(instance, sink.begin, sink.write, 0);
+                }
+                if (self != null) {
+                    KvmNative.kvmf_instance_fetch_with(instance, self.callback, 0);
                 }
                 KvmNative.kvmf_instance_run(instance, method, url, arg, contentType, body, bodyLen, headers, headersLen,
                         0, response);
@@ -171,6 +175,7 @@ final class ChainRunner {
                 if (sink != null && sink.thrown() != null) {
                     throw sink.thrown(); // the caller's stream is broken, not the program
                 }
+                java.lang.ref.Reference.reachabilityFence(self); // its callback was in use until the run ended
                 return readResponse(name, response, errorThreshold, last, runStart - waitStart, runNanos);
             } finally {
                 KvmNative.kvmf_instance_release(instance);

@@ -89,7 +89,10 @@ final class KvmNative {
         int invoke(long ctx, long request, long reply);
     }
 
-    /** Sets the handler of the next kvmf_instance_run's outbound requests (that run only); null: the default. */
+    /**
+     * Sets the handler of the next kvmf_instance_run's outbound requests (that run only): its self-requests and the
+     * fetches of a program without an egress policy (one with a policy always fetches by libcurl, within it).
+     */
     static native int kvmf_instance_fetch_with(long instance, FetchHandler fetch, long ctx);
 
     /** During a FetchHandler: the answer's status and Content-Type (not NUL-terminated; cut to 127 bytes). */

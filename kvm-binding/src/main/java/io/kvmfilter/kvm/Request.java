@@ -14,8 +14,15 @@ import java.util.Objects;
  * @param contentType the body's content type; "" when none
  * @param body the request body, or null for none
  * @param headers request headers as "Name: value" lines (no line breaks inside)
+ * @param selfRequests answers the programs' self-requests (sys_request) during this call, or null: refused
  */
-public record Request(String method, String url, String arg, String contentType, byte[] body, List<String> headers) {
+public record Request(String method, String url, String arg, String contentType, byte[] body, List<String> headers,
+        SelfRequests selfRequests) {
+
+    /** A request whose programs' self-requests are refused; the components as in the record's. */
+    public Request(String method, String url, String arg, String contentType, byte[] body, List<String> headers) {
+        this(method, url, arg, contentType, body, headers, null);
+    }
 
     /**
      * Checks the components; null arg, contentType and headers become empty.
@@ -55,12 +62,17 @@ public record Request(String method, String url, String arg, String contentType,
 
     /** @return this request with the program argument arg */
     public Request withArg(String arg) {
-        return new Request(method, url, arg, contentType, body, headers);
+        return new Request(method, url, arg, contentType, body, headers, selfRequests);
     }
 
     /** @return this request with the given headers ("Name: value" each) */
     public Request withHeaders(List<String> headers) {
-        return new Request(method, url, arg, contentType, body, headers);
+        return new Request(method, url, arg, contentType, body, headers, selfRequests);
+    }
+
+    /** @return this request with its programs' self-requests answered by handler (null: refused) */
+    public Request withSelfRequests(SelfRequests handler) {
+        return new Request(method, url, arg, contentType, body, headers, handler);
     }
 
     private static void requireNoNul(String what, String value) {
