@@ -71,11 +71,10 @@ void program_respond_failure(int status, const char *reason)
 	kvm_respond_with_headers(status, "text/plain; charset=utf-8", reason, strlen(reason), headers, 1);
 }
 
-static void on_post(const char *url, const char *arg, const char *content_type, const uint8_t *data, size_t len)
+static void transform_and_respond(const char *arg, const char *content_type, const uint8_t *data, size_t len)
 {
 	struct program_input in = {arg ? arg : "", content_type ? content_type : "", data, len};
 	struct program_output out;
-	(void)url;
 	program_remember_input(content_type, data, len);
 	memset(&out, 0, sizeof(out));
 	g_spec->transform(&in, &out);
@@ -84,11 +83,78 @@ static void on_post(const char *url, const char *arg, const char *content_type, 
 	kvm_respond(out.status, out.content_type ? out.content_type : "application/octet-stream", out.body, out.len);
 }
 
-static void on_get(const char *url, const char *arg)
+static void on_post(const char *url, const char *arg, const char *content_type, const uint8_t *data, size_t len)
 {
 	(void)url;
-	(void)arg;
-	program_respond_failure(400, "GET is not supported: send the input as a POST body (chain step)");
+	transform_and_respond(arg, content_type, data, len);
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The value of the query parameter `name` of the request URL, percent-decoded into out; false when absent, empty,
+ * too long or malformed (a '%' not followed by two hex digits, a control character). */
+static bool query_param(const char *url, const char *name, char *out, size_t cap)
+{
+	const char *query = strchr(url, '?');
+	size_t name_len = strlen(name);
+	for (const char *p = query; p; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, name, name_len) != 0 || p[1 + name_len] != '=')
+			continue;
+		size_t n = 0;
+		for (const char *s = p + 2 + name_len; *s && *s != '&' && *s != '#'; s++) {
+			int c = (unsigned char)*s;
+			if (c == '%') {
+				int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+				if (lo < 0)
+					return false;
+				c = hi * 16 + lo;
+				s += 2;
+			} else if (c == '+') {
+				c = ' ';
+			}
+			if (n + 1 >= cap || c < 0x20)
+				return false;
+			out[n++] = (char)c;
+		}
+		out[n] = '\0';
+		return n > 0;
+	}
+	return false;
+}
+
+/* A GET with ?url=SOURCE: the input is fetched from SOURCE (following redirects), within the egress policy the
+ * program's library entry gives it, and transformed as a POST body would be. The options are the step's argument,
+ * or when it has none the query's `options` (JSON), so one endpoint can make thumbnails of any size. */
+static void on_get(const char *url, const char *arg)
+{
+	static char source[4096], options[4096];
+	if (!arg || !arg[0])
+		arg = url && query_param(url, "options", options, sizeof(options)) ? options : "";
+	if (!url || !query_param(url, "url", source, sizeof(source)))
+		program_respond_failure(400, "GET needs ?url=SOURCE (the input, fetched under the program's egress policy); "
+		                             "or send the input as a POST body");
+	struct curl_op op;
+	struct curl_options opts;
+	memset(&op, 0, sizeof(op));
+	memset(&opts, 0, sizeof(opts));
+	opts.follow_location = 1;
+	long rc = sys_fetch(source, strlen(source), &op, NULL, &opts);
+	char reason[PROGRAM_REASON_MAX];
+	if (rc != 0) {
+		snprintf(reason, sizeof(reason), "fetching %.200s failed: %s%s", source, strerror((int)-rc),
+		         rc == -EPERM ? " (the program's egress policy does not allow it)" : "");
+		program_respond_failure(502, reason);
+	}
+	if (op.status != 200) {
+		snprintf(reason, sizeof(reason), "fetching %.200s: the origin answered %u", source, op.status);
+		program_respond_failure(502, reason);
+	}
+	static char ctype[sizeof(op.ctype)];
+	snprintf(ctype, sizeof(ctype), "%.*s", (int)op.ctlen, op.ctype);
+	transform_and_respond(arg, ctype, op.content, op.content_length);
 }
 
 void program_on_error(const char *url, const char *arg, const char *exception_text)

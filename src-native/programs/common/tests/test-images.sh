@@ -725,9 +725,32 @@ ssim_min=0.90
 # ---- sandbox only: GET, and on_error after a timeout ----
 if [[ $mode == sandbox ]]; then
 	"$kvmrun" --method GET --out "$tmp/get.out" --json "$tmp/get.json" "$program" >/dev/null 2>&1 || true
-	if grep -q '"status": *400' "$tmp/get.json" && grep -q 'X-Failed: GET is not supported' "$tmp/get.json"; then
-		pass "GET answers 400 with X-Failed"
-	else fail "GET answers 400 with X-Failed" "$(head -c 300 "$tmp/get.json")"; fi
+	if grep -q '"status": *400' "$tmp/get.json" && grep -q 'X-Failed: GET needs ?url=SOURCE' "$tmp/get.json"; then
+		pass "GET without ?url= answers 400 with X-Failed"
+	else fail "GET without ?url= answers 400 with X-Failed" "$(head -c 300 "$tmp/get.json")"; fi
+	# GET ?url=SOURCE: the input fetched from an origin (python3's http.server on 127.0.0.1) that the library's
+	# egress policy allows; one it does not allow is refused, named.
+	mkdir -p "$tmp/www"
+	cp $samples/rocket.jpg "$tmp/www/rocket.jpg"
+	python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/origin.log" 2>&1 &
+	origin=$!
+	for _ in $(seq 50); do grep -q "port" "$tmp/origin.log" && break; sleep 0.1; done
+	port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$tmp/origin.log" | head -n 1)
+	printf '{ "p": { "filename": "%s", "egress": { "hosts": ["127.0.0.1"], "ports": [%s], "addresses": ["127.0.0.1"] } } }' \
+		"$(realpath "$program")" "$port" >"$tmp/egress.json"
+	"$kvmrun" --library "$tmp/egress.json" --method GET --out "$tmp/fetched.out" --json "$tmp/fetched.json" \
+		--url "/thumb?url=http%3A%2F%2F127.0.0.1%3A$port%2Frocket.jpg&options=%7B%22width%22%3A40%7D" p >/dev/null 2>&1 || true
+	if grep -q '"status": *200' "$tmp/fetched.json" && decode "$tmp/fetched.out" "$tmp/fetched.png" &&
+		[[ $(identify -format '%w' "$tmp/fetched.png") == 40 ]]; then
+		pass "GET ?url= fetches the input from an allowed origin and converts it (&options= width 40)"
+	else fail "GET ?url= fetches the input from an allowed origin and converts it (width 40)" "$(head -c 300 "$tmp/fetched.json")"; fi
+	"$kvmrun" --library "$tmp/egress.json" --method GET --url "/thumb?url=http://localhost:$port/rocket.jpg" \
+		--json "$tmp/refused.json" p >/dev/null 2>&1 || true
+	if grep -q '"status": *502' "$tmp/refused.json" && grep -q "egress policy does not allow it" "$tmp/refused.json"; then
+		pass "GET ?url= of a host the policy does not list answers 502, naming the policy"
+	else fail "GET ?url= of a host the policy does not list answers 502, naming the policy" "$(head -c 300 "$tmp/refused.json")"; fi
+	kill "$origin" 2>/dev/null
+	wait "$origin" 2>/dev/null || true # it ends by the signal
 	# A 1 ms limit stops the conversion; on_error must answer the original bytes, with X-Failed.
 	"$kvmrun" --body $samples/rocket.jpg --content-type image/jpeg --max-request-time 0.001 --out "$tmp/oe.out" \
 		--json "$tmp/oe.json" "$program" >/dev/null 2>&1 || true
