@@ -393,6 +393,54 @@ class MainIT {
     }
 
     @Test
+    void makesThumbnailsOfImagesItFetchesFromAnOriginItsPolicyAllows() throws Exception {
+        KvmRequirement.require("webp");
+        byte[] photo = bundledSample("grace_hopper.jpg");
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/photo.jpg", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "image/jpeg");
+            exchange.sendResponseHeaders(200, photo.length);
+            exchange.getResponseBody().write(photo);
+            exchange.close();
+        });
+        origin.start();
+        try {
+            int port = origin.getAddress().getPort();
+            // The bundled webp program as "thumbnail", allowed to fetch from the origin only (127.0.0.1 is loopback:
+            // listed in addresses, or the policy would refuse it as well).
+            Path library = Files.writeString(temp.resolve("thumbnails.json"), "{ \"thumbnail\": { \"uri\": \"bundled:webp\", "
+                    + "\"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + port + "], \"addresses\": [\"127.0.0.1\"] } } }");
+            JarServer server = start("--port", "0", "--library", library.toString(), "--program", "/thumb=thumbnail");
+            String source = java.net.URLEncoder.encode("http://127.0.0.1:" + port + "/photo.jpg", StandardCharsets.UTF_8);
+            String options = java.net.URLEncoder.encode("{\"width\": 64}", StandardCharsets.UTF_8);
+            HttpResponse<byte[]> thumb = server.get("thumb?url=" + source + "&options=" + options);
+            assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
+            assertThat(thumb.headers().firstValue("Content-Type")).hasValue("image/webp");
+            assertThat(webpWidth(thumb.body())).isEqualTo(64);
+
+            String elsewhere = java.net.URLEncoder.encode("http://localhost:" + port + "/photo.jpg", StandardCharsets.UTF_8);
+            HttpResponse<byte[]> refused = server.get("thumb?url=" + elsewhere);
+            assertThat(refused.statusCode()).isEqualTo(502);
+            assertThat(refused.headers().firstValue("X-Failed")).hasValueSatisfying(why -> assertThat(why)
+                    .contains("egress policy does not allow it"));
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    /** The width of a WebP image, from its VP8X, VP8 or VP8L header. */
+    private static int webpWidth(byte[] d) {
+        String chunk = new String(d, 12, 4, StandardCharsets.US_ASCII);
+        return switch (chunk) {
+            case "VP8X" -> 1 + ((d[24] & 0xff) | (d[25] & 0xff) << 8 | (d[26] & 0xff) << 16);
+            case "VP8 " -> ((d[26] & 0xff) | (d[27] & 0xff) << 8) & 0x3fff;
+            case "VP8L" -> 1 + (((d[21] & 0xff) | (d[22] & 0xff) << 8) & 0x3fff);
+            default -> throw new AssertionError("not a WebP image: chunk " + chunk);
+        };
+    }
+
+    @Test
     void servesImagesOnDemandWithSignedOptionUrls() throws Exception {
         Path site = Files.createDirectories(temp.resolve("images-site"));
         Files.write(site.resolve("photo.jpg"), bundledSample("grace_hopper.jpg"));
