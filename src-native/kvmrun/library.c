@@ -94,6 +94,22 @@ static bool pack_strings(const struct json_value *v, char **blob, uint64_t *len)
     return true;
 }
 
+/* Ends a blob written to open_memstream(packed, size), which the close completes: on success it replaces *blob
+ * (freed) and sets *len; false when a step failed (ok false) or the stream could not be closed. */
+static bool finish_blob(FILE *out, bool ok, char **packed, size_t *size, char **blob, uint64_t *len)
+{
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok) {
+        free(*packed);
+        return false;
+    }
+    free(*blob);
+    *blob = *packed;
+    *len = *size;
+    return true;
+}
+
 /* allowed_paths: "/path" (the program's path and the host file alike) or {"real": FILE, "virtual": "/path"}, each
  * packed as "virtual\0host\0" with a relative "real" in the library's directory; false when malformed. */
 static bool pack_allowed_paths(const struct json_value *v, const char *library, char **blob, uint64_t *len)
@@ -125,16 +141,7 @@ static bool pack_allowed_paths(const struct json_value *v, const char *library, 
         ok = ok && host;
         free(host);
     }
-    if (out && fclose(out) != 0)
-        ok = false;
-    if (!ok) {
-        free(packed);
-        return false;
-    }
-    free(*blob);
-    *blob = packed;
-    *len = size;
-    return true;
+    return finish_blob(out, ok, &packed, &size, blob, len);
 }
 
 static bool mib(const struct json_value *v, uint64_t min, uint64_t *bytes)
@@ -200,16 +207,7 @@ static bool pack_egress(const struct json_value *v, char **blob, uint64_t *len)
         }
         fputc('\0', out);
     }
-    if (out && fclose(out) != 0)
-        ok = false;
-    if (!ok) {
-        free(packed);
-        return false;
-    }
-    free(*blob);
-    *blob = packed;
-    *len = size;
-    return true;
+    return finish_blob(out, ok, &packed, &size, blob, len);
 }
 
 static int apply_key(struct library_settings *out, const char *library, const char *key, const struct json_value *v)

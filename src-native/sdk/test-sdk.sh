@@ -97,17 +97,15 @@ if [[ -x "$kvmrun" ]]; then
 	# fetch_proxy against a local origin (python3's http.server on 127.0.0.1), allowed by its library's egress.
 	mkdir -p "$tmp/www"
 	printf 'fetched!' >"$tmp/www/page.txt"
-	python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/origin.log" 2>&1 &
-	origin=$!
-	for _ in $(seq 50); do grep -q "port" "$tmp/origin.log" && break; sleep 0.1; done
-	port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$tmp/origin.log" | head -n 1)
+	source tests/http-origin.sh
+	start_origin "$tmp/www"
+	port=$origin_port
 	printf '{ "fetch_proxy": { "filename": "fetch_proxy-musl", "egress": { "hosts": ["127.0.0.1"], "ports": [%s], "addresses": ["127.0.0.1"] } } }' \
 		"$port" >"$tmp/library.json"
 	check "fetch_proxy answers what the origin sent" bash -c "[[ \"\$('$kvmrun' --library '$tmp/library.json' --arg http://127.0.0.1:$port/page.txt fetch_proxy 2>/dev/null)\" == 'fetched!' ]]"
 	check "fetch_proxy answers 502 for a host its policy does not list" bash -c "'$kvmrun' --fail --library '$tmp/library.json' \
 		--arg http://localhost:$port/page.txt fetch_proxy >'$tmp/proxy.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'Operation not permitted' '$tmp/proxy.out'"
-	kill "$origin" 2>/dev/null
-	wait "$origin" 2>/dev/null || true # it ends by the signal
+	stop_origin
 	check "hello POST echo in the sandbox" bash -c "'$kvmrun' --method POST --body '$tmp/body' --content-type text/x-test --out '$tmp/post' '$hello' && cmp '$tmp/body' '$tmp/post'"
 else
 	echo "SKIP sandbox cases: $kvmrun does not exist yet"

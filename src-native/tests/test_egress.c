@@ -160,7 +160,8 @@ static bool start_origin(void)
 }
 
 /* The fetch guest with an egress policy of "key=value" lines ("%d" is the origin's port). */
-static kvmf_program *with_policy(const char *guest, const char *lines, uint64_t concurrency, int *error)
+static kvmf_program *with_policy(const char *guest, const char *lines, uint64_t concurrency, uint64_t request_mib,
+                                 int *error)
 {
     char text[1024], blob[1024];
     snprintf(text, sizeof text, lines, origin_port, origin_port);
@@ -172,7 +173,7 @@ static kvmf_program *with_policy(const char *guest, const char *lines, uint64_t 
     struct kvmf_config c;
     kvmf_config_defaults(&c);
     c.max_memory = 64ULL << 20;
-    c.max_request_memory = 16ULL << 20;
+    c.max_request_memory = request_mib << 20;
     c.max_request_time_ms = 4000 * time_scale;
     c.concurrency = concurrency;
     c.egress = blob;
@@ -245,7 +246,7 @@ static void *fetch_wait(void *arg)
 static void allowed(const char *guest)
 {
     kvmf_program *p = with_policy(guest, "hosts=127.0.0.1\naddresses=127.0.0.1\nports=%d\nmax_response_size=1048576"
-                                  "\nmax_time_ms=1500\nmax_concurrent=2\nmax_redirects=3", 3, NULL);
+                                  "\nmax_time_ms=1500\nmax_concurrent=2\nmax_redirects=3", 3, 16, NULL);
     CHECK(p != NULL, "%s boots with an egress policy: %s", guest, kvmf_last_error());
     if (!p)
         return;
@@ -321,7 +322,7 @@ static void denied(const char *guest)
 {
     /* localhost and 127.0.0.1 are allowed as hosts, but loopback is not in the addresses: what a name that
      * resolves (or rebinds) to a private address looks like. */
-    kvmf_program *p = with_policy(guest, "hosts=localhost,127.0.0.1\nports=%d", 1, NULL);
+    kvmf_program *p = with_policy(guest, "hosts=localhost,127.0.0.1\nports=%d", 1, 16, NULL);
     CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
     if (p) {
         struct result r = ask(p, "result", url("localhost", "/hello"));
@@ -335,8 +336,17 @@ static void denied(const char *guest)
         CHECK(!strstr(r.log, "refused"), "%s: refusals are logged once a minute, not each time: %s", guest, r.log);
         kvmf_program_destroy(p);
     }
+    /* The policy allows 16 MiB bodies, but the request may allocate 2 MiB: the 3 MiB body is refused (-EFBIG). */
+    p = with_policy(guest, "hosts=127.0.0.1\naddresses=127.0.0.1\nports=%d", 1, 2, NULL);
+    CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+    if (p) {
+        expect(p, guest, "result", url("127.0.0.1", "/huge"), "rc=-27",
+               "a body larger than the request memory left is refused (-EFBIG)");
+        expect(p, guest, "get", url("127.0.0.1", "/hello"), "200 text/plain|", "... and the next fetch works");
+        kvmf_program_destroy(p);
+    }
     /* Any host, the origin's address allowed: a redirect to the metadata address is refused at connect. */
-    p = with_policy(guest, "hosts=*\naddresses=127.0.0.1/32\nports=%d,80", 1, NULL);
+    p = with_policy(guest, "hosts=*\naddresses=127.0.0.1/32\nports=%d,80", 1, 16, NULL);
     CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
     if (p) {
         struct result r = ask(p, "follow", url("127.0.0.1", "/to/meta/"));
@@ -362,7 +372,7 @@ static void bad_policies(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int error = 0;
-        kvmf_program *p = with_policy("fetch", cases[i].lines, 1, &error);
+        kvmf_program *p = with_policy("fetch", cases[i].lines, 1, 16, &error);
         CHECK(!p && error == KVMF_INVALID_ARGUMENT && strstr(kvmf_last_error(), cases[i].message),
               "a policy with a mistake is refused at load with \"%s\": %s", cases[i].message, kvmf_last_error());
         if (p)

@@ -118,10 +118,9 @@ check "--library: an unknown key is named" grep -q 'unknown key "colour"' "$T/li
 # without it the fetch is refused, and a mistake in it is named.
 mkdir -p "$T/www"
 printf 'from the origin' >"$T/www/hello.txt"
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www" >"$T/origin.log" 2>&1 &
-origin=$!
-for _ in $(seq 50); do grep -q "port" "$T/origin.log" && break; sleep 0.1; done
-port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/origin.log" | head -n 1)
+source tests/http-origin.sh
+start_origin "$T/www"
+port=$origin_port
 cp $G/fetch "$T/lib/fetch-guest"
 printf '{ "f": { "filename": "fetch-guest", "egress": { "hosts": ["127.0.0.1"], "addresses": ["127.0.0.1"], "ports": [%s], "max_time": 5 } } }' \
     "$port" >"$T/lib/egress.json"
@@ -132,8 +131,7 @@ check "without egress a fetch is refused (-EPERM)" test "$out" = "rc=-1"
 printf '{ "f": { "filename": "fetch-guest", "egress": { "hosts": ["a..*"] } } }' >"$T/lib/egress-bad.json"
 $KVMRUN --library "$T/lib/egress-bad.json" f 2>"$T/liberr"
 check "--library: a mistake in egress is named" grep -q 'egress hosts = "a..\*"' "$T/liberr"
-kill "$origin" 2>/dev/null
-wait "$origin" 2>/dev/null || true # it ends by the signal
+stop_origin
 
 # --fail: an answer of 400 or more exits 3 (still written out); without it, any answer exits 0.
 $KVMRUN --arg no-such-misbehaviour --out "$T/bad" $G/hostile 2>/dev/null

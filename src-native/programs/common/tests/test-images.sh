@@ -732,10 +732,9 @@ if [[ $mode == sandbox ]]; then
 	# egress policy allows; one it does not allow is refused, named.
 	mkdir -p "$tmp/www"
 	cp $samples/rocket.jpg "$tmp/www/rocket.jpg"
-	python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/origin.log" 2>&1 &
-	origin=$!
-	for _ in $(seq 50); do grep -q "port" "$tmp/origin.log" && break; sleep 0.1; done
-	port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$tmp/origin.log" | head -n 1)
+	source tests/http-origin.sh
+	start_origin "$tmp/www"
+	port=$origin_port
 	printf '{ "p": { "filename": "%s", "egress": { "hosts": ["127.0.0.1"], "ports": [%s], "addresses": ["127.0.0.1"] } } }' \
 		"$(realpath "$program")" "$port" >"$tmp/egress.json"
 	"$kvmrun" --library "$tmp/egress.json" --method GET --out "$tmp/fetched.out" --json "$tmp/fetched.json" \
@@ -749,8 +748,7 @@ if [[ $mode == sandbox ]]; then
 	if grep -q '"status": *502' "$tmp/refused.json" && grep -q "egress policy does not allow it" "$tmp/refused.json"; then
 		pass "GET ?url= of a host the policy does not list answers 502, naming the policy"
 	else fail "GET ?url= of a host the policy does not list answers 502, naming the policy" "$(head -c 300 "$tmp/refused.json")"; fi
-	kill "$origin" 2>/dev/null
-	wait "$origin" 2>/dev/null || true # it ends by the signal
+	stop_origin
 	# A 1 ms limit stops the conversion; on_error must answer the original bytes, with X-Failed.
 	"$kvmrun" --body $samples/rocket.jpg --content-type image/jpeg --max-request-time 0.001 --out "$tmp/oe.out" \
 		--json "$tmp/oe.json" "$program" >/dev/null 2>&1 || true
