@@ -104,6 +104,7 @@ final class ChainRunner {
                 }
                 if (!answer.log().isEmpty()) {
                     log.append(answer.log());
+                    slot.notices.report(answer.log());
                 }
                 if (merged != null) {
                     for (String header : answer.headers()) {

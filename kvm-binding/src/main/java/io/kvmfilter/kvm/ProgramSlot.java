@@ -36,9 +36,12 @@ final class ProgramSlot {
     private final AtomicLong loadFailures = new AtomicLong();
     private final AtomicLong errorStatuses = new AtomicLong();
     private NativeStats retired = NativeStats.zero();
+    /** The sandbox's notices about this program, to the host's log (once a minute per kind). */
+    final ProgramNotices notices;
 
     ProgramSlot(ProgramDefinition definition) {
         this.definition = definition;
+        this.notices = new ProgramNotices(definition.name());
     }
 
     String name() {

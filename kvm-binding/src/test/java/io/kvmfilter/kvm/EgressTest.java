@@ -80,11 +80,36 @@ class EgressTest {
     }
 
     @Test
-    void loopbackIsRefusedUnlessTheAddressesListIt() throws Exception {
+    void loopbackIsRefusedUnlessTheAddressesListItAndTheRefusalIsLoggedOnce() throws Exception {
         String policy = ", \"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + port + "] }";
+        java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger notices = java.util.logging.Logger.getLogger(ProgramNotices.class.getName());
+        notices.addHandler(handler);
         try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(policy), null))) {
             assertThat(body(kvm, "result:http://127.0.0.1:" + port + "/hello")).isEqualTo("rc=-1");
-            assertThat(kvm.stats().program("fetch").fetchRefusals()).isEqualTo(1);
+            assertThat(body(kvm, "result:http://127.0.0.1:" + port + "/hello")).isEqualTo("rc=-1");
+            assertThat(records).as("one line for both refusals, in the host's log").hasSize(1);
+            String line = new java.util.logging.SimpleFormatter().formatMessage(records.get(0));
+            assertThat(line).contains("program 'fetch'").contains("sys_fetch of http://127.0.0.1:" + port)
+                    .contains("is loopback, not allowed unless the program's egress addresses list it");
+            assertThat(records.get(0).getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+            assertThat(kvm.stats().program("fetch").fetchRefusals()).isEqualTo(2);
+        } finally {
+            notices.removeHandler(handler);
         }
         try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(""), null))) {
             assertThat(body(kvm, "result:http://127.0.0.1:" + port + "/hello")).as("no policy: no fetch")
