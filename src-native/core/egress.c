@@ -282,7 +282,8 @@ int egress_parse(const char *blob, uint64_t len, struct egress_policy **out)
             rc = parse_number(value, UINT32_MAX, &n) && n ? (p->max_response_size = n, KVMF_OK)
                                                            : invalid(key, value, "1 to 4294967295 (bytes)");
         } else if (!strcmp(key, "max_concurrent")) {
-            rc = parse_number(value, 4096, &n) && n ? (p->max_concurrent = n, KVMF_OK) : invalid(key, value, "1 to 4096");
+            rc = parse_number(value, 4096, &n) && n ? (p->max_concurrent = n, KVMF_OK)
+                                                    : invalid(key, value, "1 to 4096");
         } else if (!strcmp(key, "max_time_ms")) {
             rc = parse_number(value, 86400000, &n) ? (p->max_time_ms = n, KVMF_OK)
                                                    : invalid(key, value, "0 (the request's time) to 86400000");

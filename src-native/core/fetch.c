@@ -7,8 +7,8 @@
  * the program's mmap area, counted against its request memory like any allocation, the status and Content-Type
  * in its struct curl_op. A program with an egress policy fetches by libcurl within it (curl_fetch.c), whatever
  * handler the caller set; the caller's handler answers self-requests, and the fetches of programs without a
- * policy (where a program may connect is then the handler's decision); with neither, -EPERM. The handler's time is the program's: the request's deadline does
- * not move, and the handler is told how much is left.
+ * policy (where a program may connect is then the handler's decision); with neither, -EPERM. The handler's time
+ * is the program's: the request's deadline does not move, and the handler is told how much is left.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -81,7 +81,7 @@ void fetch_reply_clear_headers(kvmf_fetch_reply *reply) { buffer_clear(&reply->h
 void fetch_reply_clear_body(kvmf_fetch_reply *reply) { buffer_clear(&reply->body); }
 uint64_t fetch_reply_body_len(const kvmf_fetch_reply *reply) { return reply->body.len; }
 
-/* The handler of programs with an egress policy and no handler of the caller's. */
+/* The handler of a program's sys_fetch when it has an egress policy. */
 static int egress_handler(void *ctx, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply)
 {
     return curl_fetch(ctx, request, reply);

@@ -293,9 +293,11 @@ static void allowed(const char *guest)
     expect(p, guest, "result", url("127.0.0.1", "/huge-chunked"), "rc=-27",
            "a body over max_response_size is refused (-EFBIG; chunked)");
     uint64_t start = now_ms();
-    expect(p, guest, "result", url("127.0.0.1", "/slow"), "rc=-110", "a slow origin is cut by max_time_ms (-ETIMEDOUT)");
+    expect(p, guest, "result", url("127.0.0.1", "/slow"), "rc=-110",
+           "a slow origin is cut by max_time_ms (-ETIMEDOUT)");
     uint64_t took = now_ms() - start;
-    CHECK(took >= 1400 && took < 1500 + 1000 * (uint64_t)time_scale, "%s: ... after the 1.5 s the policy gives (%llu ms)", guest,
+    CHECK(took >= 1400 && took < 1500 + 1000 * (uint64_t)time_scale,
+          "%s: ... after the 1.5 s the policy gives (%llu ms)", guest,
           (unsigned long long)took);
     struct concurrent c[3] = {{.p = p}, {.p = p}, {.p = p}};
     pthread_t t[3];
