@@ -319,8 +319,11 @@ final class Settings {
                 return null;
             }
         }
-        if (hosts == null || schemes == null || addresses == null || (node.has("ports") && !node.get("ports").isArray())
-                || size == null || concurrent == null || time == null || redirects == null || insecure == null) {
+        // Given lists must name something: an empty "ports" or "schemes" would allow nothing at all.
+        boolean emptyList = node.has("ports") && (!node.get("ports").isArray() || ports.isEmpty())
+                || node.has("schemes") && node.get("schemes").isEmpty();
+        if (hosts == null || schemes == null || addresses == null || emptyList || size == null || concurrent == null
+                || time == null || redirects == null || insecure == null) {
             return null;
         }
         @SuppressWarnings("unchecked")

@@ -124,6 +124,9 @@ class EgressTest {
                 .hasMessageContaining("\"hosts\" (an array of host names");
         assertThatThrownBy(() -> ProgramLibrary.parse(library(", \"egress\": { \"hosts\": [\"a.com\"], \"colour\": 1 }"),
                 null)).isInstanceOf(KvmConfigurationException.class).hasMessageContaining("\"egress\"");
+        assertThatThrownBy(() -> ProgramLibrary.parse(library(", \"egress\": { \"hosts\": [\"a.com\"], \"ports\": [] }"),
+                null)).as("an empty list allows nothing").isInstanceOf(KvmConfigurationException.class)
+                .hasMessageContaining("\"egress\"");
         try (Kvm kvm = Kvm.start(ProgramLibrary.parse(library(", \"egress\": { \"hosts\": [\"a.*.com\"] }"), null))) {
             Result result = kvm.run("fetch", Request.get("/").withArg("result:http://a.com/"));
             assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.message())
