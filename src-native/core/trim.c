@@ -4,7 +4,8 @@
  * reset (which copies the frozen content back into it), so that later requests pay no page faults.
  * Under a burst of large requests that adds up to most of max_memory per instance. An instance left
  * idle long enough gives its copies back with madvise(MADV_DONTNEED): the pages read the frozen
- * image again, and the next request pays the faults to copy what it writes.
+ * image again, and the next request pays the faults to copy what it writes. Its libcurl connections to the
+ * origins it fetched from (curl_fetch.c) are closed then too.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -47,13 +48,15 @@ int kvmf_program_trim(kvmf_program *p, uint64_t idle_ms, uint64_t *trimmed_bytes
     pthread_mutex_lock(&p->lock);
     for (uint32_t i = 0; i < p->created && rc == KVMF_OK; i++) {
         struct kvmf_instance *in = p->instances[i];
-        if (!in || in->busy || in->needs_reset || !in->resident_pages || now - in->released_ns < idle_ns)
+        if (!in || in->busy || in->needs_reset || (!in->resident_pages && !in->curl) ||
+            now - in->released_ns < idle_ns)
             continue;
         /* Held like an acquired instance while its memory goes, so that no request can take it. */
         in->busy = true;
         pthread_mutex_unlock(&p->lock);
         uint64_t bytes = 0;
-        rc = trim_instance(in, &bytes);
+        curl_fetch_release(in); /* its open connections to origins too: the next fetch opens them again */
+        rc = in->resident_pages ? trim_instance(in, &bytes) : KVMF_OK;
         total += bytes;
         pthread_mutex_lock(&p->lock);
         in->busy = false;

@@ -20,6 +20,7 @@
 #include "harness.h"
 
 static int origin_port;
+static int connections; /* accepted by the origin, in all (atomic) */
 
 static void send_all(int fd, const char *data, size_t len)
 {
@@ -41,11 +42,13 @@ static void reply(int fd, const char *status, const char *extra, const char *bod
     send_all(fd, body, len);
 }
 
-/* One connection: reads a request (head and Content-Length body) and answers by its path. */
+/* One connection: reads a request (head and Content-Length body) and answers by its path; /keep answers and
+ * keeps the connection open for the next request, every other path closes it. */
 static void *serve(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     char req[16384];
+next_request:;
     size_t got = 0;
     char *end = NULL;
     while (got < sizeof req - 1 && !end) {
@@ -72,6 +75,11 @@ static void *serve(void *arg)
     char method[8] = "", path[256] = "";
     sscanf(req, "%7s %255s", method, path);
     char location[300];
+    if (!strcmp(path, "/keep")) {
+        static const char kept[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nkept";
+        send_all(fd, kept, sizeof kept - 1);
+        goto next_request;
+    }
     if (!strcmp(path, "/hello")) {
         /* The body tells what arrived: the method, the fields the program added, a POST body. */
         char body[2048];
@@ -131,6 +139,7 @@ static void *accept_loop(void *arg)
                 continue;
             return NULL;
         }
+        __atomic_add_fetch(&connections, 1, __ATOMIC_SEQ_CST);
         pthread_t t;
         if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) != 0)
             close(fd);
@@ -345,6 +354,17 @@ static void denied(const char *guest)
         expect(p, guest, "result", url("127.0.0.1", "/huge"), "rc=-27",
                "a body larger than the request memory left is refused (-EFBIG)");
         expect(p, guest, "get", url("127.0.0.1", "/hello"), "200 text/plain|", "... and the next fetch works");
+        /* The instance keeps its connection across requests; trimming an idle instance closes it. */
+        int before = __atomic_load_n(&connections, __ATOMIC_SEQ_CST);
+        expect(p, guest, "result", url("127.0.0.1", "/keep"), "rc=0", "a fetch over a kept connection");
+        expect(p, guest, "result", url("127.0.0.1", "/keep"), "rc=0", "a fetch over a kept connection");
+        int kept = __atomic_load_n(&connections, __ATOMIC_SEQ_CST) - before;
+        CHECK(kept == 1, "%s: two requests' fetches share the instance's one connection: %d opened", guest, kept);
+        uint64_t trimmed = 0;
+        CHECK(kvmf_program_trim(p, 0, &trimmed) == KVMF_OK, "trim: %s", kvmf_last_error());
+        expect(p, guest, "result", url("127.0.0.1", "/keep"), "rc=0", "a fetch after the trim");
+        kept = __atomic_load_n(&connections, __ATOMIC_SEQ_CST) - before;
+        CHECK(kept == 2, "%s: trimming the idle instance closed its connection: %d opened in all", guest, kept);
         kvmf_program_destroy(p);
     }
     /* Any host, the origin's address allowed: a redirect to the metadata address is refused at connect. */
