@@ -8,7 +8,8 @@
  *   again:URL    GET URL twice, munmap-ing the first body: answers "rc=A rc=B" (freed memory is reusable)
  *   badurl       the URL pointer outside the program's memory (the request fails)
  *   badop        the struct curl_op outside the program's memory (the request fails)
- *   badfield     a header field without ':' (the request fails) */
+ *   badfield     a header field without ':' (the request fails)
+ * A POST does as the GET of its argument. */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <stdio.h>
@@ -93,9 +94,17 @@ static void on_get(const char *url, const char *arg)
     }
 }
 
+/* A POST (a filter's step) is answered as the GET with the same argument: its body is not used. */
+static void on_post(const char *url, const char *arg, const char *ctype, const uint8_t *data, size_t len)
+{
+    (void)ctype, (void)data, (void)len;
+    on_get(url, arg);
+}
+
 int main(void)
 {
     register_func(1, (void *)on_get);
+    register_func(2, (void *)on_post);
     wait_for_requests();
     return 0;
 }

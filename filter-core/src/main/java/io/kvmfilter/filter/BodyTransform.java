@@ -19,4 +19,13 @@ interface BodyTransform {
      * @return the transformed body and type, or the reason of the failure
      */
     TransformResult apply(Variant variant, byte[] body, String contentType, String url);
+
+    /**
+     * The same, with the programs' self-requests answered by selfRequests (null: refused). A transform that
+     * cannot carry them ignores it.
+     */
+    default TransformResult apply(Variant variant, byte[] body, String contentType, String url,
+            io.kvmfilter.kvm.SelfRequests selfRequests) {
+        return apply(variant, body, contentType, url);
+    }
 }

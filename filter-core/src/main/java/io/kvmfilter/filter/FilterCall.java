@@ -100,8 +100,12 @@ final class FilterCall implements TransformResponse.Callbacks, TransformAsyncCon
         this.response = new TransformResponse(response, this, config.maxBodySize(), range, conditional);
         this.request = new TransformRequest(request, this.response, this, config.headAsGet() && mayTransform,
                 hideRange, answerConditions, revalidation == null ? null : revalidation.etag());
+        SelfRequestRelay selfRequests = config.selfRequests() && request.getServletContext() != null
+                ? new SelfRequestRelay(new SelfRequestDispatcher(request.getServletContext(), request, response,
+                        FilterServices.SELF_REQUEST_DEPTH, services.selfRequestsRunning()))
+                : null;
         this.finisher = new ResponseFinisher(services, decision, conditional, negotiation, this.response, line, head,
-                revalidation);
+                revalidation, selfRequests);
         request.setAttribute(attributeName, this);
     }
 

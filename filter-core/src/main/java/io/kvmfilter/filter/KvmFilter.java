@@ -141,7 +141,7 @@ public class KvmFilter implements Filter {
         BodyTransform transform = givenTransform != null ? givenTransform
                 : startSandbox(library, filterName, context);
         services = new FilterServices(effective, startRunner(effective, library, transform, filterName, context),
-                stats);
+                stats, new java.util.concurrent.Semaphore(FilterServices.SELF_REQUEST_CONCURRENCY));
         servletContext = context;
         registryKey = "filter:" + filterConfig.getFilterName();
         StatsRegistry.register(servletContext, registryKey, statsSource);

@@ -92,6 +92,8 @@ public final class KvmFilterConfig {
     public static final String PARAM_VARIANTS_FOR_WILDCARDS = "variantsForWildcards";
     /** Serve the original when a transformed body is not smaller than the original. */
     public static final String PARAM_REQUIRE_SMALLER = "requireSmaller";
+    /** Answer the programs' self-requests (sys_request) from this web application. */
+    public static final String PARAM_SELF_REQUESTS = "selfRequests";
     /** Name of the diagnostic response header, or {@code none}. */
     public static final String PARAM_DIAGNOSTIC_HEADER = "diagnosticHeader";
     /** Response headers a chain's last program may set on a transformed response (names, comma-separated). */
@@ -128,7 +130,7 @@ public final class KvmFilterConfig {
             PARAM_CACHE_TIME_TO_LIVE, PARAM_REMEMBER_FAILURES, PARAM_CACHE_DIRECTORY, PARAM_CACHE_DIRECTORY_SIZE,
             PARAM_SHARED_CACHE, PARAM_SHARED_CACHE_CONFIG, PARAM_SHARED_CACHE_NAME, PARAM_SHARED_CACHE_MAX_ENTRY_SIZE,
             PARAM_SHARED_CACHE_TIMEOUT, PARAM_SHARED_CACHE_CLAIM_TIME, PARAM_HEAD_AS_GET,
-            PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_DIAGNOSTIC_HEADER, PARAM_PROGRAM_HEADERS, PARAM_LIBRARY,
+            PARAM_VARIANTS_FOR_WILDCARDS, PARAM_REQUIRE_SMALLER, PARAM_SELF_REQUESTS, PARAM_DIAGNOSTIC_HEADER, PARAM_PROGRAM_HEADERS, PARAM_LIBRARY,
             PARAM_PROGRAM_SETTINGS, PARAM_TIMEOUT, PARAM_QUEUE_TIMEOUT, PARAM_MAX_WAITERS, PARAM_MAX_WAIT, PARAM_RUN_WAIT,
             PARAM_PAUSE_AFTER_FAILURES, PARAM_PAUSE_TIME, PARAM_IMAGE_OPTIONS), IMAGE_OPTION_SETTINGS.stream()).toList();
 
@@ -173,6 +175,7 @@ public final class KvmFilterConfig {
     private final boolean headAsGet;
     private final boolean variantsForWildcards;
     private final boolean requireSmaller;
+    private final boolean selfRequests;
     private final Optional<String> diagnosticHeader;
     private final Set<String> programHeaders;
     private final Optional<URI> library;
@@ -200,6 +203,7 @@ public final class KvmFilterConfig {
         headAsGet = b.headAsGet;
         variantsForWildcards = b.variantsForWildcards;
         requireSmaller = b.requireSmaller;
+        selfRequests = b.selfRequests;
         diagnosticHeader = b.diagnosticHeader;
         programHeaders = Set.copyOf(b.programHeaders);
         library = b.library;
@@ -273,6 +277,11 @@ public final class KvmFilterConfig {
     /** Whether a transformed body must be smaller than the original to be served. */
     public boolean requireSmaller() {
         return requireSmaller;
+    }
+
+    /** Whether the programs' self-requests are answered by the web application (false: refused). */
+    public boolean selfRequests() {
+        return selfRequests;
     }
 
     /** Name of the diagnostic header, empty when turned off. */
@@ -373,7 +382,7 @@ public final class KvmFilterConfig {
                 + maxBodySize + ", maxPixels=" + maxPixels + ", storage=" + storage + ", " + overload
                 + ", headAsGet=" + headAsGet
                 + ", variantsForWildcards=" + variantsForWildcards
-                + ", requireSmaller=" + requireSmaller + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
+                + ", requireSmaller=" + requireSmaller + ", selfRequests=" + selfRequests + ", diagnosticHeader=" + diagnosticHeader.orElse("none")
                 + ", programHeaders=" + new java.util.TreeSet<>(programHeaders)
                 + ", library=" + library.map(URI::toString).orElse("bundled") + ", programSettings="
                 + programSettings + ", timeout=" + timeout.map(Duration::toString).orElse("library default")
@@ -417,6 +426,7 @@ public final class KvmFilterConfig {
         private boolean headAsGet = true;
         private boolean variantsForWildcards;
         private boolean requireSmaller = true;
+        private boolean selfRequests;
         private Optional<String> diagnosticHeader = Optional.of(DEFAULT_DIAGNOSTIC_HEADER);
         private final Set<String> programHeaders = new java.util.HashSet<>();
         private Optional<URI> library = Optional.empty();
@@ -749,6 +759,16 @@ public final class KvmFilterConfig {
         /** Whether a transformed body must be smaller than the original (default true). */
         public Builder requireSmaller(boolean enabled) {
             requireSmaller = enabled;
+            return this;
+        }
+
+        /**
+         * Whether the programs' self-requests (sys_request) are answered by the web application, forwarded through
+         * its RequestDispatcher on the request's thread (default false: refused with -EPERM). Results made with
+         * self-requests are not kept in the result store.
+         */
+        public Builder selfRequests(boolean enabled) {
+            selfRequests = enabled;
             return this;
         }
 

@@ -34,6 +34,7 @@ import static io.kvmfilter.filter.KvmFilterConfig.PARAM_MIN_BODY_SIZE;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_PROGRAM_SETTINGS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_QUEUE_TIMEOUT;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_REQUIRE_SMALLER;
+import static io.kvmfilter.filter.KvmFilterConfig.PARAM_SELF_REQUESTS;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_RULES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_STATUSES;
 import static io.kvmfilter.filter.KvmFilterConfig.PARAM_TIMEOUT;
@@ -112,6 +113,7 @@ final class KvmFilterSpec {
             case PARAM_HEAD_AS_GET -> builder.headAsGet(parseBoolean(name, v));
             case PARAM_VARIANTS_FOR_WILDCARDS -> builder.variantsForWildcards(parseBoolean(name, v));
             case PARAM_REQUIRE_SMALLER -> builder.requireSmaller(parseBoolean(name, v));
+            case PARAM_SELF_REQUESTS -> builder.selfRequests(parseBoolean(name, v));
             case PARAM_DIAGNOSTIC_HEADER -> builder.diagnosticHeader(v);
             case PARAM_PROGRAM_HEADERS -> builder.programHeaders(v.isBlank() ? new String[0] : v.trim().split("[,\\s]+"));
             case PARAM_LIBRARY -> builder.library(parseUri(name, v));

@@ -8,6 +8,10 @@ import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.Result;
+import io.kvmfilter.kvm.SelfRequests;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -26,6 +30,9 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
      * {@code X-Failed} starting so): not a failure but a skip, since the original is the right answer.
      */
     static final String ANIMATED_REASON_PREFIX = "animated input";
+
+    private static final io.kvmfilter.kvm.CacheHint NOT_CACHEABLE = new io.kvmfilter.kvm.CacheHint(false, Duration.ZERO,
+            Duration.ZERO, Duration.ZERO);
 
     private final Kvm kvm;
     /** The last program's headers kept with a result (the filter's programHeaders). */
@@ -48,7 +55,25 @@ final class KvmTransform implements BodyTransform, AutoCloseable {
 
     @Override
     public TransformResult apply(Variant variant, byte[] body, String contentType, String url) {
-        Result result = kvm.chain(variant.steps(), Request.post(url, contentType, body));
+        return apply(variant, body, contentType, url, null);
+    }
+
+    @Override
+    public TransformResult apply(Variant variant, byte[] body, String contentType, String url,
+            SelfRequests selfRequests) {
+        AtomicBoolean selfRequested = new AtomicBoolean();
+        SelfRequests counted = selfRequests == null ? null : call -> {
+            selfRequested.set(true);
+            return selfRequests.request(call);
+        };
+        TransformResult result = run(variant, body, contentType, url, counted);
+        // A result made from other resources of the application changes when they do: it is not kept.
+        return selfRequested.get() && result.ok() ? TransformResult.applied(result.body(), result.contentType(),
+                Optional.of(NOT_CACHEABLE), result.headers()) : result;
+    }
+
+    private TransformResult run(Variant variant, byte[] body, String contentType, String url, SelfRequests self) {
+        Result result = kvm.chain(variant.steps(), Request.post(url, contentType, body).withSelfRequests(self));
         if (!result.ok()) {
             Failure failure = result.failure().orElseThrow();
             String failed = failedHeader(result.headers());

@@ -45,14 +45,17 @@ final class ResponseFinisher {
     private final RequestLine request;
     private final boolean headersOnly;
     private final KnownOriginals.Revalidation revalidation;
+    private final SelfRequestRelay selfRequests;
 
     /**
      * @param headersOnly  a HEAD request answered as GET: headers of the transformed response, no body
      * @param revalidation the stored result the application was asked to confirm with a 304, or null
+     * @param selfRequests carries the programs' self-requests to this request's thread, or null (refused)
      */
     ResponseFinisher(FilterServices services, TransformDecision decision, ConditionalRequest conditional,
             Negotiation negotiation, TransformResponse response, RequestLine request, boolean headersOnly,
-            KnownOriginals.Revalidation revalidation) {
+            KnownOriginals.Revalidation revalidation, SelfRequestRelay selfRequests) {
+        this.selfRequests = selfRequests;
         this.services = services;
         this.decision = decision;
         this.conditional = conditional;
@@ -226,13 +229,14 @@ final class ResponseFinisher {
         // Stored, being made by another request, or to be made now? (TransformRunner)
         // The validators belong to the resource with its query: /img?w=1 and /img?w=2 are two resources.
         CompletableFuture<TransformRunner.Answer> pending = services.runner().run(variant, body, contentType,
-                request.url(), request.url(), etag, response.getHeader("Last-Modified"), suspension);
+                request.url(), request.url(), etag, response.getHeader("Last-Modified"), suspension, selfRequests);
         if (pending.isDone()) {
             answer(pending.join(), body, rule, variant, contentType, suspension, animatedIn);
             return;
         }
-        // Can we wait without holding this thread? Then the answer is written when it comes.
-        AsyncContext async = suspension.suspend();
+        // Can we wait without holding this thread? Then the answer is written when it comes. Not when the programs
+        // may self-request: those are answered on this thread while it waits.
+        AsyncContext async = selfRequests == null ? suspension.suspend() : null;
         if (async != null) {
             request.debug(() -> "suspended while " + variant.name() + " runs");
             pending.whenComplete((answer, error) -> async.start(() -> {
@@ -254,6 +258,9 @@ final class ResponseFinisher {
         }
         TransformRunner.Answer answer;
         try {
+            if (selfRequests != null) {
+                selfRequests.serveUntil(pending);
+            }
             answer = pending.get(); // bounded: by maxWait, the programs' time limits and the waiting line
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -3,6 +3,7 @@ package io.kvmfilter.filter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kvmfilter.kvm.CacheHint;
+import io.kvmfilter.kvm.SelfRequests;
 import io.kvmfilter.store.BodyDigests;
 import io.kvmfilter.store.ResultKey;
 import io.kvmfilter.store.ResultStore;
@@ -131,18 +132,20 @@ final class TransformRunner implements AutoCloseable {
      * a run thread, or when the wait limit runs out.
      *
      * @param abandoned true once the client is gone
+     * @param selfRequests answers the programs' self-requests when this request runs them; null: refused
      */
     CompletableFuture<Answer> run(Variant variant, byte[] body, String contentType, String url, String path,
-            String etag, String lastModified, BooleanSupplier abandoned) {
+            String etag, String lastModified, BooleanSupplier abandoned, SelfRequests selfRequests) {
         if (store == null) {
-            return runPrograms(variant, body, contentType, url, abandoned)
+            return runPrograms(variant, body, contentType, url, abandoned, selfRequests)
                     .thenApply(result -> new Answer(result, null, true));
         }
         ResultKey key = keys.key(variant, contentType, body, url, path, etag, lastModified);
         AtomicBoolean ranHere = new AtomicBoolean();
         CompletableFuture<ResultStore.Found> found = store.get(key, () -> {
             ranHere.set(true);
-            return runPrograms(variant, body, contentType, url, abandoned).thenApply(TransformRunner::stored);
+            return runPrograms(variant, body, contentType, url, abandoned, selfRequests)
+                    .thenApply(TransformRunner::stored);
         });
         if (!found.isDone() && !ranHere.get()) {
             // Waiting for another request's run: at most maxWait, then the original.
@@ -220,7 +223,7 @@ final class TransformRunner implements AutoCloseable {
     }
 
     private CompletableFuture<TransformResult> runPrograms(Variant variant, byte[] body, String contentType,
-            String url, BooleanSupplier abandoned) {
+            String url, BooleanSupplier abandoned, SelfRequests selfRequests) {
         CircuitBreaker breaker = breakers.computeIfAbsent(variant.name(),
                 v -> new CircuitBreaker(limits.pauseAfterFailures(), limits.pauseTime(), System::nanoTime));
         if (!breaker.allow()) {
@@ -229,7 +232,7 @@ final class TransformRunner implements AutoCloseable {
         }
         WaitingLine line = lines.computeIfAbsent(variant.name(), v -> new WaitingLine(
                 Math.max(1, permits.applyAsInt(variant)), limits.maxWaiters(), limits.maxWait(), executor, timer));
-        return line.submit(() -> transform.apply(variant, body, contentType, url), abandoned)
+        return line.submit(() -> transform.apply(variant, body, contentType, url, selfRequests), abandoned)
                 .whenComplete((result, error) -> {
                     if (result != null && (result.ok() || TransformResult.ANIMATED.equals(result.failure()))) {
                         // An animation the variant cannot carry is a right answer, not a reason to pause it.

@@ -119,7 +119,7 @@ class KvmFilterConfigTest {
                 Map.entry("statuses", "200"), Map.entry("minBodySize", "0"), Map.entry("maxBodySize", "1MiB"), Map.entry("maxPixels", "1_000_000"),
                 Map.entry("cacheSize", "0"),
                 Map.entry("headAsGet", "false"), Map.entry("variantsForWildcards", "true"),
-                Map.entry("requireSmaller", "false"), Map.entry("diagnosticHeader", "X-T"),
+                Map.entry("requireSmaller", "false"), Map.entry("selfRequests", "true"), Map.entry("diagnosticHeader", "X-T"),
                 Map.entry("programHeaders", "Link, X-Made-By"),
                 Map.entry("library", "classpath:lib.json"), Map.entry("programSettings", "minify.concurrency=1"),
                 Map.entry("timeout", "1s"), Map.entry("queueTimeout", "1s"),
@@ -147,6 +147,7 @@ class KvmFilterConfigTest {
         assertThat(config.headAsGet()).isFalse();
         assertThat(config.variantsForWildcards()).isTrue();
         assertThat(config.requireSmaller()).isFalse();
+        assertThat(config.selfRequests()).isTrue();
         assertThat(config.programHeaders()).containsExactlyInAnyOrder("link", "x-made-by");
         assertThat(config.maxPixels()).isEqualTo(1_000_000);
         assertThat(config.cacheSize()).isZero();

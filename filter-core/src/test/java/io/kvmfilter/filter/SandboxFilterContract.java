@@ -110,7 +110,7 @@ abstract class SandboxFilterContract {
                 .rules(KvmFilterConfig.DEFAULT_RULES)
                 .excludedPaths("/slow/*", "/queued/*", "/low/*", "/logged/*", "/traced/*", "/accept/*", "/wrongtype/*",
                         "/excluded/*", "/big/*", "/shared/*", "/animated/*", "/headers/*", "/img/*", "/signed/*",
-                        "/hinted/*", "/marked/*", "/options/*", "/signedopts/*", "/assembled")
+                        "/hinted/*", "/marked/*", "/options/*", "/signedopts/*", "/assembled", "/selfie/*")
                 .cacheSize(0) // every request runs the program
                 .timeout(java.time.Duration.ofSeconds(30))
                 .build());
@@ -254,6 +254,14 @@ abstract class SandboxFilterContract {
                 "library", assembleLibrary.toUri().toString()));
         deployment.servlet("/self-off", new ProgramServlet(), Map.of("program", "fetch", "arg", "self:/headers/note.txt",
                 "library", selfLibrary.toUri().toString()));
+        // A filter whose step self-requests another file of the application: answered on the request's thread.
+        Files.createDirectories(staticDir.resolve("selfie"));
+        Files.writeString(staticDir.resolve("selfie/page.txt"), "the page, long enough to be transformed\n".repeat(40));
+        Path selfFilterLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/selfie")),
+                "fetch", "\"concurrency\": 2");
+        KvmFilter selfie = new KvmFilter(KvmFilterConfig.builder().rules("text/plain -> fetch 'self:/selfie-part.txt'")
+                .library(selfFilterLibrary.toUri()).selfRequests(true).requireSmaller(false).build());
+        deployment.filter("selfie", selfie, "/selfie/*", Map.of());
         // The image endpoint on the same folder, open and signed (excluded from the main filter: it answers itself).
         deployment.servlet("/img/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
                 "presets", "thumb: w=40&h=40&fit=cover"));
@@ -632,7 +640,7 @@ abstract class SandboxFilterContract {
     }
 
     @Test
-    void selfRequestsGoThroughTheApplicationWithoutItsRequestFiltersAndLoopsAreCut() {
+    void selfRequestsGoThroughTheApplicationWithoutItsRequestFiltersAndLoopsAreCut() throws IOException {
         Response file = http().get("/self-file");
         assertThat(file.statusCode()).isEqualTo(200);
         assertThat(file.asString()).as("the file as the servlet serves it, not transformed by the headers filter")
@@ -646,6 +654,14 @@ abstract class SandboxFilterContract {
         String note = "a note long enough to be worth transforming\n";
         assertThat(http().get("/assembled").asString()).as("the SDK's assemble example")
                 .isEqualTo(note + "<!-- /no-such-part.txt: status 404 -->\n" + note);
+        // A filter step's self-request, answered on the request's thread; its result is not stored, so each
+        // request runs the step again and sees the part as it is now, though the page itself did not change.
+        for (String part : List.of("the first part\n", "the second, longer part\n")) {
+            Files.writeString(staticDir.resolve("selfie-part.txt"), part);
+            Response filtered = http().get("/selfie/page.txt");
+            assertThat(filtered.header("X-KVM-Transform")).isEqualTo("applied=fetch");
+            assertThat(filtered.asString()).startsWith("200 text/plain").endsWith("|" + part);
+        }
     }
 
     @Test

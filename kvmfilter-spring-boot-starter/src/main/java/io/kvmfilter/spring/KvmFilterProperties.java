@@ -77,6 +77,9 @@ public class KvmFilterProperties extends ProgramRunProperties {
     /** Serve a result only when it is smaller than the original ({@code true} by default). */
     private String requireSmaller;
 
+    /** Answer the programs' self-requests from this application ({@code false} by default: refused). */
+    private String selfRequests;
+
     /** The header saying what the filter did ({@code X-KVM-Transform}), or {@code none}. */
     private String diagnosticHeader;
 
@@ -108,6 +111,7 @@ public class KvmFilterProperties extends ProgramRunProperties {
         putIfSet(values, KvmFilterConfig.PARAM_HEAD_AS_GET, headAsGet);
         putIfSet(values, KvmFilterConfig.PARAM_VARIANTS_FOR_WILDCARDS, variantsForWildcards);
         putIfSet(values, KvmFilterConfig.PARAM_REQUIRE_SMALLER, requireSmaller);
+        putIfSet(values, KvmFilterConfig.PARAM_SELF_REQUESTS, selfRequests);
         putIfSet(values, KvmFilterConfig.PARAM_DIAGNOSTIC_HEADER, diagnosticHeader);
         putProgramRunParameters(values);
         return values;
@@ -263,6 +267,14 @@ public class KvmFilterProperties extends ProgramRunProperties {
 
     public void setRequireSmaller(String requireSmaller) {
         this.requireSmaller = requireSmaller;
+    }
+
+    public String getSelfRequests() {
+        return selfRequests;
+    }
+
+    public void setSelfRequests(String selfRequests) {
+        this.selfRequests = selfRequests;
     }
 
     public String getDiagnosticHeader() {
