@@ -347,6 +347,22 @@ static void denied(const char *guest)
         CHECK(!strstr(r.log, "refused"), "%s: refusals are logged once a minute, not each time: %s", guest, r.log);
         kvmf_program_destroy(p);
     }
+    /* IPv6 loopback, and loopback written as an IPv4-mapped IPv6 address: refused at connect, as loopback (each in
+     * a program of its own, whose first refusal is logged). */
+    static const char *const v6_hosts[] = {"[::1]", "[::ffff:127.0.0.1]"};
+    for (size_t i = 0; i < 2; i++) {
+        char lines[128], target[96];
+        snprintf(lines, sizeof lines, "hosts=*\nports=%%d");
+        p = with_policy(guest, lines, 1, 16, NULL);
+        CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
+        if (!p)
+            continue;
+        snprintf(target, sizeof target, "http://%s:%d/hello", v6_hosts[i], origin_port);
+        struct result r = ask(p, "result", target);
+        CHECK(!strcmp(r.body, "rc=-1") && strstr(r.log, "is loopback, not allowed unless"),
+              "%s: %s is refused at connect as loopback: %s %s", guest, target, r.body, r.log);
+        kvmf_program_destroy(p);
+    }
     /* The policy allows 16 MiB bodies, but the request may allocate 2 MiB: the 3 MiB body is refused (-EFBIG). */
     p = with_policy(guest, "hosts=127.0.0.1\naddresses=127.0.0.1\nports=%d", 1, 2, NULL);
     CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
