@@ -131,7 +131,10 @@ final class KvmFilterSpec {
         }
     }
 
-    /** {@code program.key=value} entries separated by ';' or new lines; values are booleans, numbers or text. */
+    /**
+     * {@code program.key=value} entries separated by ';' or new lines; values are booleans, numbers, JSON objects
+     * or arrays (for keys such as {@code egress}), or text.
+     */
     private static void programSettings(KvmFilterConfig.Builder builder, String text) {
         for (String entry : text.split("[;\\n]")) {
             String trimmed = entry.trim();
@@ -143,11 +146,22 @@ final class KvmFilterSpec {
                 throw new InvalidParameterException(PARAM_PROGRAM_SETTINGS, trimmed,
                         "entries 'program.key=value' separated by ';' or new lines");
             }
-            builder.programSetting(m.group(1), m.group(2), settingValue(m.group(3).trim()));
+            builder.programSetting(m.group(1), m.group(2), settingValue(trimmed, m.group(3).trim()));
         }
     }
 
-    private static Object settingValue(String text) {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static Object settingValue(String entry, String text) {
+        if (text.startsWith("{") || text.startsWith("[")) {
+            try {
+                return JSON.readValue(text, Object.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new InvalidParameterException(PARAM_PROGRAM_SETTINGS, entry, "a value starting with '"
+                        + text.charAt(0) + "' must be JSON (an object or an array): "
+                        + e.getOriginalMessage());
+            }
+        }
         if (text.equals("true") || text.equals("false")) {
             return Boolean.valueOf(text);
         }

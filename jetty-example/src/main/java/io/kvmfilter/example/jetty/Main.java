@@ -118,7 +118,9 @@ public final class Main {
             "  --port N          TCP port on " + HOST + ", 0 picks a free one (default " + DEFAULT_PORT + ")",
             "  --dir DIR         directory to serve (default: the sample files bundled in the jar)",
             "  --origin URL      serve another site instead (http: or https:), its responses through the filter;",
-            "                    with --images /PATH its images under /PATH take option URLs (no demo page)",
+            "                    with --images /PATH its images under /PATH take option URLs (no demo page);",
+            "                    --program mounts may fetch from it (GET /PATH?url=...), unless their library",
+            "                    entry gives an egress policy of its own",
             "  --rules RULES     the filter's rules, as its rules parameter (docs/configuration.md); default:",
             "                    " + MAIN_RULES.replace("\n", "; "),
             "  --library FILE    a program library JSON with programs of your own, merged over the bundled ones",
@@ -284,6 +286,11 @@ public final class Main {
             if (options.library() != null) {
                 holder.setInitParameter(KvmFilterConfig.PARAM_LIBRARY, options.library().toString());
             }
+            String originPolicy = originEgress(options, program.getValue());
+            if (originPolicy != null) {
+                holder.setInitParameter(KvmFilterConfig.PARAM_PROGRAM_SETTINGS, program.getValue() + ".egress="
+                        + originPolicy);
+            }
             context.getServletHandler().addServletWithMapping(holder, program.getKey());
             context.getServletHandler().addServletMapping(mapping(holder.getName(), program.getKey() + "/*"));
         }
@@ -292,6 +299,39 @@ public final class Main {
             stats.setInitParameter(KvmStatsServlet.PARAM_ALLOW_INVALIDATE, String.valueOf(options.allowInvalidate()));
             context.setAttribute(STATS_ENABLED, Boolean.TRUE);
         }
+    }
+
+    /**
+     * With --origin, a mounted program that has no egress policy of its own may fetch from the origin, and from
+     * nowhere else: its host, scheme and port, and the addresses it has now (an origin on a private network is
+     * the operator's choice, so its addresses are allowed; every other private address stays refused). Null when
+     * there is no origin or the program's library gives it a policy.
+     */
+    private static String originEgress(Options options, String program) {
+        URI origin = options.origin();
+        if (origin == null) {
+            return null;
+        }
+        io.kvmfilter.kvm.ProgramLibrary library = io.kvmfilter.kvm.ProgramLibrary.bundled();
+        if (options.library() != null) {
+            library = library.merge(io.kvmfilter.kvm.ProgramLibrary.load(options.library()));
+        }
+        if (library.programNames().contains(program) && library.program(program).egress().isPresent()) {
+            return null;
+        }
+        int port = origin.getPort() > 0 ? origin.getPort() : "https".equals(origin.getScheme()) ? 443 : 80;
+        String host = origin.getHost().startsWith("[") ? origin.getHost().substring(1, origin.getHost().length() - 1)
+                : origin.getHost();
+        List<String> addresses = new java.util.ArrayList<>();
+        try {
+            for (java.net.InetAddress address : java.net.InetAddress.getAllByName(host)) {
+                addresses.add("\"" + address.getHostAddress().replaceAll("%.*", "") + "\"");
+            }
+        } catch (java.net.UnknownHostException e) {
+            // Not resolvable now: its public addresses are allowed when it is; a private one would not be.
+        }
+        return "{\"hosts\": [\"" + origin.getHost() + "\"], \"schemes\": [\"" + origin.getScheme() + "\"], \"ports\": ["
+                + port + "], \"addresses\": [" + String.join(", ", addresses) + "]}";
     }
 
     /** The option URLs the demo page shows: the presets when there are any, else one example of each option. */

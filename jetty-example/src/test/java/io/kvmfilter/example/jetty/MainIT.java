@@ -429,6 +429,38 @@ class MainIT {
         }
     }
 
+    @Test
+    void programsMountedInFrontOfAnOriginMayFetchFromItAndFromNowhereElse() throws Exception {
+        KvmRequirement.require("webp");
+        byte[] photo = bundledSample("grace_hopper.jpg");
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "image/jpeg");
+            exchange.sendResponseHeaders(200, photo.length);
+            exchange.getResponseBody().write(photo);
+            exchange.close();
+        });
+        origin.start();
+        try {
+            int port = origin.getAddress().getPort();
+            // No library: the bundled webp, mounted in front of the origin, gets the origin as its egress policy
+            // (127.0.0.1 included, as the operator named it).
+            JarServer server = start("--port", "0", "--origin", "http://127.0.0.1:" + port, "--program", "/thumb=webp");
+            String source = java.net.URLEncoder.encode("http://127.0.0.1:" + port + "/photos/cat.jpg",
+                    StandardCharsets.UTF_8);
+            String options = java.net.URLEncoder.encode("{\"width\": 48}", StandardCharsets.UTF_8);
+            HttpResponse<byte[]> thumb = server.get("thumb?url=" + source + "&options=" + options);
+            assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
+            assertThat(webpWidth(thumb.body())).isEqualTo(48);
+            String elsewhere = java.net.URLEncoder.encode("http://localhost:" + port + "/photos/cat.jpg",
+                    StandardCharsets.UTF_8);
+            assertThat(server.get("thumb?url=" + elsewhere).statusCode()).as("another host").isEqualTo(502);
+        } finally {
+            origin.stop(0);
+        }
+    }
+
     /** The width of a WebP image, from its VP8X, VP8 or VP8L header. */
     private static int webpWidth(byte[] d) {
         String chunk = new String(d, 12, 4, StandardCharsets.US_ASCII);
