@@ -83,6 +83,12 @@ class KvmFilterConfigTest {
                 .hasMessageContaining("excludedMimeTypes = \"png\"").hasMessageContaining("type/subtype");
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("programSettings", "webp=3"))
                 .hasMessageContaining("programSettings = \"webp=3\"").hasMessageContaining("program.key=value");
+        assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("programSettings", "webp.egress={\"hosts\": [a"))
+                .hasMessageContaining("programSettings = \"webp.egress={\"hosts\": [a\"")
+                .hasMessageContaining("must be JSON (an object or an array)");
+        assertThat(KvmFilterConfig.builder().parameter("programSettings", "webp.egress={\"hosts\": [\"a.com\"]}")
+                .build().programSettings().get("webp").get("egress")).as("a JSON value")
+                .isEqualTo(Map.of("hosts", List.of("a.com")));
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("rules", "image/png -> "))
                 .hasMessageContaining("rules = ").hasMessageContaining("expected a program name");
         assertThatThrownBy(() -> KvmFilterConfig.builder().parameter("maxBodySise", "1"))
