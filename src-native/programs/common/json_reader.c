@@ -75,7 +75,7 @@ static bool match_literal(struct parser *p, const char *word)
 	return true;
 }
 
-static int hex_digit(char c)
+int json_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -91,7 +91,7 @@ static long read_hex4(struct parser *p)
 {
 	long code = 0;
 	for (int i = 0; i < 4; i++) {
-		int d = p->pos < p->len ? hex_digit(p->text[p->pos]) : -1;
+		int d = p->pos < p->len ? json_hex_digit(p->text[p->pos]) : -1;
 		if (d < 0) {
 			char buf[32];
 			fail_at(p, p->pos, "expected 4 hex digits after \\u, found %s", describe(p, p->pos, buf));

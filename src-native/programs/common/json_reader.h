@@ -60,6 +60,9 @@ const struct json_value *json_object_get(const struct json_value *obj, const cha
 /* "object", "array", "number"... for messages. */
 const char *json_type_name(enum json_type type);
 
+/* The value of a hexadecimal digit (0-9, a-f, A-F), or -1: JSON's \u escapes, and the URL escapes of program.c. */
+int json_hex_digit(char c);
+
 /* "an object", "an array", "a number"... for messages such as "got an array". */
 const char *json_type_article(enum json_type type);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../sdk/kvm_api.h"
+#include "json_reader.h"
 
 static const struct program_spec *g_spec;
 
@@ -89,11 +90,6 @@ static void on_post(const char *url, const char *arg, const char *content_type, 
 	transform_and_respond(arg, content_type, data, len);
 }
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* The value of the query parameter `name` of the request URL, percent-decoded into out; false when absent, empty,
  * too long or malformed (a '%' not followed by two hex digits, a control character). */
 static bool query_param(const char *url, const char *name, char *out, size_t cap)
@@ -107,7 +103,7 @@ static bool query_param(const char *url, const char *name, char *out, size_t cap
 		for (const char *s = p + 2 + name_len; *s && *s != '&' && *s != '#'; s++) {
 			int c = (unsigned char)*s;
 			if (c == '%') {
-				int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+				int hi = json_hex_digit(s[1]), lo = hi < 0 ? -1 : json_hex_digit(s[2]);
 				if (lo < 0)
 					return false;
 				c = hi * 16 + lo;
