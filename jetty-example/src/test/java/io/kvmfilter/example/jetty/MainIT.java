@@ -395,16 +395,7 @@ class MainIT {
     @Test
     void makesThumbnailsOfImagesItFetchesFromAnOriginItsPolicyAllows() throws Exception {
         KvmRequirement.require("webp");
-        byte[] photo = bundledSample("grace_hopper.jpg");
-        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        origin.createContext("/photo.jpg", exchange -> {
-            exchange.getResponseHeaders().add("Content-Type", "image/jpeg");
-            exchange.sendResponseHeaders(200, photo.length);
-            exchange.getResponseBody().write(photo);
-            exchange.close();
-        });
-        origin.start();
+        com.sun.net.httpserver.HttpServer origin = photoOrigin();
         try {
             int port = origin.getAddress().getPort();
             // The bundled webp program as "thumbnail", allowed to fetch from the origin only (127.0.0.1 is loopback:
@@ -412,15 +403,12 @@ class MainIT {
             Path library = Files.writeString(temp.resolve("thumbnails.json"), "{ \"thumbnail\": { \"uri\": \"bundled:webp\", "
                     + "\"egress\": { \"hosts\": [\"127.0.0.1\"], \"ports\": [" + port + "], \"addresses\": [\"127.0.0.1\"] } } }");
             JarServer server = start("--port", "0", "--library", library.toString(), "--program", "/thumb=thumbnail");
-            String source = java.net.URLEncoder.encode("http://127.0.0.1:" + port + "/photo.jpg", StandardCharsets.UTF_8);
-            String options = java.net.URLEncoder.encode("{\"width\": 64}", StandardCharsets.UTF_8);
-            HttpResponse<byte[]> thumb = server.get("thumb?url=" + source + "&options=" + options);
+            HttpResponse<byte[]> thumb = server.get(thumbUrl("http://127.0.0.1:" + port + "/photo.jpg", 64));
             assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
             assertThat(thumb.headers().firstValue("Content-Type")).hasValue("image/webp");
             assertThat(webpWidth(thumb.body())).isEqualTo(64);
 
-            String elsewhere = java.net.URLEncoder.encode("http://localhost:" + port + "/photo.jpg", StandardCharsets.UTF_8);
-            HttpResponse<byte[]> refused = server.get("thumb?url=" + elsewhere);
+            HttpResponse<byte[]> refused = server.get(thumbUrl("http://localhost:" + port + "/photo.jpg", 64));
             assertThat(refused.statusCode()).isEqualTo(502);
             assertThat(refused.headers().firstValue("X-Failed")).hasValueSatisfying(why -> assertThat(why)
                     .contains("egress policy does not allow it"));
@@ -432,6 +420,24 @@ class MainIT {
     @Test
     void programsMountedInFrontOfAnOriginMayFetchFromItAndFromNowhereElse() throws Exception {
         KvmRequirement.require("webp");
+        com.sun.net.httpserver.HttpServer origin = photoOrigin();
+        try {
+            int port = origin.getAddress().getPort();
+            // No library: the bundled webp, mounted in front of the origin, gets the origin as its egress policy
+            // (127.0.0.1 included, as the operator named it).
+            JarServer server = start("--port", "0", "--origin", "http://127.0.0.1:" + port, "--program", "/thumb=webp");
+            HttpResponse<byte[]> thumb = server.get(thumbUrl("http://127.0.0.1:" + port + "/photos/cat.jpg", 48));
+            assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
+            assertThat(webpWidth(thumb.body())).isEqualTo(48);
+            assertThat(server.get(thumbUrl("http://localhost:" + port + "/photos/cat.jpg", 48)).statusCode())
+                    .as("another host").isEqualTo(502);
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    /** An origin on 127.0.0.1 (the JDK's HTTP server) answering every path with the bundled grace_hopper.jpg. */
+    private static com.sun.net.httpserver.HttpServer photoOrigin() throws IOException {
         byte[] photo = bundledSample("grace_hopper.jpg");
         com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
@@ -442,23 +448,13 @@ class MainIT {
             exchange.close();
         });
         origin.start();
-        try {
-            int port = origin.getAddress().getPort();
-            // No library: the bundled webp, mounted in front of the origin, gets the origin as its egress policy
-            // (127.0.0.1 included, as the operator named it).
-            JarServer server = start("--port", "0", "--origin", "http://127.0.0.1:" + port, "--program", "/thumb=webp");
-            String source = java.net.URLEncoder.encode("http://127.0.0.1:" + port + "/photos/cat.jpg",
-                    StandardCharsets.UTF_8);
-            String options = java.net.URLEncoder.encode("{\"width\": 48}", StandardCharsets.UTF_8);
-            HttpResponse<byte[]> thumb = server.get("thumb?url=" + source + "&options=" + options);
-            assertThat(thumb.statusCode()).as("%s; log: %s", thumb.headers().map(), server.log()).isEqualTo(200);
-            assertThat(webpWidth(thumb.body())).isEqualTo(48);
-            String elsewhere = java.net.URLEncoder.encode("http://localhost:" + port + "/photos/cat.jpg",
-                    StandardCharsets.UTF_8);
-            assertThat(server.get("thumb?url=" + elsewhere).statusCode()).as("another host").isEqualTo(502);
-        } finally {
-            origin.stop(0);
-        }
+        return origin;
+    }
+
+    /** The /thumb path asking for source as a thumbnail of the given width. */
+    private static String thumbUrl(String source, int width) {
+        return "thumb?url=" + java.net.URLEncoder.encode(source, StandardCharsets.UTF_8) + "&options="
+                + java.net.URLEncoder.encode("{\"width\": " + width + "}", StandardCharsets.UTF_8);
     }
 
     /** The width of a WebP image, from its VP8X, VP8 or VP8L header. */
