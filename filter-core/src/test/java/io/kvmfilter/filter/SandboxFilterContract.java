@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvmfilter.kvm.testing.CSuiteGuests;
 import io.kvmfilter.kvm.testing.KvmRequirement;
+import io.kvmfilter.kvm.testing.LocalOrigin;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
@@ -215,16 +216,8 @@ abstract class SandboxFilterContract {
                 "16MiB", "library", streamLibrary.toUri().toString()));
         // The C suite's fetch guest with an egress policy: it fetches from an origin on 127.0.0.1 (the JDK's HTTP
         // server, started here); a second policy lists the host but not the loopback address, so it is refused.
-        origin = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        origin.createContext("/hello", exchange -> {
-            byte[] answer = "from the origin".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain");
-            exchange.sendResponseHeaders(200, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
-        });
-        origin.start();
+        origin = LocalOrigin.serving("/hello", "text/plain",
+                exchange -> "from the origin".getBytes(StandardCharsets.UTF_8));
         int originPort = origin.getAddress().getPort();
         String hello = "http://127.0.0.1:" + originPort + "/hello";
         Path fetchLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/egress")), "fetch",

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.kvmfilter.kvm.testing.CSuiteGuests;
+import io.kvmfilter.kvm.testing.LocalOrigin;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,17 +29,8 @@ class EgressTest {
 
     @BeforeAll
     void startOrigin() throws IOException {
-        origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        origin.createContext("/hello", exchange -> {
-            byte[] body = ("from the origin, X-One=" + exchange.getRequestHeaders().getFirst("X-One"))
-                    .getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        origin.start();
+        origin = LocalOrigin.serving("/hello", "text/plain", exchange -> ("from the origin, X-One="
+                + exchange.getRequestHeaders().getFirst("X-One")).getBytes(StandardCharsets.UTF_8));
         port = origin.getAddress().getPort();
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvmfilter.kvm.testing.CSuiteGuests;
 import io.kvmfilter.kvm.testing.KvmRequirement;
+import io.kvmfilter.kvm.testing.LocalOrigin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -436,19 +437,10 @@ class MainIT {
         }
     }
 
-    /** An origin on 127.0.0.1 (the JDK's HTTP server) answering every path with the bundled grace_hopper.jpg. */
+    /** An origin on 127.0.0.1 answering every path with the bundled grace_hopper.jpg. */
     private static com.sun.net.httpserver.HttpServer photoOrigin() throws IOException {
         byte[] photo = bundledSample("grace_hopper.jpg");
-        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        origin.createContext("/", exchange -> {
-            exchange.getResponseHeaders().add("Content-Type", "image/jpeg");
-            exchange.sendResponseHeaders(200, photo.length);
-            exchange.getResponseBody().write(photo);
-            exchange.close();
-        });
-        origin.start();
-        return origin;
+        return LocalOrigin.serving("/", "image/jpeg", exchange -> photo);
     }
 
     /** The /thumb path asking for source as a thumbnail of the given width. */
