@@ -68,7 +68,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (in->ex.phase != PHASE_BOOT)
         return refuse_after_boot(in, "register_func");
-    if (f->rdi > KVM_HANDLER_LIVE_UPDATE_RESTORE)
+    if (f->rdi > KVM_HANDLER_LIVE_UPDATE_RESTORE && f->rdi != KVM_HANDLER_SOCKET_PREPARE)
         return -EINVAL;
     if (!guest_ptr(in, f->rsi, 1)) {
         exchange_fail(in, KVMF_BAD_API_CALL, "register_func(%llu): handler address 0x%llx is outside the program",
@@ -86,6 +86,7 @@ static int64_t api_register_func(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_HANDLER_ERROR: h->on_error = f->rsi; break;
     case KVM_HANDLER_LIVE_UPDATE_SERIALIZE: h->serialize = f->rsi; break;
     case KVM_HANDLER_LIVE_UPDATE_RESTORE: h->restore = f->rsi; break;
+    case KVM_HANDLER_SOCKET_PREPARE: h->socket = f->rsi; break;
     default: break;
     }
     return 0;
@@ -199,10 +200,11 @@ static bool valid_content_type(const char *t, uint64_t len)
 const char *api_response_head(struct kvmf_instance *in, int16_t status, uint64_t ctype, uint64_t ctype_len,
                               const char *who)
 {
-    if (in->ex.phase == PHASE_BOOT || in->ex.phase == PHASE_STORAGE) {
+    if (in->ex.phase == PHASE_BOOT || in->ex.phase == PHASE_STORAGE || in->ex.phase == PHASE_SOCKET) {
         exchange_fail(in, KVMF_BAD_API_CALL, "%s called %s", who,
-                      in->ex.phase == PHASE_BOOT ? "during initialisation" : "in storage (storage answers with "
-                      "storage_return)");
+                      in->ex.phase == PHASE_BOOT      ? "during initialisation"
+                      : in->ex.phase == PHASE_STORAGE ? "in storage (storage answers with storage_return)"
+                                                      : "on a taken-over connection (write to the connection instead)");
         return NULL;
     }
     if (status < 100 || status > 599) {
@@ -395,7 +397,13 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     switch (number) {
     case KVM_CALL_REGISTER_FUNC: result = api_register_func(in, f); break;
     case KVM_CALL_WAIT_FOR_REQUESTS: api_wait_for_requests(in, f, false); break;
-    case KVM_CALL_WAIT_FOR_REQUESTS_PAUSED: api_wait_for_requests(in, f, true); break;
+    case KVM_CALL_WAIT_FOR_REQUESTS_PAUSED: /* in a connection's VM: wait_for_socket_events_paused */
+        if (ex->phase == PHASE_SOCKET)
+            socket_wait(in, f);
+        else
+            api_wait_for_requests(in, f, true);
+        break;
+    case KVM_CALL_SOCKETS_WRITE: result = socket_sockets_write(in, f); break;
     case KVM_CALL_SET_CACHEABLE:
         ex->cacheable = f->rdi & 1;
         ex->ttl_ms = (int64_t)f->rsi;

@@ -173,8 +173,14 @@ void as_free(struct address_space *as);
 
 /* ---- programs and instances --------------------------------------------------------------- */
 
-/* PHASE_STORAGE: a function called in the storage instance (storage_callv, or a storage task). */
-enum phase { PHASE_BOOT, PHASE_REQUEST, PHASE_ON_ERROR, PHASE_STORAGE };
+/* PHASE_STORAGE: a function called in the storage instance (storage_callv, or a storage task). PHASE_SOCKET: a
+ * delivery to a taken-over connection's VM (socket.c). */
+enum phase { PHASE_BOOT, PHASE_REQUEST, PHASE_ON_ERROR, PHASE_STORAGE, PHASE_SOCKET };
+
+/* Pages a request (or a connection) may dirty beyond max_request_memory before it counts as out of memory: its
+ * stack, its input and libc's own bookkeeping, so that a program which stays within its allocations (brk and mmap
+ * are charged against max_request_memory) is never refused. */
+#define DIRTY_SLACK (U(2) << 20)
 
 struct header {
     char *text;                 /* "Name: value", NUL-terminated */
@@ -288,6 +294,19 @@ struct kvmf_instance {
         void *ctx;
     } fetch;
     void *curl;                 /* curl_fetch.c: this instance's libcurl handle (its open connections), or NULL */
+    struct socket_session {     /* socket.c: the taken-over connection this instance serves */
+        bool active;            /* kvmf_instance_socket_open succeeded and the session has not ended */
+        bool waiting;           /* the program paused in wait_for_socket_events_paused during this run */
+        bool closed_by_program; /* close()/shutdown() of its descriptor, a SOCKET_DISCONNECT write, or a return */
+        bool write_stopped;     /* the caller's write asked to stop: the client has gone */
+        uint64_t events_addr, events_max; /* the program's event array at its pause */
+        struct trap_frame frame;           /* its registers at the pause */
+        uint64_t remote_addr, arg_addr, reason_addr, data_addr; /* the session's block of guest memory */
+        uint64_t request_alloc, request_peak; /* the exchange's allocation counts, kept across deliveries */
+        uint64_t bytes_written; /* during the current call */
+        kvmf_socket_write_fn write;
+        void *ctx;
+    } socket;
     /* statistics (written only by the thread holding the instance) */
     struct kvmf_instance_stats stats;
     uint64_t failures_by_kind[KVMF_ERROR_KIND_COUNT];
@@ -295,6 +314,7 @@ struct kvmf_instance {
     uint64_t unsupported_calls;
     uint64_t refused_calls;     /* init-only calls made during a request */
     uint64_t warmups;           /* warm-up requests run (not in stats.invocations) */
+    uint64_t connections, connection_failures, connection_bytes_in, connection_bytes_out; /* socket.c */
     char error_message[600];
 };
 
@@ -302,6 +322,7 @@ struct handlers {
     uint64_t get, post, request, stream, on_error;
     uint64_t frontend;          /* handler 0: the generic handler of programs that register no handler 3 */
     uint64_t serialize, restore; /* handlers 6 and 7: live update of storage (storage.c) */
+    uint64_t socket;            /* handler 12: serves taken-over connections (socket.c) */
 };
 
 /* Storage functions a program may list with sys_storage_allow. */
@@ -435,6 +456,15 @@ bool egress_insecure_tls(const struct egress_policy *policy);
  * curl_fetch_release closes the instance's connections. */
 int curl_fetch(struct kvmf_instance *in, const struct kvmf_fetch_request *request, kvmf_fetch_reply *reply);
 void curl_fetch_release(struct kvmf_instance *in);
+
+/* socket.c: the calls of a taken-over connection's VM. wait_for_socket_events_paused (0x10002 in PHASE_SOCKET)
+ * ends the delivery; sys_sockets_write (0x10500) the result for rax. socket_is_fd: whether fd is the connection's;
+ * socket_write and socket_shutdown serve write()/sendto() and close()/shutdown() on it. */
+void socket_wait(struct kvmf_instance *in, struct trap_frame *f);
+int64_t socket_sockets_write(struct kvmf_instance *in, struct trap_frame *f);
+bool socket_is_fd(const struct kvmf_instance *in, uint64_t fd);
+int64_t socket_write(struct kvmf_instance *in, uint64_t addr, uint64_t len);
+int64_t socket_shutdown(struct kvmf_instance *in);
 
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);

@@ -110,6 +110,7 @@ void kvmf_instance_release(kvmf_instance *in)
     if (!in)
         return;
     struct kvmf_program *p = in->program;
+    in->socket.active = false; /* a connection ends with its instance's lease (needs_reset is set) */
     if ((in->needs_reset || p->config.ephemeral) && instance_reset(in) != KVMF_OK) {
         /* An instance that cannot be reset is never used again: replace it, in the same slot, reserved
          * meanwhile. If the new one cannot be created the slot is left free, to be filled on demand. */

@@ -11,11 +11,6 @@
 
 #include "core.h"
 
-/* Pages a request may dirty beyond max_request_memory before it counts as out of memory: its stack,
- * its input and libc's own bookkeeping, so that a program which stays within its allocations (brk
- * and mmap are charged against max_request_memory) is never refused. */
-#define DIRTY_SLACK (U(2) << 20)
-
 struct input_writer {
     struct kvmf_instance *in;
     uint64_t base, pos, end;
@@ -268,6 +263,8 @@ static int run_request(kvmf_instance *in, const char *method, const char *url, c
                          sizeof ex->method - 1);
     if (!headers)
         headers_len = 0;
+    if (in->socket.active)
+        return kvmf_fail(KVMF_INVALID_ARGUMENT, "kvmf_instance_run: the instance serves a connection");
     if (!valid_request_headers(headers, headers_len))
         return kvmf_fail(KVMF_INVALID_ARGUMENT, "request headers contain CR or NUL; separate lines with LF only");
     if (in->needs_reset) {

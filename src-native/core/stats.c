@@ -35,6 +35,10 @@ int kvmf_program_stats(const kvmf_program *cp, struct kvmf_program_stats *out)
         out->unsupported_calls += LOAD(in->unsupported_calls);
         out->refused_calls += LOAD(in->refused_calls);
         out->warmups += LOAD(in->warmups);
+        out->connections += LOAD(in->connections);
+        out->connection_failures += LOAD(in->connection_failures);
+        out->connection_bytes_in += LOAD(in->connection_bytes_in);
+        out->connection_bytes_out += LOAD(in->connection_bytes_out);
         out->exits += LOAD(in->stats.exits);
         out->trap_exits += LOAD(in->stats.trap_exits);
         out->instances_busy += in->busy;

@@ -53,6 +53,8 @@ static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (file_is_fd(in, A0))
         return file_write(in, A0, A1, A2);
+    if (socket_is_fd(in, A0))
+        return socket_write(in, A1, A2);
     if (A0 != 1 && A0 != 2)
         return -EBADF;
     const void *p = guest_ptr(in, A1, A2);
@@ -64,7 +66,8 @@ static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_writev(struct kvmf_instance *in, struct trap_frame *f)
 {
-    if (A0 != 1 && A0 != 2)
+    bool to_socket = socket_is_fd(in, A0);
+    if (A0 != 1 && A0 != 2 && !to_socket)
         return -EBADF;
     if (A2 > MAX_IOV)
         return -EINVAL;
@@ -76,7 +79,15 @@ static int64_t sys_writev(struct kvmf_instance *in, struct trap_frame *f)
         const void *p = guest_ptr(in, iov[2 * i], iov[2 * i + 1]);
         if (!p)
             return total ? total : -EFAULT;
-        exchange_log(in, p, iov[2 * i + 1]);
+        if (to_socket) {
+            int64_t rc = socket_write(in, iov[2 * i], iov[2 * i + 1]);
+            if (rc < 0)
+                return total ? total : rc;
+            if ((uint64_t)rc < iov[2 * i + 1])
+                return total + rc; /* the client went midway */
+        } else {
+            exchange_log(in, p, iov[2 * i + 1]);
+        }
         total += (int64_t)iov[2 * i + 1];
     }
     return total;
@@ -86,7 +97,25 @@ static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (file_is_fd(in, A0))
         return file_close(in, A0);
+    if (socket_is_fd(in, A0))
+        return socket_shutdown(in);
     return is_std_fd(A0) ? 0 : -EBADF;
+}
+
+/* send() and sendto() without an address: on a taken-over connection, a write. */
+static int64_t sys_sendto(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (!socket_is_fd(in, A0))
+        return is_std_fd(A0) || file_is_fd(in, A0) ? -ENOTSOCK : -EBADF;
+    return A4 ? -EISCONN : socket_write(in, A1, A2);
+}
+
+/* shutdown(): the connection closes, whichever way is named (the host closes both at once). */
+static int64_t sys_shutdown(struct kvmf_instance *in, struct trap_frame *f)
+{
+    if (!socket_is_fd(in, A0))
+        return is_std_fd(A0) || file_is_fd(in, A0) ? -ENOTSOCK : -EBADF;
+    return A1 > 2 ? -EINVAL : socket_shutdown(in);
 }
 
 /* A character device, which is what stdin/stdout/stderr look like. */
@@ -606,6 +635,8 @@ static const syscall_fn table[] = {
     [39] = sys_one,              /* getpid */
     [41] = sys_no_network,       /* socket */
     [42] = sys_no_network,       /* connect */
+    [44] = sys_sendto,
+    [48] = sys_shutdown,
     [60] = sys_exit,
     [62] = sys_kill,
     [63] = sys_uname,

@@ -35,6 +35,9 @@ static void handle_trap(struct kvmf_instance *in)
     if (v == 6 && rip == HANDLER_RETURN_ADDR) {
         if (in->ex.phase == PHASE_STORAGE) {
             in->ex.finished = true; /* a storage function that returns has finished its call */
+        } else if (in->ex.phase == PHASE_SOCKET) {
+            in->socket.closed_by_program = true; /* a socket handler that returns is done with its connection */
+            in->ex.finished = true;
         } else if (in->ex.streaming || in->ex.stream_post) {
             /* The streaming callback returned struct streaming_content {data, len} in rax:rdx; the streaming
              * POST handler its result in rax. */
@@ -150,7 +153,9 @@ static void fail_timeout(struct kvmf_instance *in)
                      : ex->phase == PHASE_ON_ERROR ? c->on_error_time_ms
                                                    : c->max_request_time_ms;
     const char *what = ex->phase == PHASE_BOOT ? "initialisation" : ex->phase == PHASE_ON_ERROR ? "on_error"
-                       : ex->phase == PHASE_STORAGE ? "the storage function" : "the request";
+                       : ex->phase == PHASE_STORAGE ? "the storage function"
+                       : ex->phase == PHASE_SOCKET  ? "the connection's event"
+                                                    : "the request";
     exchange_fail(in, KVMF_TIMEOUT, "%s ran longer than its limit of %llu ms", what, (unsigned long long)limit);
 }
 

@@ -18,6 +18,7 @@ uint64_t kvmf_layout_size(int which)
     case KVMF_LAYOUT_PROGRAM_STATS: return sizeof(struct kvmf_program_stats);
     case KVMF_LAYOUT_INSTANCE_STATS: return sizeof(struct kvmf_instance_stats);
     case KVMF_LAYOUT_ERROR_KINDS: return KVMF_ERROR_KIND_COUNT;
+    case KVMF_LAYOUT_SOCKET_RESULT: return sizeof(struct kvmf_socket_result);
     default: return 0;
     }
 }

@@ -64,7 +64,8 @@ enum kvmf_layout {
     KVMF_LAYOUT_RESPONSE = 1,       /* sizeof(struct kvmf_response) */
     KVMF_LAYOUT_PROGRAM_STATS = 2,  /* sizeof(struct kvmf_program_stats) */
     KVMF_LAYOUT_INSTANCE_STATS = 3, /* sizeof(struct kvmf_instance_stats) */
-    KVMF_LAYOUT_ERROR_KINDS = 4     /* KVMF_ERROR_KIND_COUNT */
+    KVMF_LAYOUT_ERROR_KINDS = 4,    /* KVMF_ERROR_KIND_COUNT */
+    KVMF_LAYOUT_SOCKET_RESULT = 5   /* sizeof(struct kvmf_socket_result) */
 };
 
 /* The size in bytes of a struct of this header as this library was built (or the count, for
@@ -274,6 +275,52 @@ int kvmf_instance_run(kvmf_instance *instance, const char *method, const char *u
                       uint64_t body_len, const char *headers, uint64_t headers_len,
                       uint64_t flags, struct kvmf_response *response);
 
+/*
+ * Connection takeover (the VMOD's steal()): a client connection handed to a program that registered the socket
+ * handler (register_func 12). One acquired instance serves one connection, as one long run made of deliveries:
+ * kvmf_instance_socket_open calls the handler, which loops on wait_for_socket_events_paused (0x10002), and
+ * delivers SOCKET_CONNECT then SOCKET_WRITABLE; kvmf_instance_socket_read delivers bytes from the client
+ * (SOCKET_READ, in pieces of at most 64 KiB, each followed by SOCKET_WRITABLE); kvmf_instance_socket_close delivers
+ * SOCKET_DISCONNECT with the reason, and ends the session. What the program writes to the connection
+ * (sys_sockets_write 0x10500, or write() on the event's descriptor) goes to `write` as it writes it; the time
+ * `write` takes is not the program's.
+ *
+ * Each delivery is bounded by max_request_time_ms; the pages a connection writes, in all, by max_request_memory.
+ * A failure, the program closing its descriptor (close() or shutdown(), or a SOCKET_DISCONNECT entry given to
+ * sys_sockets_write), or `write` asking to stop ends the session (result->closed); a delivery after the end is
+ * refused (KVMF_INVALID_ARGUMENT). The instance is reset when released. Idle and total time limits are the
+ * caller's: it owns the connection.
+ */
+
+/* Takes the program's bytes (valid during the call). 0 goes on; anything else means the client has gone. */
+typedef int (*kvmf_socket_write_fn)(void *ctx, const uint8_t *data, uint64_t len);
+
+/* The outcome of one delivery. */
+struct kvmf_socket_result {
+    int64_t error;                /* enum kvmf_error; KVMF_OK when the program took the event */
+    int64_t closed;               /* 1 when the session has ended: close the connection */
+    uint64_t bytes_written;       /* bytes the program wrote to the connection during this call */
+    const char *error_message;    /* NUL-terminated; "" on success; valid until the next call on the instance */
+    const char *log;              /* program output during this call, bounded; not NUL-terminated */
+    uint64_t log_len;
+    uint64_t run_ns;              /* wall time of this call in the guest and the host's calls for it */
+};
+
+/* 1 when the program registered the socket handler (register_func 12) and can be handed connections, else 0. */
+int kvmf_program_takes_connections(const kvmf_program *program);
+
+/* Starts a session on an acquired instance: `remote` (the client's address, "ip:port") and `arg` (the request's
+ * path and query, say) are what the program's events carry; both NUL-terminated, NULL meaning "". Returns the
+ * same value as result->error; KVMF_NO_RESPONSE when the program takes no connections. */
+int kvmf_instance_socket_open(kvmf_instance *instance, const char *remote, const char *arg,
+                              kvmf_socket_write_fn write, void *ctx, struct kvmf_socket_result *result);
+/* Delivers bytes the client sent. */
+int kvmf_instance_socket_read(kvmf_instance *instance, const void *data, uint64_t len,
+                              struct kvmf_socket_result *result);
+/* Tells the program the client has gone (or the host closes the connection: `reason` says why, NULL meaning
+ * "closed") and ends the session. A session already ended returns KVMF_OK at once. */
+int kvmf_instance_socket_close(kvmf_instance *instance, const char *reason, struct kvmf_socket_result *result);
+
 /* Statistics of a program, summed over its instances. All counters only grow. */
 struct kvmf_program_stats {
     uint64_t invocations;         /* requests run */
@@ -311,6 +358,10 @@ struct kvmf_program_stats {
     uint64_t fetch_refusals;      /* sys_fetch calls the policy refused (host, address, limits) */
     uint64_t fetch_failures;      /* fetches that failed otherwise (timeout, too large, network) */
     uint64_t fetch_bytes;         /* response bytes fetched */
+    uint64_t connections;         /* connections handed to the program (kvmf_instance_socket_open) */
+    uint64_t connection_failures; /* of those, ended by a failure of the program (time, memory, crash...) */
+    uint64_t connection_bytes_in; /* bytes of the clients delivered to programs (SOCKET_READ) */
+    uint64_t connection_bytes_out; /* bytes programs wrote to their connections */
 };
 
 int kvmf_program_stats(const kvmf_program *program, struct kvmf_program_stats *out);

@@ -7,6 +7,7 @@
  *          [--max-request-memory MiB] [--ephemeral true|false] [--storage]
  *          [--shared-memory MiB] [--fail] PROGRAM
  *   kvmrun --library FILE [the options above] NAME
+ *   kvmrun --connection [--remote ADDR] [--url U] [the limits above] PROGRAM|NAME
  *
  * Boots PROGRAM, runs the request (POST when --body is given, else GET) --warmup times flagged as
  * warm-up (as the server's warmup_requests are: the instance learns its hot pages), then --repeat
@@ -17,6 +18,12 @@
  * settings come from there, and the options given on the command line override them. Exit status: 0 when the program produced a response (any HTTP status; with --fail, 3 when
  * that status is 400 or more), 2 when the sandbox reports a failure, 1 for usage or configuration
  * errors.
+ *
+ * With --connection, standard input and output are a connection handed to the program's socket handler (the
+ * VMOD's steal(), as the servlet does after an HTTP upgrade): each read of standard input is delivered as
+ * SOCKET_READ, what the program writes goes to standard output, and the end of input delivers SOCKET_DISCONNECT.
+ * The events carry --remote (default "stdin") and --url (the connection's path). Exit status 0 when the program
+ * took the connection to its end without failing, 2 otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../include/kvmfilter.h"
 #include "library.h"
@@ -41,6 +49,8 @@ struct options {
     long repeat;
     long warmup;
     bool fail;                  /* --fail: an answer of 400 or more is a failure (exit 3), as curl's --fail */
+    bool connection;            /* --connection: stdin and stdout are a connection handed to the program */
+    const char *remote;         /* --remote: the client's address its events carry */
     struct kvmf_config config;
 };
 
@@ -54,7 +64,8 @@ static void usage(FILE *to)
             "              [--max-request-time S] [--max-boot-time S] [--max-memory MiB]\n"
             "              [--max-request-memory MiB] [--ephemeral true|false] [--storage]\n"
             "              [--shared-memory MiB] [--fail] PROGRAM\n"
-            "       kvmrun --library FILE [the options above] NAME\n");
+            "       kvmrun --library FILE [the options above] NAME\n"
+            "       kvmrun --connection [--remote ADDR] [--url U] [the limits above] PROGRAM|NAME\n");
 }
 
 static int usage_error(const char *fmt, const char *value)
@@ -123,7 +134,8 @@ static bool parse_mib(const char *s, uint64_t *bytes)
 static int parse(int argc, char **argv, struct options *o)
 {
     enum { O_METHOD = 256, O_URL, O_ARG, O_CTYPE, O_BODY, O_HEADER, O_OUT, O_REPEAT, O_WARMUP, O_JSON, O_RTIME,
-           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_STORAGE, O_SHM, O_LIBRARY, O_FAIL, O_HELP };
+           O_BTIME, O_MEM, O_RMEM, O_EPHEMERAL, O_STORAGE, O_SHM, O_LIBRARY, O_FAIL, O_CONNECTION, O_REMOTE,
+           O_HELP };
     static const struct option longs[] = {
         {"method", 1, 0, O_METHOD}, {"url", 1, 0, O_URL}, {"arg", 1, 0, O_ARG},
         {"content-type", 1, 0, O_CTYPE}, {"body", 1, 0, O_BODY}, {"header", 1, 0, O_HEADER},
@@ -132,7 +144,8 @@ static int parse(int argc, char **argv, struct options *o)
         {"max-request-time", 1, 0, O_RTIME}, {"max-boot-time", 1, 0, O_BTIME},
         {"max-memory", 1, 0, O_MEM}, {"max-request-memory", 1, 0, O_RMEM},
         {"ephemeral", 1, 0, O_EPHEMERAL}, {"storage", 0, 0, O_STORAGE}, {"shared-memory", 1, 0, O_SHM},
-        {"library", 1, 0, O_LIBRARY}, {"fail", 0, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
+        {"library", 1, 0, O_LIBRARY}, {"fail", 0, 0, O_FAIL}, {"connection", 0, 0, O_CONNECTION},
+        {"remote", 1, 0, O_REMOTE}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->url = "/";
@@ -217,6 +230,8 @@ static int parse(int argc, char **argv, struct options *o)
             break;
         case O_LIBRARY: o->library = optarg; break;
         case O_FAIL: o->fail = true; break;
+        case O_CONNECTION: o->connection = true; break;
+        case O_REMOTE: o->remote = optarg; break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return 1;
         }
@@ -312,6 +327,49 @@ static void write_json(const char *path, const struct kvmf_response *r, int erro
     fclose(f);
 }
 
+/* --connection: what the program writes goes to standard output at once. */
+static int write_stdout(void *ctx, const uint8_t *data, uint64_t len)
+{
+    (void)ctx;
+    return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void report(const struct kvmf_socket_result *r)
+{
+    if (r->log_len)
+        fwrite(r->log, 1, r->log_len, stderr);
+    if (r->error)
+        fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name((int)r->error), r->error_message);
+}
+
+/* Standard input and output as a connection handed to the program, until either side ends it. */
+static int run_connection(kvmf_program *program, const struct options *o)
+{
+    kvmf_instance *in;
+    int rc = kvmf_program_acquire(program, 60000, &in);
+    if (rc != KVMF_OK) {
+        fprintf(stderr, "kvmrun: %s: %s\n", kvmf_error_name(rc), kvmf_last_error());
+        return 2;
+    }
+    struct kvmf_socket_result r;
+    rc = kvmf_instance_socket_open(in, o->remote ? o->remote : "stdin", o->url, write_stdout, NULL, &r);
+    report(&r);
+    static char buf[64 * 1024];
+    while (rc == KVMF_OK && !r.closed) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = kvmf_instance_socket_close(in, n == 0 ? "end of input" : "cannot read standard input", &r);
+        } else {
+            rc = kvmf_instance_socket_read(in, buf, (uint64_t)n, &r);
+        }
+        report(&r);
+    }
+    kvmf_instance_release(in);
+    return rc == KVMF_OK ? 0 : 2;
+}
+
 /* The library's settings for the program, with the options given on the command line over them. */
 static int apply_library(struct options *o, struct library_settings *lib)
 {
@@ -376,6 +434,15 @@ int main(int argc, char **argv)
         return rc == KVMF_INVALID_ARGUMENT ? 1 : 2;
     }
     fputs(kvmf_program_boot_log(program), stderr);
+    if (o.connection) {
+        rc = run_connection(program, &o);
+        kvmf_program_destroy(program);
+        free(body);
+        free(o.headers);
+        free(o.args);
+        library_free(&lib);
+        return rc;
+    }
     struct kvmf_program_stats ps;
     kvmf_program_stats(program, &ps);
 

@@ -42,6 +42,7 @@
 #define KVM_CALL_HTTP_METHOD 0x10023
 #define KVM_CALL_STORAGE_RETURN 0x10011
 #define KVM_CALL_STORAGE_NORETURN 0x10013
+#define KVM_CALL_SOCKETS_WRITE 0x10500 /* wait_for_socket_events_paused is 0x10002, in a connection's VM */
 #define KVM_CALL_SHARED_MEMORY_AREA 0x10700
 #define KVM_CALL_MAKE_EPHEMERAL 0x10703
 #define KVM_CALL_IS_STORAGE 0x10706
@@ -71,6 +72,7 @@ enum {
 	KVM_HANDLER_ERROR = 5,
 	KVM_HANDLER_LIVE_UPDATE_SERIALIZE = 6,
 	KVM_HANDLER_LIVE_UPDATE_RESTORE = 7,
+	KVM_HANDLER_SOCKET_PREPARE = 12, /* void (int): serves a taken-over connection (wait_for_socket_events_paused) */
 };
 
 /* The `where` values of the header calls. 4 and 5 are accepted as aliases of 0 and 1. */
@@ -190,6 +192,24 @@ struct curl_options {
 	uint32_t unused_opt5;
 };
 
+/* What a taken-over connection's VM is told, and what it writes (the VMOD's names). */
+enum kvm_socket_event_type {
+	SOCKET_CONNECT = 0,    /* remote: the client's address; arg: what the host gave (the request's path) */
+	SOCKET_READ = 1,       /* data, data_len: bytes the client sent */
+	SOCKET_WRITABLE = 2,   /* the connection takes more output */
+	SOCKET_DISCONNECT = 3, /* remote: why. Given to sys_sockets_write: close the connection after its data */
+};
+
+/* One event of a taken-over connection (wait_for_socket_events_paused), or one write (sys_sockets_write). */
+struct kvm_socket_event {
+	int32_t fd;                        /* the connection's descriptor: write() and close() take it too */
+	int32_t event;                     /* enum kvm_socket_event_type */
+	KVM_ABI_PTR(const char *) remote;
+	KVM_ABI_PTR(const char *) arg;
+	KVM_ABI_PTR(const uint8_t *) data;
+	uint64_t data_len;
+};
+
 /* ---- the layouts the ABI fixes (x86-64) ------------------------------------------------------------------------ */
 
 KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_request_header) == 16, "kvm_request_header is 16 bytes");
@@ -242,5 +262,11 @@ KVM_ABI_STATIC_ASSERT(sizeof(struct curl_fields) == 120 && offsetof(struct curl_
                       "curl_fields: ptr[12] @0, len[12] @96");
 KVM_ABI_STATIC_ASSERT(sizeof(struct curl_options) == 24 && offsetof(struct curl_options, follow_location) == 16,
                       "curl_options: follow_location @16");
+
+KVM_ABI_STATIC_ASSERT(sizeof(struct kvm_socket_event) == 40, "kvm_socket_event is 40 bytes");
+KVM_ABI_STATIC_ASSERT(offsetof(struct kvm_socket_event, event) == 4 && offsetof(struct kvm_socket_event, remote) == 8 &&
+                      offsetof(struct kvm_socket_event, arg) == 16 && offsetof(struct kvm_socket_event, data) == 24 &&
+                      offsetof(struct kvm_socket_event, data_len) == 32,
+                      "kvm_socket_event: event @4, remote @8, arg @16, data @24, data_len @32");
 
 #endif /* KVM_ABI_H */

@@ -198,6 +198,16 @@ long sys_fetch(const char *url, size_t url_len, struct curl_op *op, struct curl_
 long sys_request(const char *url, size_t url_len, struct curl_op *op, struct curl_fields *fields,
                  struct curl_options *opts);
 
+/* Connection takeover (the VMOD's steal()), in the socket handler (register_func(KVM_HANDLER_SOCKET_PREPARE, fn),
+ * see kvm_set_socket_handler) that the host calls when it hands this VM a client connection. The VM pauses here
+ * until the next events; returns how many of ev[0..n) it filled in (SOCKET_CONNECT first, then SOCKET_READ with the
+ * client's bytes, SOCKET_WRITABLE, and SOCKET_DISCONNECT last). Data and strings stay valid until the next call. */
+int wait_for_socket_events_paused(struct kvm_socket_event *ev, size_t n);
+
+/* Writes each entry's data to its connection, in order; an entry whose event is SOCKET_DISCONNECT closes the
+ * connection after its data. write(fd, ...) on an event's fd does the same for one piece, close(fd) closes. */
+void sys_sockets_write(const struct kvm_socket_event *ev, size_t n);
+
 /* Writes one log line (text[0..len), no newline needed) to the host's log for this program. */
 void sys_log(const char *text, size_t len);
 
@@ -248,6 +258,8 @@ __attribute__((constructor)) static void kvm_api_find_page(void)
 __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(wait_for_requests, KVM_CALL_WAIT_FOR_REQUESTS)
         KVM_API_DEFINE_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED)
+        KVM_API_DEFINE_CALL(wait_for_socket_events_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED)
+        KVM_API_DEFINE_CALL(sys_sockets_write, KVM_CALL_SOCKETS_WRITE)
         KVM_API_DEFINE_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE)
         KVM_API_DEFINE_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE)
         KVM_API_DEFINE_CALL(begin_streaming_response, KVM_CALL_BEGIN_STREAMING_RESPONSE)
@@ -332,6 +344,12 @@ static inline void kvm_set_request_handler(kvm_request_handler fn)
 static inline void kvm_set_error_handler(kvm_error_handler fn)
 {
 	register_func(KVM_HANDLER_ERROR, __extension__(void *)fn);
+}
+/* The handler of taken-over connections (the VMOD's set_socket_prepare_for_pause); it loops on
+ * wait_for_socket_events_paused() and never needs to return (returning closes the connection). */
+static inline void kvm_set_socket_handler(void (*fn)(int thread))
+{
+	register_func(KVM_HANDLER_SOCKET_PREPARE, __extension__(void *)fn);
 }
 
 /* Responds with status, a NUL-terminated content type and body[0..len); never returns. */

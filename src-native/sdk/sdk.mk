@@ -9,5 +9,10 @@ $(BUILD)/sdk/assemble: sdk/examples/assemble.c sdk/kvm_api.h sdk/kvm_abi.h sdk/s
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isdk -static -o $@ sdk/examples/assemble.c
 
-PROGRAM_TARGETS += $(BUILD)/sdk/hello $(BUILD)/sdk/assemble
+# The connection takeover example, for kvmrun --connection (test-sdk.sh) and the servlet tests.
+$(BUILD)/sdk/line_echo: sdk/examples/line_echo.c sdk/kvm_api.h sdk/kvm_abi.h sdk/sdk.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isdk -static -o $@ sdk/examples/line_echo.c
+
+PROGRAM_TARGETS += $(BUILD)/sdk/hello $(BUILD)/sdk/assemble $(BUILD)/sdk/line_echo
 TEST_COMMANDS += sdk/test-sdk.sh

@@ -54,7 +54,7 @@ check "a program using the API page builds" gcc -std=c11 -O2 -Wall -Wextra -Werr
 check "a program using the API page builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/path-musl" "$tmp/path.c"
 check "a program using out builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -DKVM_API_OUT_ONLY -static -o "$tmp/path-out" "$tmp/path.c"
 # The examples of docs/writing-programs.md, with glibc and musl.
-for example in shared_counter storage_notes countdown fetch_proxy assemble; do
+for example in shared_counter storage_notes countdown fetch_proxy assemble line_echo; do
 	check "sdk/examples/$example.c builds" gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example" "sdk/examples/$example.c"
 	check "sdk/examples/$example.c builds with musl" musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -Isdk -static -o "$tmp/$example-musl" "sdk/examples/$example.c"
 done
@@ -93,6 +93,10 @@ if [[ -x "$kvmrun" ]]; then
 	check "json_minify (Rust) minifies in the sandbox" bash -c "[[ \"\$('$kvmrun' --method POST --body '$tmp/doc.json' '$tmp/json_minify')\" == '$minified' ]]"
 	check "json_minify (Rust) answers 400 for bad JSON in the sandbox" bash -c "'$kvmrun' --fail --method POST \
 		--body '$tmp/bad.json' '$tmp/json_minify' >'$tmp/bad.out' 2>&1; [[ \$? -eq 3 ]] && grep -q 'byte 9' '$tmp/bad.out'"
+	check "line_echo answers lines over a taken-over connection until quit" bash -c "[[ \"\$(printf 'hi there\\nquit\\nunheard\\n' |
+		'$kvmrun' --connection --remote 10.0.0.1:4 '$tmp/line_echo' 2>/dev/null | tr '\\n' ,)\" == 'hello 10.0.0.1:4, send lines; quit ends,HI THERE,bye,' ]]"
+	check "line_echo gets lines in pieces (musl)" bash -c "[[ \"\$( (printf 'ab'; sleep 0.2; printf 'c\\nd'; sleep 0.2; printf 'e\\n') |
+		'$kvmrun' --connection '$tmp/line_echo-musl' 2>/dev/null | tr '\\n' ,)\" == 'hello stdin, send lines; quit ends,ABC,DE,' ]]"
 	check "assemble without a server answering self-requests notes -EPERM for each part" bash -c "[[ \"\$('$kvmrun' --arg /a,/b '$tmp/assemble' 2>/dev/null)\" == \$'<!-- /a: error -1 -->\\n<!-- /b: error -1 -->' ]]"
 	# fetch_proxy against a local origin (python3's http.server on 127.0.0.1), allowed by its library's egress.
 	mkdir -p "$tmp/www"

@@ -72,5 +72,6 @@ void test_storage(void);
 void test_stream(void);
 void test_fetch(void);
 void test_egress(void);
+void test_socket(void);
 void test_files(void);
 #endif

@@ -76,6 +76,7 @@ usage: kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FI
               [--max-request-memory MiB] [--ephemeral true|false] [--storage]
               [--shared-memory MiB] [--fail] PROGRAM
        kvmrun --library FILE [the options above] NAME
+       kvmrun --connection [--remote ADDR] [--url U] [the limits above] PROGRAM|NAME
 1"
 
 # --library FILE NAME: the program's file and settings from a program library (group first, comments allowed,

@@ -186,6 +186,7 @@ int main(int argc, char **argv)
         {"files", test_files},
         {"fetch", test_fetch},
         {"egress", test_egress},
+        {"socket", test_socket},
     };
     const char *only = getenv("TEST_GROUPS"); /* e.g. "files,stream": run just those (while working on them) */
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

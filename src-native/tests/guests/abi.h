@@ -37,6 +37,8 @@ long sys_unknown_call(long a);
 ABI_CALL(register_func, KVM_CALL_REGISTER_FUNC);
 ABI_CALL(wait_for_requests, KVM_CALL_WAIT_FOR_REQUESTS);
 ABI_CALL(wait_for_requests_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED);
+ABI_CALL(wait_for_socket_events_paused, KVM_CALL_WAIT_FOR_REQUESTS_PAUSED);
+ABI_CALL(sys_sockets_write, KVM_CALL_SOCKETS_WRITE);
 ABI_CALL(sys_set_cacheable, KVM_CALL_SET_CACHEABLE);
 ABI_CALL(sys_backend_response, KVM_CALL_BACKEND_RESPONSE);
 ABI_CALL(begin_streaming_response, KVM_CALL_BEGIN_STREAMING_RESPONSE);
