@@ -169,14 +169,17 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
     } else {
         p->frozen_frame = *f;
         memcpy(p->frozen_files, boot->files, sizeof p->frozen_files);
+        rc = threads_copy(&p->frozen_threads, &boot->threads);
         p->paused_mode = ex->paused_mode;
         p->paused_req_addr = ex->paused_req_addr;
-        rc = vm_get_fs_base(&boot->vm, &p->frozen_fs_base);
+        if (rc == KVMF_OK)
+            rc = vm_get_fs_base(&boot->vm, &p->frozen_fs_base);
         if (rc == KVMF_OK)
             rc = as_copy(&p->frozen_as, &boot->as);
     }
     vm_destroy(&boot->vm);
     as_free(&boot->as);
+    threads_free(&boot->threads);
     exchange_free(&boot->ex);
     free(boot);
     return rc;

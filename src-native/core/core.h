@@ -255,6 +255,29 @@ struct allowed_file {
     int fd;
 };
 
+/* The threads of a program (threads.c), run one at a time on the instance's vCPU. */
+#define THREADS_MAX 64
+enum thread_state { THREAD_FREE, THREAD_RUNNING, THREAD_RUNNABLE, THREAD_WAITING };
+struct guest_thread {
+    int32_t tid;
+    uint8_t state;              /* enum thread_state */
+    bool timed;                 /* its futex wait has a timeout */
+    uint32_t bitset;            /* its futex wait's bitset */
+    uint64_t futex;             /* the word it waits on */
+    uint64_t clear_tid;         /* set_tid_address, CLONE_CHILD_CLEARTID: zeroed and woken at its exit */
+    uint64_t fs_base;           /* while it does not run */
+    struct trap_frame frame;    /* where it resumes, in resume form (not kept for the running thread) */
+    void *xsave;                /* its vector state (struct kvm_xsave), likewise */
+};
+struct thread_set {
+    struct guest_thread *items; /* [THREADS_MAX]; NULL while the program has never had a second thread */
+    uint32_t count;             /* threads alive */
+    uint32_t current;           /* the running one */
+    int32_t next_tid;
+    bool switched;              /* the current syscall made another thread run: the frame already says where */
+    uint64_t main_clear_tid;    /* set_tid_address before there was a set */
+};
+
 struct kvmf_program;
 
 struct kvmf_instance {
@@ -282,6 +305,7 @@ struct kvmf_instance {
     struct address_space as;
     struct exchange ex;
     struct regex_set regexes;   /* compiled during the current request; freed before the next */
+    struct thread_set threads;  /* threads.c: the program's threads in this VM (reset with its memory) */
     struct open_file files[OPEN_FILES_MAX]; /* the state file opened by this VM; reset with the memory */
     uint64_t input_addr, input_len; /* where the request's input block lives */
     struct stream_sink {        /* kvmf_instance_stream_to: for the current or next run only */
@@ -352,6 +376,7 @@ struct kvmf_program {
     struct allowed_file allowed[ALLOWED_PATHS_MAX];
     size_t allowed_count;
     struct open_file frozen_files[OPEN_FILES_MAX]; /* what the boot VM had open at the freeze */
+    struct thread_set frozen_threads; /* the threads at the freeze (the one that froze runs each request) */
     uint8_t *frozen;            /* read-only mapping of the frozen image */
     uint64_t mem_size;
     struct address_space frozen_as;
@@ -465,6 +490,17 @@ int64_t socket_sockets_write(struct kvmf_instance *in, struct trap_frame *f);
 bool socket_is_fd(const struct kvmf_instance *in, uint64_t fd);
 int64_t socket_write(struct kvmf_instance *in, uint64_t addr, uint64_t len);
 int64_t socket_shutdown(struct kvmf_instance *in);
+
+/* threads.c: the thread system calls (results for rax; thread_exit: false when the last thread exits, which ends
+ * the program), and the sets' lifetime. A call that makes another thread run leaves its frame in *f. */
+int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f);
+int64_t thread_futex(struct kvmf_instance *in, struct trap_frame *f);
+int64_t thread_yield(struct kvmf_instance *in, struct trap_frame *f, bool sleeping);
+bool thread_exit(struct kvmf_instance *in, struct trap_frame *f);
+int64_t thread_set_tid_address(struct kvmf_instance *in, uint64_t addr);
+int32_t threads_current_tid(const struct kvmf_instance *in);
+int threads_copy(struct thread_set *dst, const struct thread_set *src);
+void threads_free(struct thread_set *s);
 
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);

@@ -46,7 +46,7 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
     }
     if ((rc = vm_create(&in->vm, mem, p->mem_size, true, p->shm_addr, p->shm_size)) != KVMF_OK)
         goto fail;
-    if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
+    if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK || (rc = threads_copy(&in->threads, &p->frozen_threads)) != KVMF_OK)
         goto fail;
     if (in->vm.manual_protect && p->config.ephemeral) {
         in->hot = calloc(words, 8);
@@ -68,6 +68,8 @@ fail:
         vm_destroy(&in->vm);
     if (mem)
         guest_memory_unmap(p, mem);
+    as_free(&in->as);
+    threads_free(&in->threads);
     free_page_sets(in);
     free(in);
     return rc;
@@ -82,6 +84,7 @@ void instance_destroy(struct kvmf_instance *in)
     if (mem && !in->is_boot)
         guest_memory_unmap(in->program, mem);
     as_free(&in->as);
+    threads_free(&in->threads);
     exchange_free(&in->ex);
     regex_set_clear(&in->regexes);
     curl_fetch_release(in);

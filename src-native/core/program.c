@@ -40,6 +40,7 @@ static void free_program(struct kvmf_program *p)
         close(p->shm_fd);
     files_close_host(p);
     as_free(&p->frozen_as);
+    threads_free(&p->frozen_threads);
     regex_set_clear(&p->boot_regexes);
     buffer_free(&p->boot_log);
     pthread_mutex_destroy(&p->lock);

@@ -316,7 +316,8 @@ static int run_request(kvmf_instance *in, const char *method, const char *url, c
         ex->error = error;
     } else {
         in->error_message[0] = '\0';
-        in->needs_reset = p->config.ephemeral != 0;
+        /* Threads are per request: where they stopped means nothing to the next one (threads.c). */
+        in->needs_reset = p->config.ephemeral != 0 || (in->threads.items && !p->is_storage);
     }
     /* The response: pointers into guest memory, valid until release. */
     if (ex->status != 0 && (error == KVMF_OK || resp->on_error_used)) {

@@ -119,7 +119,7 @@ int instance_reset(struct kvmf_instance *in)
         }
     }
     memset(in->touched, 0, words * 8);
-    if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK)
+    if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK || (rc = threads_copy(&in->threads, &p->frozen_threads)) != KVMF_OK)
         return rc;
     memcpy(in->files, p->frozen_files, sizeof in->files);
     in->fs_base = p->frozen_fs_base;

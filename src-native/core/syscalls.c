@@ -324,7 +324,7 @@ static int64_t sys_one(struct kvmf_instance *in, struct trap_frame *f)
 {
     (void)in;
     (void)f;
-    return 1; /* getpid, gettid, set_tid_address: the only process and thread */
+    return 1; /* getpid: the only process */
 }
 
 static int64_t sys_uname(struct kvmf_instance *in, struct trap_frame *f)
@@ -431,13 +431,6 @@ static int64_t sys_time(struct kvmf_instance *in, struct trap_frame *f)
     return now;
 }
 
-static int64_t sys_nanosleep(struct kvmf_instance *in, struct trap_frame *f)
-{
-    (void)in;
-    (void)f;
-    return 0; /* sleeping would only burn the request's time */
-}
-
 static int64_t sys_getrandom(struct kvmf_instance *in, struct trap_frame *f)
 {
     uint64_t len = A1 > MAX_RANDOM ? MAX_RANDOM : A1;
@@ -530,21 +523,35 @@ static int64_t sys_getrlimit(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_futex(struct kvmf_instance *in, struct trap_frame *f)
 {
-    int op = (int)(A1 & FUTEX_CMD_MASK);
-    if (op == FUTEX_WAKE || op == FUTEX_WAKE_BITSET)
-        return 0; /* nobody else to wake */
-    if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) {
-        const uint32_t *word = guest_ptr(in, A0, 4);
-        if (!word)
-            return -EFAULT;
-        if (*word != (uint32_t)A2)
-            return -EAGAIN;
-        /* One thread waiting for a change only it could make: it would wait forever. */
-        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: futex wait at 0x%llx with no other thread to wake it",
-                      (unsigned long long)A0);
-        return -EDEADLK;
-    }
-    return -ENOSYS;
+    return thread_futex(in, f);
+}
+
+static int64_t sys_clone(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return thread_clone(in, f);
+}
+
+/* sched_yield: another thread may run. nanosleep, clock_nanosleep: the same, and time passes for the threads
+ * (a timed wait may end), but not for real: waiting would only burn the request's time. */
+static int64_t sys_yield(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return thread_yield(in, f, false);
+}
+
+static int64_t sys_sleep(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return thread_yield(in, f, true);
+}
+
+static int64_t sys_gettid(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)f;
+    return threads_current_tid(in);
+}
+
+static int64_t sys_set_tid_address(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return thread_set_tid_address(in, A0);
 }
 
 static int64_t sys_sched_getaffinity(struct kvmf_instance *in, struct trap_frame *f)
@@ -586,6 +593,8 @@ static int64_t sys_getcwd(struct kvmf_instance *in, struct trap_frame *f)
 
 static int64_t sys_exit(struct kvmf_instance *in, struct trap_frame *f)
 {
+    if (f->rax == 60 && thread_exit(in, f)) /* exit (not exit_group) of one thread among others */
+        return (int64_t)f->rax;          /* (the frame is the next thread's now) */
     exchange_fail(in, KVMF_PROGRAM_EXIT, "the program called exit with status %lld", (long long)(int)A0);
     return 0;
 }
@@ -628,15 +637,16 @@ static const syscall_fn table[] = {
     [19] = sys_read,             /* readv: stdin is empty */
     [20] = sys_writev,
     [21] = sys_access,           /* access */
-    [24] = sys_zero,             /* sched_yield */
+    [24] = sys_yield,            /* sched_yield */
     [25] = sys_mremap,
     [28] = sys_zero,             /* madvise */
-    [35] = sys_nanosleep,
+    [35] = sys_sleep,            /* nanosleep */
     [39] = sys_one,              /* getpid */
     [41] = sys_no_network,       /* socket */
     [42] = sys_no_network,       /* connect */
     [44] = sys_sendto,
     [48] = sys_shutdown,
+    [56] = sys_clone,
     [60] = sys_exit,
     [62] = sys_kill,
     [63] = sys_uname,
@@ -653,15 +663,15 @@ static const syscall_fn table[] = {
     [110] = sys_zero,            /* getppid */
     [131] = sys_zero,            /* sigaltstack */
     [158] = sys_arch_prctl,
-    [186] = sys_one,             /* gettid */
+    [186] = sys_gettid,
     [200] = sys_kill,            /* tkill */
     [201] = sys_time,
     [202] = sys_futex,
     [204] = sys_sched_getaffinity,
-    [218] = sys_one,             /* set_tid_address */
+    [218] = sys_set_tid_address,
     [228] = sys_clock_gettime,
     [229] = sys_clock_getres,
-    [230] = sys_nanosleep,       /* clock_nanosleep */
+    [230] = sys_sleep,           /* clock_nanosleep */
     [231] = sys_exit,            /* exit_group */
     [234] = sys_kill,            /* tgkill */
     [74] = sys_fsync,
@@ -678,6 +688,7 @@ static const syscall_fn table[] = {
     [324] = sys_quiet_enosys,    /* membarrier */
     [332] = sys_no_file,         /* statx */
     [334] = sys_quiet_enosys,    /* rseq */
+    [435] = sys_quiet_enosys,    /* clone3: glibc then uses clone */
     [439] = sys_faccessat,       /* faccessat2 */
 };
 

@@ -18,6 +18,10 @@ static void handle_trap(struct kvmf_instance *in)
     if (rip == SYSCALL_ENTRY_ADDR && (v == 6 || v == 13 || v == 14)) {
         /* `syscall` came here: the program's return address is in RCX and its flags in R11. */
         syscall_dispatch(in, f);
+        if (in->threads.switched) { /* another thread runs now: its frame already says where it resumes */
+            in->threads.switched = false;
+            return;
+        }
         f->rip = f->rcx;
         f->rflags = (f->r11 & RFLAGS_ARITHMETIC) | RFLAGS_USER_DEFAULT;
         f->cs = USER_CS;

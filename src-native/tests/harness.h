@@ -73,5 +73,6 @@ void test_stream(void);
 void test_fetch(void);
 void test_egress(void);
 void test_socket(void);
+void test_threads(void);
 void test_files(void);
 #endif

@@ -1,0 +1,367 @@
+/*
+ * threads.c — the threads of a program (clone with CLONE_THREAD, futex, sched_yield, nanosleep, exit), run
+ * cooperatively on the instance's one vCPU, as TinyKVM runs them: a thread runs until it waits on a futex, yields,
+ * sleeps or exits, and then the next runnable one resumes where its own system call left it. There is no host
+ * thread per guest thread and no parallelism: threaded programs (Go's runtime, C++ std::thread, Rust, thread
+ * pools) run, they do not run faster.
+ *
+ * A thread that does not run is its registers in resume form (the trap frame as the stub's iretq takes it: RIP
+ * past its syscall, RAX its result), its FS base and its vector state (KVM_GET_XSAVE). Time does not pass while
+ * every thread waits: a wait with a timeout then ends at once with ETIMEDOUT, as sleeps end at once; when every
+ * thread waits without one, nothing can wake them and the run fails as a deadlock.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core.h"
+
+#define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)
+
+/* ---- the set ------------------------------------------------------------------------------------------------ */
+
+static void thread_free_state(struct guest_thread *t)
+{
+    free(t->xsave);
+    t->xsave = NULL;
+}
+
+void threads_free(struct thread_set *s)
+{
+    if (s->items) {
+        for (uint32_t i = 0; i < THREADS_MAX; i++)
+            thread_free_state(&s->items[i]);
+        free(s->items);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+int threads_copy(struct thread_set *dst, const struct thread_set *src)
+{
+    if (!src->items) {
+        threads_free(dst);
+        dst->main_clear_tid = src->main_clear_tid;
+        return KVMF_OK;
+    }
+    if (!dst->items && !(dst->items = calloc(THREADS_MAX, sizeof *dst->items)))
+        return kvmf_fail(KVMF_INTERNAL, "out of memory copying the program's threads");
+    for (uint32_t i = 0; i < THREADS_MAX; i++) {
+        struct guest_thread *d = &dst->items[i];
+        const struct guest_thread *s = &src->items[i];
+        void *xsave = d->xsave;
+        *d = *s;
+        d->xsave = xsave;
+        if (s->xsave) {
+            if (!d->xsave && !(d->xsave = malloc(sizeof(struct kvm_xsave))))
+                return kvmf_fail(KVMF_INTERNAL, "out of memory copying the program's threads");
+            memcpy(d->xsave, s->xsave, sizeof(struct kvm_xsave));
+        }
+    }
+    dst->count = src->count;
+    dst->current = src->current;
+    dst->next_tid = src->next_tid;
+    dst->switched = false;
+    dst->main_clear_tid = src->main_clear_tid;
+    return KVMF_OK;
+}
+
+/* The set of a program that had one thread so far: that thread, tid 1, running. */
+static int threads_begin(struct kvmf_instance *in)
+{
+    struct thread_set *s = &in->threads;
+    if (s->items)
+        return KVMF_OK;
+    if (!(s->items = calloc(THREADS_MAX, sizeof *s->items)))
+        return kvmf_fail(KVMF_INTERNAL, "out of memory for the program's threads");
+    s->items[0] = (struct guest_thread){.tid = 1, .state = THREAD_RUNNING, .clear_tid = s->main_clear_tid};
+    s->count = 1;
+    s->current = 0;
+    s->next_tid = 2;
+    return KVMF_OK;
+}
+
+static struct guest_thread *current(struct kvmf_instance *in)
+{
+    return &in->threads.items[in->threads.current];
+}
+
+int32_t threads_current_tid(const struct kvmf_instance *in)
+{
+    return in->threads.items ? in->threads.items[in->threads.current].tid : 1;
+}
+
+/* ---- switching ---------------------------------------------------------------------------------------------- */
+
+/* The running thread's frame, at a syscall trap, as it resumes with `result`: where `syscall` returns. */
+static void resume_form(struct trap_frame *f, int64_t result)
+{
+    f->rax = (uint64_t)result;
+    f->rip = f->rcx;
+    f->rflags = (f->r11 & RFLAGS_ARITHMETIC) | RFLAGS_USER_DEFAULT;
+    f->cs = USER_CS;
+    f->ss = USER_DS;
+}
+
+static int save_vector_state(struct kvmf_instance *in, struct guest_thread *t)
+{
+    if (!t->xsave && !(t->xsave = malloc(sizeof(struct kvm_xsave))))
+        return kvmf_fail(KVMF_INTERNAL, "out of memory for a thread's vector state");
+    if (ioctl(in->vm.vcpu_fd, KVM_GET_XSAVE, t->xsave) < 0)
+        return kvmf_fail_errno("KVM_GET_XSAVE");
+    return KVMF_OK;
+}
+
+/* Makes thread `to` the running one. The running thread's frame is already in resume form at *f (unless it has
+ * exited: `keep` false); *f becomes to's, and the trap returns into it. */
+static void switch_to(struct kvmf_instance *in, struct trap_frame *f, uint32_t to, bool keep)
+{
+    struct thread_set *s = &in->threads;
+    struct guest_thread *from = current(in), *next = &s->items[to];
+    int rc = KVMF_OK;
+    if (keep) {
+        from->frame = *f;
+        rc = save_vector_state(in, from);
+        if (rc == KVMF_OK)
+            rc = vm_get_fs_base(&in->vm, &from->fs_base); /* (the program may have used wrfsbase itself) */
+    }
+    if (rc == KVMF_OK && next->xsave && ioctl(in->vm.vcpu_fd, KVM_SET_XSAVE, next->xsave) < 0)
+        rc = kvmf_fail_errno("KVM_SET_XSAVE");
+    if (rc == KVMF_OK)
+        rc = vm_set_fs_base(&in->vm, next->fs_base);
+    if (rc != KVMF_OK) {
+        exchange_fail(in, KVMF_INTERNAL, "switching threads: %s", kvmf_last_error());
+        return;
+    }
+    in->fs_base = next->fs_base;
+    *f = next->frame;
+    next->state = THREAD_RUNNING;
+    s->current = to;
+    s->switched = true;
+}
+
+/* The next thread to run after the current one stops running (it waits, or yields: then it counts last): the
+ * next runnable one in turn; when none is, the first whose wait has a timeout, which ends now (time does not pass
+ * while all wait). The chosen thread's frame holds what its call returns (for the current thread too, though its
+ * registers are still in the trap frame). -1: every thread waits for good, and the run has failed as a deadlock. */
+static long pick_next(struct kvmf_instance *in)
+{
+    struct thread_set *s = &in->threads;
+    for (uint32_t k = 1; k < THREADS_MAX; k++) {
+        uint32_t i = (s->current + k) % THREADS_MAX;
+        if (s->items[i].state == THREAD_RUNNABLE)
+            return i;
+    }
+    for (uint32_t k = 1; k <= THREADS_MAX; k++) {
+        uint32_t i = (s->current + k) % THREADS_MAX;
+        struct guest_thread *t = &s->items[i];
+        if (t->state == THREAD_WAITING && t->timed) {
+            t->state = THREAD_RUNNABLE;
+            t->frame.rax = (uint64_t)(int64_t)-ETIMEDOUT;
+            return i;
+        }
+    }
+    if (s->items[s->current].state == THREAD_RUNNABLE) {
+        s->items[s->current].frame.rax = 0;
+        return s->current;
+    }
+    exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: all %u threads wait on futexes and none can wake the others",
+                  s->count);
+    return -1;
+}
+
+/* The current thread stops running (waiting, yielding, sleeping) with its frame in resume form at *f; the result
+ * is for the thread that runs now (its frame's RAX), as a syscall handler returns it. */
+static int64_t reschedule(struct kvmf_instance *in, struct trap_frame *f)
+{
+    long next = pick_next(in);
+    if (next < 0)
+        return (int64_t)f->rax;
+    if ((uint32_t)next == in->threads.current) { /* itself: its timed wait ended, or nobody else could run */
+        current(in)->state = THREAD_RUNNING;
+        return (int64_t)current(in)->frame.rax;
+    }
+    switch_to(in, f, (uint32_t)next, true);
+    return (int64_t)f->rax;
+}
+
+/* ---- the system calls --------------------------------------------------------------------------------------- */
+
+int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t flags = f->rdi, stack = f->rsi, parent_tid = f->rdx, child_tid = f->r10, tls = f->r8;
+    if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
+        return -ENOSYS; /* a new process (fork, vfork, posix_spawn): there are none in the sandbox */
+    if (threads_begin(in) != KVMF_OK) {
+        exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
+        return -ENOMEM;
+    }
+    struct thread_set *s = &in->threads;
+    uint32_t slot = 0;
+    while (slot < THREADS_MAX && s->items[slot].state != THREAD_FREE)
+        slot++;
+    if (slot == THREADS_MAX)
+        return -EAGAIN;
+    if (((flags & CLONE_PARENT_SETTID) && !guest_ptr(in, parent_tid, 4)) ||
+        ((flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) && !guest_ptr(in, child_tid, 4)))
+        return -EFAULT;
+    struct guest_thread *t = &s->items[slot];
+    void *xsave = t->xsave;
+    *t = (struct guest_thread){.tid = s->next_tid++, .state = THREAD_RUNNABLE, .xsave = xsave};
+    t->frame = *f;
+    resume_form(&t->frame, 0); /* the child returns 0 from clone, on its own stack */
+    if (stack)
+        t->frame.rsp = stack;
+    t->clear_tid = flags & CLONE_CHILD_CLEARTID ? child_tid : 0;
+    int rc = save_vector_state(in, t); /* it starts with its parent's */
+    if (rc == KVMF_OK)
+        rc = vm_get_fs_base(&in->vm, &t->fs_base);
+    if (rc != KVMF_OK) {
+        t->state = THREAD_FREE;
+        exchange_fail(in, KVMF_INTERNAL, "creating a thread: %s", kvmf_last_error());
+        return -ENOMEM;
+    }
+    if (flags & CLONE_SETTLS)
+        t->fs_base = tls;
+    int32_t tid = t->tid;
+    if (flags & CLONE_PARENT_SETTID)
+        guest_write(in, parent_tid, &tid, 4);
+    if (flags & CLONE_CHILD_SETTID)
+        guest_write(in, child_tid, &tid, 4);
+    s->count++;
+    return tid;
+}
+
+/* Wakes up to `n` threads waiting on the word at `addr` whose bitsets meet `bitset`; how many. */
+static int64_t wake(struct kvmf_instance *in, uint64_t addr, uint64_t n, uint32_t bitset)
+{
+    struct thread_set *s = &in->threads;
+    int64_t woken = 0;
+    for (uint32_t k = 1; k <= THREADS_MAX && (uint64_t)woken < n; k++) {
+        struct guest_thread *t = &s->items[(s->current + k) % THREADS_MAX];
+        if (t->state == THREAD_WAITING && t->futex == addr && (t->bitset & bitset)) {
+            t->state = THREAD_RUNNABLE;
+            t->frame.rax = 0;
+            woken++;
+        }
+    }
+    return woken;
+}
+
+/* FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `n` waiters of addr, moves up to `moves` others to addr2. */
+static int64_t requeue(struct kvmf_instance *in, uint64_t addr, uint64_t n, uint64_t moves, uint64_t addr2)
+{
+    int64_t woken = wake(in, addr, n, FUTEX_BITSET_MATCH_ANY);
+    struct thread_set *s = &in->threads;
+    for (uint32_t i = 0; i < THREADS_MAX && moves; i++) {
+        struct guest_thread *t = &s->items[i];
+        if (t->state == THREAD_WAITING && t->futex == addr) {
+            t->futex = addr2;
+            moves--;
+        }
+    }
+    return woken;
+}
+
+int64_t thread_futex(struct kvmf_instance *in, struct trap_frame *f)
+{
+    int op = (int)(f->rsi & FUTEX_CMD_MASK);
+    uint64_t addr = f->rdi;
+    const uint32_t *word = guest_ptr(in, addr, 4);
+    if (!word || (addr & 3))
+        return word ? -EINVAL : -EFAULT;
+    bool threads = in->threads.items && in->threads.count > 1;
+    switch (op) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t bitset = op == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : (uint32_t)f->r9;
+        if (bitset == 0)
+            return -EINVAL;
+        if (*word != (uint32_t)f->rdx)
+            return -EAGAIN;
+        bool timed = f->r10 != 0;
+        if (!threads) {
+            if (timed)
+                return -ETIMEDOUT; /* nobody else can change the word: the wait lasts its whole timeout */
+            /* One thread waiting for a change only it could make: it would wait forever. */
+            exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: futex wait at 0x%llx with no other thread to wake it",
+                          (unsigned long long)addr);
+            return -EDEADLK;
+        }
+        struct guest_thread *t = current(in);
+        t->state = THREAD_WAITING;
+        t->futex = addr;
+        t->bitset = bitset;
+        t->timed = timed;
+        resume_form(f, 0);
+        return reschedule(in, f);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+        uint32_t bitset = op == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : (uint32_t)f->r9;
+        if (bitset == 0)
+            return -EINVAL;
+        return threads ? wake(in, addr, (uint32_t)f->rdx, bitset) : 0;
+    }
+    case FUTEX_CMP_REQUEUE:
+        if (*word != (uint32_t)f->r9)
+            return -EAGAIN;
+        /* fallthrough */
+    case FUTEX_REQUEUE:
+        if (!guest_ptr(in, f->r8, 4))
+            return -EFAULT;
+        return threads ? requeue(in, addr, (uint32_t)f->rdx, (uint32_t)f->r10, f->r8) : 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+int64_t thread_yield(struct kvmf_instance *in, struct trap_frame *f, bool sleeping)
+{
+    struct thread_set *s = &in->threads;
+    if (!s->items || s->count < 2)
+        return 0;
+    long other = -1;
+    for (uint32_t k = 1; k < THREADS_MAX && other < 0; k++) {
+        struct guest_thread *t = &s->items[(s->current + k) % THREADS_MAX];
+        if (t->state == THREAD_RUNNABLE || (sleeping && t->state == THREAD_WAITING && t->timed))
+            other = (s->current + k) % THREADS_MAX;
+    }
+    if (other < 0)
+        return 0; /* nobody else can run: go on at once */
+    current(in)->state = THREAD_RUNNABLE;
+    resume_form(f, 0);
+    return reschedule(in, f); /* a sleep lets time pass: with nothing runnable, a timed wait ends (pick_next) */
+}
+
+bool thread_exit(struct kvmf_instance *in, struct trap_frame *f)
+{
+    struct thread_set *s = &in->threads;
+    if (!s->items || s->count < 2)
+        return false; /* the last thread: the program exits */
+    struct guest_thread *t = current(in);
+    if (t->clear_tid && guest_ptr(in, t->clear_tid, 4)) {
+        uint32_t zero = 0;
+        guest_write(in, t->clear_tid, &zero, 4); /* pthread_join waits for this */
+        wake(in, t->clear_tid, 1, FUTEX_BITSET_MATCH_ANY);
+    }
+    t->state = THREAD_FREE;
+    s->count--;
+    long next = pick_next(in);
+    if (next >= 0)
+        switch_to(in, f, (uint32_t)next, false);
+    return true;
+}
+
+int64_t thread_set_tid_address(struct kvmf_instance *in, uint64_t addr)
+{
+    if (in->threads.items)
+        current(in)->clear_tid = addr;
+    else
+        in->threads.main_clear_tid = addr;
+    return threads_current_tid(in);
+}
