@@ -170,6 +170,7 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
         p->frozen_frame = *f;
         memcpy(p->frozen_files, boot->files, sizeof p->frozen_files);
         rc = threads_copy(&p->frozen_threads, &boot->threads);
+        p->frozen_netpoll = boot->netpoll;
         p->paused_mode = ex->paused_mode;
         p->paused_req_addr = ex->paused_req_addr;
         if (rc == KVMF_OK)

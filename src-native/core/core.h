@@ -278,6 +278,15 @@ struct thread_set {
     uint64_t main_clear_tid;    /* set_tid_address before there was a set */
 };
 
+/* The epoll instance and the wake-up pipe of a language runtime (netpoll.c). */
+struct netpoll {
+    bool epoll, pipe;           /* created (and not closed) */
+    bool watched;               /* the pipe's read end is registered with the epoll instance */
+    uint32_t watched_events;
+    uint64_t watched_data;      /* its epoll_event data, handed back with its event */
+    uint64_t pending;           /* bytes written to the pipe and not read */
+};
+
 struct kvmf_program;
 
 struct kvmf_instance {
@@ -306,6 +315,7 @@ struct kvmf_instance {
     struct exchange ex;
     struct regex_set regexes;   /* compiled during the current request; freed before the next */
     struct thread_set threads;  /* threads.c: the program's threads in this VM (reset with its memory) */
+    struct netpoll netpoll;     /* netpoll.c: likewise */
     struct open_file files[OPEN_FILES_MAX]; /* the state file opened by this VM; reset with the memory */
     uint64_t input_addr, input_len; /* where the request's input block lives */
     struct stream_sink {        /* kvmf_instance_stream_to: for the current or next run only */
@@ -377,6 +387,7 @@ struct kvmf_program {
     size_t allowed_count;
     struct open_file frozen_files[OPEN_FILES_MAX]; /* what the boot VM had open at the freeze */
     struct thread_set frozen_threads; /* the threads at the freeze (the one that froze runs each request) */
+    struct netpoll frozen_netpoll;
     uint8_t *frozen;            /* read-only mapping of the frozen image */
     uint64_t mem_size;
     struct address_space frozen_as;
@@ -499,8 +510,25 @@ int64_t thread_yield(struct kvmf_instance *in, struct trap_frame *f, bool sleepi
 bool thread_exit(struct kvmf_instance *in, struct trap_frame *f);
 int64_t thread_set_tid_address(struct kvmf_instance *in, uint64_t addr);
 int32_t threads_current_tid(const struct kvmf_instance *in);
+/* The current thread waits on `key` (a futex word's address, or another file's token) until thread_wake, or, when
+ * `timed`, until nothing else can run; the result is for the thread that runs now, as for a syscall. */
+int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed);
+struct guest_thread *thread_waiting_on(struct kvmf_instance *in, uint64_t key);
+void thread_wake(struct guest_thread *t, int64_t result);
+bool threads_others_runnable(const struct kvmf_instance *in);
 int threads_copy(struct thread_set *dst, const struct thread_set *src);
 void threads_free(struct thread_set *s);
+
+/* netpoll.c: epoll_create(1), pipe(2), epoll_ctl, epoll_wait/epoll_pwait, and read/write/close on their
+ * descriptors; results for rax. */
+bool netpoll_is_fd(const struct kvmf_instance *in, uint64_t fd);
+int64_t netpoll_epoll_create(struct kvmf_instance *in);
+int64_t netpoll_pipe(struct kvmf_instance *in, uint64_t fds_addr);
+int64_t netpoll_epoll_ctl(struct kvmf_instance *in, uint64_t epfd, uint64_t op, uint64_t fd, uint64_t event_addr);
+int64_t netpoll_epoll_wait(struct kvmf_instance *in, struct trap_frame *f);
+int64_t netpoll_read(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t netpoll_write(struct kvmf_instance *in, uint64_t fd, uint64_t buf, uint64_t len);
+int64_t netpoll_close(struct kvmf_instance *in, uint64_t fd);
 
 /* Stops the storage program's task thread (before the program is destroyed). */
 void storage_tasks_stop(struct kvmf_program *storage);

@@ -61,6 +61,7 @@ int instance_create(struct kvmf_program *p, uint32_t index, struct kvmf_instance
     }
     in->fs_base = p->frozen_fs_base;
     memcpy(in->files, p->frozen_files, sizeof in->files);
+    in->netpoll = p->frozen_netpoll;
     *out = in;
     return KVMF_OK;
 fail:

@@ -122,6 +122,7 @@ int instance_reset(struct kvmf_instance *in)
     if ((rc = as_copy(&in->as, &p->frozen_as)) != KVMF_OK || (rc = threads_copy(&in->threads, &p->frozen_threads)) != KVMF_OK)
         return rc;
     memcpy(in->files, p->frozen_files, sizeof in->files);
+    in->netpoll = p->frozen_netpoll;
     in->fs_base = p->frozen_fs_base;
     in->needs_reset = false;
     STAT_ADD(in->stats.resets, 1);

@@ -46,6 +46,8 @@ static int64_t sys_read(struct kvmf_instance *in, struct trap_frame *f)
 {
     if (file_is_fd(in, A0))
         return file_read(in, A0, A1, A2);
+    if (netpoll_is_fd(in, A0))
+        return netpoll_read(in, A0, A1, A2);
     return A0 == 0 ? 0 : -EBADF; /* stdin is empty */
 }
 
@@ -55,6 +57,8 @@ static int64_t sys_write(struct kvmf_instance *in, struct trap_frame *f)
         return file_write(in, A0, A1, A2);
     if (socket_is_fd(in, A0))
         return socket_write(in, A1, A2);
+    if (netpoll_is_fd(in, A0))
+        return netpoll_write(in, A0, A1, A2);
     if (A0 != 1 && A0 != 2)
         return -EBADF;
     const void *p = guest_ptr(in, A1, A2);
@@ -99,7 +103,31 @@ static int64_t sys_close(struct kvmf_instance *in, struct trap_frame *f)
         return file_close(in, A0);
     if (socket_is_fd(in, A0))
         return socket_shutdown(in);
+    if (netpoll_is_fd(in, A0))
+        return netpoll_close(in, A0);
     return is_std_fd(A0) ? 0 : -EBADF;
+}
+
+/* A language runtime's netpoller (Go's): one epoll instance and one wake-up pipe, no real descriptors. */
+static int64_t sys_epoll_create(struct kvmf_instance *in, struct trap_frame *f)
+{
+    (void)f;
+    return netpoll_epoll_create(in);
+}
+
+static int64_t sys_pipe(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return netpoll_pipe(in, A0);
+}
+
+static int64_t sys_epoll_ctl(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return netpoll_epoll_ctl(in, A0, A1, A2, A3);
+}
+
+static int64_t sys_epoll_wait(struct kvmf_instance *in, struct trap_frame *f)
+{
+    return netpoll_epoll_wait(in, f);
 }
 
 /* send() and sendto() without an address: on a taken-over connection, a write. */
@@ -602,8 +630,9 @@ static int64_t sys_exit(struct kvmf_instance *in, struct trap_frame *f)
 static int64_t sys_kill(struct kvmf_instance *in, struct trap_frame *f)
 {
     int sig = (int)(f->rax == 62 ? A1 : f->rax == 200 ? A1 : A2); /* kill, tkill, tgkill */
-    if (sig == 0)
-        return 0;
+    if (sig == 0 || sig == SIGURG || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT)
+        return 0; /* signals whose default is to be ignored: lost (Go's runtime sends SIGURG to preempt, and then
+                   * preempts at its next function call instead) */
     const char *name = sigabbrev_np(sig);
     exchange_fail(in, KVMF_PROGRAM_EXIT, "the program sent itself signal %d (SIG%s)%s", sig, name ? name : "?",
                   sig == SIGABRT ? ": abort() or a failed assertion" : "");
@@ -637,6 +666,7 @@ static const syscall_fn table[] = {
     [19] = sys_read,             /* readv: stdin is empty */
     [20] = sys_writev,
     [21] = sys_access,           /* access */
+    [22] = sys_pipe,
     [24] = sys_yield,            /* sched_yield */
     [25] = sys_mremap,
     [28] = sys_zero,             /* madvise */
@@ -668,11 +698,14 @@ static const syscall_fn table[] = {
     [201] = sys_time,
     [202] = sys_futex,
     [204] = sys_sched_getaffinity,
+    [213] = sys_epoll_create,
     [218] = sys_set_tid_address,
     [228] = sys_clock_gettime,
     [229] = sys_clock_getres,
     [230] = sys_sleep,           /* clock_nanosleep */
     [231] = sys_exit,            /* exit_group */
+    [232] = sys_epoll_wait,
+    [233] = sys_epoll_ctl,
     [234] = sys_kill,            /* tgkill */
     [74] = sys_fsync,
     [75] = sys_fsync,            /* fdatasync */
@@ -683,6 +716,9 @@ static const syscall_fn table[] = {
     [269] = sys_faccessat,       /* faccessat */
     [271] = sys_poll,            /* ppoll: the same (no signals ever arrive) */
     [273] = sys_zero,            /* set_robust_list */
+    [281] = sys_epoll_wait,      /* epoll_pwait: no signals to mask */
+    [291] = sys_epoll_create,    /* epoll_create1 */
+    [293] = sys_pipe,            /* pipe2 */
     [302] = sys_prlimit64,
     [318] = sys_getrandom,
     [324] = sys_quiet_enosys,    /* membarrier */

@@ -169,7 +169,7 @@ static long pick_next(struct kvmf_instance *in)
         s->items[s->current].frame.rax = 0;
         return s->current;
     }
-    exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: all %u threads wait on futexes and none can wake the others",
+    exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: all %u threads wait and none can wake the others",
                   s->count);
     return -1;
 }
@@ -267,6 +267,49 @@ static int64_t requeue(struct kvmf_instance *in, uint64_t addr, uint64_t n, uint
     return woken;
 }
 
+int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed)
+{
+    if (!in->threads.items || in->threads.count < 2) {
+        if (timed)
+            return -ETIMEDOUT; /* nobody else can end the wait: it lasts its whole timeout */
+        /* One thread waiting for a change only it could make: it would wait forever. */
+        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: a wait at 0x%llx with no other thread to end it",
+                      (unsigned long long)key);
+        return -EDEADLK;
+    }
+    struct guest_thread *t = current(in);
+    t->state = THREAD_WAITING;
+    t->futex = key;
+    t->bitset = bitset;
+    t->timed = timed;
+    resume_form(f, 0);
+    return reschedule(in, f);
+}
+
+struct guest_thread *thread_waiting_on(struct kvmf_instance *in, uint64_t key)
+{
+    struct thread_set *s = &in->threads;
+    for (uint32_t i = 0; s->items && i < THREADS_MAX; i++)
+        if (s->items[i].state == THREAD_WAITING && s->items[i].futex == key)
+            return &s->items[i];
+    return NULL;
+}
+
+void thread_wake(struct guest_thread *t, int64_t result)
+{
+    t->state = THREAD_RUNNABLE;
+    t->frame.rax = (uint64_t)result;
+}
+
+bool threads_others_runnable(const struct kvmf_instance *in)
+{
+    const struct thread_set *s = &in->threads;
+    for (uint32_t i = 0; s->items && i < THREADS_MAX; i++)
+        if (i != s->current && s->items[i].state == THREAD_RUNNABLE)
+            return true;
+    return false;
+}
+
 int64_t thread_futex(struct kvmf_instance *in, struct trap_frame *f)
 {
     int op = (int)(f->rsi & FUTEX_CMD_MASK);
@@ -283,22 +326,7 @@ int64_t thread_futex(struct kvmf_instance *in, struct trap_frame *f)
             return -EINVAL;
         if (*word != (uint32_t)f->rdx)
             return -EAGAIN;
-        bool timed = f->r10 != 0;
-        if (!threads) {
-            if (timed)
-                return -ETIMEDOUT; /* nobody else can change the word: the wait lasts its whole timeout */
-            /* One thread waiting for a change only it could make: it would wait forever. */
-            exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: futex wait at 0x%llx with no other thread to wake it",
-                          (unsigned long long)addr);
-            return -EDEADLK;
-        }
-        struct guest_thread *t = current(in);
-        t->state = THREAD_WAITING;
-        t->futex = addr;
-        t->bitset = bitset;
-        t->timed = timed;
-        resume_form(f, 0);
-        return reschedule(in, f);
+        return thread_block(in, f, addr, bitset, f->r10 != 0);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {

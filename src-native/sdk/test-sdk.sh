@@ -73,6 +73,13 @@ check "json_minify minifies natively" bash -c "[[ \"\$('$tmp/json_minify' <'$tmp
 printf '{"a": [1,}' >"$tmp/bad.json"
 check "json_minify names what is wrong natively" bash -c "! '$tmp/json_minify' <'$tmp/bad.json' 2>'$tmp/why' &&
 	grep -q 'invalid JSON at byte 9: expected a value' '$tmp/why'"
+# The Go binding (sdk/go/kvm, no cgo) and its programs, built with the go on PATH (Debian's 1.19 in CI).
+gobuild() { # output, package
+	(cd sdk/go && CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOFLAGS=-mod=mod go build -o "$1" "$2")
+}
+check "sdk/go/examples/json_format builds (Go, static, no cgo)" gobuild "$tmp/json_format" ./examples/json_format
+check "sdk/go/tests/runtime builds (Go)" gobuild "$tmp/goruntime" ./tests/runtime
+check "json_format compacts natively" bash -c "[[ \"\$('$tmp/json_format' compact <'$tmp/doc.json')\" == '$minified' ]]"
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
 check "hello echo copies stdin" bash -c "[[ \"\$(printf 'abc\\n' | '$hello' echo)\" == 'abc' ]]"
@@ -97,6 +104,18 @@ if [[ -x "$kvmrun" ]]; then
 		'$kvmrun' --connection --remote 10.0.0.1:4 '$tmp/line_echo' 2>/dev/null | tr '\\n' ,)\" == 'hello 10.0.0.1:4, send lines; quit ends,HI THERE,bye,' ]]"
 	check "line_echo gets lines in pieces (musl)" bash -c "[[ \"\$( (printf 'ab'; sleep 0.2; printf 'c\\nd'; sleep 0.2; printf 'e\\n') |
 		'$kvmrun' --connection '$tmp/line_echo-musl' 2>/dev/null | tr '\\n' ,)\" == 'hello stdin, send lines; quit ends,ABC,DE,' ]]"
+	# Go: its runtime reserves address space, hence 1 GiB of (untouched, free) memory.
+	check "json_format (Go) compacts in the sandbox" bash -c "[[ \"\$('$kvmrun' --max-memory 1024 --method POST --body '$tmp/doc.json' \
+		--arg compact '$tmp/json_format' 2>/dev/null)\" == '$minified' ]]"
+	check "json_format (Go) answers 400 naming what is wrong" bash -c "'$kvmrun' --fail --max-memory 1024 --method POST \
+		--body '$tmp/bad.json' --json '$tmp/go-bad.json' '$tmp/json_format' >/dev/null 2>&1; [[ \$? == 3 ]] &&
+		grep -q 'X-Failed: invalid character' '$tmp/go-bad.json'"
+	for go_check in goroutines gc sleep headers; do
+		check "the Go runtime in the sandbox: $go_check" bash -c "[[ \"\$('$kvmrun' --max-memory 1024 --header 'X-Test: go' \
+			--arg $go_check '$tmp/goruntime' 2>/dev/null)\" == '$go_check ok' ]]"
+	done
+	check "the Go runtime in the sandbox: each request starts from the frozen state" bash -c "[[ \"\$('$kvmrun' \
+		--max-memory 1024 --arg state --arg state --arg state '$tmp/goruntime' 2>/dev/null | tr '\\n' ,)\" == 'state ok,state ok,state ok,' ]]"
 	check "assemble without a server answering self-requests notes -EPERM for each part" bash -c "[[ \"\$('$kvmrun' --arg /a,/b '$tmp/assemble' 2>/dev/null)\" == \$'<!-- /a: error -1 -->\\n<!-- /b: error -1 -->' ]]"
 	# fetch_proxy against a local origin (python3's http.server on 127.0.0.1), allowed by its library's egress.
 	mkdir -p "$tmp/www"

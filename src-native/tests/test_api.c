@@ -66,6 +66,9 @@ static void cxx(void)
         return;
     CHECK(!strcmp(get(p, "").body, "hello from c++ "), "C++ static constructors and strings");
     CHECK(!strcmp(get(p, "throw").body, "caught: thrown and caught"), "C++ exceptions");
+    struct result r = get(p, "threads");
+    CHECK(!strcmp(r.body, "order 0 1 2 3 0 1 2 3 0 1 2 3 sum 18"),
+          "C++ std::thread, condition_variable and std::async: %s %s", r.body, r.message);
     kvmf_program_destroy(p);
 }
 

@@ -13,16 +13,20 @@
  *   vector       two threads each keep a value in xmm7 across a raw sched_yield: "vector ok"
  *   exit         a thread ends with pthread_exit(42): "joined 42"
  *   limit        starts threads that wait until creation fails: "created=N error=E"
+ *   netpoll      a runtime's netpoller: a thread waits in epoll_wait for the wake-up pipe the main thread writes
+ *                to: "event data=1234 read=1"; and a wait with a timeout and nothing to wait for: "timeout=0"
  */
 #define _GNU_SOURCE
 #define ABI_IMPLEMENTATION
 #include "abi.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 static char text[256];
@@ -253,6 +257,41 @@ static void *exit_42(void *arg)
     pthread_exit((void *)42L);
 }
 
+/* netpoll */
+static int epfd, wake_pipe[2];
+static long got_data, got_read;
+
+static void *poller(void *arg)
+{
+    (void)arg;
+    struct epoll_event ev;
+    if (epoll_wait(epfd, &ev, 1, -1) == 1) {
+        got_data = (long)ev.data.u64;
+        char buf[16];
+        got_read = read(wake_pipe[0], buf, sizeof buf);
+    }
+    return NULL;
+}
+
+static void netpoll(void)
+{
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0 || pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        respond_text(500, "no epoll or pipe");
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1234};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, wake_pipe[0], &ev) != 0)
+        respond_text(500, "epoll_ctl failed");
+    struct epoll_event none;
+    int timed = epoll_wait(epfd, &none, 1, 5); /* nothing written: it times out */
+    pthread_t id;
+    start(&id, poller, NULL);
+    sched_yield(); /* the poller waits in epoll_wait now */
+    write(wake_pipe[1], "x", 1);
+    pthread_join(id, NULL);
+    snprintf(text, sizeof text, "event data=%ld read=%ld timeout=%d", got_data, got_read, timed);
+    respond_text(200, text);
+}
+
 static void on_get(const char *url, const char *arg)
 {
     (void)url;
@@ -264,6 +303,8 @@ static void on_get(const char *url, const char *arg)
         pingpong(atoi(arg + 9));
     } else if (!strcmp(arg, "timedwait")) {
         timedwait();
+    } else if (!strcmp(arg, "netpoll")) {
+        netpoll();
     } else if (!strcmp(arg, "sleepwait")) {
         sleepwait();
     } else if (!strcmp(arg, "deadlock")) {

@@ -1,0 +1,3 @@
+module kvmfilter.io/sdk
+
+go 1.19
