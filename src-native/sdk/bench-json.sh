@@ -23,7 +23,7 @@ input=$tmp/input.json
 	printf ']'
 } >"$input"
 rustc --edition 2021 -O -C target-feature=+crt-static -o "$tmp/json_minify" sdk/examples/json_minify.rs
-(cd sdk/go && CGO_ENABLED=0 GOCACHE="$tmp/gocache" go build -o "$tmp/json_format" ./examples/json_format)
+(cd sdk/go && CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" go build -o "$tmp/json_format" ./examples/json_format)
 
 # bench LABEL VERSION MAX_MEMORY_MIB ARG PROGRAM: one row
 bench() {

@@ -75,7 +75,7 @@ check "json_minify names what is wrong natively" bash -c "! '$tmp/json_minify' <
 	grep -q 'invalid JSON at byte 9: expected a value' '$tmp/why'"
 # The Go binding (sdk/go/kvm, no cgo) and its programs, built with the go on PATH (Debian's 1.19 in CI).
 gobuild() { # output, package
-	(cd sdk/go && CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOFLAGS=-mod=mod go build -o "$1" "$2")
+	(cd sdk/go && CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOFLAGS=-mod=mod go build -o "$1" "$2")
 }
 check "sdk/go/examples/json_format builds (Go, static, no cgo)" gobuild "$tmp/json_format" ./examples/json_format
 check "sdk/go/tests/runtime builds (Go)" gobuild "$tmp/goruntime" ./tests/runtime
