@@ -89,6 +89,9 @@ void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
 /* The ring-3 registers of the last exit (valid for exits taken in ring 3, such as API page
  * stores), as a trap frame. */
 void vm_exit_regs(const struct vm *vm, struct trap_frame *f);
+/* The registers of a vCPU stopped by a signal (KVM_RUN returned EINTR), wherever it was: whether in ring 3, and
+ * its FS base. */
+int vm_interrupted_regs(struct vm *vm, struct trap_frame *f, bool *in_user, uint64_t *fs_base);
 /* Continues the interrupted ring-3 code with the frame's general registers (segments unchanged). */
 void vm_resume_user(struct vm *vm, const struct trap_frame *f);
 /* Fetches the dirty page bitmap of the program's memory slot into `bitmap`: bit i is page
@@ -275,6 +278,7 @@ struct thread_set {
     uint32_t current;           /* the running one */
     int32_t next_tid;
     bool switched;              /* the current syscall made another thread run: the frame already says where */
+    uint64_t slice_start_ns;    /* when the running thread began to run */
     uint64_t main_clear_tid;    /* set_tid_address before there was a set */
 };
 
@@ -516,6 +520,11 @@ int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t ke
 struct guest_thread *thread_waiting_on(struct kvmf_instance *in, uint64_t key);
 void thread_wake(struct guest_thread *t, int64_t result);
 bool threads_others_runnable(const struct kvmf_instance *in);
+/* At a tick of the run's timer (KVM_RUN interrupted): preempts the running thread when its quantum is over and
+ * another can run; re-arms the timer. */
+void threads_tick(struct kvmf_instance *in);
+/* At the start of a run: the running thread's quantum starts, and the timer is armed for it. */
+void threads_run_begins(struct kvmf_instance *in);
 int threads_copy(struct thread_set *dst, const struct thread_set *src);
 void threads_free(struct thread_set *s);
 

@@ -289,6 +289,24 @@ void vm_exit_regs(const struct vm *vm, struct trap_frame *f)
     f->ss = USER_DS;
 }
 
+int vm_interrupted_regs(struct vm *vm, struct trap_frame *f, bool *in_user, uint64_t *fs_base)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+        return kvmf_fail_errno("KVM_GET_REGS");
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+#define FROM_KVM(reg) f->reg = r.reg;
+    FRAME_REGS(FROM_KVM)
+#undef FROM_KVM
+    f->cs = USER_CS;
+    f->ss = USER_DS;
+    *in_user = (s.cs.selector & 3) == 3;
+    *fs_base = s.fs.base;
+    return KVMF_OK;
+}
+
 void vm_resume_user(struct vm *vm, const struct trap_frame *f)
 {
     put_regs(vm, f);

@@ -5,6 +5,9 @@
  * thread per guest thread and no parallelism: threaded programs (Go's runtime, C++ std::thread, Rust, thread
  * pools) run, they do not run faster.
  *
+ * A thread that runs for QUANTUM_NS while another could run is preempted at the next tick of the run's timer, if it
+ * is in the program (ring 3) then, so a thread that spins on a flag cannot keep the others from running.
+ *
  * A thread that does not run is its registers in resume form (the trap frame as the stub's iretq takes it: RIP
  * past its syscall, RAX its result), its FS base and its vector state (KVM_GET_XSAVE). Time does not pass while
  * every thread waits: a wait with a timeout then ends at once with ETIMEDOUT, as sleeps end at once; when every
@@ -22,6 +25,7 @@
 #include "core.h"
 
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)
+#define QUANTUM_NS (U(10) * 1000000) /* how long a thread runs while others wait to, before it is preempted */
 
 /* ---- the set ------------------------------------------------------------------------------------------------ */
 
@@ -116,32 +120,96 @@ static int save_vector_state(struct kvmf_instance *in, struct guest_thread *t)
     return KVMF_OK;
 }
 
-/* Makes thread `to` the running one. The running thread's frame is already in resume form at *f (unless it has
- * exited: `keep` false); *f becomes to's, and the trap returns into it. */
-static void switch_to(struct kvmf_instance *in, struct trap_frame *f, uint32_t to, bool keep)
+/* The run's timer: at the deadline, or sooner when another thread could run (its quantum). */
+static void arm_timer(struct kvmf_instance *in)
+{
+    uint64_t at = in->ex.deadline_ns, slice_end = in->threads.slice_start_ns + QUANTUM_NS;
+    if (threads_others_runnable(in) && slice_end < at)
+        at = slice_end;
+    if (timer_arm(at) != KVMF_OK)
+        exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
+}
+
+/* Keeps what the running thread is, given its registers: `regs` (in resume form) and its FS base. */
+static int save_running(struct kvmf_instance *in, const struct trap_frame *regs, uint64_t fs_base)
+{
+    struct guest_thread *t = current(in);
+    t->frame = *regs;
+    t->fs_base = fs_base;
+    return save_vector_state(in, t);
+}
+
+/* Makes thread `to` the running one as far as the vCPU's vector state and FS base go (its registers are the
+ * caller's to load). */
+static int load_running(struct kvmf_instance *in, uint32_t to)
 {
     struct thread_set *s = &in->threads;
-    struct guest_thread *from = current(in), *next = &s->items[to];
-    int rc = KVMF_OK;
-    if (keep) {
-        from->frame = *f;
-        rc = save_vector_state(in, from);
-        if (rc == KVMF_OK)
-            rc = vm_get_fs_base(&in->vm, &from->fs_base); /* (the program may have used wrfsbase itself) */
-    }
-    if (rc == KVMF_OK && next->xsave && ioctl(in->vm.vcpu_fd, KVM_SET_XSAVE, next->xsave) < 0)
-        rc = kvmf_fail_errno("KVM_SET_XSAVE");
+    struct guest_thread *next = &s->items[to];
+    if (next->xsave && ioctl(in->vm.vcpu_fd, KVM_SET_XSAVE, next->xsave) < 0)
+        return kvmf_fail_errno("KVM_SET_XSAVE");
+    int rc = vm_set_fs_base(&in->vm, next->fs_base);
+    if (rc != KVMF_OK)
+        return rc;
+    in->fs_base = next->fs_base;
+    next->state = THREAD_RUNNING;
+    s->current = to;
+    s->slice_start_ns = now_ns();
+    return KVMF_OK;
+}
+
+/* Makes thread `to` the running one at a system call. The running thread's frame is already in resume form at *f
+ * (unless it has exited: `keep` false); *f becomes to's, and the trap returns into it. */
+static void switch_to(struct kvmf_instance *in, struct trap_frame *f, uint32_t to, bool keep)
+{
+    uint64_t fs_base = 0;
+    int rc = keep ? vm_get_fs_base(&in->vm, &fs_base) : KVMF_OK; /* (the program may have used wrfsbase itself) */
+    if (rc == KVMF_OK && keep)
+        rc = save_running(in, f, fs_base);
     if (rc == KVMF_OK)
-        rc = vm_set_fs_base(&in->vm, next->fs_base);
+        rc = load_running(in, to);
     if (rc != KVMF_OK) {
         exchange_fail(in, KVMF_INTERNAL, "switching threads: %s", kvmf_last_error());
         return;
     }
-    in->fs_base = next->fs_base;
-    *f = next->frame;
-    next->state = THREAD_RUNNING;
-    s->current = to;
-    s->switched = true;
+    *f = in->threads.items[to].frame;
+    in->threads.switched = true;
+    arm_timer(in);
+}
+
+void threads_run_begins(struct kvmf_instance *in)
+{
+    in->threads.slice_start_ns = now_ns();
+    arm_timer(in);
+}
+
+void threads_tick(struct kvmf_instance *in)
+{
+    struct thread_set *s = &in->threads;
+    if (!s->items)
+        return;
+    if (!threads_others_runnable(in) || now_ns() - s->slice_start_ns < QUANTUM_NS || now_ns() >= in->ex.deadline_ns) {
+        arm_timer(in); /* (the deadline's own ticks, when nobody else can run) */
+        return;
+    }
+    struct trap_frame regs;
+    bool in_user = false;
+    uint64_t fs_base = 0;
+    int rc = vm_interrupted_regs(&in->vm, &regs, &in_user, &fs_base);
+    if (rc == KVMF_OK && in_user) { /* (in the stub: the next tick will do) */
+        uint32_t next = s->current;
+        for (uint32_t k = 1; k < THREADS_MAX && next == s->current; k++)
+            if (s->items[(s->current + k) % THREADS_MAX].state == THREAD_RUNNABLE)
+                next = (s->current + k) % THREADS_MAX;
+        current(in)->state = THREAD_RUNNABLE;
+        rc = save_running(in, &regs, fs_base);
+        if (rc == KVMF_OK)
+            rc = load_running(in, next);
+        if (rc == KVMF_OK)
+            vm_resume_user(&in->vm, &s->items[next].frame);
+    }
+    if (rc != KVMF_OK)
+        exchange_fail(in, KVMF_INTERNAL, "preempting a thread: %s", kvmf_last_error());
+    arm_timer(in);
 }
 
 /* The next thread to run after the current one stops running (it waits, or yields: then it counts last): the
@@ -233,6 +301,7 @@ int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f)
     if (flags & CLONE_CHILD_SETTID)
         guest_write(in, child_tid, &tid, 4);
     s->count++;
+    arm_timer(in); /* the parent's quantum starts to count: the child may run */
     return tid;
 }
 

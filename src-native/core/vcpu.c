@@ -172,6 +172,8 @@ void vcpu_run(struct kvmf_instance *in)
         exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
         return;
     }
+    if (in->threads.items)
+        threads_run_begins(in);
     while (!ex->finished) {
         /* Checked before every entry, so the host's own work for the guest's calls (between two
          * entries) counts against the limit too: the timer only interrupts the guest. */
@@ -187,6 +189,8 @@ void vcpu_run(struct kvmf_instance *in)
                 exchange_fail(in, KVMF_INTERNAL, "KVM_RUN failed: %s (errno %d)", strerror(errno), errno);
                 break;
             }
+            if (in->threads.items)
+                threads_tick(in);
             continue;
         }
         switch (run->exit_reason) {
@@ -214,6 +218,8 @@ void vcpu_run(struct kvmf_instance *in)
             exchange_fail(in, KVMF_CPU_EXCEPTION, "triple fault: the virtual CPU shut down");
             break;
         case KVM_EXIT_INTR:
+            if (in->threads.items)
+                threads_tick(in);
             break;
         case KVM_EXIT_INTERNAL_ERROR:
             if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {

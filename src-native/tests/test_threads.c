@@ -34,6 +34,7 @@ static void threads(const char *guest)
     expect_body(p, guest, "tls", "tls ok");
     expect_body(p, guest, "vector", "vector ok");
     expect_body(p, guest, "exit", "joined 42");
+    expect_body(p, guest, "spin", "spun");
     expect_body(p, guest, "netpoll", "event data=1234 read=1 timeout=0");
     expect_body(p, guest, "worker:21", "worker=42");
     expect_body(p, guest, "worker:5", "worker=10"); /* the worker as frozen again, not as the last request left it */

@@ -13,6 +13,8 @@
  *   vector       two threads each keep a value in xmm7 across a raw sched_yield: "vector ok"
  *   exit         a thread ends with pthread_exit(42): "joined 42"
  *   limit        starts threads that wait until creation fails: "created=N error=E"
+ *   spin         a thread spins on a flag, with no system call, until another thread sets it: "spun" (the
+ *                spinner is preempted at the end of its quantum)
  *   netpoll      a runtime's netpoller: a thread waits in epoll_wait for the wake-up pipe the main thread writes
  *                to: "event data=1234 read=1"; and a wait with a timeout and nothing to wait for: "timeout=0"
  */
@@ -257,6 +259,24 @@ static void *exit_42(void *arg)
     pthread_exit((void *)42L);
 }
 
+/* spin */
+static volatile int spin_flag;
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (!spin_flag)
+        ;
+    return NULL;
+}
+
+static void *flag_setter(void *arg)
+{
+    (void)arg;
+    spin_flag = 1;
+    return NULL;
+}
+
 /* netpoll */
 static int epfd, wake_pipe[2];
 static long got_data, got_read;
@@ -303,6 +323,13 @@ static void on_get(const char *url, const char *arg)
         pingpong(atoi(arg + 9));
     } else if (!strcmp(arg, "timedwait")) {
         timedwait();
+    } else if (!strcmp(arg, "spin")) {
+        pthread_t setter;
+        start(&id, spinner, NULL); /* it runs first, once this thread waits */
+        start(&setter, flag_setter, NULL);
+        pthread_join(id, NULL);
+        pthread_join(setter, NULL);
+        respond_text(200, "spun");
     } else if (!strcmp(arg, "netpoll")) {
         netpoll();
     } else if (!strcmp(arg, "sleepwait")) {
