@@ -320,9 +320,11 @@ static void write_json(const char *path, const struct kvmf_response *r, int erro
     } else {
         fputs("null", f);
     }
-    fprintf(f, ", \"on_error_used\": %s, \"timings\": {\"boot_us\": %llu, \"request_p50_us\": %llu, "
-               "\"request_p99_us\": %llu, \"reset_p50_us\": %llu}}\n",
-            r && r->on_error_used ? "true" : "false", (unsigned long long)boot_us, (unsigned long long)p50,
+    /* exits: of the last request, each a return from the guest to the host (its cost on PVM) */
+    fprintf(f, ", \"on_error_used\": %s, \"exits\": %llu, \"trap_exits\": %llu, \"timings\": {\"boot_us\": %llu, "
+               "\"request_p50_us\": %llu, \"request_p99_us\": %llu, \"reset_p50_us\": %llu}}\n",
+            r && r->on_error_used ? "true" : "false", r ? (unsigned long long)r->exits : 0ULL,
+            r ? (unsigned long long)r->trap_exits : 0ULL, (unsigned long long)boot_us, (unsigned long long)p50,
             (unsigned long long)p99, (unsigned long long)reset_p50);
     fclose(f);
 }

@@ -38,11 +38,12 @@ bench() {
 	build/bin/kvmrun --method POST --body "$input" ${arg:+--arg "$arg"} --repeat "$runs" --warmup 3 \
 		--json "$tmp/run.json" --max-memory "$memory" --out "$tmp/out" "$program" >/dev/null 2>&1
 	sandbox_p50=$(sed -n 's/.*"request_p50_us": *\([0-9]*\).*/\1/p' "$tmp/run.json")
+	exits=$(sed -n 's/.*"exits": *\([0-9]*\).*/\1/p' "$tmp/run.json")
 	"$program" $arg <"$input" | cmp -s - "$tmp/out" || { echo "bench-json: $label's sandbox output differs" >&2; exit 1; }
 	echo "| $label | $copies × $(basename "$source") | $(stat -c %s "$input") / $(stat -c %s "$tmp/out") | $native_p50 |" \
-		"$sandbox_p50 | $(awk -v s="$sandbox_p50" -v n="$native_p50" 'BEGIN { printf "%.2f", s / n }') | $version |"
+		"$sandbox_p50 | $(awk -v s="$sandbox_p50" -v n="$native_p50" 'BEGIN { printf "%.2f", s / n }') | $exits | $version |"
 }
-echo "| program | file | bytes in / out | native µs (process) | sandbox µs (request) | sandbox/native | compiler |"
-echo "|---|---|---|---|---|---|---|"
+echo "| program | file | bytes in / out | native µs (process) | sandbox µs (request) | sandbox/native | exits per request | compiler |"
+echo "|---|---|---|---|---|---|---|---|"
 bench "json_minify (Rust)" "rustc $(rustc --version | cut -d' ' -f2)" 256 "" "$tmp/json_minify"
 bench "json_format compact (Go)" "$(go version | cut -d' ' -f3)" 1024 compact "$tmp/json_format"

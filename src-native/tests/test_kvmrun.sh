@@ -28,6 +28,7 @@ check "GET exit status 0" test $? -eq 0
 check "GET body" test "$out" = "Hello from hello: url=/a arg=b"
 check "JSON status" grep -q '"status": 200, "content_type": "text/plain", "headers": \[\], "body_bytes": 30, "error": null, "on_error_used": false' "$T/get.json"
 check "JSON timings" grep -Eq '"timings": \{"boot_us": [1-9][0-9]*, "request_p50_us": [0-9]+, "request_p99_us": [0-9]+, "reset_p50_us": [0-9]+\}' "$T/get.json"
+check "JSON exits of the request" grep -Eq '"exits": [1-9][0-9]*, "trap_exits": [0-9]+, "timings"' "$T/get.json"
 
 # A POST with --body and --out.
 printf 'posted bytes' >"$T/body"
