@@ -1,12 +1,14 @@
 package io.kvmfilter.filter;
 
 import io.kvmfilter.kvm.CacheHint;
+import io.kvmfilter.kvm.ConnectionOutcome;
 import io.kvmfilter.kvm.Failure;
 import io.kvmfilter.kvm.FailureKind;
 import io.kvmfilter.kvm.HeaderField;
 import io.kvmfilter.kvm.Kvm;
 import io.kvmfilter.kvm.KvmConfigurationException;
 import io.kvmfilter.kvm.KvmUnavailableException;
+import io.kvmfilter.kvm.ProgramConnection;
 import io.kvmfilter.kvm.ProgramLibrary;
 import io.kvmfilter.kvm.Request;
 import io.kvmfilter.kvm.ResponseStream;
@@ -24,10 +26,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * A servlet whose responses a program produces: the program is the backend, as with the Varnish TinyKVM VMOD's
@@ -51,6 +58,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A streaming response (begin_streaming_response) is written to the client piece by piece as the program makes
  * it, with its announced Content-Length; a failure after the first piece has gone ends the connection short of
  * that length.
+ *
+ * <p>Connection takeover (the VMOD's {@code steal()}): with {@code connections} true (default false) and a program
+ * that registered the socket handler ({@code register_func 12}), an HTTP/1.1 GET with {@code Connection: upgrade}
+ * and an {@code Upgrade} header (any protocol but {@code h2c}) is answered {@code 101 Switching Protocols} with
+ * {@code Upgrade: <the client's first protocol>}, and the connection then belongs to one instance of the program
+ * until either side closes it: its connect event carries the client's address and the request's path and query.
+ * The instance is taken and the session opened before the 101: a full pool gets 503, a program failing to open 502
+ * (as a failed request, with {@code X-KVM-Program}). The connection is closed after {@code connectionIdleTimeout}
+ * (default 60s) without a byte either way, and after {@code connectionMaxTime} (default 60m) in all; the program is
+ * told why ("idle timeout", "time limit"). A session the program ends by failing is logged as a request's failure.
+ * Other requests are answered as always. On Jetty 12, whose Servlet upgrade does not pass the client's bytes on,
+ * {@code connections} is turned off at {@link #init()} with a warning.
  */
 public class ProgramServlet extends HttpServlet {
 
@@ -68,6 +87,16 @@ public class ProgramServlet extends HttpServlet {
     public static final String PARAM_SELF_REQUEST_DEPTH = "selfRequestDepth";
     /** Self-requests running at once in this servlet: 1 to 1024, default 16. */
     public static final String PARAM_SELF_REQUEST_CONCURRENCY = "selfRequestConcurrency";
+    /** Upgrade requests are handed to the program as connections: "true" or "false" (the default). */
+    public static final String PARAM_CONNECTIONS = "connections";
+    /** A connection without a byte either way for this long is closed: a duration, default 60s. */
+    public static final String PARAM_CONNECTION_IDLE_TIMEOUT = "connectionIdleTimeout";
+    /** A connection is closed after this long in all: a duration, default 60m. */
+    public static final String PARAM_CONNECTION_MAX_TIME = "connectionMaxTime";
+    /** Default of {@link #PARAM_CONNECTION_IDLE_TIMEOUT}. */
+    public static final Duration DEFAULT_CONNECTION_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** Default of {@link #PARAM_CONNECTION_MAX_TIME}. */
+    public static final Duration DEFAULT_CONNECTION_MAX_TIME = Duration.ofHours(1);
     /** The largest request body accepted; larger requests get 413. */
     public static final String PARAM_MAX_REQUEST_BODY_SIZE = "maxRequestBodySize";
     /** Default of {@link #PARAM_MAX_REQUEST_BODY_SIZE}: 8 MiB. */
@@ -81,10 +110,13 @@ public class ProgramServlet extends HttpServlet {
             "keep-alive", "upgrade", "content-type");
 
     /** This servlet's own parameters; those after them are shared with the filter. */
-    private static final int OWN_PARAMETERS = 6;
+    private static final int OWN_PARAMETERS = 9;
     private static final List<String> PARAMETERS = List.of(PARAM_PROGRAM, PARAM_ARG, PARAM_MAX_REQUEST_BODY_SIZE,
-            PARAM_SELF_REQUESTS, PARAM_SELF_REQUEST_DEPTH, PARAM_SELF_REQUEST_CONCURRENCY, KvmFilterConfig.PARAM_LIBRARY, KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT,
-            KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
+            PARAM_SELF_REQUESTS, PARAM_SELF_REQUEST_DEPTH, PARAM_SELF_REQUEST_CONCURRENCY, PARAM_CONNECTIONS,
+            PARAM_CONNECTION_IDLE_TIMEOUT, PARAM_CONNECTION_MAX_TIME, KvmFilterConfig.PARAM_LIBRARY,
+            KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT, KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
+    /** A protocol name of an Upgrade header: a token, optionally with a version ("websocket", "foo/2"). */
+    private static final Pattern PROTOCOL = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?");
 
     private transient String program;
     private transient String arg;
@@ -92,6 +124,13 @@ public class ProgramServlet extends HttpServlet {
     private transient boolean selfRequests;
     private transient int selfRequestDepth;
     private transient java.util.concurrent.Semaphore selfRequestsRunning;
+    private transient boolean connections;
+    private transient Duration connectionIdleTimeout;
+    private transient Duration connectionMaxTime;
+    /** The idle timeouts and time limits of this servlet's connections; null without connections. */
+    private transient volatile ScheduledExecutorService connectionTimer;
+    /** A failed connection session is logged with what happens then: the connection is closed. */
+    private final transient TransformStats connectionStats = new TransformStats("closing the connection");
     private transient volatile Kvm kvm;
     private transient volatile String unavailable;
     private final transient TransformStats stats = new TransformStats("answering with an error status");
@@ -146,6 +185,18 @@ public class ProgramServlet extends HttpServlet {
             selfRequestDepth = intParameter(PARAM_SELF_REQUEST_DEPTH, 3, 1, 16);
             selfRequestsRunning = new java.util.concurrent.Semaphore(intParameter(PARAM_SELF_REQUEST_CONCURRENCY, 16, 1,
                     1024));
+            String takeover = getInitParameter(PARAM_CONNECTIONS);
+            connections = takeover != null && KvmFilterSpec.parseBoolean(PARAM_CONNECTIONS, takeover.trim());
+            if (connections && getServletContext().getServerInfo().toLowerCase(Locale.ROOT).startsWith("jetty")) {
+                // Jetty 12's Servlet upgrade ends the upgraded input at once (it reads the request's empty body, not
+                // the client's bytes) and then parses what the client sends as HTTP again: a program cannot serve that.
+                LOG.log(Level.WARNING, "kvmfilter: servlet {0}: connections are off on {1}: its Servlet upgrade does not"
+                        + " pass the client''s bytes on; upgrade requests get the program''s plain answer", name,
+                        getServletContext().getServerInfo());
+                connections = false;
+            }
+            connectionIdleTimeout = durationParameter(PARAM_CONNECTION_IDLE_TIMEOUT, DEFAULT_CONNECTION_IDLE_TIMEOUT);
+            connectionMaxTime = durationParameter(PARAM_CONNECTION_MAX_TIME, DEFAULT_CONNECTION_MAX_TIME);
             // The shared parameters are parsed and checked exactly as the filter's.
             KvmFilterConfig.Builder shared = KvmFilterConfig.builder();
             for (String param : PARAMETERS.subList(OWN_PARAMETERS, PARAMETERS.size())) {
@@ -158,6 +209,9 @@ public class ProgramServlet extends HttpServlet {
             ProgramLibrary library = ProgramLibraries.of(config.library(), config.programSettings(),
                     Set.of(program), PARAM_PROGRAM, program, config.timeout(), config.queueTimeout());
             start(library, name);
+            if (connections) {
+                connectionTimer = connectionTimer(name);
+            }
             StatsRegistry.register(getServletContext(), "servlet:" + name, statsSource);
         } catch (IllegalArgumentException e) {
             throw new ServletException("ProgramServlet '" + name + "': " + e.getMessage(), e);
@@ -180,6 +234,30 @@ public class ProgramServlet extends HttpServlet {
         throw new InvalidParameterException(param, value, "an integer from " + min + " to " + max);
     }
 
+    /** A positive duration such as 500ms, 5s or 2m (as {@code timeout}); the default when not given. */
+    private Duration durationParameter(String param, Duration defaultValue) {
+        String value = getInitParameter(param);
+        if (value == null) {
+            return defaultValue;
+        }
+        Duration duration = KvmFilterSpec.parseDuration(param, value.trim());
+        if (duration.isZero()) {
+            throw new InvalidParameterException(param, value, "a duration above zero, such as 500ms, 5s or 2m");
+        }
+        return duration;
+    }
+
+    /** One daemon thread for all of this servlet's connections; cancelled checks leave its queue at once. */
+    private static ScheduledExecutorService connectionTimer(String name) {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "kvmfilter-servlet-" + name + "-connections");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+
     private void start(ProgramLibrary library, String name) throws ServletException {
         try {
             kvm = Kvm.start(library, "servlet-" + SandboxNames.of(getServletContext(), name) + "-"
@@ -199,6 +277,13 @@ public class ProgramServlet extends HttpServlet {
         if (started == null) {
             fail(response, 503, "unavailable", "the sandbox is not available: " + unavailable);
             return;
+        }
+        if (connections) {
+            String protocol = upgradeProtocol(request);
+            if (protocol != null && started.takesConnections(program)) {
+                takeOver(started, protocol, request, response);
+                return;
+            }
         }
         long declared = request.getContentLengthLong();
         if (declared > maxRequestBodySize) {
@@ -260,6 +345,72 @@ public class ProgramServlet extends HttpServlet {
         if (!head) {
             response.getOutputStream().write(result.body());
         }
+    }
+
+    /**
+     * The protocol a request asks to switch to: the first of its {@code Upgrade} header when it is an HTTP/1.1 GET
+     * whose {@code Connection} header lists {@code upgrade}; null when it asks for none, or for {@code h2c} (a client
+     * trying HTTP/2 wants HTTP/2, not a program, and takes a plain answer).
+     */
+    static String upgradeProtocol(HttpServletRequest request) {
+        if (!"GET".equals(request.getMethod()) || !"HTTP/1.1".equals(request.getProtocol())) {
+            return null;
+        }
+        boolean listed = false;
+        for (String value : Collections.list(request.getHeaders("Connection"))) {
+            for (String token : value.split(",")) {
+                listed |= token.trim().equalsIgnoreCase("upgrade");
+            }
+        }
+        String upgrade = request.getHeader("Upgrade");
+        if (!listed || upgrade == null) {
+            return null;
+        }
+        String first = upgrade.split(",", 2)[0].trim();
+        if (!PROTOCOL.matcher(first).matches() || first.toLowerCase(Locale.ROOT).equals("h2c")) {
+            return null;
+        }
+        return first;
+    }
+
+    /**
+     * Hands the connection to the program: an instance is taken and the session opened first, so that a full pool
+     * or a failing program gets an HTTP answer; then 101, and the connection belongs to the program.
+     */
+    private void takeOver(Kvm started, String protocol, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        RequestLine line = RequestLine.of(request);
+        String address = request.getRemoteAddr();
+        String remote = (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + request.getRemotePort();
+        ScheduledExecutorService timer = connectionTimer;
+        if (timer == null) {
+            fail(response, 503, "unavailable", "the servlet is being stopped");
+            return;
+        }
+        ProgramConnectionSession session = new ProgramConnectionSession(program, line, remote, connectionStats, timer,
+                connectionIdleTimeout);
+        ProgramConnection connection = started.openConnection(program, remote, line.url(), session);
+        ConnectionOutcome opened = connection.opened();
+        if (!opened.ok()) {
+            Failure failure = opened.failure().orElseThrow();
+            String reason = KvmTransform.reason(failure);
+            stats.failure(Outcome.fallback(program, reason), failure.message(), line);
+            fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
+            return;
+        }
+        session.opened(connection, connectionMaxTime);
+        response.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
+        response.setHeader("Upgrade", protocol);
+        response.setHeader("Connection", "Upgrade");
+        ProgramConnectionUpgrade handler;
+        try {
+            handler = request.upgrade(ProgramConnectionUpgrade.class);
+        } catch (IOException | ServletException | RuntimeException e) {
+            connection.close("upgrade failed");
+            throw new IOException("program " + program + ": the container refused the upgrade: " + e, e);
+        }
+        // The container calls init() after this method returns: the session is there by then.
+        handler.serve(session);
     }
 
     /** Status, content type, the program's own headers (not the container's framing ones) and Cache-Control. */
@@ -390,7 +541,9 @@ public class ProgramServlet extends HttpServlet {
 
     /** Counters of what the servlet did: {@code applied=<program>}, {@code fallback=<program>:<reason>}. */
     public Map<String, Long> counters() {
-        return stats.snapshot();
+        Map<String, Long> all = new TreeMap<>(stats.snapshot());
+        connectionStats.snapshot().forEach((name, count) -> all.merge(name, count, Long::sum));
+        return all;
     }
 
     /** The sandbox statistics as JSON (kvm-binding's format), or empty when the sandbox is not running. */
@@ -399,10 +552,15 @@ public class ProgramServlet extends HttpServlet {
         return started == null ? Optional.empty() : Optional.of(started.statsJson(".*", 2));
     }
 
-    /** Stops the program's sandbox. */
+    /** Stops the program's sandbox; its open connections are closed (their programs are told "shutdown"). */
     @Override
     public void destroy() {
         StatsRegistry.unregister(getServletContext(), "servlet:" + getServletName(), statsSource);
+        ScheduledExecutorService timer = connectionTimer;
+        connectionTimer = null;
+        if (timer != null) {
+            timer.shutdownNow();
+        }
         Kvm started = kvm;
         kvm = null;
         if (started != null) {

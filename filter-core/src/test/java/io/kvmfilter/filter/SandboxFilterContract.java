@@ -50,6 +50,7 @@ abstract class SandboxFilterContract {
     private byte[] jpeg;
     private byte[] html;
     private com.sun.net.httpserver.HttpServer origin;
+    private ProgramServlet socketIdle;
 
     abstract ServletContainer newContainer();
 
@@ -265,6 +266,21 @@ abstract class SandboxFilterContract {
         deployment.servlet("/marked/*", new ImageServlet(), Map.of("directory", staticDir.toString(),
                 "watermark", mark.toString(), "watermarkGravity", "southeast", "watermarkOpacity", "1",
                 "watermarkSize", "0.5", "watermarkMargin", "0"));
+        // The C suite's socket guest takes connections (register_func 12): through ProgramServlet with connections on,
+        // with a short idle timeout, with one instance and almost no wait for it, and without connections.
+        Path socketLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/socket")),
+                "socket", "\"max_request_time\": 1, \"concurrency\": 2");
+        deployment.servlet("/socket/*", new ProgramServlet(), Map.of("program", "socket", "connections", "true",
+                "library", socketLibrary.toUri().toString()));
+        socketIdle = new ProgramServlet();
+        deployment.servlet("/socket-idle", socketIdle, Map.of("program", "socket", "connections", "true",
+                "connectionIdleTimeout", "1s", "library", socketLibrary.toUri().toString()));
+        Path socketOneLibrary = CSuiteGuests.library(Files.createDirectories(staticDir.resolve("libraries/socket-one")),
+                "socket", "\"concurrency\": 1, \"queue_timeout\": 0.2");
+        deployment.servlet("/socket-one", new ProgramServlet(), Map.of("program", "socket", "connections", "true",
+                "library", socketOneLibrary.toUri().toString()));
+        deployment.servlet("/socket-plain", new ProgramServlet(), Map.of("program", "socket",
+                "library", socketLibrary.toUri().toString()));
         deployment.servlet("/admin/stats", new KvmStatsServlet(), Map.of("allowInvalidate", "true"));
         container = newContainer();
         container.start(deployment);
@@ -916,6 +932,108 @@ abstract class SandboxFilterContract {
         assertThat(response.header("X-Gone")).isNull();
         // sys_set_cacheable(1, 5000 ms, grace 1000 ms, keep 2000 ms)
         assertThat(response.header("Cache-Control")).isEqualTo("max-age=5, stale-while-revalidate=1");
+    }
+
+    /**
+     * Whether the container's Servlet upgrade passes the client's bytes on. Jetty 12's does not (the upgraded input
+     * ends at once), so ProgramServlet keeps connections off there and answers upgrade requests plainly.
+     */
+    boolean upgradePassesClientBytes() {
+        return true;
+    }
+
+    private void assumeConnections() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(upgradePassesClientBytes(),
+                "this container's Servlet upgrade does not pass the client's bytes on: ProgramServlet keeps connections off");
+    }
+
+    @Test
+    void programServletHandsAnUpgradedConnectionToTheProgramUntilItCloses() throws IOException {
+        assumeConnections();
+        try (UpgradeClient client = UpgradeClient.upgrade(container.port(), "/socket/room?x=1", "kvm-echo")) {
+            assertThat(client.status()).isEqualTo(101);
+            assertThat(client.header("Upgrade")).isEqualTo("kvm-echo");
+            assertThat(client.header("Connection")).isEqualToIgnoringCase("upgrade");
+            assertThat(client.readLine()).isEqualTo("hello 127.0.0.1:" + client.localPort() + " /socket/room?x=1\n");
+            client.send("ping\n");
+            assertThat(client.read("echo: ping\n".length())).isEqualTo("echo: ping\n");
+            client.send("batch\n");
+            assertThat(client.read("one\ntwo\n".length())).isEqualTo("one\ntwo\n");
+            client.send("quit\n");
+            assertThat(client.read("bye\n".length())).isEqualTo("bye\n");
+            assertThat(client.endsWithNothingMore()).as("the program closed its connection").isTrue();
+        }
+    }
+
+    @Test
+    void anIdleUpgradedConnectionEndsItsSessionAndIsCounted() throws Exception {
+        assumeConnections();
+        long start = System.nanoTime();
+        try (UpgradeClient client = UpgradeClient.upgrade(container.port(), "/socket-idle", "kvm-echo")) {
+            assertThat(client.status()).isEqualTo(101);
+            String greeting = "hello 127.0.0.1:" + client.localPort() + " /socket-idle\n";
+            assertThat(client.readLine()).isEqualTo(greeting);
+            com.fasterxml.jackson.databind.JsonNode socket = null;
+            for (int i = 0; i < 100; i++) {
+                socket = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(socketIdle.statsJson().orElseThrow()).path("socket");
+                if (socket.path("connections").asLong() == 1 && socket.path("instances_busy").asLong() == 0) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertThat(System.nanoTime() - start).as("not before the 1 s idle timeout").isGreaterThan(900_000_000L);
+            assertThat(socket.path("instances_busy").asLong()).as("the session ended: %s", socket).isZero();
+            assertThat(socket.path("connections").asLong()).isEqualTo(1);
+            assertThat(socket.path("connection_failures").asLong()).isZero();
+            assertThat(socket.path("connection_bytes_in").asLong()).isZero();
+            assertThat(socket.path("connection_bytes_out").asLong()).isEqualTo(greeting.length());
+            // Tomcat closes a connection closed from another thread when it next handles it: here, at this byte.
+            client.send("ping\n");
+            assertThat(client.endsWithNothingMore()).as("closed, and the program no longer answers").isTrue();
+        }
+    }
+
+    @Test
+    void anUpgradeRequestToAServletWithoutConnectionsIsAnsweredAsAGet() throws IOException {
+        List<String> paths = upgradePassesClientBytes() ? List.of("/socket-plain", "/socket/h2c")
+                : List.of("/socket-plain", "/socket/h2c", "/socket/any", "/socket-one");
+        for (String path : paths) {
+            String protocol = path.endsWith("h2c") ? "h2c" : "kvm-echo";
+            try (UpgradeClient client = UpgradeClient.upgrade(container.port(), path, protocol)) {
+                assertThat(client.status()).as(path).isEqualTo(200);
+                assertThat(client.header("Content-Length")).isEqualTo("15");
+                assertThat(client.read(15)).isEqualTo("socket program\n");
+            }
+        }
+    }
+
+    @Test
+    void aProgramSpinningInItsConnectionHasItClosedAtItsTimeLimit() throws IOException {
+        assumeConnections();
+        try (UpgradeClient client = UpgradeClient.upgrade(container.port(), "/socket/spin", "kvm-echo")) {
+            assertThat(client.status()).isEqualTo(101);
+            client.readLine();
+            long start = System.nanoTime();
+            client.send("spin\n");
+            assertThat(client.endsWithNothingMore()).as("closed at max_request_time (1 s)").isTrue();
+            assertThat(System.nanoTime() - start).isLessThan(10_000_000_000L);
+        }
+    }
+
+    @Test
+    void anUpgradeFindingEveryInstanceBusyGets503() throws IOException {
+        assumeConnections();
+        try (UpgradeClient first = UpgradeClient.upgrade(container.port(), "/socket-one", "kvm-echo")) {
+            assertThat(first.status()).isEqualTo(101);
+            first.readLine();
+            try (UpgradeClient second = UpgradeClient.upgrade(container.port(), "/socket-one", "kvm-echo")) {
+                assertThat(second.status()).isEqualTo(503);
+                assertThat(second.header("X-KVM-Program")).isEqualTo("failed=queue-timeout");
+            }
+            first.send("quit\n");
+            assertThat(first.read(4)).isEqualTo("bye\n");
+        }
     }
 
     @Test

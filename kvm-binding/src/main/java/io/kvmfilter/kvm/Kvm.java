@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -62,6 +63,8 @@ public final class Kvm implements AutoCloseable {
     private final ScheduledExecutorService reloadWatcher;
     private final ScheduledExecutorService trimmer;
     private final ExecutorService starter;
+    /** Sessions open now: closing the Kvm closes them, so none keeps a program alive past it. */
+    private final Set<ProgramConnection> connections = ConcurrentHashMap.newKeySet();
 
     private Kvm(String name, ProgramLibrary library) {
         this.name = name;
@@ -298,6 +301,58 @@ public final class Kvm implements AutoCloseable {
     }
 
     /**
+     * Hands a client connection to a program that takes connections (it registered the socket handler,
+     * {@code register_func 12}): takes one of its instances, waiting in its queue as a request does, and opens the
+     * session, in which the program usually greets the client. The instance serves this connection alone until the
+     * session ends; what the program writes goes to {@code output}, on the thread of each call.
+     *
+     * <p>Never throws for what the program or the pool does: when no session could be opened (no free instance
+     * within {@code queue_timeout} or a full queue: QUEUE_TIMEOUT, as for a request; the program failed to load; it
+     * takes no connections; no such program; the Kvm is closed), or the program failed while opening, the
+     * connection's {@link ProgramConnection#opened()} says so and it is not open.
+     *
+     * @param program the program's name
+     * @param remote the client's address as "ip:port", which the program's connect event carries
+     * @param arg what the program's connect event carries besides, e.g. the request's path and query
+     * @param output where the program's bytes go (the client's socket)
+     * @return the connection; close it when done (try-with-resources)
+     */
+    public ProgramConnection openConnection(String program, String remote, String arg, ConnectionOutput output) {
+        Objects.requireNonNull(program, "program");
+        Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(arg, "arg");
+        Objects.requireNonNull(output, "output");
+        if (closed.get()) {
+            return ProgramConnection.refused(program, new Failure(FailureKind.UNAVAILABLE, program,
+                    "Kvm '" + name + "' is closed"));
+        }
+        ProgramSlot slot = slots.get(program);
+        if (slot == null) {
+            return ProgramConnection.refused(program, new Failure(FailureKind.INVALID_ARGUMENT, program, "no program '"
+                    + program + "' in this Kvm; programs: " + String.join(", ", slots.keySet())));
+        }
+        ProgramConnection connection = ProgramConnection.open(slot, remote, arg, output, connections::remove);
+        if (connection.isOpen()) {
+            connections.add(connection);
+            if (closed.get()) {
+                connection.close("shutdown"); // the Kvm closed while this one opened: close() has not seen it
+            }
+        }
+        return connection;
+    }
+
+    /**
+     * @return true when the program takes connections ({@link #openConnection}): it registered the socket handler
+     *     ({@code register_func 12}). Loads the program when it is not loaded; false when it cannot be loaded (a
+     *     request then says why) or the Kvm is closed
+     * @throws IllegalArgumentException when there is no such program
+     */
+    public boolean takesConnections(String program) {
+        ProgramSlot slot = slot(program);
+        return !closed.get() && slot.takesConnections();
+    }
+
+    /**
      * Unloads the programs whose whole name matches: the next request loads them again, from their file as
      * it is then. Requests running now finish on the old program, which is destroyed when the last one ends.
      * A remembered load failure is forgotten too, so the next request tries again.
@@ -384,8 +439,9 @@ public final class Kvm implements AutoCloseable {
     }
 
     /**
-     * Stops accepting requests, unregisters the JMX bean and unloads every program; programs are destroyed
-     * as soon as their running requests finish. Idempotent.
+     * Stops accepting requests, closes the open connections (their programs are told "shutdown"), unregisters the
+     * JMX bean and unloads every program; programs are destroyed as soon as their running requests finish.
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -400,6 +456,9 @@ public final class Kvm implements AutoCloseable {
             trimmer.shutdownNow();
         }
         starter.shutdown();
+        for (ProgramConnection connection : List.copyOf(connections)) {
+            connection.close("shutdown");
+        }
         if (objectName != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);

@@ -54,6 +54,11 @@ final class KvmJmx implements KvmMXBean {
     }
 
     @Override
+    public long getConnections() {
+        return kvm.stats().programs().values().stream().mapToLong(KvmStats.Program::connections).sum();
+    }
+
+    @Override
     public String getStatsJson() {
         return kvm.statsJson(".*", 2);
     }

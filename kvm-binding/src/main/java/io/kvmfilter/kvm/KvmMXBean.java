@@ -32,6 +32,9 @@ public interface KvmMXBean {
     /** @return instances running a request right now */
     long getInstancesBusy();
 
+    /** @return client connections handed to programs, all programs */
+    long getConnections();
+
     /** @return statistics of all programs as indented JSON */
     String getStatsJson();
 

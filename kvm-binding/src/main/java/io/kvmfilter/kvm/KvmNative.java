@@ -42,6 +42,7 @@ final class KvmNative {
     static final int LAYOUT_PROGRAM_STATS = 2;
     static final int LAYOUT_INSTANCE_STATS = 3;
     static final int LAYOUT_ERROR_KINDS = 4;
+    static final int LAYOUT_SOCKET_RESULT = 5;
 
     static native long kvmf_layout_size(int which);
 
@@ -103,6 +104,27 @@ final class KvmNative {
 
     /** During a FetchHandler: more of the body; KVMF_RESPONSE_TOO_LARGE past max_body (stop then). */
     static native int kvmf_fetch_reply_body(long reply, byte[] data, long len);
+
+    /** 1 when the program registered the socket handler (register_func 12) and can be handed connections. */
+    static native int kvmf_program_takes_connections(long program);
+
+    /**
+     * kvmf_socket_write_fn: bytes the program wrote to its connection (valid during the call); 0 to go on, anything
+     * else when the client has gone (the session then ends).
+     */
+    interface SocketWrite extends Callback {
+        int invoke(long ctx, long data, long len);
+    }
+
+    /** Starts a connection session on an acquired instance; result is a struct kvmf_socket_result. */
+    static native int kvmf_instance_socket_open(long instance, byte[] remote, byte[] arg, SocketWrite write, long ctx,
+            long result);
+
+    /** Delivers len bytes at data (native memory) the client sent. */
+    static native int kvmf_instance_socket_read(long instance, long data, long len, long result);
+
+    /** Tells the program the client has gone, and ends the session. */
+    static native int kvmf_instance_socket_close(long instance, byte[] reason, long result);
 
     static native int kvmf_program_stats(long program, long out);
 

@@ -77,6 +77,10 @@ public record KvmStats(Map<String, Program> programs) {
      * @param fetchRefusals fetches the egress policy refused (host, port, address, redirects, limits)
      * @param fetchFailures fetches that failed otherwise (time, size, network)
      * @param fetchBytes response bytes fetched
+     * @param connections client connections handed to the program ({@link Kvm#openConnection})
+     * @param connectionFailures of those, sessions ended by a failure of the program (time, memory, crash...)
+     * @param connectionBytesIn bytes of the clients delivered to the program's connections
+     * @param connectionBytesOut bytes the program wrote to its connections
      * @param instanceStats per instance of the current program
      */
     public record Program(
@@ -119,6 +123,10 @@ public record KvmStats(Map<String, Program> programs) {
             long fetchRefusals,
             long fetchFailures,
             long fetchBytes,
+            long connections,
+            long connectionFailures,
+            long connectionBytesIn,
+            long connectionBytesOut,
             List<Instance> instanceStats) {
 
         /** Copies the collections. */

@@ -104,7 +104,11 @@ final class NativeLayout {
     static final long PSTATS_FETCH_REFUSALS = field(31 + ERROR_KIND_COUNT);
     static final long PSTATS_FETCH_FAILURES = field(32 + ERROR_KIND_COUNT);
     static final long PSTATS_FETCH_BYTES = field(33 + ERROR_KIND_COUNT);
-    static final long PSTATS_SIZE = field(34 + ERROR_KIND_COUNT);
+    static final long PSTATS_CONNECTIONS = field(34 + ERROR_KIND_COUNT);
+    static final long PSTATS_CONNECTION_FAILURES = field(35 + ERROR_KIND_COUNT);
+    static final long PSTATS_CONNECTION_BYTES_IN = field(36 + ERROR_KIND_COUNT);
+    static final long PSTATS_CONNECTION_BYTES_OUT = field(37 + ERROR_KIND_COUNT);
+    static final long PSTATS_SIZE = field(38 + ERROR_KIND_COUNT);
 
     /** struct kvmf_fetch_request (read by a FetchHandler; the core owns it). */
     static final long FETCH_REQUEST_URL = field(0);
@@ -120,6 +124,16 @@ final class NativeLayout {
     static final long FETCH_REQUEST_MAX_BODY = field(10);
     static final long FETCH_REQUEST_INSECURE_TLS = field(11);
     static final long FETCH_REQUEST_SIZE = field(12);
+
+    /** struct kvmf_socket_result (the outcome of one delivery to a connection's program). */
+    static final long SOCKET_ERROR = field(0);
+    static final long SOCKET_CLOSED = field(1);
+    static final long SOCKET_BYTES_WRITTEN = field(2);
+    static final long SOCKET_ERROR_MESSAGE = field(3);
+    static final long SOCKET_LOG = field(4);
+    static final long SOCKET_LOG_LEN = field(5);
+    static final long SOCKET_RUN_NS = field(6);
+    static final long SOCKET_RESULT_SIZE = field(7);
 
     /** struct kvmf_instance_stats. */
     static final long ISTATS_INVOCATIONS = field(0);

@@ -133,9 +133,10 @@ final class NativeLoader {
             {KvmNative.LAYOUT_PROGRAM_STATS, NativeLayout.PSTATS_SIZE},
             {KvmNative.LAYOUT_INSTANCE_STATS, NativeLayout.ISTATS_SIZE},
             {KvmNative.LAYOUT_ERROR_KINDS, NativeLayout.ERROR_KIND_COUNT},
+            {KvmNative.LAYOUT_SOCKET_RESULT, NativeLayout.SOCKET_RESULT_SIZE},
         };
         String[] names = {"struct kvmf_config", "struct kvmf_response", "struct kvmf_program_stats",
-            "struct kvmf_instance_stats", "KVMF_ERROR_KIND_COUNT"};
+            "struct kvmf_instance_stats", "KVMF_ERROR_KIND_COUNT", "struct kvmf_socket_result"};
         for (int i = 0; i < expected.length; i++) {
             long actual = KvmNative.kvmf_layout_size((int) expected[i][0]);
             if (actual != expected[i][1]) {

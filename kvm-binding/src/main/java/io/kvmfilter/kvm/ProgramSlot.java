@@ -186,6 +186,24 @@ final class ProgramSlot {
         }
     }
 
+    /**
+     * @return true when the program registered the socket handler (register_func 12); loads it if needed, and is
+     *     false when it cannot be loaded
+     */
+    boolean takesConnections() {
+        LoadedProgram program;
+        try {
+            program = retain();
+        } catch (LoadedProgram.LoadException e) {
+            return false;
+        }
+        try {
+            return KvmNative.kvmf_program_takes_connections(program.handle) == 1;
+        } finally {
+            program.release();
+        }
+    }
+
     /** Unloads when reload is on and the file changed since the last load attempt. */
     boolean reloadIfChanged() {
         if (!definition.reload()) {
@@ -304,6 +322,10 @@ final class ProgramSlot {
                 totals.get(NativeLayout.PSTATS_FETCH_REFUSALS),
                 totals.get(NativeLayout.PSTATS_FETCH_FAILURES),
                 totals.get(NativeLayout.PSTATS_FETCH_BYTES),
+                totals.get(NativeLayout.PSTATS_CONNECTIONS),
+                totals.get(NativeLayout.PSTATS_CONNECTION_FAILURES),
+                totals.get(NativeLayout.PSTATS_CONNECTION_BYTES_IN),
+                totals.get(NativeLayout.PSTATS_CONNECTION_BYTES_OUT),
                 instances);
     }
 }

@@ -85,6 +85,10 @@ final class StatsJson {
         o.put("fetch_refusals", p.fetchRefusals());
         o.put("fetch_failures", p.fetchFailures());
         o.put("fetch_bytes", p.fetchBytes());
+        o.put("connections", p.connections());
+        o.put("connection_failures", p.connectionFailures());
+        o.put("connection_bytes_in", p.connectionBytesIn());
+        o.put("connection_bytes_out", p.connectionBytesOut());
         o.put("exits_per_request", p.exitsPerRequest());
         ArrayNode instances = o.putArray("instance_stats");
         for (KvmStats.Instance i : p.instanceStats()) {

@@ -40,6 +40,8 @@ class NativeLayoutTest {
         assertThat(8 * fields(header, "kvmf_response")).isEqualTo(NativeLayout.RESPONSE_SIZE);
         assertThat(8 * fields(header, "kvmf_program_stats")).isEqualTo(NativeLayout.PSTATS_SIZE);
         assertThat(8 * fields(header, "kvmf_instance_stats")).isEqualTo(NativeLayout.ISTATS_SIZE);
+        assertThat(8 * fields(header, "kvmf_socket_result")).isEqualTo(NativeLayout.SOCKET_RESULT_SIZE);
+        assertThat(header).contains("KVMF_LAYOUT_SOCKET_RESULT = " + KvmNative.LAYOUT_SOCKET_RESULT);
         assertThat(header).contains("KVMF_ERROR_KIND_COUNT = " + NativeLayout.ERROR_KIND_COUNT);
     }
 }

@@ -24,6 +24,15 @@ public class ProgramServletProperties extends ProgramRunProperties {
     /** The largest request body accepted, e.g. {@code 8MiB} (the default); larger requests get 413. */
     private String maxRequestBodySize;
 
+    /** {@code true} hands upgrade requests to the program as connections (default {@code false}). */
+    private String connections;
+
+    /** A connection without a byte either way for this long is closed, e.g. {@code 60s} (the default). */
+    private String connectionIdleTimeout;
+
+    /** A connection is closed after this long in all, e.g. {@code 60m} (the default). */
+    private String connectionMaxTime;
+
 
     /** The servlet's init-params: the properties that are set, under their init-param names. */
     public Map<String, String> initParameters() {
@@ -31,6 +40,9 @@ public class ProgramServletProperties extends ProgramRunProperties {
         putIfSet(parameters, ProgramServlet.PARAM_PROGRAM, program);
         putIfSet(parameters, ProgramServlet.PARAM_ARG, arg);
         putIfSet(parameters, ProgramServlet.PARAM_MAX_REQUEST_BODY_SIZE, maxRequestBodySize);
+        putIfSet(parameters, ProgramServlet.PARAM_CONNECTIONS, connections);
+        putIfSet(parameters, ProgramServlet.PARAM_CONNECTION_IDLE_TIMEOUT, connectionIdleTimeout);
+        putIfSet(parameters, ProgramServlet.PARAM_CONNECTION_MAX_TIME, connectionMaxTime);
         putProgramRunParameters(parameters);
         return parameters;
     }
@@ -65,6 +77,30 @@ public class ProgramServletProperties extends ProgramRunProperties {
 
     public void setMaxRequestBodySize(String maxRequestBodySize) {
         this.maxRequestBodySize = maxRequestBodySize;
+    }
+
+    public String getConnections() {
+        return connections;
+    }
+
+    public void setConnections(String connections) {
+        this.connections = connections;
+    }
+
+    public String getConnectionIdleTimeout() {
+        return connectionIdleTimeout;
+    }
+
+    public void setConnectionIdleTimeout(String connectionIdleTimeout) {
+        this.connectionIdleTimeout = connectionIdleTimeout;
+    }
+
+    public String getConnectionMaxTime() {
+        return connectionMaxTime;
+    }
+
+    public void setConnectionMaxTime(String connectionMaxTime) {
+        this.connectionMaxTime = connectionMaxTime;
     }
 
 }

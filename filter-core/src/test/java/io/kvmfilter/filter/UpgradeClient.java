@@ -1,0 +1,121 @@
+package io.kvmfilter.filter;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A client of an HTTP/1.1 upgrade over a plain socket: sends the upgrade request, reads the head, then talks the
+ * upgraded protocol byte by byte. Every read has a timeout, so a server that hangs fails the test instead of
+ * stalling it.
+ */
+final class UpgradeClient implements AutoCloseable {
+
+    /** How long one read waits before the test fails. */
+    private static final int READ_TIMEOUT_MS = 15_000;
+
+    private final Socket socket;
+    private final InputStream in;
+    private int status;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+
+    private UpgradeClient(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = socket.getInputStream();
+    }
+
+    /** Connects and sends {@code GET path} with {@code Connection: Upgrade} and {@code Upgrade: protocol}; reads the head. */
+    static UpgradeClient upgrade(int port, String path, String protocol) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(READ_TIMEOUT_MS);
+        UpgradeClient client = new UpgradeClient(socket);
+        client.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: " + protocol
+                + "\r\n\r\n");
+        client.readHead();
+        return client;
+    }
+
+    private void readHead() throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the connection closed inside the head: " + head);
+            }
+            head.write(b);
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        status = Integer.parseInt(lines[0].split(" ")[1]);
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
+            }
+        }
+    }
+
+    /** @return the status of the answer's head */
+    int status() {
+        return status;
+    }
+
+    /** @return the header's value (the last one of the name), or null */
+    String header(String name) {
+        return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** @return the local port of the client's socket: the port the server sees */
+    int localPort() {
+        return socket.getLocalPort();
+    }
+
+    void send(String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** @return exactly n bytes as text; fails when the connection ends first or they do not come in time */
+    String read(int n) throws IOException {
+        byte[] bytes = in.readNBytes(n);
+        if (bytes.length < n) {
+            throw new IOException("the connection ended after " + bytes.length + " of " + n + " bytes: "
+                    + new String(bytes, StandardCharsets.ISO_8859_1));
+        }
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    /** @return the text up to and with the next '\n' */
+    String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b; (b = in.read()) >= 0; ) {
+            line.write(b);
+            if (b == '\n') {
+                return line.toString(StandardCharsets.ISO_8859_1);
+            }
+        }
+        throw new IOException("the connection ended inside a line: " + line.toString(StandardCharsets.ISO_8859_1));
+    }
+
+    /** @return true when the server closed the connection with nothing more sent; false when a byte came */
+    boolean endsWithNothingMore() throws IOException {
+        try {
+            return in.read() < 0;
+        } catch (SocketTimeoutException e) {
+            throw new IOException("the connection is still open after " + READ_TIMEOUT_MS + " ms", e);
+        } catch (IOException reset) {
+            return true; // closed by a reset: nothing more came either
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
