@@ -159,14 +159,15 @@ final class Settings {
     static final Map<String, String> VMOD_ONLY_KEYS = vmodOnlyKeys();
 
     private static Map<String, String> vmodOnlyKeys() {
-        String goPrograms = "the VMOD needs it for Go programs, which kvmfilter does not run yet (threads and a sparse "
-                + "address space: issue #14)";
+        String goPrograms = "the VMOD needs it for Go programs; kvmfilter runs Go programs without it (built with "
+                + "CGO_ENABLED=0 and kvmfilter's Go binding, src-native/sdk/go, with max_memory of at least 1024 MiB), "
+                + "and does not run the VMOD's cgo-based Go API";
         String hugePages = "kvmfilter maps the guest's heap with 2 MiB pages already and does not back guests with "
                 + "host huge pages";
         String memory = "kvmfilter limits memory with max_memory (the whole VM) and max_request_memory (one request)";
         Map<String, String> keys = new LinkedHashMap<>();
-        keys.put("address_space", "kvmfilter's address space is max_memory itself (guest addresses are physical); "
-                + goPrograms);
+        keys.put("address_space", "kvmfilter's address space is max_memory itself (guest addresses are physical): "
+                + "give a Go program max_memory 1024 or more instead; " + goPrograms);
         keys.put("remapping", goPrograms);
         keys.put("executable_remapping", goPrograms);
         keys.put("relocate_fixed_mmap", goPrograms);
