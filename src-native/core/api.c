@@ -436,6 +436,12 @@ void api_dispatch(struct kvmf_instance *in, struct trap_frame *f)
     case KVM_CALL_STOP_STORAGE_TASK:
         result = storage_dispatch(in, f, number);
         break;
+    case KVM_CALL_MULTIPROCESS:
+    case KVM_CALL_MULTIPROCESS_ARRAY:
+    case KVM_CALL_MULTIPROCESS_CLONE:
+    case KVM_CALL_MULTIPROCESS_WAIT:
+        result = multiprocess_dispatch(in, f, number);
+        break;
     case KVM_CALL_GET_MEMINFO: result = api_get_meminfo(in, f); break;
     case KVM_CALL_LOG: result = api_log(in, f); break;
     case KVM_CALL_IS_DEBUG: result = in->program->config.debug ? 1 : 0; break;

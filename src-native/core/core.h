@@ -83,6 +83,8 @@ int vm_create(struct vm *vm, uint8_t *mem, uint64_t mem_size, bool dirty_log, ui
 void vm_destroy(struct vm *vm);
 /* Sets the FS base (arch_prctl) while the vCPU is stopped in the stub. */
 int vm_set_fs_base(struct vm *vm, uint64_t fs_base);
+/* Sets the FS and GS bases at once (a thread switch). */
+int vm_set_segment_bases(struct vm *vm, uint64_t fs_base, uint64_t gs_base);
 /* Makes the next KVM_RUN start directly in ring 3 with the frame's registers and `fs_base`, through
  * the sync-regs area (no separate ioctls, no pass through the stub). */
 void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
@@ -269,6 +271,8 @@ struct guest_thread {
     uint64_t futex;             /* the word it waits on */
     uint64_t clear_tid;         /* set_tid_address, CLONE_CHILD_CLEARTID: zeroed and woken at its exit */
     uint64_t fs_base;           /* while it does not run */
+    uint64_t gs_base;           /* its entry of the GS table: vcpuid() reads it (multiprocess workers 1..) */
+    uint8_t worker;             /* 0, or the multiprocess worker this thread is (multiprocess.c) */
     struct trap_frame frame;    /* where it resumes, in resume form (not kept for the running thread) */
     void *xsave;                /* its vector state (struct kvm_xsave), likewise */
 };
@@ -279,6 +283,8 @@ struct thread_set {
     int32_t next_tid;
     bool switched;              /* the current syscall made another thread run: the frame already says where */
     uint64_t slice_start_ns;    /* when the running thread began to run */
+    bool mp_active;             /* multiprocess.c: workers were started and multiprocess_wait has not ended */
+    uint32_t mp_running;        /* how many of them have not ended */
     uint64_t main_clear_tid;    /* set_tid_address before there was a set */
 };
 
@@ -509,6 +515,11 @@ int64_t socket_shutdown(struct kvmf_instance *in);
 /* threads.c: the thread system calls (results for rax; thread_exit: false when the last thread exits, which ends
  * the program), and the sets' lifetime. A call that makes another thread run leaves its frame in *f. */
 int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f);
+/* A new runnable thread that starts with `frame` (in resume form) and the running thread's FS base and vector
+ * state, as multiprocess worker `worker` (0: none); NULL when THREADS_MAX live (or the run failed). */
+struct guest_thread *thread_spawn(struct kvmf_instance *in, const struct trap_frame *frame, uint8_t worker);
+/* The running thread, or NULL while the program has had one thread only. */
+struct guest_thread *thread_current(struct kvmf_instance *in);
 int64_t thread_futex(struct kvmf_instance *in, struct trap_frame *f);
 int64_t thread_yield(struct kvmf_instance *in, struct trap_frame *f, bool sleeping);
 bool thread_exit(struct kvmf_instance *in, struct trap_frame *f);
@@ -517,6 +528,8 @@ int32_t threads_current_tid(const struct kvmf_instance *in);
 /* The current thread waits on `key` (a futex word's address, or another file's token) until thread_wake, or, when
  * `timed`, until nothing else can run; the result is for the thread that runs now, as for a syscall. */
 int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed);
+/* The same at an API call (whose frame already resumes past its `out`). */
+int64_t thread_block_at_api_call(struct kvmf_instance *in, struct trap_frame *f, uint64_t key);
 struct guest_thread *thread_waiting_on(struct kvmf_instance *in, uint64_t key);
 void thread_wake(struct guest_thread *t, int64_t result);
 bool threads_others_runnable(const struct kvmf_instance *in);
@@ -527,6 +540,13 @@ void threads_tick(struct kvmf_instance *in);
 void threads_run_begins(struct kvmf_instance *in);
 int threads_copy(struct thread_set *dst, const struct thread_set *src);
 void threads_free(struct thread_set *s);
+
+/* multiprocess.c: the VMOD's multiprocess calls (KVM_CALL_MULTIPROCESS...), results for rax; a worker's thread
+ * ending (its function returned, it exited, or a clone worker reached multiprocess_wait); and whether the run's
+ * handler return at HANDLER_RETURN_ADDR was a worker's function returning (then it has ended it). */
+int64_t multiprocess_dispatch(struct kvmf_instance *in, struct trap_frame *f, uint32_t number);
+void multiprocess_worker_ended(struct kvmf_instance *in);
+bool multiprocess_worker_returned(struct kvmf_instance *in, struct trap_frame *f);
 
 /* netpoll.c: epoll_create(1), pipe(2), epoll_ctl, epoll_wait/epoll_pwait, and read/write/close on their
  * descriptors; results for rax. */

@@ -464,6 +464,18 @@ int vm_set_fs_base(struct vm *vm, uint64_t fs_base)
     return KVMF_OK;
 }
 
+int vm_set_segment_bases(struct vm *vm, uint64_t fs_base, uint64_t gs_base)
+{
+    struct kvm_sregs sregs;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_GET_SREGS");
+    sregs.fs.base = fs_base;
+    sregs.gs.base = gs_base;
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return kvmf_fail_errno("KVM_SET_SREGS");
+    return KVMF_OK;
+}
+
 int vm_get_dirty_log(struct vm *vm, uint64_t *bitmap)
 {
     struct kvm_dirty_log log;

@@ -54,6 +54,8 @@
 #define ENTRY_TRAMPOLINE_ADDR (USER_TRAP_PAGE + 0x100) /* resets vector state, jumps to R11 */
 #define ENTRY_TRAMPOLINE_FXRSTOR_ADDR (ENTRY_TRAMPOLINE_ADDR + 0x20) /* the same without XSAVE */
 #define GS_TABLE_ADDR U(0x6000)
+#define GS_ENTRY_SIZE 16 /* per vCPU (multiprocess worker): vcpuid() at +0, vcpureqid() at +4 */
+#define MULTIPROCESS_MAX 16 /* vCPUs of a multiprocess call, the caller's included */
 #define STUB_DATA_ADDR U(0x7000)
 #define FPU_INIT_ADDR U(0x8000)
 #define IST_STACK_BOTTOM U(0x9000)

@@ -92,6 +92,8 @@ int sysarea_write(uint8_t *mem, struct page_tables *pt)
     if (kvmf_trampoline_fxrstor - kvmf_trampoline_begin != ENTRY_TRAMPOLINE_FXRSTOR_ADDR - ENTRY_TRAMPOLINE_ADDR)
         return kvmf_fail(KVMF_INTERNAL, "the fxrstor trampoline is not where layout.h says");
     memset(mem + GS_TABLE_ADDR, 0, PAGE_SIZE); /* vcpuid() = 0, vcpureqid() = 0 */
+    for (uint32_t i = 1; i < MULTIPROCESS_MAX; i++) /* the entries of multiprocess workers */
+        memcpy(mem + GS_TABLE_ADDR + GS_ENTRY_SIZE * i, &i, 4);
     memset(mem + STUB_DATA_ADDR, 0, PAGE_SIZE);
     write_fpu_image(mem);
 

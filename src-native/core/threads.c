@@ -71,6 +71,8 @@ int threads_copy(struct thread_set *dst, const struct thread_set *src)
     dst->next_tid = src->next_tid;
     dst->switched = false;
     dst->main_clear_tid = src->main_clear_tid;
+    dst->mp_active = src->mp_active;
+    dst->mp_running = src->mp_running;
     return KVMF_OK;
 }
 
@@ -82,7 +84,8 @@ static int threads_begin(struct kvmf_instance *in)
         return KVMF_OK;
     if (!(s->items = calloc(THREADS_MAX, sizeof *s->items)))
         return kvmf_fail(KVMF_INTERNAL, "out of memory for the program's threads");
-    s->items[0] = (struct guest_thread){.tid = 1, .state = THREAD_RUNNING, .clear_tid = s->main_clear_tid};
+    s->items[0] = (struct guest_thread){.tid = 1, .state = THREAD_RUNNING, .clear_tid = s->main_clear_tid,
+                                        .gs_base = GS_TABLE_ADDR};
     s->count = 1;
     s->current = 0;
     s->next_tid = 2;
@@ -92,6 +95,11 @@ static int threads_begin(struct kvmf_instance *in)
 static struct guest_thread *current(struct kvmf_instance *in)
 {
     return &in->threads.items[in->threads.current];
+}
+
+struct guest_thread *thread_current(struct kvmf_instance *in)
+{
+    return in->threads.items ? current(in) : NULL;
 }
 
 int32_t threads_current_tid(const struct kvmf_instance *in)
@@ -147,7 +155,7 @@ static int load_running(struct kvmf_instance *in, uint32_t to)
     struct guest_thread *next = &s->items[to];
     if (next->xsave && ioctl(in->vm.vcpu_fd, KVM_SET_XSAVE, next->xsave) < 0)
         return kvmf_fail_errno("KVM_SET_XSAVE");
-    int rc = vm_set_fs_base(&in->vm, next->fs_base);
+    int rc = vm_set_segment_bases(&in->vm, next->fs_base, next->gs_base);
     if (rc != KVMF_OK)
         return rc;
     in->fs_base = next->fs_base;
@@ -259,40 +267,52 @@ static int64_t reschedule(struct kvmf_instance *in, struct trap_frame *f)
 
 /* ---- the system calls --------------------------------------------------------------------------------------- */
 
-int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f)
+struct guest_thread *thread_spawn(struct kvmf_instance *in, const struct trap_frame *frame, uint8_t worker)
 {
-    uint64_t flags = f->rdi, stack = f->rsi, parent_tid = f->rdx, child_tid = f->r10, tls = f->r8;
-    if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
-        return -ENOSYS; /* a new process (fork, vfork, posix_spawn): there are none in the sandbox */
     if (threads_begin(in) != KVMF_OK) {
         exchange_fail(in, KVMF_INTERNAL, "%s", kvmf_last_error());
-        return -ENOMEM;
+        return NULL;
     }
     struct thread_set *s = &in->threads;
     uint32_t slot = 0;
     while (slot < THREADS_MAX && s->items[slot].state != THREAD_FREE)
         slot++;
     if (slot == THREADS_MAX)
-        return -EAGAIN;
-    if (((flags & CLONE_PARENT_SETTID) && !guest_ptr(in, parent_tid, 4)) ||
-        ((flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) && !guest_ptr(in, child_tid, 4)))
-        return -EFAULT;
+        return NULL;
     struct guest_thread *t = &s->items[slot];
     void *xsave = t->xsave;
-    *t = (struct guest_thread){.tid = s->next_tid++, .state = THREAD_RUNNABLE, .xsave = xsave};
-    t->frame = *f;
-    resume_form(&t->frame, 0); /* the child returns 0 from clone, on its own stack */
-    if (stack)
-        t->frame.rsp = stack;
-    t->clear_tid = flags & CLONE_CHILD_CLEARTID ? child_tid : 0;
-    int rc = save_vector_state(in, t); /* it starts with its parent's */
+    *t = (struct guest_thread){.tid = s->next_tid++, .state = THREAD_RUNNABLE, .xsave = xsave, .worker = worker,
+                               .gs_base = GS_TABLE_ADDR + GS_ENTRY_SIZE * worker};
+    t->frame = *frame;
+    int rc = save_vector_state(in, t); /* it starts with its creator's */
     if (rc == KVMF_OK)
         rc = vm_get_fs_base(&in->vm, &t->fs_base);
     if (rc != KVMF_OK) {
         t->state = THREAD_FREE;
         exchange_fail(in, KVMF_INTERNAL, "creating a thread: %s", kvmf_last_error());
-        return -ENOMEM;
+        return NULL;
     }
+    s->count++;
+    arm_timer(in); /* the creator's quantum starts to count: the new thread may run */
+    return t;
+}
+
+int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f)
+{
+    uint64_t flags = f->rdi, stack = f->rsi, parent_tid = f->rdx, child_tid = f->r10, tls = f->r8;
+    if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
+        return -ENOSYS; /* a new process (fork, vfork, posix_spawn): there are none in the sandbox */
+    if (((flags & CLONE_PARENT_SETTID) && !guest_ptr(in, parent_tid, 4)) ||
+        ((flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) && !guest_ptr(in, child_tid, 4)))
+        return -EFAULT;
+    struct trap_frame child = *f;
+    resume_form(&child, 0); /* the child returns 0 from clone, on its own stack */
+    if (stack)
+        child.rsp = stack;
+    struct guest_thread *t = thread_spawn(in, &child, in->threads.items ? current(in)->worker : 0);
+    if (!t)
+        return in->ex.error == KVMF_OK ? -EAGAIN : -ENOMEM;
+    t->clear_tid = flags & CLONE_CHILD_CLEARTID ? child_tid : 0;
     if (flags & CLONE_SETTLS)
         t->fs_base = tls;
     int32_t tid = t->tid;
@@ -300,8 +320,6 @@ int64_t thread_clone(struct kvmf_instance *in, struct trap_frame *f)
         guest_write(in, parent_tid, &tid, 4);
     if (flags & CLONE_CHILD_SETTID)
         guest_write(in, child_tid, &tid, 4);
-    s->count++;
-    arm_timer(in); /* the parent's quantum starts to count: the child may run */
     return tid;
 }
 
@@ -352,6 +370,22 @@ int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t ke
     t->bitset = bitset;
     t->timed = timed;
     resume_form(f, 0);
+    return reschedule(in, f);
+}
+
+int64_t thread_block_at_api_call(struct kvmf_instance *in, struct trap_frame *f, uint64_t key)
+{
+    if (!in->threads.items || in->threads.count < 2) {
+        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: a wait at 0x%llx with no other thread to end it",
+                      (unsigned long long)key);
+        return -EDEADLK;
+    }
+    struct guest_thread *t = current(in);
+    t->state = THREAD_WAITING;
+    t->futex = key;
+    t->bitset = ~0u;
+    t->timed = false;
+    f->rax = 0; /* (an API call's frame is past its `out` already: it resumes as it is) */
     return reschedule(in, f);
 }
 
@@ -446,6 +480,8 @@ bool thread_exit(struct kvmf_instance *in, struct trap_frame *f)
         guest_write(in, t->clear_tid, &zero, 4); /* pthread_join waits for this */
         wake(in, t->clear_tid, 1, FUTEX_BITSET_MATCH_ANY);
     }
+    if (t->worker)
+        multiprocess_worker_ended(in);
     t->state = THREAD_FREE;
     s->count--;
     long next = pick_next(in);

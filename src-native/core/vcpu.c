@@ -31,12 +31,15 @@ static void handle_trap(struct kvmf_instance *in)
     if (v == 13 && (f->cs & 3) == 3) {
         const uint8_t *code = guest_ptr(in, rip, 2);
         if (code && code[0] == 0xe7 && code[1] == 0x00) { /* out %eax,$0: an API call */
+            f->rip += 2; /* past the `out` during the call, as on the other two paths: a thread switch keeps it so */
             api_dispatch(in, f);
-            f->rip += 2;
+            in->threads.switched = false;
             return;
         }
     }
     if (v == 6 && rip == HANDLER_RETURN_ADDR) {
+        if (multiprocess_worker_returned(in, f))
+            return; /* a worker's function returned: that worker has ended, another thread runs */
         if (in->ex.phase == PHASE_STORAGE) {
             in->ex.finished = true; /* a storage function that returns has finished its call */
         } else if (in->ex.phase == PHASE_SOCKET) {
@@ -103,6 +106,7 @@ static void handle_port_io(struct kvmf_instance *in)
         f->error = 0;
         f->rip = start + 2; /* past the `out`, as the stub path leaves it: a freeze keeps this frame */
         api_dispatch(in, f);
+        in->threads.switched = false; /* (a switch left the next thread's registers in the frame) */
         if (!in->ex.finished)
             vm_resume_user(&in->vm, f);
         return;
@@ -144,6 +148,7 @@ static void handle_api_page(struct kvmf_instance *in)
     f->error = 0;
     f->rax = number;
     api_dispatch(in, f);
+    in->threads.switched = false;
     if (!in->ex.finished)
         vm_resume_user(&in->vm, f);
 }

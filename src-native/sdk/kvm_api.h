@@ -208,6 +208,18 @@ int wait_for_socket_events_paused(struct kvm_socket_event *ev, size_t n);
  * connection after its data. write(fd, ...) on an event's fd does the same for one piece, close(fd) closes. */
 void sys_sockets_write(const struct kvm_socket_event *ev, size_t n);
 
+/* Multiprocessing (the VMOD's): n counts every vCPU, the caller's (vcpuid() 0) included, 2 to 16; each call answers
+ * 0, or -1 (with the reason in the request's log). multiprocess runs fn(arg) in workers 1 .. n-1;
+ * multiprocess_array runs fn(i, array, element_size) in worker i; multiprocess_clone makes workers 1 .. n-1 go on
+ * from the call itself, worker i on the i-th of n stacks of stack_size bytes at stack_base, with the caller's
+ * registers but RSP (and RAX: 0), so the code after it must not use the caller's stack frame; a clone worker ends at
+ * its multiprocess_wait(). multiprocess_wait() returns once every worker has ended (a worker's function returned).
+ * Under kvmfilter the workers take turns on one CPU: the same results, not the VMOD's parallel speed. */
+long multiprocess(size_t n, void (*fn)(void *), void *arg);
+long multiprocess_array(size_t n, void (*fn)(int, void *array, size_t element_size), void *array, size_t element_size);
+long multiprocess_clone(size_t n, void *stack_base, size_t stack_size);
+long multiprocess_wait(void);
+
 /* Writes one log line (text[0..len), no newline needed) to the host's log for this program. */
 void sys_log(const char *text, size_t len);
 
@@ -284,6 +296,10 @@ __asm__(KVM_API_DEFINE_CALL(register_func, KVM_CALL_REGISTER_FUNC)
         KVM_API_DEFINE_CALL(get_meminfo, KVM_CALL_GET_MEMINFO)
         KVM_API_DEFINE_CALL(sys_fetch, KVM_CALL_FETCH)
         KVM_API_DEFINE_CALL(sys_request, KVM_CALL_SELF_REQUEST)
+        KVM_API_DEFINE_CALL(multiprocess, KVM_CALL_MULTIPROCESS)
+        KVM_API_DEFINE_CALL(multiprocess_array, KVM_CALL_MULTIPROCESS_ARRAY)
+        KVM_API_DEFINE_CALL(multiprocess_clone, KVM_CALL_MULTIPROCESS_CLONE)
+        KVM_API_DEFINE_CALL(multiprocess_wait, KVM_CALL_MULTIPROCESS_WAIT)
         KVM_API_DEFINE_CALL(sys_log, KVM_CALL_LOG)
         KVM_API_DEFINE_CALL(sys_is_debug, KVM_CALL_IS_DEBUG)
         KVM_API_DEFINE_CALL(sys_breakpoint, KVM_CALL_BREAKPOINT));

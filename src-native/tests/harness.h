@@ -74,5 +74,6 @@ void test_fetch(void);
 void test_egress(void);
 void test_socket(void);
 void test_threads(void);
+void test_multiprocess(void);
 void test_files(void);
 #endif

@@ -188,6 +188,7 @@ int main(int argc, char **argv)
         {"egress", test_egress},
         {"socket", test_socket},
         {"threads", test_threads},
+        {"multiprocess", test_multiprocess},
     };
     const char *only = getenv("TEST_GROUPS"); /* e.g. "files,stream": run just those (while working on them) */
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
