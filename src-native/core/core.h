@@ -91,8 +91,8 @@ void vm_enter_user(struct vm *vm, const struct trap_frame *f, uint64_t fs_base);
 /* The ring-3 registers of the last exit (valid for exits taken in ring 3, such as API page
  * stores), as a trap frame. */
 void vm_exit_regs(const struct vm *vm, struct trap_frame *f);
-/* The registers of a vCPU stopped by a signal (KVM_RUN returned EINTR), wherever it was: whether in ring 3, and
- * its FS base. */
+/* The registers of a vCPU stopped by a signal (KVM_RUN returned EINTR), wherever it was: whether it is in ring 3
+ * with no event on its way in (only then may other registers be loaded), and its FS base. */
 int vm_interrupted_regs(struct vm *vm, struct trap_frame *f, bool *in_user, uint64_t *fs_base);
 /* Continues the interrupted ring-3 code with the frame's general registers (segments unchanged). */
 void vm_resume_user(struct vm *vm, const struct trap_frame *f);

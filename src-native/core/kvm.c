@@ -293,16 +293,23 @@ int vm_interrupted_regs(struct vm *vm, struct trap_frame *f, bool *in_user, uint
 {
     struct kvm_regs r;
     struct kvm_sregs s;
+    struct kvm_vcpu_events events;
     if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
         return kvmf_fail_errno("KVM_GET_REGS");
     if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
         return kvmf_fail_errno("KVM_GET_SREGS");
+    if (ioctl(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &events) < 0)
+        return kvmf_fail_errno("KVM_GET_VCPU_EVENTS");
 #define FROM_KVM(reg) f->reg = r.reg;
     FRAME_REGS(FROM_KVM)
 #undef FROM_KVM
     f->cs = USER_CS;
     f->ss = USER_DS;
-    *in_user = (s.cs.selector & 3) == 3;
+    /* An event on its way in (a syscall's fault into the stub, say) belongs to these registers: it would be
+     * delivered over any others loaded now, so the vCPU counts as busy, as in the stub. */
+    bool pending = events.exception.injected || events.exception.pending || events.interrupt.injected ||
+                   events.nmi.injected;
+    *in_user = (s.cs.selector & 3) == 3 && !pending;
     *fs_base = s.fs.base;
     return KVMF_OK;
 }

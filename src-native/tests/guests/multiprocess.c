@@ -11,6 +11,7 @@
  */
 #define ABI_IMPLEMENTATION
 #include "abi.h"
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -55,6 +56,17 @@ static void nothing(void *arg)
     (void)arg;
 }
 
+/* A worker that runs until the caller lets it go: workers are preempted, so one that returned at once could have
+ * ended before the caller's next call. */
+static volatile int released;
+
+static void hold(void *arg)
+{
+    (void)arg;
+    while (!released)
+        sched_yield();
+}
+
 static void on_get(const char *url, const char *arg)
 {
     (void)url;
@@ -81,9 +93,11 @@ static void on_get(const char *url, const char *arg)
         multiprocess_wait();
         snprintf(text, sizeof text, a == 0 && b == 0 ? "again ok" : "again failed %ld %ld", a, b);
     } else if (!strcmp(arg, "refused")) {
-        long first = multiprocess(2, nothing, NULL);
+        released = 0;
+        long first = multiprocess(2, hold, NULL);
         long twice = multiprocess(2, nothing, NULL);
         long one = multiprocess(1, nothing, NULL), many = multiprocess(17, nothing, NULL);
+        released = 1;
         multiprocess_wait();
         snprintf(text, sizeof text, "%ld %ld %ld %s", twice, one, many, first == 0 ? "ok" : "first failed");
     } else if (!strcmp(arg, "crash")) {
