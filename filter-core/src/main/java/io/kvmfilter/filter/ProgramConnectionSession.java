@@ -4,11 +4,6 @@ import io.kvmfilter.kvm.ConnectionOutcome;
 import io.kvmfilter.kvm.ConnectionOutput;
 import io.kvmfilter.kvm.Failure;
 import io.kvmfilter.kvm.ProgramConnection;
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
-import jakarta.servlet.ServletOutputStream;
-import jakarta.servlet.WriteListener;
-import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -21,18 +16,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One upgraded connection served by a program ({@link ProgramServlet}'s {@code connections}): the client's bytes go
- * to the program as they arrive (a ReadListener), the program's bytes to the client through a queue that a
- * WriteListener drains, so no thread ever blocks on a slow client. While the queue holds more than
- * {@link #READ_PAUSE} bytes the client's further bytes are left unread; a program that makes more than
- * {@link #MAX_WAITING} bytes wait for a client that does not read ends its session.
+ * to the program as they arrive, the program's bytes to the client through a queue that the container drains as it
+ * can write, so no thread ever blocks on a slow client. While the queue holds more than {@link #READ_PAUSE} bytes
+ * the client's further bytes are left unread; a program that makes more than {@link #MAX_WAITING} bytes wait for a
+ * client that does not read ends its session.
+ *
+ * <p>How bytes reach the client and come from it is a {@link Transport}'s: the Servlet upgrade's streams
+ * ({@link ProgramConnectionUpgrade}, Tomcat) or Jetty's endpoint ({@link JettyConnectionTakeover}). Everything else
+ * is here, the same for both: the queue and its bounds, the idle timeout and time limit, when the connection closes
+ * and what the program is told.
  *
  * <p>The session ends when the program closes its connection or fails, when the client closes or the connection
  * breaks, or at the idle timeout or time limit (checked on the servlet's timer thread); the connection is closed
  * once the program's last bytes are out. Tomcat closes an upgraded connection that another thread closed only when
  * it next handles it (the client's next byte, or its close): the program's session and instance end at once all
- * the same. Container callbacks for one connection come one at a time (both Jetty and
- * Tomcat serialise them), so only one of them reads at a time; the program's calls are serialised by
- * {@link ProgramConnection}.
+ * the same. A transport reads on one thread at a time (container callbacks for one connection come one at a time);
+ * the program's calls are serialised by {@link ProgramConnection}.
  */
 final class ProgramConnectionSession implements ConnectionOutput {
     private static final System.Logger LOG = System.getLogger(ProgramServlet.class.getName());
@@ -41,7 +40,35 @@ final class ProgramConnectionSession implements ConnectionOutput {
     static final int MAX_WAITING = 4 << 20;
     /** Above this many waiting bytes the client's input is not read until the client has taken them. */
     static final int READ_PAUSE = 64 << 10;
-    private static final int READ_PIECE = 16 << 10;
+    /** The most client bytes a transport reads at once. */
+    static final int READ_PIECE = 16 << 10;
+
+    /**
+     * The client connection under a session: the container's side. The session calls it under its own lock (so
+     * one call at a time), except {@link #resumeReading}.
+     */
+    interface Transport {
+        /**
+         * @return true when {@link #write} may be called now; when false, the transport calls
+         *     {@link #writePossible()} once it may
+         */
+        boolean isReady() throws IOException;
+
+        /** Hands the client a piece of the program's bytes (the array is the transport's from now on). */
+        void write(byte[] piece) throws IOException;
+
+        /** The pieces written so far must reach the client now, not wait for more. */
+        void flush() throws IOException;
+
+        /**
+         * Reading stopped at {@link #mayRead()} while too many bytes waited for the client; it has taken them: read
+         * on. Called without the session's lock, on the thread that drained the queue.
+         */
+        void resumeReading() throws IOException;
+
+        /** Closes the client connection; called once. */
+        void close() throws Exception;
+    }
 
     private final String program;
     private final RequestLine request;
@@ -49,7 +76,6 @@ final class ProgramConnectionSession implements ConnectionOutput {
     private final TransformStats stats;
     private final ScheduledExecutorService timer;
     private final long idleNanos;
-    private final byte[] readBuffer = new byte[READ_PIECE];
 
     private volatile ProgramConnection connection;
     private volatile long lastActivity = System.nanoTime();
@@ -58,9 +84,7 @@ final class ProgramConnectionSession implements ConnectionOutput {
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     private long waitingBytes;
     private boolean unflushed;
-    private WebConnection web;
-    private ServletInputStream in;
-    private ServletOutputStream out;
+    private Transport transport;
     private boolean readPaused;
     private boolean ended;
     private boolean webClosed;
@@ -82,6 +106,11 @@ final class ProgramConnectionSession implements ConnectionOutput {
         this.idleNanos = idleTimeout.toNanos();
     }
 
+    /** @return the idle timeout this session closes its connection at */
+    Duration idleTimeout() {
+        return Duration.ofNanos(idleNanos);
+    }
+
     /**
      * The program took the connection (its greeting waits in the queue): the timers start now, so a connection
      * whose upgrade never completes still ends.
@@ -99,17 +128,20 @@ final class ProgramConnectionSession implements ConnectionOutput {
         }
     }
 
-    /** The upgrade is done: the connection's streams exist, and the waiting bytes can go out. */
-    void start(WebConnection upgraded) throws IOException {
+    /**
+     * The upgrade is done: the waiting bytes can go out through the transport (it calls {@link #writePossible()}
+     * when it is ready for them). A session that was closed meanwhile (a time limit) closes it at once.
+     *
+     * @return whether the transport is to read the client's bytes: false when the session has already ended
+     */
+    boolean start(Transport upgraded) {
         synchronized (this) {
-            web = upgraded;
-            in = upgraded.getInputStream();
-            out = upgraded.getOutputStream();
-            // The container calls onWritePossible once it can write: the greeting goes out then.
-            out.setWriteListener(new Writes());
-            if (!ended) {
-                in.setReadListener(new Reads());
+            transport = upgraded;
+            if (webClosed) {
+                closeTransport(); // closed by a timer before the upgrade completed
+                return false;
             }
+            return !ended;
         }
     }
 
@@ -131,16 +163,16 @@ final class ProgramConnectionSession implements ConnectionOutput {
 
     /** Hands waiting bytes to the container while it is ready; closes the connection after the last ones. */
     private void drain() throws IOException {
-        if (out == null || webClosed) {
+        if (transport == null || webClosed) {
             return;
         }
-        while (out.isReady()) {
+        while (transport.isReady()) {
             byte[] next = waiting.poll();
             if (next == null) {
                 if (unflushed) {
-                    // Jetty gathers small writes until a flush: the client must see each piece now.
+                    // A Servlet output may gather small writes until a flush: the client must see each piece now.
                     unflushed = false;
-                    out.flush();
+                    transport.flush();
                     continue;
                 }
                 if (ended) {
@@ -149,36 +181,54 @@ final class ProgramConnectionSession implements ConnectionOutput {
                 return;
             }
             waitingBytes -= next.length;
-            out.write(next);
+            transport.write(next);
             unflushed = true;
             lastActivity = System.nanoTime();
         }
     }
 
-    /** Reads what the client sent while it is there, giving each piece to the program. */
-    private void readAvailable() throws IOException {
-        for (;;) {
-            synchronized (this) {
-                if (ended || webClosed) {
-                    return;
-                }
-                if (waitingBytes > READ_PAUSE) {
-                    readPaused = true; // onWritePossible reads on once the client has taken them
-                    return;
-                }
+    /**
+     * Whether the transport may read the client's next bytes now: not once the session has ended, and not while
+     * more than {@link #READ_PAUSE} bytes wait for the client ({@link Transport#resumeReading} follows then).
+     */
+    boolean mayRead() {
+        synchronized (this) {
+            if (ended || webClosed) {
+                return false;
             }
-            if (!in.isReady()) {
-                return; // onDataAvailable or onAllDataRead follows
+            if (waitingBytes > READ_PAUSE) {
+                readPaused = true;
+                return false;
             }
-            int n = in.read(readBuffer);
-            if (n < 0) {
-                return;
-            }
-            if (n > 0) {
-                lastActivity = System.nanoTime();
-                after(connection.deliver(readBuffer, 0, n));
+            return true;
+        }
+    }
+
+    /** Bytes the client sent: they go to the program (on the calling thread, which the program's step holds). */
+    void received(byte[] data, int offset, int length) {
+        if (length > 0) {
+            lastActivity = System.nanoTime();
+            after(connection.deliver(data, offset, length));
+        }
+    }
+
+    /** The transport can take more of the program's bytes: they go out, and reading resumes once few wait. */
+    void writePossible() throws IOException {
+        boolean resume;
+        synchronized (this) {
+            drain();
+            resume = readPaused && waitingBytes <= READ_PAUSE && !ended && !webClosed;
+            if (resume) {
+                readPaused = false;
             }
         }
+        if (resume) {
+            transport().resumeReading();
+        }
+    }
+
+    private synchronized Transport transport() {
+        return transport;
     }
 
     /** What a step of the program's session did: a failure is logged, an end closes the connection. */
@@ -211,8 +261,9 @@ final class ProgramConnectionSession implements ConnectionOutput {
     /**
      * The client has closed its side, or the connection broke: the program is told. After a close the client may
      * still read the program's last bytes, so the connection closes once they are out; after an error at once.
+     * Never called from within a program's step (a transport's write reports its failure by throwing).
      */
-    private void clientGone(String reason, boolean broken) {
+    void clientGone(String reason, boolean broken) {
         after(connection.close(reason));
         if (broken) {
             synchronized (this) {
@@ -269,12 +320,16 @@ final class ProgramConnectionSession implements ConnectionOutput {
         waiting.clear();
         waitingBytes = 0;
         cancelTimers();
-        if (web != null) {
-            try {
-                web.close();
-            } catch (Exception e) {
-                LOG.log(Level.DEBUG, "kvmfilter: closing the connection of program " + program + " failed", e);
-            }
+        if (transport != null) {
+            closeTransport();
+        }
+    }
+
+    private void closeTransport() {
+        try {
+            transport.close();
+        } catch (Exception e) {
+            LOG.log(Level.DEBUG, "kvmfilter: closing the connection of program " + program + " failed", e);
         }
     }
 
@@ -298,47 +353,6 @@ final class ProgramConnectionSession implements ConnectionOutput {
             waiting.clear();
             waitingBytes = 0;
             cancelTimers();
-        }
-    }
-
-    /** The client's bytes. */
-    private final class Reads implements ReadListener {
-        @Override
-        public void onDataAvailable() throws IOException {
-            readAvailable();
-        }
-
-        @Override
-        public void onAllDataRead() {
-            clientGone("client closed", false);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            clientGone("client error", true);
-        }
-    }
-
-    /** The container can take more of the program's bytes. */
-    private final class Writes implements WriteListener {
-        @Override
-        public void onWritePossible() throws IOException {
-            boolean resume;
-            synchronized (ProgramConnectionSession.this) {
-                drain();
-                resume = readPaused && waitingBytes <= READ_PAUSE && !ended && !webClosed;
-                if (resume) {
-                    readPaused = false;
-                }
-            }
-            if (resume) {
-                readAvailable();
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            clientGone("client error", true);
         }
     }
 }

@@ -68,8 +68,11 @@ import java.util.regex.Pattern;
  * (as a failed request, with {@code X-KVM-Program}). The connection is closed after {@code connectionIdleTimeout}
  * (default 60s) without a byte either way, and after {@code connectionMaxTime} (default 60m) in all; the program is
  * told why ("idle timeout", "time limit"). A session the program ends by failing is logged as a request's failure.
- * Other requests are answered as always. On Jetty 12, whose Servlet upgrade does not pass the client's bytes on,
- * {@code connections} is turned off at {@link #init()} with a warning.
+ * Other requests are answered as always. On Jetty 12 (ee10), whose Servlet upgrade does not pass the client's
+ * bytes on, the connection is taken over through Jetty's core API instead ({@code HttpStream}'s upgrade attribute,
+ * as Jetty's WebSocket does); that needs Jetty's server classes visible to kvmfilter (on the server's class path,
+ * as with the kvmfilter Jetty module, not in a web application's {@code WEB-INF/lib}, from which Jetty hides them):
+ * without them {@code connections} is turned off at {@link #init()} with a warning.
  */
 public class ProgramServlet extends HttpServlet {
 
@@ -115,6 +118,9 @@ public class ProgramServlet extends HttpServlet {
             PARAM_SELF_REQUESTS, PARAM_SELF_REQUEST_DEPTH, PARAM_SELF_REQUEST_CONCURRENCY, PARAM_CONNECTIONS,
             PARAM_CONNECTION_IDLE_TIMEOUT, PARAM_CONNECTION_MAX_TIME, KvmFilterConfig.PARAM_LIBRARY,
             KvmFilterConfig.PARAM_PROGRAM_SETTINGS, KvmFilterConfig.PARAM_TIMEOUT, KvmFilterConfig.PARAM_QUEUE_TIMEOUT);
+    /** The Jetty 12 classes {@link JettyConnectionTakeover} needs, looked up by name before it is loaded. */
+    private static final List<String> JETTY_CORE = List.of("org.eclipse.jetty.ee10.servlet.ServletContextRequest",
+            "org.eclipse.jetty.server.HttpStream", "org.eclipse.jetty.io.AbstractConnection");
     /** A protocol name of an Upgrade header: a token, optionally with a version ("websocket", "foo/2"). */
     private static final Pattern PROTOCOL = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?");
 
@@ -125,6 +131,8 @@ public class ProgramServlet extends HttpServlet {
     private transient int selfRequestDepth;
     private transient java.util.concurrent.Semaphore selfRequestsRunning;
     private transient boolean connections;
+    /** Connections are taken over through Jetty's core API ({@link JettyConnectionTakeover}), not the Servlet upgrade. */
+    private transient boolean jettyConnections;
     private transient Duration connectionIdleTimeout;
     private transient Duration connectionMaxTime;
     /** The idle timeouts and time limits of this servlet's connections; null without connections. */
@@ -189,11 +197,16 @@ public class ProgramServlet extends HttpServlet {
             connections = takeover != null && KvmFilterSpec.parseBoolean(PARAM_CONNECTIONS, takeover.trim());
             if (connections && getServletContext().getServerInfo().toLowerCase(Locale.ROOT).startsWith("jetty")) {
                 // Jetty 12's Servlet upgrade ends the upgraded input at once (it reads the request's empty body, not
-                // the client's bytes) and then parses what the client sends as HTTP again: a program cannot serve that.
-                LOG.log(Level.WARNING, "kvmfilter: servlet {0}: connections are off on {1}: its Servlet upgrade does not"
-                        + " pass the client''s bytes on; upgrade requests get the program''s plain answer", name,
-                        getServletContext().getServerInfo());
-                connections = false;
+                // the client's bytes) and then parses what the client sends as HTTP again: the connection is taken
+                // over through Jetty's core API instead, which a web application's own class loader cannot see.
+                jettyConnections = jettyCoreVisible(ProgramServlet.class.getClassLoader());
+                if (!jettyConnections) {
+                    LOG.log(Level.WARNING, "kvmfilter: servlet {0}: connections are off on {1}: Jetty''s core classes"
+                            + " ({2}) are not visible to kvmfilter (in a web application''s WEB-INF/lib Jetty hides"
+                            + " them; the kvmfilter Jetty module has them); upgrade requests get the program''s plain"
+                            + " answer", name, getServletContext().getServerInfo(), String.join(", ", JETTY_CORE));
+                    connections = false;
+                }
             }
             connectionIdleTimeout = durationParameter(PARAM_CONNECTION_IDLE_TIMEOUT, DEFAULT_CONNECTION_IDLE_TIMEOUT);
             connectionMaxTime = durationParameter(PARAM_CONNECTION_MAX_TIME, DEFAULT_CONNECTION_MAX_TIME);
@@ -215,6 +228,22 @@ public class ProgramServlet extends HttpServlet {
             StatsRegistry.register(getServletContext(), "servlet:" + name, statsSource);
         } catch (IllegalArgumentException e) {
             throw new ServletException("ProgramServlet '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether Jetty's core classes can be reached from the filter: not when it sits in a web application's
+     * {@code WEB-INF/lib}, from which Jetty hides its server classes. Names them only, so that no class that links
+     * against Jetty is loaded unless they are there.
+     */
+    private static boolean jettyCoreVisible(ClassLoader loader) {
+        try {
+            for (String className : JETTY_CORE) {
+                Class.forName(className, false, loader);
+            }
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
         }
     }
 
@@ -280,8 +309,8 @@ public class ProgramServlet extends HttpServlet {
         }
         if (connections) {
             String protocol = upgradeProtocol(request);
-            if (protocol != null && started.takesConnections(program)) {
-                takeOver(started, protocol, request, response);
+            if (protocol != null && started.takesConnections(program)
+                    && takeOver(started, protocol, request, response)) {
                 return;
             }
         }
@@ -376,16 +405,27 @@ public class ProgramServlet extends HttpServlet {
     /**
      * Hands the connection to the program: an instance is taken and the session opened first, so that a full pool
      * or a failing program gets an HTTP answer; then 101, and the connection belongs to the program.
+     *
+     * @return false when the connection cannot be taken (on Jetty: a request of another environment); the request
+     *     is then answered as any other
      */
-    private void takeOver(Kvm started, String protocol, HttpServletRequest request, HttpServletResponse response)
+    private boolean takeOver(Kvm started, String protocol, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
+        // Looked up before the program runs, so that a connection Jetty cannot hand over costs no session.
+        JettyConnectionTakeover jetty = null;
+        if (jettyConnections) {
+            jetty = JettyConnectionTakeover.of(request);
+            if (jetty == null) {
+                return false;
+            }
+        }
         RequestLine line = RequestLine.of(request);
         String address = request.getRemoteAddr();
         String remote = (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + request.getRemotePort();
         ScheduledExecutorService timer = connectionTimer;
         if (timer == null) {
             fail(response, 503, "unavailable", "the servlet is being stopped");
-            return;
+            return true;
         }
         ProgramConnectionSession session = new ProgramConnectionSession(program, line, remote, connectionStats, timer,
                 connectionIdleTimeout);
@@ -396,12 +436,17 @@ public class ProgramServlet extends HttpServlet {
             String reason = KvmTransform.reason(failure);
             stats.failure(Outcome.fallback(program, reason), failure.message(), line);
             fail(response, statusFor(failure.kind()), reason, "program " + program + " failed: " + reason);
-            return;
+            return true;
         }
         session.opened(connection, connectionMaxTime);
         response.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
         response.setHeader("Upgrade", protocol);
         response.setHeader("Connection", "Upgrade");
+        if (jetty != null) {
+            // Jetty hands the connection over once this 101 is complete, after this method returns.
+            jetty.upgradeTo(session);
+            return true;
+        }
         ProgramConnectionUpgrade handler;
         try {
             handler = request.upgrade(ProgramConnectionUpgrade.class);
@@ -411,6 +456,7 @@ public class ProgramServlet extends HttpServlet {
         }
         // The container calls init() after this method returns: the session is there by then.
         handler.serve(session);
+        return true;
     }
 
     /** Status, content type, the program's own headers (not the container's framing ones) and Cache-Control. */

@@ -6,10 +6,4 @@ class JettySandboxTest extends SandboxFilterContract {
     ServletContainer newContainer() {
         return new JettyContainer();
     }
-
-    /** Jetty 12's Servlet upgrade ends the upgraded input at once: ProgramServlet keeps connections off. */
-    @Override
-    boolean upgradePassesClientBytes() {
-        return false;
-    }
 }

@@ -32,11 +32,19 @@ final class UpgradeClient implements AutoCloseable {
 
     /** Connects and sends {@code GET path} with {@code Connection: Upgrade} and {@code Upgrade: protocol}; reads the head. */
     static UpgradeClient upgrade(int port, String path, String protocol) throws IOException {
+        return upgrade(port, path, protocol, "");
+    }
+
+    /**
+     * As {@link #upgrade(int, String, String)}, with {@code early} sent in the same write right after the request,
+     * before the answer: bytes of the upgraded protocol the server reads together with the request.
+     */
+    static UpgradeClient upgrade(int port, String path, String protocol, String early) throws IOException {
         Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(READ_TIMEOUT_MS);
         UpgradeClient client = new UpgradeClient(socket);
         client.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: " + protocol
-                + "\r\n\r\n");
+                + "\r\n\r\n" + early);
         client.readHead();
         return client;
     }
@@ -79,6 +87,11 @@ final class UpgradeClient implements AutoCloseable {
     void send(String text) throws IOException {
         socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
         socket.getOutputStream().flush();
+    }
+
+    /** Closes the client's sending side (a half-close): the server reads the end of its input. */
+    void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
     }
 
     /** @return exactly n bytes as text; fails when the connection ends first or they do not come in time */
