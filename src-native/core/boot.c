@@ -91,6 +91,17 @@ static int build_stack(struct kvmf_program *p, uint8_t *mem, uint64_t *sp_out)
     return KVMF_OK;
 }
 
+/* Where handlers run: on the main stack, below the frozen stack pointer and its red zone, as under the VMOD ("a new
+ * stack that does not trample the old one"), so that a runtime which knows its main thread's stack (cgo's g0
+ * bounds in Go) finds its callbacks inside it; on the spare request stack when the freeze left too little room. */
+static void place_request_stack(struct kvmf_program *p, uint64_t frozen_rsp)
+{
+    uint64_t main_bottom = p->stack_top - MAIN_STACK_SIZE;
+    uint64_t top = (frozen_rsp - RED_ZONE_SIZE) & ~U(15);
+    if (frozen_rsp <= p->stack_top && top > main_bottom && top - main_bottom >= REQUEST_STACK_MIN)
+        p->request_stack_top = top;
+}
+
 /* Lays out and maps heap and stacks (see layout.h); returns the address space. */
 static int map_program_memory(struct kvmf_program *p, struct page_tables *pt)
 {
@@ -170,6 +181,7 @@ static int boot(struct kvmf_program *p, uint8_t *mem, uint64_t sp)
         p->frozen_frame = *f;
         memcpy(p->frozen_files, boot->files, sizeof p->frozen_files);
         rc = threads_copy(&p->frozen_threads, &boot->threads);
+        place_request_stack(p, f->rsp);
         p->frozen_netpoll = boot->netpoll;
         p->paused_mode = ex->paused_mode;
         p->paused_req_addr = ex->paused_req_addr;

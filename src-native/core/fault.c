@@ -49,8 +49,9 @@ const char *privileged_instruction(const uint8_t *code)
 static bool in_guard_page(struct kvmf_instance *in, uint64_t addr)
 {
     const struct kvmf_program *p = in->program;
-    uint64_t guard1 = p->request_stack_top - REQUEST_STACK_SIZE - STACK_GUARD_SIZE;
-    uint64_t guard2 = p->request_stack_top;
+    /* Below the main stack its guard, then the spare request stack and its guard (boot.c). */
+    uint64_t guard2 = p->stack_top - MAIN_STACK_SIZE - STACK_GUARD_SIZE;
+    uint64_t guard1 = guard2 - REQUEST_STACK_SIZE - STACK_GUARD_SIZE;
     return (addr >= guard1 && addr < guard1 + STACK_GUARD_SIZE) ||
            (addr >= guard2 && addr < guard2 + STACK_GUARD_SIZE);
 }

@@ -19,7 +19,8 @@
  *   0x100000 - ...       the program: ELF segments (usually at 0x400000; VMOD programs may be
  *                        linked lower, e.g. at 0x1ff000), then brk heap growing up
  *   ...                  mmap area growing down from the stacks
- *   top - stacks         request stack and main stack, each below a guard page
+ *   top - stacks         spare request stack and main stack, each below a guard page (handlers run
+ *                        on the main stack, below the frozen stack pointer: boot.c)
  */
 #ifndef KVMF_LAYOUT_H
 #define KVMF_LAYOUT_H
@@ -77,7 +78,9 @@
 #define PIE_LOAD_BASE U(0x400000)
 
 #define MAIN_STACK_SIZE (U(8) << 20)
-#define REQUEST_STACK_SIZE (U(8) << 20)
+#define REQUEST_STACK_SIZE (U(8) << 20)  /* the spare request stack (boot.c, place_request_stack) */
+#define REQUEST_STACK_MIN (U(4) << 20)   /* room a handler gets below the frozen stack pointer at least */
+#define RED_ZONE_SIZE 128                /* below RSP, the x86-64 ABI's: a handler starts below it */
 /* Below each stack an unmapped 1 MiB turns an overflow into a page fault, even when one stack
  * frame is larger than a page. */
 #define STACK_GUARD_SIZE (U(1) << 20)

@@ -79,6 +79,9 @@ gobuild() { # output, package
 }
 check "sdk/go/examples/json_format builds (Go, static, no cgo)" gobuild "$tmp/json_format" ./examples/json_format
 check "sdk/go/tests/runtime builds (Go)" gobuild "$tmp/goruntime" ./tests/runtime
+check "sdk/go/examples/cgo_handler builds (Go with cgo over kvm_api.h, static)" bash -c "cd sdk/go && CGO_ENABLED=1 \
+	GOCACHE='$tmp/gocache' GOPATH='$tmp/gopath' go build -ldflags '-linkmode external -extldflags -static' \
+	-o '$tmp/cgo_handler' ./examples/cgo_handler"
 check "json_format compacts natively" bash -c "[[ \"\$('$tmp/json_format' compact <'$tmp/doc.json')\" == '$minified' ]]"
 hello="$BUILD/sdk/hello"
 check "hello greets natively" bash -c "[[ \"\$('$hello')\" == 'Hello from hello (native)' ]]"
@@ -114,6 +117,9 @@ if [[ -x "$kvmrun" ]]; then
 		check "the Go runtime in the sandbox: $go_check" bash -c "[[ \"\$('$kvmrun' --max-memory 1024 --header 'X-Test: go' \
 			--arg $go_check '$tmp/goruntime' 2>/dev/null)\" == '$go_check ok' ]]"
 	done
+	check "cgo_handler (the VMOD's Go style: a Go handler called from C) answers each request from the frozen state" \
+		bash -c "[[ \"\$('$kvmrun' --max-memory 1024 --url /x --arg a --arg b '$tmp/cgo_handler' 2>/dev/null | tr '\\n' ,)\" == \
+		'cgo handler: /x a 1,cgo handler: /x b 1,' ]]"
 	check "the Go runtime in the sandbox: each request starts from the frozen state" bash -c "[[ \"\$('$kvmrun' \
 		--max-memory 1024 --arg state --arg state --arg state '$tmp/goruntime' 2>/dev/null | tr '\\n' ,)\" == 'state ok,state ok,state ok,' ]]"
 	check "assemble without a server answering self-requests notes -EPERM for each part" bash -c "[[ \"\$('$kvmrun' --arg /a,/b '$tmp/assemble' 2>/dev/null)\" == \$'<!-- /a: error -1 -->\\n<!-- /b: error -1 -->' ]]"

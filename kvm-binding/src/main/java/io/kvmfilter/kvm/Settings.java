@@ -159,9 +159,8 @@ final class Settings {
     static final Map<String, String> VMOD_ONLY_KEYS = vmodOnlyKeys();
 
     private static Map<String, String> vmodOnlyKeys() {
-        String goPrograms = "the VMOD needs it for Go programs; kvmfilter runs Go programs without it (built with "
-                + "CGO_ENABLED=0 and kvmfilter's Go binding, src-native/sdk/go, with max_memory of at least 1024 MiB), "
-                + "and does not run the VMOD's cgo-based Go API";
+        String goPrograms = "the VMOD needs it for Go programs; kvmfilter runs Go programs without it, with cgo or "
+                + "without (give them max_memory of at least 1024 MiB)";
         String hugePages = "kvmfilter maps the guest's heap with 2 MiB pages already and does not back guests with "
                 + "host huge pages";
         String memory = "kvmfilter limits memory with max_memory (the whole VM) and max_request_memory (one request)";
