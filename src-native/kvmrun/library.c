@@ -268,6 +268,14 @@ static int apply_key(struct library_settings *out, const char *library, const ch
     } else if (!strcmp(key, "egress")) {
         ok = pack_egress(v, &out->egress, &c->egress_len);
         c->egress = out->egress;
+    } else if (!strcmp(key, "address_space")) {
+        ok = mib(v, 1, &out->address_space); /* the guest's addresses are its memory: max_memory (library_load) */
+    } else if (!strcmp(key, "relocate_fixed_mmap")) {
+        /* The VMOD's false (what Go programs are given): a fixed mapping goes where it is asked, as here. */
+        if (v->type == JSON_BOOL && v->u.boolean)
+            return fail(out, "%s: key \"%s\": true (move fixed mappings elsewhere) is not supported; kvmfilter places "
+                        "them where the program asks, the VMOD's false", library, key);
+        ok = v->type == JSON_BOOL;
     } else {
         size_t i = 0;
         while (known_keys[i] && strcmp(known_keys[i], key))
@@ -327,6 +335,8 @@ int library_load(const char *library, const char *name, struct library_settings 
             fail(out, "%s: the group of program \"%s\" is not defined in the library", library, name);
         else if ((!defaults || apply_entry(out, library, defaults) == 0) && apply_entry(out, library, entry) == 0)
             rc = out->program ? 0 : fail(out, "%s: program \"%s\" has no \"filename\"", library, name);
+        if (rc == 0 && out->address_space > out->config.max_memory)
+            out->config.max_memory = out->address_space;
     }
     json_free(root);
     return rc;

@@ -11,6 +11,7 @@ struct library_settings {
     struct kvmf_config config; /* the defaults, then the program's group, then the program */
     char *program;             /* the ELF's path, relative paths resolved against the library's directory */
     char *state_file, *arguments, *environment, *allowed_paths, *egress; /* owned blobs the config points to */
+    uint64_t address_space;    /* the VMOD's "address_space" (bytes): max_memory is made at least this */
     char error[600];
 };
 

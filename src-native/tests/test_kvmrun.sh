@@ -80,6 +80,14 @@ usage: kvmrun [--method M] [--url U] [--arg S]... [--content-type CT] [--body FI
        kvmrun --connection [--remote ADDR] [--url U] [the limits above] PROGRAM|NAME
 1"
 
+# The VMOD's settings for Go programs: address_space is max_memory here (so a max_request_memory above the default
+# max_memory is allowed), relocate_fixed_mmap only false.
+printf '{ "p": { "filename": "%s", "address_space": 1536, "max_request_memory": 1400, "relocate_fixed_mmap": false },
+	"q": { "filename": "%s", "relocate_fixed_mmap": true } }' "$PWD/$G/hello" "$PWD/$G/hello" >"$T/vmodgo.json"
+check "address_space makes max_memory at least that" sh -c "$KVMRUN --library $T/vmodgo.json p >/dev/null 2>&1"
+check "relocate_fixed_mmap true is refused, saying why" sh -c "$KVMRUN --library $T/vmodgo.json q 2>&1 |
+	grep -q 'true (move fixed mappings elsewhere) is not supported'"
+
 # --library FILE NAME: the program's file and settings from a program library (group first, comments allowed,
 # paths relative to the library), the command line over them.
 mkdir -p "$T/lib"

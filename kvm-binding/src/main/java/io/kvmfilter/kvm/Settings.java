@@ -100,6 +100,14 @@ final class Settings {
                 node -> integer(node, 1, MAX_MEMORY_MIB));
         key("max_request_memory", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB,
                 node -> integer(node, 1, MAX_MEMORY_MIB));
+        // The VMOD's settings for Go programs: a guest's addresses are its memory here, so max_memory grows to the
+        // address space asked for; fixed mappings already go where they are asked (the VMOD's false).
+        key("address_space", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_MEMORY_MIB
+                + " (max_memory becomes at least this: a guest's addresses are its memory)",
+                node -> integer(node, 1, MAX_MEMORY_MIB));
+        key("relocate_fixed_mmap", Scope.GROUP_OR_PROGRAM, "false (kvmfilter places a fixed mapping where the program"
+                + " asks, the VMOD's false; true is not supported)", node -> Boolean.FALSE.equals(bool(node))
+                ? Boolean.FALSE : null);
         key("max_response_size", Scope.GROUP_OR_PROGRAM, "MiB, an integer from 1 to " + MAX_RESPONSE_SIZE_MIB,
                 node -> integer(node, 1, MAX_RESPONSE_SIZE_MIB));
         key("max_queue", Scope.GROUP_OR_PROGRAM, "an integer from 0 to " + MAX_QUEUE_LIMIT,
@@ -165,11 +173,8 @@ final class Settings {
                 + "host huge pages";
         String memory = "kvmfilter limits memory with max_memory (the whole VM) and max_request_memory (one request)";
         Map<String, String> keys = new LinkedHashMap<>();
-        keys.put("address_space", "kvmfilter's address space is max_memory itself (guest addresses are physical): "
-                + "give a Go program max_memory 1024 or more instead; " + goPrograms);
         keys.put("remapping", goPrograms);
         keys.put("executable_remapping", goPrograms);
-        keys.put("relocate_fixed_mmap", goPrograms);
         keys.put("dylink_address_hint", "kvmfilter runs static programs only (static PIE included)");
         keys.put("hugepages", hugePages);
         keys.put("hugepage_arena_size", hugePages);
@@ -349,7 +354,7 @@ final class Settings {
 
     @SuppressWarnings("unchecked")
     static ProgramDefinition definition(String name, String group, Map<String, Object> settings) {
-        long maxMemory = mib(settings, "max_memory", DEFAULT_MAX_MEMORY_MIB);
+        long maxMemory = Math.max(mib(settings, "max_memory", DEFAULT_MAX_MEMORY_MIB), mib(settings, "address_space", 0));
         long maxRequestMemory = mib(settings, "max_request_memory", DEFAULT_MAX_REQUEST_MEMORY_MIB);
         Duration maxRequestTime = (Duration) settings.getOrDefault("max_request_time", DEFAULT_MAX_REQUEST_TIME);
         if (maxRequestMemory > maxMemory) {

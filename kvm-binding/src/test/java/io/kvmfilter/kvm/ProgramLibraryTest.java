@@ -213,13 +213,24 @@ class ProgramLibraryTest {
     }
 
     @Test
+    void theVmodsGoSettingsMeanWhatTheyCanHere() {
+        ProgramLibrary library = parse("{ \"go\": { \"filename\": \"x\", \"max_memory\": 256, \"address_space\": 2048,"
+                + " \"relocate_fixed_mmap\": false }, \"small\": { \"filename\": \"y\", \"address_space\": 64 } }");
+        assertThat(library.program("go").maxMemory()).as("the address space is the memory").isEqualTo(2048L << 20);
+        assertThat(library.program("small").maxMemory()).as("never less than max_memory's default")
+                .isEqualTo(parse("{ \"p\": { \"filename\": \"x\" } }").program("p").maxMemory());
+        assertError("{ \"p\": { \"filename\": \"x\", \"relocate_fixed_mmap\": true } }",
+                "key \"relocate_fixed_mmap\"", "true is not supported");
+    }
+
+    @Test
     void vmodOnlyKeysAreRejectedWithTheirOwnMessage() {
         assertError("{ \"p\": { \"filename\": \"x\", \"hugepages\": true } }",
                 "Program 'p': key \"hugepages\" is a TinyKVM VMOD setting that kvmfilter does not support: kvmfilter "
                         + "maps the guest's heap with 2 MiB pages already and does not back guests with host huge pages; "
                         + "remove it");
-        assertError("{ \"p\": { \"filename\": \"x\", \"relocate_fixed_mmap\": true } }",
-                "key \"relocate_fixed_mmap\" is a TinyKVM VMOD setting that kvmfilter does not support: the VMOD needs "
+        assertError("{ \"p\": { \"filename\": \"x\", \"remapping\": [\"0xC000000000\", 256] } }",
+                "key \"remapping\" is a TinyKVM VMOD setting that kvmfilter does not support: the VMOD needs "
                         + "it for Go programs");
         assertError("{ \"p\": { \"filename\": \"x\", \"executable_heap\": true } }",
                 "kvmfilter never makes the heap executable");
