@@ -354,39 +354,46 @@ static int64_t requeue(struct kvmf_instance *in, uint64_t addr, uint64_t n, uint
     return woken;
 }
 
-int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed)
+/* A wait of the only thread: it lasts its whole timeout, or for good (a change only it could make). */
+static int64_t wait_alone(struct kvmf_instance *in, uint64_t key, bool timed)
 {
-    if (!in->threads.items || in->threads.count < 2) {
-        if (timed)
-            return -ETIMEDOUT; /* nobody else can end the wait: it lasts its whole timeout */
-        /* One thread waiting for a change only it could make: it would wait forever. */
-        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: a wait at 0x%llx with no other thread to end it",
-                      (unsigned long long)key);
-        return -EDEADLK;
-    }
+    if (timed)
+        return -ETIMEDOUT;
+    exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: a wait at 0x%llx with no other thread to end it",
+                  (unsigned long long)key);
+    return -EDEADLK;
+}
+
+/* The current thread waits on `key`; its frame at *f already says where it resumes. */
+static int64_t wait_on(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed)
+{
     struct guest_thread *t = current(in);
     t->state = THREAD_WAITING;
     t->futex = key;
     t->bitset = bitset;
     t->timed = timed;
-    resume_form(f, 0);
     return reschedule(in, f);
+}
+
+static bool alone(const struct kvmf_instance *in)
+{
+    return !in->threads.items || in->threads.count < 2;
+}
+
+int64_t thread_block(struct kvmf_instance *in, struct trap_frame *f, uint64_t key, uint32_t bitset, bool timed)
+{
+    if (alone(in))
+        return wait_alone(in, key, timed);
+    resume_form(f, 0);
+    return wait_on(in, f, key, bitset, timed);
 }
 
 int64_t thread_block_at_api_call(struct kvmf_instance *in, struct trap_frame *f, uint64_t key)
 {
-    if (!in->threads.items || in->threads.count < 2) {
-        exchange_fail(in, KVMF_NO_RESPONSE, "deadlock: a wait at 0x%llx with no other thread to end it",
-                      (unsigned long long)key);
-        return -EDEADLK;
-    }
-    struct guest_thread *t = current(in);
-    t->state = THREAD_WAITING;
-    t->futex = key;
-    t->bitset = ~0u;
-    t->timed = false;
+    if (alone(in))
+        return wait_alone(in, key, false);
     f->rax = 0; /* (an API call's frame is past its `out` already: it resumes as it is) */
-    return reschedule(in, f);
+    return wait_on(in, f, key, ~0u, false);
 }
 
 struct guest_thread *thread_waiting_on(struct kvmf_instance *in, uint64_t key)

@@ -55,6 +55,8 @@ struct result run_on(kvmf_instance *in, const char *method, const char *arg, con
                      const char *headers);
 /* Acquires, runs a GET with `arg`, releases. */
 struct result get(kvmf_program *p, const char *arg);
+/* Checks that a GET with `arg` answers 200 with exactly `want` (guest names the program in the message). */
+void expect_answer(kvmf_program *p, const char *guest, const char *arg, const char *want);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 /* The same, flagged as a warm-up request (KVMF_RUN_WARMUP: the instance may learn its hot pages). */

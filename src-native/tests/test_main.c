@@ -134,6 +134,13 @@ struct result get_warmup(kvmf_program *p, const char *arg)
     return get_flagged(p, arg, KVMF_RUN_WARMUP);
 }
 
+void expect_answer(kvmf_program *p, const char *guest, const char *arg, const char *want)
+{
+    struct result r = get(p, arg);
+    CHECK(r.error == KVMF_OK && r.status == 200 && !strcmp(r.body, want), "%s: %s answers \"%s\": %s %ld \"%s\" %s",
+          guest, arg, want, kvmf_error_name(r.error), r.status, r.body, r.message);
+}
+
 /* Whether `name` is an item of the comma-separated `list`. */
 static bool listed(const char *list, const char *name)
 {

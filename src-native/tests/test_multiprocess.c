@@ -5,13 +5,6 @@
  */
 #include "harness.h"
 
-static void expect_body(kvmf_program *p, const char *guest, const char *arg, const char *want)
-{
-    struct result r = get(p, arg);
-    CHECK(r.error == KVMF_OK && r.status == 200 && !strcmp(r.body, want), "%s: %s answers \"%s\": %s %ld \"%s\" %s",
-          guest, arg, want, kvmf_error_name(r.error), r.status, r.body, r.message);
-}
-
 static void multiprocess(const char *guest)
 {
     struct kvmf_config c;
@@ -22,11 +15,11 @@ static void multiprocess(const char *guest)
     CHECK(p != NULL, "%s boots: %s", guest, kvmf_last_error());
     if (!p)
         return;
-    expect_body(p, guest, "call", "rc=0 total=5000050000 ids=0123");
-    expect_body(p, guest, "array", "0 1 4 9 ok");
-    expect_body(p, guest, "clone", "100 101 102 103");
-    expect_body(p, guest, "again", "again ok");
-    expect_body(p, guest, "refused", "-1 -1 -1 ok");
+    expect_answer(p, guest, "call", "rc=0 total=5000050000 ids=0123");
+    expect_answer(p, guest, "array", "0 1 4 9 ok");
+    expect_answer(p, guest, "clone", "100 101 102 103");
+    expect_answer(p, guest, "again", "again ok");
+    expect_answer(p, guest, "refused", "-1 -1 -1 ok");
     struct result r = get(p, "refused");
     CHECK(strstr(r.log, "multiprocess(2) refused: workers are running already") &&
               strstr(r.log, "multiprocess(17) refused: n counts every vCPU"),
@@ -34,7 +27,7 @@ static void multiprocess(const char *guest)
     r = get(p, "crash");
     CHECK(r.error == KVMF_MEMORY_FAULT, "%s: a crashing worker fails the request: %s %s", guest,
           kvmf_error_name(r.error), r.message);
-    expect_body(p, guest, "call", "rc=0 total=5000050000 ids=0123"); /* afresh after the failure */
+    expect_answer(p, guest, "call", "rc=0 total=5000050000 ids=0123"); /* afresh after the failure */
     kvmf_program_destroy(p);
 }
 

@@ -7,13 +7,6 @@
  */
 #include "harness.h"
 
-static void expect_body(kvmf_program *p, const char *guest, const char *arg, const char *want)
-{
-    struct result r = get(p, arg);
-    CHECK(r.error == KVMF_OK && r.status == 200 && !strcmp(r.body, want), "%s: %s answers \"%s\": %s %ld \"%s\" %s",
-          guest, arg, want, kvmf_error_name(r.error), r.status, r.body, r.message);
-}
-
 static void threads(const char *guest)
 {
     struct kvmf_config c;
@@ -26,28 +19,28 @@ static void threads(const char *guest)
     CHECK(p != NULL, "%s boots with a thread started during initialisation: %s", guest, kvmf_last_error());
     if (!p)
         return;
-    expect_body(p, guest, "sum:1", "sum=5000050000 threads=1 tids=1");
-    expect_body(p, guest, "sum:8", "sum=5000050000 threads=8 tids=8");
-    expect_body(p, guest, "pingpong:1000", "rounds=1000");
-    expect_body(p, guest, "timedwait", "timedout");
-    expect_body(p, guest, "sleepwait", "woke after 2 sleeps"); /* it runs at the first, its wait ends at the second */
-    expect_body(p, guest, "tls", "tls ok");
-    expect_body(p, guest, "vector", "vector ok");
-    expect_body(p, guest, "exit", "joined 42");
-    expect_body(p, guest, "spin", "spun");
-    expect_body(p, guest, "netpoll", "event data=1234 read=1 timeout=0");
-    expect_body(p, guest, "worker:21", "worker=42");
-    expect_body(p, guest, "worker:5", "worker=10"); /* the worker as frozen again, not as the last request left it */
-    expect_body(p, guest, "leave", "left one");
-    expect_body(p, guest, "sum:4", "sum=5000050000 threads=4 tids=4");
+    expect_answer(p, guest, "sum:1", "sum=5000050000 threads=1 tids=1");
+    expect_answer(p, guest, "sum:8", "sum=5000050000 threads=8 tids=8");
+    expect_answer(p, guest, "pingpong:1000", "rounds=1000");
+    expect_answer(p, guest, "timedwait", "timedout");
+    expect_answer(p, guest, "sleepwait", "woke after 2 sleeps"); /* it runs at the first, its wait ends at the second */
+    expect_answer(p, guest, "tls", "tls ok");
+    expect_answer(p, guest, "vector", "vector ok");
+    expect_answer(p, guest, "exit", "joined 42");
+    expect_answer(p, guest, "spin", "spun");
+    expect_answer(p, guest, "netpoll", "event data=1234 read=1 timeout=0");
+    expect_answer(p, guest, "worker:21", "worker=42");
+    expect_answer(p, guest, "worker:5", "worker=10"); /* the worker as frozen again, not as the last request left it */
+    expect_answer(p, guest, "leave", "left one");
+    expect_answer(p, guest, "sum:4", "sum=5000050000 threads=4 tids=4");
     struct result r = get(p, "deadlock");
     CHECK(r.error == KVMF_NO_RESPONSE && strstr(r.message, "deadlock: all 3 threads wait"),
           "%s: a join that can never end fails the request as a deadlock: %s %s", guest, kvmf_error_name(r.error),
           r.message);
     char want[64];
     snprintf(want, sizeof want, "created=%d error=11", 64 - 2); /* THREADS_MAX, less the main thread and the worker */
-    expect_body(p, guest, "limit", want);
-    expect_body(p, guest, "worker:1", "worker=2");
+    expect_answer(p, guest, "limit", want);
+    expect_answer(p, guest, "worker:1", "worker=2");
     kvmf_program_destroy(p);
 }
 

@@ -27,7 +27,33 @@ final class RawHttp {
     record Answer(int status, Map<String, String> headers, byte[] body, long firstBodyNanos, long endNanos) {
     }
 
+    /** The head of an answer: its status, and its header fields (lower-case names, the last value of each). */
+    record Head(int status, Map<String, String> headers) {
+    }
+
     private RawHttp() {
+    }
+
+    /** Reads an answer's head, up to and with the empty line, byte by byte (nothing of what follows). */
+    static Head readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the connection closed inside the head: " + head);
+            }
+            head.write(b);
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
+            }
+        }
+        return new Head(Integer.parseInt(lines[0].split(" ")[1]), headers);
     }
 
     static Answer get(int port, String path) throws IOException {
@@ -42,23 +68,7 @@ final class RawHttp {
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("the connection closed inside the head: " + head);
-                }
-                head.write(b);
-            }
-            String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-            Map<String, String> headers = new LinkedHashMap<>();
-            for (int i = 1; i < lines.length; i++) {
-                int colon = lines[i].indexOf(':');
-                if (colon > 0) {
-                    headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-                            lines[i].substring(colon + 1).trim());
-                }
-            }
+            Head head = readHead(in);
             ByteArrayOutputStream body = new ByteArrayOutputStream();
             long first = 0;
             byte[] buffer = new byte[8192];
@@ -68,8 +78,7 @@ final class RawHttp {
                 }
                 body.write(buffer, 0, n);
             }
-            return new Answer(Integer.parseInt(lines[0].split(" ")[1]), headers, body.toByteArray(), first,
-                    System.nanoTime());
+            return new Answer(head.status(), head.headers(), body.toByteArray(), first, System.nanoTime());
         }
     }
 }

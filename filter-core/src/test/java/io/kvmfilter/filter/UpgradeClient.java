@@ -50,23 +50,9 @@ final class UpgradeClient implements AutoCloseable {
     }
 
     private void readHead() throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("the connection closed inside the head: " + head);
-            }
-            head.write(b);
-        }
-        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-        status = Integer.parseInt(lines[0].split(" ")[1]);
-        for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            if (colon > 0) {
-                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-                        lines[i].substring(colon + 1).trim());
-            }
-        }
+        RawHttp.Head head = RawHttp.readHead(in);
+        status = head.status();
+        headers.putAll(head.headers());
     }
 
     /** @return the status of the answer's head */
