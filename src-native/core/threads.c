@@ -10,8 +10,9 @@
  *
  * A thread that does not run is its registers in resume form (the trap frame as the stub's iretq takes it: RIP
  * past its syscall, RAX its result), its FS base and its vector state (KVM_GET_XSAVE). Time does not pass while
- * every thread waits: a wait with a timeout then ends at once with ETIMEDOUT, as sleeps end at once; when every
- * thread waits without one, nothing can wake them and the run fails as a deadlock.
+ * every thread waits on futexes: a wait with a timeout then ends at once with ETIMEDOUT, as sleeps end at once (a
+ * runtime's timed epoll wait, netpoll.c, does sleep on the host); when every thread waits without a timeout,
+ * nothing can wake them and the run fails as a deadlock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
